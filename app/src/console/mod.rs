@@ -1,0 +1,237 @@
+//! The console: sign-in, the apps list with the create form, and an app's page.
+
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Outlet, Redirect, A};
+use leptos_router::hooks::use_params_map;
+
+use crate::api::{self, AppInfo, AppSummary, ConsoleError, CreateApp, SignIn as SignInFn, SignOut};
+
+/// Shows the message of a failed action, if any.
+fn error_text<T, S>(value: S) -> impl Fn() -> Option<String>
+where
+    S: Get<Value = Option<Result<T, ConsoleError>>>,
+{
+    move || match value.get() {
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::NOT_FOUND);
+        }
+    }
+    view! {
+        <main class="centered">
+            <div class="card narrow">
+                <h1>"Page not found"</h1>
+                <p>"There is nothing at this address."</p>
+                <A href="/console">"Back to the console"</A>
+            </div>
+        </main>
+    }
+}
+
+#[component]
+pub fn SignIn() -> impl IntoView {
+    let action = ServerAction::<SignInFn>::new();
+    let error = error_text(action.value());
+    view! {
+        <Title text="Sign in · Rampart"/>
+        <main class="centered">
+            <div class="card narrow">
+                <div class="brand">"Rampart"</div>
+                <h1>"Sign in to the console"</h1>
+                <ActionForm action=action attr:class="stack">
+                    <label>
+                        "Username or email"
+                        <input type="text" name="identifier" autocomplete="username" required/>
+                    </label>
+                    <label>
+                        "Password"
+                        <input type="password" name="password" autocomplete="current-password" required/>
+                    </label>
+                    <p class="error" role="alert">{error}</p>
+                    <button type="submit" class="primary" disabled=move || action.pending().get()>
+                        "Sign in"
+                    </button>
+                </ActionForm>
+                <p class="muted small">
+                    "No account yet? Create one with "
+                    <code>"rampart create-account"</code>
+                    " or "
+                    <code>"POST /api/v1/auth/signup"</code>
+                    "."
+                </p>
+            </div>
+        </main>
+    }
+}
+
+/// Everything under `/console` except sign-in: redirects to sign-in without an account.
+#[component]
+pub fn Layout() -> impl IntoView {
+    let account = Resource::new_blocking(|| (), |_| api::whoami());
+    let sign_out = ServerAction::<SignOut>::new();
+    view! {
+        <Suspense fallback=|| view! { <p class="muted pad">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match account.await {
+                    Ok(Some(me)) => Either::Left(view! {
+                        <header class="topbar">
+                            <A href="/console" attr:class="brand">"Rampart"</A>
+                            <div class="who">
+                                <span class="account" data-testid="account">{me.display_name.clone()}</span>
+                                <ActionForm action=sign_out>
+                                    <button type="submit" class="link">"Sign out"</button>
+                                </ActionForm>
+                            </div>
+                        </header>
+                        <main class="page">
+                            <Outlet/>
+                        </main>
+                    }),
+                    _ => Either::Right(view! { <Redirect path="/console/signin"/> }),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn AppsPage() -> impl IntoView {
+    let create = ServerAction::<CreateApp>::new();
+    let apps = Resource::new(move || create.version().get(), |_| api::list_apps());
+    let error = error_text(create.value());
+    view! {
+        <Title text="Apps · Rampart"/>
+        <section class="split">
+            <div>
+                <h1>"Your apps"</h1>
+                <Transition fallback=|| view! { <p class="muted">"Loading apps…"</p> }>
+                    {move || Suspend::new(async move {
+                        match apps.await {
+                            Ok(list) if list.is_empty() => Either::Left(view! {
+                                <p class="empty">"No apps yet. Create your first one."</p>
+                            }.into_any()),
+                            Ok(list) => Either::Left(view! { <AppTable apps=list/> }.into_any()),
+                            Err(e) => Either::Right(view! { <p class="error">{e.to_string()}</p> }),
+                        }
+                    })}
+                </Transition>
+            </div>
+            <div class="card">
+                <h2>"Create an app"</h2>
+                <p class="muted small">
+                    "The slug is permanent: it appears in every token and URL of the app."
+                </p>
+                <ActionForm action=create attr:class="stack">
+                    <label>
+                        "Slug"
+                        <input type="text" name="slug" placeholder="acme-corp" required
+                            pattern="[a-z0-9][a-z0-9\\-]{1,38}[a-z0-9]"
+                            title="3-40 lowercase letters, digits and hyphens"/>
+                    </label>
+                    <label>
+                        "Display name"
+                        <input type="text" name="display_name" placeholder="Acme Corporation" required/>
+                    </label>
+                    <p class="error" role="alert">{error}</p>
+                    <button type="submit" class="primary" disabled=move || create.pending().get()>
+                        "Create app"
+                    </button>
+                </ActionForm>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn AppTable(apps: Vec<AppSummary>) -> impl IntoView {
+    view! {
+        <table class="list" data-testid="apps">
+            <thead>
+                <tr><th>"App"</th><th>"Slug"</th><th>"Status"</th><th>"Your role"</th><th>"Created"</th></tr>
+            </thead>
+            <tbody>
+                {apps.into_iter().map(|app| {
+                    let href = format!("/console/apps/{}", app.slug);
+                    view! {
+                        <tr>
+                            <td><A href=href>{app.display_name}</A></td>
+                            <td><code>{app.slug}</code></td>
+                            <td><span class=format!("badge {}", app.status)>{app.status.clone()}</span></td>
+                            <td>{app.role}</td>
+                            <td class="muted">{app.created_at}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+pub fn AppPage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let detail = Resource::new(slug, api::app_detail);
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading app…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(app) => Either::Left(view! { <AppView app/> }),
+                    Err(e) => Either::Right(view! {
+                        <div class="card narrow">
+                            <h1>"App not available"</h1>
+                            <p class="error">{e.to_string()}</p>
+                            <A href="/console">"Back to your apps"</A>
+                        </div>
+                    }),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AppView(app: AppInfo) -> impl IntoView {
+    let AppInfo {
+        summary,
+        issuer,
+        jwks_url,
+        roles,
+    } = app;
+    view! {
+        <Title text=format!("{} · Rampart", summary.display_name)/>
+        <nav class="crumbs"><A href="/console">"Apps"</A>" / "<span>{summary.slug.clone()}</span></nav>
+        <h1>{summary.display_name.clone()}</h1>
+        <dl class="facts" data-testid="app-facts">
+            <dt>"Slug"</dt><dd><code>{summary.slug.clone()}</code></dd>
+            <dt>"Status"</dt><dd><span class=format!("badge {}", summary.status)>{summary.status.clone()}</span></dd>
+            <dt>"Your role"</dt><dd>{summary.role.clone()}</dd>
+            <dt>"Issuer"</dt><dd><code>{issuer}</code></dd>
+            <dt>"JWKS URL"</dt><dd><a href=jwks_url.clone() target="_blank" rel="noopener"><code>{jwks_url.clone()}</code></a></dd>
+            <dt>"Created"</dt><dd>{summary.created_at.clone()}</dd>
+        </dl>
+        <h2>"Roles"</h2>
+        <table class="list" data-testid="roles">
+            <thead><tr><th>"Role"</th><th>"Kind"</th><th>"Permissions"</th></tr></thead>
+            <tbody>
+                {roles.into_iter().map(|role| view! {
+                    <tr>
+                        <td><strong>{role.name}</strong><div class="muted small">{role.description}</div></td>
+                        <td>{if role.is_system { "system" } else { "custom" }}</td>
+                        <td class="perms">{role.permissions.into_iter().map(|p| view! { <code class="perm">{p}</code>" " }).collect_view()}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}

@@ -1,0 +1,50 @@
+//! Rampart's Leptos UI: the console at `/console` (and, later, the hosted sign-in pages),
+//! rendered on the server and hydrated in the browser.
+
+pub mod api;
+pub mod console;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document around every page.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/rampart.css"/>
+        <Title text="Rampart"/>
+        <Router>
+            <Routes fallback=console::NotFound>
+                <Route path=path!("/") view=|| view! { <Redirect path="/console"/> }/>
+                <Route path=path!("/console/signin") view=console::SignIn/>
+                <ParentRoute path=path!("/console") view=console::Layout>
+                    <Route path=path!("") view=console::AppsPage/>
+                    <Route path=path!("apps/:slug") view=console::AppPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,10 @@
+//! Engine settings that come from the server's configuration.
+
+use crate::crypto::MasterKey;
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Base of issuers and of links in mail, without a trailing slash.
+    pub public_url: String,
+    pub master_key: MasterKey,
+}

@@ -1,0 +1,140 @@
+//! The engine: the one place that issues tokens, authenticates bearers and authorises a
+//! caller for an app. The REST API and the console both call it.
+
+mod apps;
+mod auth;
+mod keyring;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use uuid::Uuid;
+
+use crate::config::EngineConfig;
+use crate::model::{App, Role, Status};
+use crate::store::Store;
+use crate::types::PLATFORM_SLUG;
+use crate::{Error, Result};
+
+pub use apps::{AppPatch, Introspection, NewApp};
+pub use auth::{Profile, SignupInput};
+
+/// Who made a request: IP and user agent, kept on the session it opens.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// An authenticated end-user (an account, when the app is `platform`).
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub app: App,
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+    pub role: String,
+}
+
+pub struct Engine {
+    store: Arc<dyn Store>,
+    config: EngineConfig,
+    keys: keyring::KeyRing,
+}
+
+/// Now, at the millisecond precision both stores keep.
+pub(crate) fn now() -> DateTime<Utc> {
+    let t = Utc::now();
+    t.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(t)
+}
+
+impl Engine {
+    /// Builds the engine and makes sure the reserved `platform` app (whose end-users are the
+    /// accounts) exists with its signing key.
+    pub async fn new(store: Arc<dyn Store>, config: EngineConfig) -> Result<Engine> {
+        let engine = Engine {
+            store,
+            config,
+            keys: keyring::KeyRing::default(),
+        };
+        engine.ensure_platform_app().await?;
+        crate::password::warm_up();
+        Ok(engine)
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.config.public_url
+    }
+
+    /// The `iss` of the app's tokens.
+    pub fn issuer(&self, slug: &str) -> String {
+        format!("{}/{}", self.config.public_url, slug)
+    }
+
+    pub fn jwks_url(&self, slug: &str) -> String {
+        format!(
+            "{}/{}/v1/.well-known/jwks.json",
+            self.config.public_url, slug
+        )
+    }
+
+    /// The app behind a slug in a URL; unknown slugs are `404`.
+    pub async fn app(&self, slug: &str) -> Result<App> {
+        self.store
+            .app_by_slug(slug)
+            .await?
+            .ok_or(Error::NotFound("App"))
+    }
+
+    async fn active_app(&self, slug: &str) -> Result<App> {
+        let app = self.app(slug).await?;
+        if app.status != Status::Active {
+            return Err(Error::Forbidden("App is suspended".into()));
+        }
+        Ok(app)
+    }
+
+    /// The single authorisation point for management: the account must be a member of the
+    /// app with a role that holds `permission`. Non-members learn nothing (`404`).
+    pub async fn authorize(
+        &self,
+        account: &Principal,
+        slug: &str,
+        permission: &str,
+    ) -> Result<(App, Role)> {
+        self.require_platform(account)?;
+        let app = self.app(slug).await?;
+        let role = self
+            .store
+            .member_role(app.id, account.user_id)
+            .await?
+            .ok_or(Error::NotFound("App"))?;
+        if !role.permissions.iter().any(|p| p == permission) {
+            return Err(Error::Forbidden(format!("Missing permission {permission}")));
+        }
+        Ok((app, role))
+    }
+
+    fn require_platform(&self, account: &Principal) -> Result<()> {
+        if account.app.slug != PLATFORM_SLUG {
+            return Err(Error::Unauthenticated("An account token is required"));
+        }
+        Ok(())
+    }
+
+    /// The public keys of the app, as its JWKS publishes them.
+    pub async fn jwks(&self, slug: &str) -> Result<serde_json::Value> {
+        let app = self.app(slug).await?;
+        let keys: Vec<serde_json::Value> = self
+            .store
+            .signing_keys(app.id)
+            .await?
+            .into_iter()
+            .map(|k| k.public_jwk)
+            .collect();
+        Ok(serde_json::json!({ "keys": keys }))
+    }
+}

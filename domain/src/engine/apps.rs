@@ -1,0 +1,246 @@
+//! Apps: creation with their system roles, owner and signing key; listing, updates,
+//! deletion and introspection, each authorised through `Engine::authorize`.
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{now, Engine, Principal};
+use crate::keys;
+use crate::model::{App, AuthConfig, Membership, Role, SigningKey, Status};
+use crate::permissions::{self, OWNER};
+use crate::store::Tx;
+use crate::types::{DisplayName, Slug, PLATFORM_SLUG};
+use crate::{Error, Result};
+
+/// `POST /api/v1/apps` (seed 000, step 2).
+#[derive(Debug, Clone, Default)]
+pub struct NewApp {
+    pub slug: String,
+    pub display_name: String,
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// `PATCH /api/v1/apps/{slug}`: every field optional; the slug is not among them.
+#[derive(Debug, Clone, Default)]
+pub struct AppPatch {
+    pub display_name: Option<String>,
+    pub status: Option<String>,
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// `GET /api/v1/introspect/apps/{slug}` (seed 000, step 4).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Introspection {
+    pub is_member: bool,
+    pub role: Option<RoleRef>,
+    pub permissions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoleRef {
+    pub id: Uuid,
+    pub name: String,
+}
+
+fn metadata_object(value: Option<serde_json::Value>) -> Result<serde_json::Value> {
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(serde_json::json!({})),
+        Some(v @ serde_json::Value::Object(_)) => {
+            if serde_json::to_vec(&v)
+                .map(|b| b.len())
+                .unwrap_or(usize::MAX)
+                > 16 * 1024
+            {
+                return Err(Error::invalid("metadata must be at most 16 KiB"));
+            }
+            Ok(v)
+        }
+        Some(_) => Err(Error::invalid("metadata must be a JSON object")),
+    }
+}
+
+impl Engine {
+    pub(super) async fn ensure_platform_app(&self) -> Result<()> {
+        if self.store.app_by_slug(PLATFORM_SLUG).await?.is_some() {
+            return Ok(());
+        }
+        let app = self.new_app_record(
+            PLATFORM_SLUG.into(),
+            "Rampart".into(),
+            serde_json::json!({}),
+        );
+        let mut tx = self.store.begin().await?;
+        match self.insert_app_with_roles_and_key(&mut *tx, &app).await {
+            // Another node created it first.
+            Err(Error::Conflict(_)) => Ok(()),
+            Err(e) => Err(e),
+            Ok(_) => tx.commit().await,
+        }
+    }
+
+    fn new_app_record(
+        &self,
+        slug: String,
+        display_name: String,
+        metadata: serde_json::Value,
+    ) -> App {
+        let at = now();
+        App {
+            id: Uuid::new_v4(),
+            slug,
+            display_name,
+            status: Status::Active,
+            metadata,
+            config: AuthConfig::default(),
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    /// Inserts the app, its three system roles and its first signing key; returns the roles.
+    async fn insert_app_with_roles_and_key(&self, tx: &mut dyn Tx, app: &App) -> Result<Vec<Role>> {
+        tx.insert_app(app).await?;
+        let mut roles = Vec::new();
+        for (name, description, perms) in permissions::system_roles() {
+            let role = Role {
+                id: Uuid::new_v4(),
+                app_id: app.id,
+                name: name.into(),
+                description: description.into(),
+                is_system: true,
+                permissions: perms,
+                created_at: app.created_at,
+            };
+            tx.insert_role(&role).await?;
+            roles.push(role);
+        }
+        let key = tokio::task::spawn_blocking({
+            let master = self.config.master_key.clone();
+            move || keys::generate_rs256(&master)
+        })
+        .await
+        .map_err(Error::internal)??;
+        tx.insert_signing_key(&SigningKey {
+            kid: key.kid,
+            app_id: app.id,
+            alg: key.alg.into(),
+            private_sealed: key.private_sealed,
+            public_jwk: serde_json::to_value(&key.public_jwk).map_err(Error::internal)?,
+            active: true,
+            created_at: app.created_at,
+            retired_at: None,
+        })
+        .await?;
+        Ok(roles)
+    }
+
+    /// Creates an app owned by the calling account.
+    #[tracing::instrument(skip_all, fields(slug = %input.slug))]
+    pub async fn create_app(&self, account: &Principal, input: NewApp) -> Result<App> {
+        self.require_platform(account)?;
+        let slug = Slug::parse(input.slug.trim())?;
+        let display_name = DisplayName::parse(&input.display_name, "displayName")?;
+        let app = self.new_app_record(
+            slug.as_str().into(),
+            display_name.as_str().into(),
+            metadata_object(input.metadata)?,
+        );
+        if self.store.app_by_slug(&app.slug).await?.is_some() {
+            return Err(Error::SlugTaken);
+        }
+        let mut tx = self.store.begin().await?;
+        let roles = self
+            .insert_app_with_roles_and_key(&mut *tx, &app)
+            .await
+            .map_err(|e| match e {
+                Error::Conflict(_) => Error::SlugTaken,
+                e => e,
+            })?;
+        let owner = roles
+            .iter()
+            .find(|r| r.name == OWNER)
+            .ok_or_else(|| Error::internal(anyhow::anyhow!("owner role")))?;
+        tx.insert_membership(app.id, account.user_id, owner.id, app.created_at)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(app = %app.slug, "app created");
+        Ok(app)
+    }
+
+    /// The apps the account is a member of, with its role on each.
+    pub async fn list_apps(&self, account: &Principal) -> Result<Vec<Membership>> {
+        self.require_platform(account)?;
+        self.store.memberships_of(account.user_id).await
+    }
+
+    pub async fn update_app(
+        &self,
+        account: &Principal,
+        slug: &str,
+        patch: AppPatch,
+    ) -> Result<App> {
+        let (mut app, _) = self.authorize(account, slug, "app.update").await?;
+        if let Some(name) = patch.display_name {
+            app.display_name = DisplayName::parse(&name, "displayName")?
+                .as_str()
+                .to_owned();
+        }
+        if let Some(status) = patch.status {
+            app.status = Status::parse(&status)
+                .ok_or_else(|| Error::invalid("status must be 'active' or 'suspended'"))?;
+        }
+        if patch.metadata.is_some() {
+            app.metadata = metadata_object(patch.metadata)?;
+        }
+        app.updated_at = now();
+        let mut tx = self.store.begin().await?;
+        tx.update_app(&app).await?;
+        tx.commit().await?;
+        Ok(app)
+    }
+
+    pub async fn delete_app(&self, account: &Principal, slug: &str) -> Result<()> {
+        let (app, _) = self.authorize(account, slug, "app.delete").await?;
+        let mut tx = self.store.begin().await?;
+        tx.delete_app(app.id).await?;
+        tx.commit().await?;
+        self.keys.forget(app.id);
+        tracing::info!(app = %app.slug, "app deleted");
+        Ok(())
+    }
+
+    /// What the calling account may do on the app; `404` when the app does not exist.
+    pub async fn introspect(&self, account: &Principal, slug: &str) -> Result<Introspection> {
+        self.require_platform(account)?;
+        let app = self.app(slug).await?;
+        Ok(
+            match self.store.member_role(app.id, account.user_id).await? {
+                Some(role) => Introspection {
+                    is_member: true,
+                    role: Some(RoleRef {
+                        id: role.id,
+                        name: role.name,
+                    }),
+                    permissions: role.permissions,
+                },
+                None => Introspection {
+                    is_member: false,
+                    role: None,
+                    permissions: vec![],
+                },
+            },
+        )
+    }
+
+    /// The app with its roles, for an account allowed to read it.
+    pub async fn app_detail(
+        &self,
+        account: &Principal,
+        slug: &str,
+    ) -> Result<(App, Role, Vec<Role>)> {
+        let (app, role) = self.authorize(account, slug, "app.read").await?;
+        let roles = self.store.roles(app.id).await?;
+        Ok((app, role, roles))
+    }
+}

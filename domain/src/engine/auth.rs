@@ -1,0 +1,469 @@
+//! End-user authentication for any app (accounts are the `platform` app's end-users):
+//! sign-up, sign-in, refresh rotation with reuse detection, logout, bearer verification.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use secrecy::SecretString;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{now, Engine, Principal, RequestMeta};
+use crate::crypto::{random_token, token_digest};
+use crate::model::{App, Contact, ContactKind, RefreshToken, Session, Status, User};
+use crate::tokens::{self, Claims, TokenPair};
+use crate::types::{DisplayName, Email, Username};
+use crate::{password, Error, Result};
+
+const REFRESH_PREFIX: &str = "rt_";
+
+/// What a sign-up asks for (seed 001, step 3).
+#[derive(Debug)]
+pub struct SignupInput {
+    pub email: String,
+    pub username: String,
+    pub password: SecretString,
+    pub display_name: Option<String>,
+    /// Only for accounts made from the command line: the operator vouches for the address.
+    pub email_verified: bool,
+}
+
+/// `GET /me` (seed 001, step 5).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    #[serde(with = "crate::time_format")]
+    pub joined_at: DateTime<Utc>,
+    #[serde(with = "crate::time_format")]
+    pub created_at: DateTime<Utc>,
+    pub email: Option<String>,
+    #[serde(serialize_with = "crate::time_format::option::serialize")]
+    pub email_verified_at: Option<DateTime<Utc>>,
+}
+
+fn invalid_refresh() -> Error {
+    Error::Unauthenticated("Invalid refresh token")
+}
+
+impl Engine {
+    #[tracing::instrument(skip_all, fields(app = slug))]
+    pub async fn signup(
+        &self,
+        slug: &str,
+        input: SignupInput,
+        meta: &RequestMeta,
+    ) -> Result<TokenPair> {
+        let app = self.active_app(slug).await?;
+        if !app.config.signup_enabled {
+            return Err(Error::SignupDisabled);
+        }
+        let email = Email::parse(&input.email)?;
+        let username = Username::parse(&input.username)?;
+        let display_name = match &input.display_name {
+            Some(name) => DisplayName::parse(name, "display_name")?,
+            None => DisplayName::parse(username.as_str(), "display_name")?,
+        };
+        {
+            use secrecy::ExposeSecret;
+            app.config
+                .password_policy()
+                .check(input.password.expose_secret())?;
+        }
+        let taken = || Error::UserExists("User with this username or email already exists".into());
+        if self
+            .store
+            .user_by_username(app.id, username.as_str())
+            .await?
+            .is_some()
+            || self
+                .store
+                .user_by_verified_contact(app.id, ContactKind::Email, &email.normalized())
+                .await?
+                .is_some()
+        {
+            return Err(taken());
+        }
+        let role = self
+            .store
+            .role_by_name(app.id, &app.config.signup_default_role)
+            .await?
+            .ok_or_else(|| {
+                Error::internal(anyhow::anyhow!(
+                    "signup_default_role is missing in app {}",
+                    app.slug
+                ))
+            })?;
+        let hash = password::hash(input.password).await?;
+
+        let at = now();
+        let user = User {
+            id: Uuid::new_v4(),
+            app_id: app.id,
+            username: username.as_str().to_owned(),
+            display_name: display_name.as_str().to_owned(),
+            password_hash: Some(hash),
+            role_id: role.id,
+            status: Status::Active,
+            created_at: at,
+            updated_at: at,
+        };
+        let contact = Contact {
+            id: Uuid::new_v4(),
+            app_id: app.id,
+            user_id: user.id,
+            kind: ContactKind::Email,
+            value: email.as_str().to_owned(),
+            is_primary: true,
+            verified_at: input.email_verified.then_some(at),
+            created_at: at,
+        };
+        let mut tx = self.store.begin().await?;
+        tx.insert_user(&user).await.map_err(|e| match e {
+            Error::Conflict(_) => taken(),
+            e => e,
+        })?;
+        tx.insert_contact(&contact).await.map_err(|e| match e {
+            Error::Conflict(_) => taken(),
+            e => e,
+        })?;
+        let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at).await?;
+        tx.commit().await?;
+        tracing::info!(user = %user.id, "signed up");
+        self.token_pair(&app, &user, &role.name, session.id, refresh)
+            .await
+    }
+
+    /// Username or *verified* email + password. Every failure is the same
+    /// `INVALID_CREDENTIALS`, after the same argon2 work.
+    #[tracing::instrument(skip_all, fields(app = slug))]
+    pub async fn signin(
+        &self,
+        slug: &str,
+        identifier: &str,
+        password: SecretString,
+        meta: &RequestMeta,
+    ) -> Result<TokenPair> {
+        self.signin_session(slug, identifier, password, meta)
+            .await
+            .map(|(pair, _)| pair)
+    }
+
+    /// Sign-in that also answers with the principal, for the console's cookie session.
+    pub async fn signin_session(
+        &self,
+        slug: &str,
+        identifier: &str,
+        password: SecretString,
+        meta: &RequestMeta,
+    ) -> Result<(TokenPair, Principal)> {
+        let app = self.app(slug).await.map_err(|_| Error::InvalidCredentials);
+        let user = match &app {
+            Ok(app) => self.find_by_identifier(app.id, identifier).await?,
+            Err(_) => None,
+        };
+        let eligible = matches!(&app, Ok(a) if a.status == Status::Active && a.config.signin_enabled)
+            && user.as_ref().is_some_and(|u| u.status == Status::Active);
+        let stored = user
+            .as_ref()
+            .filter(|_| eligible)
+            .and_then(|u| u.password_hash.clone());
+        let verified = password::verify(password, stored).await?;
+        let (Ok(app), Some(user), true) = (app, user, verified) else {
+            return Err(Error::InvalidCredentials);
+        };
+        let role = self.role_name(&app, user.role_id).await?;
+        let at = now();
+        let mut tx = self.store.begin().await?;
+        let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at).await?;
+        tx.commit().await?;
+        let pair = self
+            .token_pair(&app, &user, &role, session.id, refresh)
+            .await?;
+        Ok((
+            pair,
+            Principal {
+                app,
+                user_id: user.id,
+                session_id: session.id,
+                role,
+            },
+        ))
+    }
+
+    /// The principal of a live session, for callers that keep the session id themselves
+    /// (the console's cookie session).
+    pub async fn resume_session(&self, slug: &str, session_id: Uuid) -> Result<Principal> {
+        let app = self
+            .active_app(slug)
+            .await
+            .map_err(|_| Error::SessionRevoked)?;
+        let (session, user, role) = self.live_session(&app, session_id).await?;
+        Ok(Principal {
+            app,
+            user_id: user.id,
+            session_id: session.id,
+            role,
+        })
+    }
+
+    /// Ends a session by id (sign-out of a cookie session).
+    pub async fn end_session(&self, principal: &Principal) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        tx.revoke_session(principal.app.id, principal.session_id, now())
+            .await?;
+        tx.commit().await
+    }
+
+    async fn find_by_identifier(&self, app_id: Uuid, identifier: &str) -> Result<Option<User>> {
+        let identifier = identifier.trim();
+        if identifier.is_empty() || identifier.len() > 254 {
+            return Ok(None);
+        }
+        if identifier.contains('@') {
+            self.store
+                .user_by_verified_contact(app_id, ContactKind::Email, &identifier.to_lowercase())
+                .await
+        } else {
+            self.store.user_by_username(app_id, identifier).await
+        }
+    }
+
+    /// Rotates a refresh token. A token already rotated within the grace window answers with
+    /// the same successor; after it, the whole session is revoked.
+    #[tracing::instrument(skip_all, fields(app = slug))]
+    pub async fn refresh(&self, slug: &str, refresh_token: &str) -> Result<TokenPair> {
+        let app = self.active_app(slug).await?;
+        let digest = token_digest(refresh_token);
+        let mut token = self
+            .store
+            .refresh_token(app.id, &digest)
+            .await?
+            .ok_or_else(invalid_refresh)?;
+        let (session, user, role) = self.live_session(&app, token.session_id).await?;
+        let at = now();
+        if token.rotated_at.is_none() {
+            let successor = random_token(REFRESH_PREFIX);
+            let sealed = self
+                .config
+                .master_key
+                .seal(successor.as_bytes(), token.id.as_bytes())?;
+            let mut tx = self.store.begin().await?;
+            if tx.rotate_refresh_token(token.id, at, &sealed).await? {
+                tx.insert_refresh_token(&RefreshToken {
+                    id: Uuid::new_v4(),
+                    app_id: app.id,
+                    session_id: session.id,
+                    digest: token_digest(&successor),
+                    created_at: at,
+                    rotated_at: None,
+                    successor_sealed: None,
+                })
+                .await?;
+                tx.touch_session(session.id, at).await?;
+                tx.commit().await?;
+                return self
+                    .token_pair(&app, &user, &role, session.id, successor)
+                    .await;
+            }
+            // Another refresh of the same token won the race: answer as it did.
+            drop(tx);
+            token = self
+                .store
+                .refresh_token(app.id, &digest)
+                .await?
+                .ok_or_else(invalid_refresh)?;
+        }
+        let grace = TimeDelta::seconds(app.config.refresh_reuse_grace_seconds.max(0));
+        match (token.rotated_at, &token.successor_sealed) {
+            (Some(rotated), Some(sealed)) if at - rotated <= grace => {
+                let successor = self.config.master_key.open(sealed, token.id.as_bytes())?;
+                let successor = String::from_utf8(successor).map_err(Error::internal)?;
+                self.token_pair(&app, &user, &role, session.id, successor)
+                    .await
+            }
+            _ => {
+                let mut tx = self.store.begin().await?;
+                tx.revoke_session(app.id, session.id, at).await?;
+                tx.commit().await?;
+                tracing::warn!(session = %session.id, "refresh token reused after rotation; session revoked");
+                Err(Error::RefreshTokenReused)
+            }
+        }
+    }
+
+    /// Ends the session a refresh token belongs to. Unknown tokens are refused.
+    pub async fn logout(&self, slug: &str, refresh_token: &str) -> Result<()> {
+        let app = self.app(slug).await?;
+        let token = self
+            .store
+            .refresh_token(app.id, &token_digest(refresh_token))
+            .await?
+            .ok_or_else(invalid_refresh)?;
+        let mut tx = self.store.begin().await?;
+        tx.revoke_session(app.id, token.session_id, now()).await?;
+        tx.commit().await
+    }
+
+    /// Verifies a bearer access token for the app in the URL and checks that its session and
+    /// user are still live. A token of another app fails its issuer, audience and keys.
+    pub async fn authenticate(&self, slug: &str, bearer: &str) -> Result<Principal> {
+        let app = self
+            .app(slug)
+            .await
+            .map_err(|_| Error::Unauthenticated("Invalid access token"))?;
+        let kid = tokens::kid_of(bearer)?;
+        let (issuer, audience) = (self.issuer(&app.slug), app.slug.clone());
+        let claims = self
+            .keys
+            .with_verifier(self.store.as_ref(), app.id, &kid, |v| {
+                tokens::verify(bearer, v, &issuer, &audience)
+            })
+            .await?;
+        let (sid, sub) = match (Uuid::parse_str(&claims.sid), Uuid::parse_str(&claims.sub)) {
+            (Ok(sid), Ok(sub)) => (sid, sub),
+            _ => return Err(Error::Unauthenticated("Invalid access token")),
+        };
+        if app.status != Status::Active {
+            return Err(Error::Forbidden("App is suspended".into()));
+        }
+        let (session, user, role) = self.live_session(&app, sid).await?;
+        if user.id != sub {
+            return Err(Error::Unauthenticated("Invalid access token"));
+        }
+        Ok(Principal {
+            app,
+            user_id: user.id,
+            session_id: session.id,
+            role,
+        })
+    }
+
+    /// The caller's profile, in seed 001's shape.
+    pub async fn profile(&self, principal: &Principal) -> Result<Profile> {
+        let user = self
+            .store
+            .user_by_id(principal.app.id, principal.user_id)
+            .await?
+            .ok_or(Error::NotFound("User"))?;
+        let role = self.role_name(&principal.app, user.role_id).await?;
+        let contacts = self.store.contacts_of(principal.app.id, user.id).await?;
+        let email = contacts
+            .into_iter()
+            .find(|c| c.kind == ContactKind::Email && c.is_primary);
+        Ok(Profile {
+            id: user.id,
+            username: user.username,
+            display_name: user.display_name,
+            role,
+            joined_at: user.created_at,
+            created_at: user.created_at,
+            email: email.as_ref().map(|c| c.value.clone()),
+            email_verified_at: email.and_then(|c| c.verified_at),
+        })
+    }
+
+    async fn role_name(&self, app: &App, role_id: Uuid) -> Result<String> {
+        let role = self.store.role_by_id(app.id, role_id).await?;
+        role.map(|r| r.name)
+            .ok_or_else(|| Error::internal(anyhow::anyhow!("user's role is missing")))
+    }
+
+    /// The session with its user and role, if the session is live and the user active.
+    async fn live_session(&self, app: &App, session_id: Uuid) -> Result<(Session, User, String)> {
+        let session = self
+            .store
+            .session(app.id, session_id)
+            .await?
+            .ok_or(Error::SessionRevoked)?;
+        if session.revoked_at.is_some() {
+            return Err(Error::SessionRevoked);
+        }
+        if session.expires_at <= now() {
+            return Err(Error::Unauthenticated("Session has expired"));
+        }
+        let user = self
+            .store
+            .user_by_id(app.id, session.user_id)
+            .await?
+            .ok_or(Error::SessionRevoked)?;
+        if user.status != Status::Active {
+            return Err(Error::SessionRevoked);
+        }
+        let role = self.role_name(app, user.role_id).await?;
+        Ok((session, user, role))
+    }
+
+    async fn open_session(
+        &self,
+        tx: &mut dyn crate::store::Tx,
+        app: &App,
+        user_id: Uuid,
+        meta: &RequestMeta,
+        at: DateTime<Utc>,
+    ) -> Result<(Session, String)> {
+        let session = Session {
+            id: Uuid::new_v4(),
+            app_id: app.id,
+            user_id,
+            created_at: at,
+            last_used_at: at,
+            expires_at: at + TimeDelta::seconds(app.config.refresh_token_ttl_seconds),
+            revoked_at: None,
+            ip: meta.ip.clone(),
+            user_agent: meta
+                .user_agent
+                .as_ref()
+                .map(|ua| ua.chars().take(512).collect()),
+        };
+        tx.insert_session(&session).await?;
+        let refresh = random_token(REFRESH_PREFIX);
+        tx.insert_refresh_token(&RefreshToken {
+            id: Uuid::new_v4(),
+            app_id: app.id,
+            session_id: session.id,
+            digest: token_digest(&refresh),
+            created_at: at,
+            rotated_at: None,
+            successor_sealed: None,
+        })
+        .await?;
+        Ok((session, refresh))
+    }
+
+    /// The one place access tokens are minted.
+    async fn token_pair(
+        &self,
+        app: &App,
+        user: &User,
+        role: &str,
+        session_id: Uuid,
+        refresh_token: String,
+    ) -> Result<TokenPair> {
+        let signer = self
+            .keys
+            .signer(self.store.as_ref(), &self.config.master_key, app.id)
+            .await?;
+        let iat = Utc::now().timestamp();
+        let ttl = app.config.access_token_ttl_seconds;
+        let claims = Claims {
+            iss: self.issuer(&app.slug),
+            aud: app.slug.clone(),
+            sub: user.id.to_string(),
+            iat,
+            exp: iat + ttl,
+            jti: Uuid::new_v4().to_string(),
+            sid: session_id.to_string(),
+            role: role.to_owned(),
+            org: None,
+            org_role: None,
+        };
+        Ok(TokenPair {
+            access_token: signer.sign(&claims)?,
+            refresh_token,
+            token_type: "Bearer".into(),
+            expires_in: ttl,
+        })
+    }
+}

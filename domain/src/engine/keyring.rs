@@ -1,0 +1,119 @@
+//! Per-app signing and verifying keys, parsed once and cached briefly so that a rotation on
+//! another node is picked up within a minute (and at once for an unknown `kid`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use uuid::Uuid;
+
+use crate::crypto::MasterKey;
+use crate::keys::{Jwk, Signer};
+use crate::store::Store;
+use crate::tokens::Verifier;
+use crate::{Error, Result};
+
+const TTL: Duration = Duration::from_secs(60);
+/// An unknown `kid` reloads the app's keys at most this often, so garbage tokens cannot
+/// turn into a query each.
+const MISS_RELOAD: Duration = Duration::from_secs(1);
+
+struct Cached<T> {
+    loaded: Instant,
+    value: Arc<T>,
+}
+
+#[derive(Default)]
+pub(super) struct KeyRing {
+    signers: RwLock<HashMap<Uuid, Cached<Signer>>>,
+    verifiers: RwLock<HashMap<Uuid, Cached<Vec<Verifier>>>>,
+}
+
+fn poisoned() -> Error {
+    Error::internal(anyhow::anyhow!("key cache lock poisoned"))
+}
+
+impl KeyRing {
+    pub(super) async fn signer(
+        &self,
+        store: &dyn Store,
+        master: &MasterKey,
+        app_id: Uuid,
+    ) -> Result<Arc<Signer>> {
+        if let Some(c) = self.signers.read().map_err(|_| poisoned())?.get(&app_id) {
+            if c.loaded.elapsed() < TTL {
+                return Ok(c.value.clone());
+            }
+        }
+        let keys = store.signing_keys(app_id).await?;
+        let active = keys.iter().find(|k| k.active).ok_or_else(|| {
+            Error::internal(anyhow::anyhow!("app {app_id} has no active signing key"))
+        })?;
+        let signer = Arc::new(Signer::open(
+            master,
+            &active.kid,
+            &active.alg,
+            &active.private_sealed,
+        )?);
+        self.signers.write().map_err(|_| poisoned())?.insert(
+            app_id,
+            Cached {
+                loaded: Instant::now(),
+                value: signer.clone(),
+            },
+        );
+        Ok(signer)
+    }
+
+    /// Runs `f` with the app's verifier for `kid`, reloading once if it is not cached.
+    pub(super) async fn with_verifier<T>(
+        &self,
+        store: &dyn Store,
+        app_id: Uuid,
+        kid: &str,
+        f: impl Fn(&Verifier) -> Result<T>,
+    ) -> Result<T> {
+        let cached = self
+            .verifiers
+            .read()
+            .map_err(|_| poisoned())?
+            .get(&app_id)
+            .map(|c| (c.loaded, c.value.clone()));
+        if let Some((loaded, set)) = &cached {
+            if let Some(v) = set.iter().find(|v| v.kid == kid) {
+                if loaded.elapsed() < TTL {
+                    return f(v);
+                }
+            } else if loaded.elapsed() < MISS_RELOAD {
+                return Err(Error::Unauthenticated("Invalid access token"));
+            }
+        }
+        let mut set = Vec::new();
+        for key in store.signing_keys(app_id).await? {
+            let jwk: Jwk = serde_json::from_value(key.public_jwk).map_err(Error::internal)?;
+            set.push(Verifier::from_jwk(&jwk)?);
+        }
+        let set = Arc::new(set);
+        self.verifiers.write().map_err(|_| poisoned())?.insert(
+            app_id,
+            Cached {
+                loaded: Instant::now(),
+                value: set.clone(),
+            },
+        );
+        match set.iter().find(|v| v.kid == kid) {
+            Some(v) => f(v),
+            None => Err(Error::Unauthenticated("Invalid access token")),
+        }
+    }
+
+    /// Drops what is cached for an app (after a key change or the app's deletion).
+    pub(super) fn forget(&self, app_id: Uuid) {
+        if let Ok(mut s) = self.signers.write() {
+            s.remove(&app_id);
+        }
+        if let Ok(mut v) = self.verifiers.write() {
+            v.remove(&app_id);
+        }
+    }
+}

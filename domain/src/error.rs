@@ -1,0 +1,79 @@
+//! The one error type of the engine; `server/src/rest/error.rs` maps it to HTTP.
+
+/// Expected failures carry a safe message for the client; `Internal` carries the cause
+/// for the log only.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("{0}")]
+    InvalidEmail(String),
+    #[error("{0}")]
+    WeakPassword(String),
+    #[error("Invalid credentials")]
+    InvalidCredentials,
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    #[error("Access token has expired")]
+    TokenExpired,
+    #[error("Session has been revoked")]
+    SessionRevoked,
+    #[error("Refresh token was already used; the session has been revoked")]
+    RefreshTokenReused,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("Sign-up is disabled for this app")]
+    SignupDisabled,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    UserExists(String),
+    #[error("An app with this slug already exists")]
+    SlugTaken,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Too many requests, please try again later")]
+    RateLimited { retry_after_seconds: u64 },
+    #[error("Internal server error")]
+    Internal(#[source] anyhow::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The machine-readable code of DESIGN.md "Errors".
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidRequest(_) => "INVALID_REQUEST",
+            Error::InvalidEmail(_) => "INVALID_EMAIL",
+            Error::WeakPassword(_) => "WEAK_PASSWORD",
+            Error::InvalidCredentials => "INVALID_CREDENTIALS",
+            Error::Unauthenticated(_) => "UNAUTHENTICATED",
+            Error::TokenExpired => "TOKEN_EXPIRED",
+            Error::SessionRevoked => "SESSION_REVOKED",
+            Error::RefreshTokenReused => "REFRESH_TOKEN_REUSED",
+            Error::Forbidden(_) => "FORBIDDEN",
+            Error::SignupDisabled => "SIGNUP_DISABLED",
+            Error::NotFound(_) => "NOT_FOUND",
+            Error::UserExists(_) => "USER_EXISTS",
+            Error::SlugTaken => "SLUG_TAKEN",
+            Error::Conflict(_) => "CONFLICT",
+            Error::RateLimited { .. } => "RATE_LIMIT_EXCEEDED",
+            Error::Internal(_) => "INTERNAL",
+        }
+    }
+
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        Error::Internal(cause.into())
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::InvalidRequest(message.into())
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Error::Internal(e.into())
+    }
+}

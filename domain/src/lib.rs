@@ -1,0 +1,20 @@
+//! Rampart's engine: everything that is not HTTP or UI.
+//!
+//! The [`engine::Engine`] is the one entry point the REST API and the console share: it
+//! authenticates callers, authorises them for an app, issues tokens and talks to the
+//! [`store::Store`].
+
+pub mod config;
+pub mod crypto;
+pub mod engine;
+pub mod error;
+pub mod keys;
+pub mod model;
+pub mod password;
+pub mod permissions;
+pub mod store;
+pub mod time_format;
+pub mod tokens;
+pub mod types;
+
+pub use error::{Error, Result};

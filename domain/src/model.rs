@@ -1,0 +1,206 @@
+//! The records the engine keeps: apps and their auth config, roles, end-users, sessions,
+//! refresh tokens and signing keys.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::types::PasswordPolicy;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Active,
+    Suspended,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Suspended => "suspended",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Status> {
+        match raw {
+            "active" => Some(Status::Active),
+            "suspended" => Some(Status::Suspended),
+            _ => None,
+        }
+    }
+}
+
+/// An app's auth configuration (seed 001, step 2). Unknown fields are refused on update;
+/// missing ones take their defaults, so older rows read as the current shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    pub signup_enabled: bool,
+    pub signin_enabled: bool,
+    pub signup_requires_pak: bool,
+    pub password_min_length: u32,
+    pub password_require_uppercase: bool,
+    pub password_require_number: bool,
+    pub password_require_symbol: bool,
+    pub access_token_ttl_seconds: i64,
+    pub refresh_token_ttl_seconds: i64,
+    pub refresh_reuse_grace_seconds: i64,
+    pub enforce_app_permissions: bool,
+    pub signup_default_role: String,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            signup_enabled: true,
+            signin_enabled: true,
+            signup_requires_pak: false,
+            password_min_length: 8,
+            password_require_uppercase: false,
+            password_require_number: false,
+            password_require_symbol: false,
+            access_token_ttl_seconds: 3600,
+            refresh_token_ttl_seconds: 2_592_000,
+            refresh_reuse_grace_seconds: 10,
+            enforce_app_permissions: false,
+            signup_default_role: "member".into(),
+        }
+    }
+}
+
+impl AuthConfig {
+    pub fn password_policy(&self) -> PasswordPolicy {
+        PasswordPolicy {
+            min_length: self.password_min_length,
+            require_uppercase: self.password_require_uppercase,
+            require_number: self.password_require_number,
+            require_symbol: self.password_require_symbol,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct App {
+    pub id: Uuid,
+    pub slug: String,
+    pub display_name: String,
+    pub status: Status,
+    pub metadata: serde_json::Value,
+    pub config: AuthConfig,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Role {
+    pub id: Uuid,
+    pub app_id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub is_system: bool,
+    pub permissions: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An end-user of one app; the accounts are the end-users of the `platform` app.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: Uuid,
+    pub app_id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: Option<String>,
+    pub role_id: Uuid,
+    pub status: Status,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactKind {
+    Email,
+    Phone,
+}
+
+impl ContactKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactKind::Email => "email",
+            ContactKind::Phone => "phone",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<ContactKind> {
+        match raw {
+            "email" => Some(ContactKind::Email),
+            "phone" => Some(ContactKind::Phone),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contact {
+    pub id: Uuid,
+    pub app_id: Uuid,
+    pub user_id: Uuid,
+    pub kind: ContactKind,
+    pub value: String,
+    pub is_primary: bool,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One sign-in: the family of refresh tokens rotated from it and the bearers carrying its id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub id: Uuid,
+    pub app_id: Uuid,
+    pub user_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Session {
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshToken {
+    pub id: Uuid,
+    pub app_id: Uuid,
+    pub session_id: Uuid,
+    pub digest: String,
+    pub created_at: DateTime<Utc>,
+    pub rotated_at: Option<DateTime<Utc>>,
+    /// The successor, sealed with the master key, kept so a double refresh within the
+    /// grace window gets the same answer instead of a false reuse alarm.
+    pub successor_sealed: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SigningKey {
+    pub kid: String,
+    pub app_id: Uuid,
+    pub alg: String,
+    pub private_sealed: Vec<u8>,
+    pub public_jwk: serde_json::Value,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+/// An app together with the caller's role on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Membership {
+    pub app: App,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}

@@ -1,0 +1,134 @@
+//! The store: one trait for reads and one for a write transaction, implemented on SQLite
+//! and PostgreSQL by the same SQL (see `sql.rs`), picked from `DATABASE_URL` at start.
+
+pub mod postgres;
+mod sql;
+pub mod sqlite;
+mod timestamp;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::model::{
+    App, Contact, ContactKind, Membership, RefreshToken, Role, Session, SigningKey, User,
+};
+use crate::{Error, Result};
+
+pub use timestamp::Ts;
+
+/// Reads, and the start of a write transaction.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// Answers when the database does.
+    async fn ping(&self) -> Result<()>;
+    /// Starts a write transaction; nothing it does is visible until `commit`.
+    async fn begin(&self) -> Result<Box<dyn Tx>>;
+
+    async fn app_by_slug(&self, slug: &str) -> Result<Option<App>>;
+    async fn app_by_id(&self, id: Uuid) -> Result<Option<App>>;
+    /// The apps an account is a member of, with its role on each, oldest first.
+    async fn memberships_of(&self, account_id: Uuid) -> Result<Vec<Membership>>;
+    /// The account's role on the app, if it is a member.
+    async fn member_role(&self, app_id: Uuid, account_id: Uuid) -> Result<Option<Role>>;
+
+    async fn roles(&self, app_id: Uuid) -> Result<Vec<Role>>;
+    async fn role_by_id(&self, app_id: Uuid, id: Uuid) -> Result<Option<Role>>;
+    async fn role_by_name(&self, app_id: Uuid, name: &str) -> Result<Option<Role>>;
+
+    async fn user_by_id(&self, app_id: Uuid, id: Uuid) -> Result<Option<User>>;
+    /// By username, compared case-insensitively.
+    async fn user_by_username(&self, app_id: Uuid, username: &str) -> Result<Option<User>>;
+    /// By a *verified* contact, compared case-insensitively.
+    async fn user_by_verified_contact(
+        &self,
+        app_id: Uuid,
+        kind: ContactKind,
+        value: &str,
+    ) -> Result<Option<User>>;
+    async fn contacts_of(&self, app_id: Uuid, user_id: Uuid) -> Result<Vec<Contact>>;
+
+    async fn session(&self, app_id: Uuid, id: Uuid) -> Result<Option<Session>>;
+    async fn refresh_token(&self, app_id: Uuid, digest: &str) -> Result<Option<RefreshToken>>;
+    /// Every key of the app still published in its JWKS, newest first.
+    async fn signing_keys(&self, app_id: Uuid) -> Result<Vec<SigningKey>>;
+}
+
+/// A write transaction. Dropped without `commit`, it rolls back.
+#[async_trait]
+pub trait Tx: Send {
+    async fn commit(self: Box<Self>) -> Result<()>;
+
+    /// `Error::Conflict` when the slug is taken.
+    async fn insert_app(&mut self, app: &App) -> Result<()>;
+    async fn update_app(&mut self, app: &App) -> Result<()>;
+    async fn delete_app(&mut self, id: Uuid) -> Result<bool>;
+    async fn insert_role(&mut self, role: &Role) -> Result<()>;
+    async fn insert_membership(
+        &mut self,
+        app_id: Uuid,
+        account_id: Uuid,
+        role_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    async fn insert_signing_key(&mut self, key: &SigningKey) -> Result<()>;
+
+    /// `Error::Conflict` when the username is taken in the app.
+    async fn insert_user(&mut self, user: &User) -> Result<()>;
+    /// `Error::Conflict` when a verified contact of the same value exists in the app.
+    async fn insert_contact(&mut self, contact: &Contact) -> Result<()>;
+
+    async fn insert_session(&mut self, session: &Session) -> Result<()>;
+    async fn touch_session(&mut self, id: Uuid, at: DateTime<Utc>) -> Result<()>;
+    /// Revokes a live session; false when it was already revoked or does not exist.
+    async fn revoke_session(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool>;
+    async fn insert_refresh_token(&mut self, token: &RefreshToken) -> Result<()>;
+    /// Marks a refresh token rotated unless it already is; true when this call did it, so
+    /// of two concurrent refreshes exactly one wins.
+    async fn rotate_refresh_token(
+        &mut self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        successor_sealed: &[u8],
+    ) -> Result<bool>;
+}
+
+/// The pool under a store, for the few neighbours that need the same database (the
+/// console's cookie sessions).
+#[derive(Clone)]
+pub enum DbPool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+/// Connects to the store named by `url` (`sqlite://…` or `postgres://…`) and applies its
+/// migrations.
+pub async fn connect(url: &str) -> Result<(Arc<dyn Store>, DbPool)> {
+    if url.starts_with("sqlite:") {
+        let store = sqlite::SqliteStore::connect(url).await?;
+        let pool = DbPool::Sqlite(store.writer_pool());
+        Ok((Arc::new(store), pool))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let store = postgres::PostgresStore::connect(url).await?;
+        let pool = DbPool::Postgres(store.pool());
+        Ok((Arc::new(store), pool))
+    } else {
+        Err(Error::invalid(
+            "DATABASE_URL must start with sqlite:// or postgres://",
+        ))
+    }
+}
+
+/// Unique violations become `Conflict`; everything else is unexpected.
+pub(crate) fn map_write_error(e: sqlx::Error) -> Error {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            Error::Conflict(db.constraint().unwrap_or("unique").to_owned())
+        }
+        _ => Error::internal(e),
+    }
+}

@@ -1,0 +1,146 @@
+//! `rampart`: loads the configuration and serves, or runs one of the operator commands.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use domain::config::EngineConfig;
+use domain::engine::{Engine, RequestMeta, SignupInput};
+use domain::types::PLATFORM_SLUG;
+use secrecy::SecretString;
+use server::config::{Config, Env};
+
+#[derive(Parser)]
+#[command(
+    name = "rampart",
+    version,
+    about = "Self-hostable multi-tenant authentication server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API, hosted pages and console (the default).
+    Serve,
+    /// Apply the store's migrations and exit.
+    Migrate,
+    /// Create a console account. The password is read from RAMPART_ACCOUNT_PASSWORD or,
+    /// failing that, from the first line of standard input.
+    CreateAccount {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(&Env) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("rampart: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    server::telemetry::init(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("rampart: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(config).await,
+            Command::Migrate => {
+                domain::store::connect(config.database_url())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                println!("migrations applied");
+                Ok(())
+            }
+            Command::CreateAccount {
+                email,
+                username,
+                display_name,
+            } => create_account(config, email, username, display_name).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rampart: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    if config.master_key_generated {
+        tracing::warn!(
+            path = %config.data_dir.join("master.key").display(),
+            "RAMPART_MASTER_KEY is not set: using a generated development key; set it in production"
+        );
+    }
+    let app = server::build(config).await?;
+    let url = app.public_url().to_owned();
+    tracing::info!(%url, store = app.engine().store().backend(), "Rampart is ready");
+    println!("Rampart is listening on {url} — console at {url}/console");
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn create_account(
+    config: Config,
+    email: String,
+    username: String,
+    display_name: Option<String>,
+) -> anyhow::Result<()> {
+    let password = match std::env::var("RAMPART_ACCOUNT_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let (store, _) = domain::store::connect(config.database_url())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.bind));
+    let engine = Engine::new(
+        store,
+        EngineConfig {
+            public_url,
+            master_key: config.master_key.clone(),
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let input = SignupInput {
+        email,
+        username: username.clone(),
+        password: SecretString::from(password),
+        display_name,
+        email_verified: true,
+    };
+    engine
+        .signup(PLATFORM_SLUG, input, &RequestMeta::default())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("account '{username}' created");
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! `/api/v1/apps` and `/api/v1/introspect/apps/{slug}` (seed 000, steps 2 and 4).
+
+use app::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use domain::engine::{AppPatch, Introspection, NewApp};
+use domain::model::App;
+use domain::Error;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::error::{ApiJson, ApiResult};
+use super::extract::Account;
+
+/// An app as seed 000 shows it.
+#[derive(Serialize)]
+pub struct AppView {
+    id: Uuid,
+    slug: String,
+    display_name: String,
+    status: &'static str,
+    metadata: serde_json::Value,
+    #[serde(with = "domain::time_format")]
+    created_at: DateTime<Utc>,
+    #[serde(with = "domain::time_format")]
+    updated_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<String>,
+}
+
+impl AppView {
+    fn new(app: App, role: Option<String>) -> AppView {
+        AppView {
+            id: app.id,
+            slug: app.slug,
+            display_name: app.display_name,
+            status: app.status.as_str(),
+            metadata: app.metadata,
+            created_at: app.created_at,
+            updated_at: app.updated_at,
+            role,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CreateBody {
+    slug: String,
+    #[serde(rename = "displayName", alias = "display_name")]
+    display_name: String,
+    metadata: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchBody {
+    #[serde(rename = "displayName", alias = "display_name")]
+    display_name: Option<String>,
+    status: Option<String>,
+    metadata: Option<serde_json::Value>,
+    slug: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct AppList {
+    apps: Vec<AppView>,
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    Account(account): Account,
+    ApiJson(b): ApiJson<CreateBody>,
+) -> ApiResult<(StatusCode, Json<AppView>)> {
+    let app = s
+        .engine
+        .create_app(
+            &account,
+            NewApp {
+                slug: b.slug,
+                display_name: b.display_name,
+                metadata: b.metadata,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(AppView::new(app, None))))
+}
+
+pub async fn list(
+    State(s): State<AppState>,
+    Account(account): Account,
+) -> ApiResult<Json<AppList>> {
+    let apps = s.engine.list_apps(&account).await?;
+    Ok(Json(AppList {
+        apps: apps
+            .into_iter()
+            .map(|m| AppView::new(m.app, Some(m.role.name)))
+            .collect(),
+    }))
+}
+
+pub async fn get(
+    State(s): State<AppState>,
+    Account(account): Account,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<AppView>> {
+    let (app, role) = s.engine.authorize(&account, &slug, "app.read").await?;
+    Ok(Json(AppView::new(app, Some(role.name))))
+}
+
+pub async fn update(
+    State(s): State<AppState>,
+    Account(account): Account,
+    Path(slug): Path<String>,
+    ApiJson(b): ApiJson<PatchBody>,
+) -> ApiResult<Json<AppView>> {
+    if b.slug.as_deref().is_some_and(|new| new != slug) {
+        return Err(Error::invalid("slug is permanent and cannot be changed").into());
+    }
+    let patch = AppPatch {
+        display_name: b.display_name,
+        status: b.status,
+        metadata: b.metadata,
+    };
+    let app = s.engine.update_app(&account, &slug, patch).await?;
+    Ok(Json(AppView::new(app, None)))
+}
+
+pub async fn delete(
+    State(s): State<AppState>,
+    Account(account): Account,
+    Path(slug): Path<String>,
+) -> ApiResult<StatusCode> {
+    s.engine.delete_app(&account, &slug).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn introspect(
+    State(s): State<AppState>,
+    Account(account): Account,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Introspection>> {
+    Ok(Json(s.engine.introspect(&account, &slug).await?))
+}

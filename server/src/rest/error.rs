@@ -1,0 +1,117 @@
+//! The one place engine errors become HTTP: `{statusCode, error, message}` with the status of
+//! DESIGN.md "Errors". Also the JSON extractor whose rejections take the same shape.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use domain::Error;
+use serde::de::DeserializeOwned;
+
+/// An engine error on its way out as a response.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        ApiError(e)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+pub fn status_of(e: &Error) -> StatusCode {
+    match e {
+        Error::InvalidRequest(_) | Error::InvalidEmail(_) | Error::WeakPassword(_) => {
+            StatusCode::BAD_REQUEST
+        }
+        Error::InvalidCredentials
+        | Error::Unauthenticated(_)
+        | Error::TokenExpired
+        | Error::SessionRevoked
+        | Error::RefreshTokenReused => StatusCode::UNAUTHORIZED,
+        Error::Forbidden(_) | Error::SignupDisabled => StatusCode::FORBIDDEN,
+        Error::NotFound(_) => StatusCode::NOT_FOUND,
+        Error::UserExists(_) | Error::SlugTaken | Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// A response in the documented error shape.
+pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    let body =
+        serde_json::json!({ "statusCode": status.as_u16(), "error": code, "message": message });
+    (status, axum::Json(body)).into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = status_of(&self.0);
+        if let Error::Internal(cause) = &self.0 {
+            // The client gets a code; the log gets the whole chain.
+            tracing::error!(error = format!("{cause:#}"), "internal error");
+        }
+        let mut response = error_response(status, self.0.code(), &self.0.to_string());
+        if let Error::RateLimited {
+            retry_after_seconds,
+        } = self.0
+        {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}
+
+/// `axum::Json` whose every rejection (bad JSON, wrong types, missing fields, wrong content
+/// type, oversized body) is a 4xx in the documented shape.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> Response {
+    match rejection {
+        JsonRejection::JsonDataError(e) => {
+            // serde's message names the field and what was wrong with it.
+            let detail = std::error::Error::source(&e)
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| e.body_text());
+            error_response(
+                StatusCode::BAD_REQUEST,
+                "INVALID_REQUEST",
+                &format!("Invalid request body: {detail}"),
+            )
+        }
+        JsonRejection::JsonSyntaxError(_) => error_response(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "Request body is not valid JSON",
+        ),
+        JsonRejection::MissingJsonContentType(_) => error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "INVALID_REQUEST",
+            "Expected a request with Content-Type: application/json",
+        ),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            "Request body is too large",
+        ),
+        other => error_response(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            &other.body_text(),
+        ),
+    }
+}

@@ -1,0 +1,100 @@
+//! The REST API: the platform API under `/api/v1` (and its alias `/v1`), each app's consumer
+//! API under `/{slug}/v1`, and the operators' endpoints.
+
+pub mod apps;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod ops;
+pub mod wellknown;
+
+use app::state::AppState;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+
+use error::error_response;
+
+/// Bodies larger than this are refused with `413 PAYLOAD_TOO_LARGE` before they are parsed.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+fn platform() -> Router<AppState> {
+    Router::new()
+        .route("/auth/signup", post(auth::account_signup))
+        .route("/auth/signin", post(auth::account_signin))
+        .route("/auth/refresh", post(auth::account_refresh))
+        .route("/auth/logout", post(auth::account_logout))
+        .route("/auth/me", get(auth::account_me))
+        .route("/apps", post(apps::create).get(apps::list))
+        .route(
+            "/apps/{slug}",
+            get(apps::get).patch(apps::update).delete(apps::delete),
+        )
+        .route("/introspect/apps/{slug}", get(apps::introspect))
+}
+
+fn consumer() -> Router<AppState> {
+    Router::new()
+        .route("/{slug}/v1/auth/signup", post(auth::app_signup))
+        .route("/{slug}/v1/auth/signin", post(auth::app_signin))
+        .route("/{slug}/v1/auth/refresh", post(auth::app_refresh))
+        .route("/{slug}/v1/auth/logout", post(auth::app_logout))
+        .route("/{slug}/v1/me", get(auth::app_me))
+        .route("/{slug}/v1/.well-known/jwks.json", get(wellknown::jwks))
+        .route(
+            "/{slug}/v1/.well-known/openid-configuration",
+            get(wellknown::openid_configuration),
+        )
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .nest("/api/v1", platform())
+        .nest("/v1", platform())
+        .merge(consumer())
+        .route("/health", get(ops::health))
+        .route("/ready", get(ops::ready))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+/// Paths that belong to the API, where an unknown route is a JSON 404 rather than a page.
+pub fn is_api_path(path: &str) -> bool {
+    let mut segments = path.trim_start_matches('/').split('/');
+    let first = segments.next().unwrap_or_default();
+    let second = segments.next();
+    matches!(first, "api" | "v1" | "health" | "ready" | "openapi.json") || second == Some("v1")
+}
+
+pub async fn not_found() -> Response {
+    error_response(StatusCode::NOT_FOUND, "NOT_FOUND", "No such route")
+}
+
+async fn method_not_allowed() -> Response {
+    error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        "Method not allowed on this route",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn api_paths() {
+        for p in ["/api/v1/nope", "/v1/x", "/acme/v1/nope", "/health", "/api"] {
+            assert!(super::is_api_path(p), "{p}");
+        }
+        for p in [
+            "/console",
+            "/console/apps/x",
+            "/acme/signin",
+            "/pkg/rampart.js",
+            "/",
+        ] {
+            assert!(!super::is_api_path(p), "{p}");
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! Each app's public keys and discovery document.
+
+use app::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+
+use super::error::ApiResult;
+
+/// Verifiers may cache the JWKS this long; key rotation keeps retired keys published for at
+/// least the longest access-token TTL plus this.
+pub const JWKS_MAX_AGE_SECONDS: u32 = 300;
+
+pub async fn jwks(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let jwks = s.engine.jwks(&slug).await?;
+    Ok((
+        [(
+            header::CACHE_CONTROL,
+            format!("public, max-age={JWKS_MAX_AGE_SECONDS}"),
+        )],
+        Json(jwks),
+    ))
+}
+
+pub async fn openid_configuration(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let app = s.engine.app(&slug).await?;
+    let issuer = s.engine.issuer(&app.slug);
+    let doc = serde_json::json!({
+        "issuer": issuer,
+        "jwks_uri": s.engine.jwks_url(&app.slug),
+        "response_types_supported": ["token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["none"],
+        "claims_supported": ["iss", "aud", "sub", "iat", "exp", "jti", "sid", "role", "org", "org_role"],
+    });
+    Ok((
+        [(
+            header::CACHE_CONTROL,
+            format!("public, max-age={JWKS_MAX_AGE_SECONDS}"),
+        )],
+        Json(doc),
+    ))
+}
