@@ -21,6 +21,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
+                <link rel="icon" href="/favicon.ico"/>
                 <MetaTags/>
             </head>
             <body>
@@ -40,6 +41,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=console::NotFound>
                 <Route path=path!("/") view=|| view! { <Redirect path="/console"/> }/>
                 <Route path=path!("/console/signin") view=console::SignIn/>
+                <Route path=path!("/console/signup") view=console::SignUp/>
                 <ParentRoute path=path!("/console") view=console::Layout>
                     <Route path=path!("") view=console::AppsPage/>
                     <Route path=path!("apps/:slug") view=console::AppPage/>

@@ -67,21 +67,35 @@ pub(crate) mod guard {
         current().await?.ok_or(ConsoleError::Unauthenticated)
     }
 
+    async fn request_meta() -> domain::engine::RequestMeta {
+        leptos_axum::extract::<axum::Extension<domain::engine::RequestMeta>>().await.map(|m| m.0).unwrap_or_default()
+    }
+
     pub async fn sign_in(identifier: String, password: String) -> Result<(), ConsoleError> {
-        let session = cookie_session().await?;
-        let meta = leptos_axum::extract::<axum::Extension<domain::engine::RequestMeta>>()
-            .await
-            .map(|m| m.0)
-            .unwrap_or_default();
+        let meta = request_meta().await;
         let (_, principal) = state()
             .engine
-            .signin_session(
-                PLATFORM_SLUG,
-                &identifier,
-                secrecy::SecretString::from(password),
-                &meta,
-            )
+            .signin_session(PLATFORM_SLUG, &identifier, secrecy::SecretString::from(password), &meta)
             .await?;
+        remember(principal).await
+    }
+
+    pub async fn sign_up(email: String, username: String, password: String) -> Result<(), ConsoleError> {
+        let meta = request_meta().await;
+        let input = domain::engine::SignupInput {
+            email,
+            username,
+            password: secrecy::SecretString::from(password),
+            display_name: None,
+            email_verified: false,
+        };
+        let (_, principal) = state().engine.signup_session(PLATFORM_SLUG, input, &meta).await?;
+        remember(principal).await
+    }
+
+    /// Binds the cookie session to a fresh Rampart session.
+    async fn remember(principal: Principal) -> Result<(), ConsoleError> {
+        let session = cookie_session().await?;
         // A new id at sign-in, so a planted cookie cannot ride the new session.
         session.cycle_id().await.map_err(internal)?;
         session
@@ -121,6 +135,14 @@ pub async fn whoami() -> Result<Option<AccountInfo>, ConsoleError> {
 #[server(prefix = "/console/_fn", endpoint = "sign_in")]
 pub async fn sign_in(identifier: String, password: String) -> Result<(), ConsoleError> {
     guard::sign_in(identifier, password).await?;
+    leptos_axum::redirect("/console");
+    Ok(())
+}
+
+/// Creates an account (seed 000, step 1) and signs it in.
+#[server(prefix = "/console/_fn", endpoint = "sign_up")]
+pub async fn sign_up(email: String, username: String, password: String) -> Result<(), ConsoleError> {
+    guard::sign_up(email, username, password).await?;
     leptos_axum::redirect("/console");
     Ok(())
 }

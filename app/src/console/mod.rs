@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::components::{Outlet, Redirect, A};
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{self, AppInfo, AppSummary, ConsoleError, CreateApp, SignIn as SignInFn, SignOut};
+use crate::api::{self, AppInfo, AppSummary, ConsoleError, CreateApp, SignIn as SignInFn, SignOut, SignUp as SignUpFn};
 
 /// Shows the message of a failed action, if any.
 fn error_text<T, S>(value: S) -> impl Fn() -> Option<String>
@@ -62,13 +62,36 @@ pub fn SignIn() -> impl IntoView {
                         "Sign in"
                     </button>
                 </ActionForm>
-                <p class="muted small">
-                    "No account yet? Create one with "
-                    <code>"rampart create-account"</code>
-                    " or "
-                    <code>"POST /api/v1/auth/signup"</code>
-                    "."
-                </p>
+                <p class="muted small">"No account yet? " <A href="/console/signup">"Create one"</A></p>
+            </div>
+        </main>
+    }
+}
+
+#[component]
+pub fn SignUp() -> impl IntoView {
+    let action = ServerAction::<SignUpFn>::new();
+    let error = error_text(action.value());
+    view! {
+        <Title text="Create an account · Rampart"/>
+        <main class="centered">
+            <div class="card narrow">
+                <div class="brand">"Rampart"</div>
+                <h1>"Create an account"</h1>
+                <p class="muted small">"An account creates and manages apps."</p>
+                <ActionForm action=action attr:class="stack">
+                    <label>"Email"<input type="email" name="email" autocomplete="email" required/></label>
+                    <label>"Username"<input type="text" name="username" autocomplete="username" required/></label>
+                    <label>
+                        "Password"
+                        <input type="password" name="password" autocomplete="new-password" minlength="8" required/>
+                    </label>
+                    <p class="error" role="alert">{error}</p>
+                    <button type="submit" class="primary" disabled=move || action.pending().get()>
+                        "Create account"
+                    </button>
+                </ActionForm>
+                <p class="muted small">"Already have one? " <A href="/console/signin">"Sign in"</A></p>
             </div>
         </main>
     }

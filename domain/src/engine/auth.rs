@@ -55,6 +55,11 @@ impl Engine {
         input: SignupInput,
         meta: &RequestMeta,
     ) -> Result<TokenPair> {
+        self.signup_session(slug, input, meta).await.map(|(pair, _)| pair)
+    }
+
+    /// Sign-up that also answers with the principal, for the console's cookie session.
+    pub async fn signup_session(&self, slug: &str, input: SignupInput, meta: &RequestMeta) -> Result<(TokenPair, Principal)> {
         let app = self.active_app(slug).await?;
         if !app.config.signup_enabled {
             return Err(Error::SignupDisabled);
@@ -131,8 +136,8 @@ impl Engine {
         let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at).await?;
         tx.commit().await?;
         tracing::info!(user = %user.id, "signed up");
-        self.token_pair(&app, &user, &role.name, session.id, refresh)
-            .await
+        let pair = self.token_pair(&app, &user, &role.name, session.id, refresh).await?;
+        Ok((pair, Principal { app, user_id: user.id, session_id: session.id, role: role.name }))
     }
 
     /// Username or *verified* email + password. Every failure is the same
@@ -250,7 +255,7 @@ impl Engine {
                 .master_key
                 .seal(successor.as_bytes(), token.id.as_bytes())?;
             let mut tx = self.store.begin().await?;
-            if tx.rotate_refresh_token(token.id, at, &sealed).await? {
+            if tx.rotate_refresh_token(app.id, token.id, at, &sealed).await? {
                 tx.insert_refresh_token(&RefreshToken {
                     id: Uuid::new_v4(),
                     app_id: app.id,
@@ -261,7 +266,7 @@ impl Engine {
                     successor_sealed: None,
                 })
                 .await?;
-                tx.touch_session(session.id, at).await?;
+                tx.touch_session(app.id, session.id, at).await?;
                 tx.commit().await?;
                 return self
                     .token_pair(&app, &user, &role, session.id, successor)

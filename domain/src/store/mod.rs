@@ -58,7 +58,8 @@ pub trait Store: Send + Sync + 'static {
     async fn signing_keys(&self, app_id: Uuid) -> Result<Vec<SigningKey>>;
 }
 
-/// A write transaction. Dropped without `commit`, it rolls back.
+/// A write transaction. Dropped without `commit`, it rolls back. After a method fails, drop
+/// it: PostgreSQL refuses every further statement of a failed transaction.
 #[async_trait]
 pub trait Tx: Send {
     async fn commit(self: Box<Self>) -> Result<()>;
@@ -83,7 +84,7 @@ pub trait Tx: Send {
     async fn insert_contact(&mut self, contact: &Contact) -> Result<()>;
 
     async fn insert_session(&mut self, session: &Session) -> Result<()>;
-    async fn touch_session(&mut self, id: Uuid, at: DateTime<Utc>) -> Result<()>;
+    async fn touch_session(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<()>;
     /// Revokes a live session; false when it was already revoked or does not exist.
     async fn revoke_session(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool>;
     async fn insert_refresh_token(&mut self, token: &RefreshToken) -> Result<()>;
@@ -91,6 +92,7 @@ pub trait Tx: Send {
     /// of two concurrent refreshes exactly one wins.
     async fn rotate_refresh_token(
         &mut self,
+        app_id: Uuid,
         id: Uuid,
         at: DateTime<Utc>,
         successor_sealed: &[u8],

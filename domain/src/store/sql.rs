@@ -474,8 +474,8 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
-            async fn touch_session(&mut self, id: uuid::Uuid, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<()> {
-                sqlx::query("UPDATE sessions SET last_used_at = $2 WHERE id = $1").bind(id).bind(Ts(at)).execute(&mut *self.0).await?;
+            async fn touch_session(&mut self, app_id: uuid::Uuid, id: uuid::Uuid, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<()> {
+                sqlx::query("UPDATE sessions SET last_used_at = $3 WHERE app_id = $1 AND id = $2").bind(app_id).bind(id).bind(Ts(at)).execute(&mut *self.0).await?;
                 Ok(())
             }
 
@@ -496,9 +496,9 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
-            async fn rotate_refresh_token(&mut self, id: uuid::Uuid, at: chrono::DateTime<chrono::Utc>, successor_sealed: &[u8]) -> $crate::Result<bool> {
-                let done = sqlx::query("UPDATE refresh_tokens SET rotated_at = $2, successor_sealed = $3 WHERE id = $1 AND rotated_at IS NULL")
-                    .bind(id).bind(Ts(at)).bind(successor_sealed).execute(&mut *self.0).await?;
+            async fn rotate_refresh_token(&mut self, app_id: uuid::Uuid, id: uuid::Uuid, at: chrono::DateTime<chrono::Utc>, successor_sealed: &[u8]) -> $crate::Result<bool> {
+                let done = sqlx::query("UPDATE refresh_tokens SET rotated_at = $3, successor_sealed = $4 WHERE app_id = $1 AND id = $2 AND rotated_at IS NULL")
+                    .bind(app_id).bind(id).bind(Ts(at)).bind(successor_sealed).execute(&mut *self.0).await?;
                 Ok(done.rows_affected() == 1)
             }
         }

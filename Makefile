@@ -1,0 +1,43 @@
+# Rampart — the two commands of the README, and a few more.
+# Tools (cargo-leptos, wasm-bindgen, wasm-opt, chromium) are installed by scripts/install-tools.sh
+# into $(TOOLS), outside the clone.
+
+TOOLS ?= $(HOME)/.cache/rampart-tools
+export PATH := $(TOOLS)/bin:$(TOOLS)/node_modules/.bin:$(PATH)
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+export RAMPART_TEST_POSTGRES_URL ?= $(PG_URL)
+
+.PHONY: run test tools build release check lint test-server test-e2e bench clean-test-schemas
+
+## Start Rampart on SQLite (data/) with the console at http://127.0.0.1:3000/console
+run: tools build
+	LEPTOS_SITE_ROOT=$(CURDIR)/target/site $(TARGET_DIR)/debug/rampart serve
+
+## Every test: formatting, lints, unit + store (SQLite and PostgreSQL) + API, browser tests
+test: tools lint test-server test-e2e
+
+tools:
+	@bash scripts/install-tools.sh
+
+build:
+	cargo leptos build
+
+release:
+	cargo leptos build --release
+
+lint:
+	cargo fmt --all --check
+	cargo clippy-server -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+test-server: clean-test-schemas
+	cargo test-server
+
+test-e2e: build
+	cd end2end && RAMPART_BIN=$(TARGET_DIR)/debug/rampart LEPTOS_SITE_ROOT=$(CURDIR)/target/site npx playwright test
+
+# Test schemas left behind by interrupted runs.
+clean-test-schemas:
+	@psql "$(PG_URL)" -qtAc "SELECT 'DROP SCHEMA IF EXISTS \"' || nspname || '\" CASCADE;' FROM pg_namespace WHERE nspname LIKE 't\\_%'" 2>/dev/null \
+		| psql "$(PG_URL)" -q >/dev/null 2>&1 || true

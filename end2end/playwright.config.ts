@@ -1,0 +1,51 @@
+import { defineConfig } from "@playwright/test";
+import * as os from "node:os";
+import * as path from "node:path";
+
+// Each run starts its own Rampart on a fresh SQLite database and a free port.
+const port = Number(process.env.E2E_PORT ?? 3100 + Math.floor(Math.random() * 800));
+const dataDir = path.join(os.tmpdir(), `rampart-e2e-${process.pid}-${port}`);
+const root = path.resolve(__dirname, "..");
+const bin = process.env.RAMPART_BIN ?? path.join(root, "target", "debug", "rampart");
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: true,
+  workers: 2,
+  reporter: [["list"]],
+  outputDir: "test-results",
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    screenshot: "only-on-failure",
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--no-first-run",
+      ],
+    },
+  },
+  webServer: {
+    command: `"${bin}" serve`,
+    url: `http://127.0.0.1:${port}/ready`,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {
+      RAMPART_BIND: `127.0.0.1:${port}`,
+      RAMPART_DATA_DIR: dataDir,
+      DATABASE_URL: `sqlite://${dataDir}/rampart.db`,
+      LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(root, "target", "site"),
+      RUST_LOG: "warn",
+    },
+  },
+});

@@ -1,0 +1,106 @@
+import { test, expect, type Page } from "@playwright/test";
+
+/** A fresh account through the platform API (seed 000, step 1). */
+async function newAccount(page: Page) {
+  const suffix = Math.random().toString(36).slice(2, 10);
+  const account = { username: `dev-${suffix}`, email: `dev-${suffix}@example.com`, password: "CorrectHorseBatteryStaple" };
+  const res = await page.request.post("/api/v1/auth/signup", { data: account });
+  expect(res.status()).toBe(201);
+  return account;
+}
+
+/** Waits until the page is hydrated, so clicks go through the client-side router. */
+async function hydrated(page: Page) {
+  await page.waitForLoadState("networkidle");
+}
+
+async function signIn(page: Page, identifier: string, password: string) {
+  await page.goto("/console");
+  await expect(page).toHaveURL(/\/console\/signin$/);
+  await hydrated(page);
+  await page.getByLabel("Username or email").fill(identifier);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+test("sign in, create an app, see it listed, sign out", async ({ page }, testInfo) => {
+  const account = await newAccount(page);
+  await signIn(page, account.username, account.password);
+  await expect(page.getByTestId("account")).toHaveText(account.username);
+  await expect(page.getByRole("heading", { name: "Your apps" })).toBeVisible();
+  await expect(page.getByText("No apps yet")).toBeVisible();
+
+  const slug = `acme-${Math.random().toString(36).slice(2, 8)}`;
+  await page.getByLabel("Slug").fill(slug);
+  await page.getByLabel("Display name").fill("Acme Corporation");
+  await page.getByRole("button", { name: "Create app" }).click();
+
+  // The app's page: slug, status, roles and the JWKS URL.
+  await expect(page).toHaveURL(new RegExp(`/console/apps/${slug}$`));
+  const facts = page.getByTestId("app-facts");
+  await expect(facts).toContainText(slug);
+  await expect(facts).toContainText("active");
+  await expect(facts).toContainText(`/${slug}/v1/.well-known/jwks.json`);
+  const roles = page.getByTestId("roles");
+  for (const role of ["owner", "admin", "member"]) {
+    await expect(roles.getByRole("cell", { name: role, exact: false }).first()).toBeVisible();
+  }
+
+  // Back to the list: the app is there.
+  await page.getByRole("link", { name: "Apps" }).click();
+  await expect(page.getByTestId("apps")).toContainText("Acme Corporation");
+  await expect(page.getByTestId("apps")).toContainText(slug);
+  await page.screenshot({ path: testInfo.outputPath("console-apps.png"), fullPage: true });
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/console\/signin$/);
+  // Signed out for real: the console sends us back to sign-in.
+  await page.goto("/console");
+  await expect(page).toHaveURL(/\/console\/signin$/);
+});
+
+test("wrong password is refused with a message", async ({ page }) => {
+  const account = await newAccount(page);
+  await signIn(page, account.username, "not-the-password");
+  await expect(page.getByRole("alert")).toContainText("Invalid credentials");
+  await expect(page).toHaveURL(/\/console\/signin/);
+});
+
+test("the create form shows the API's validation message", async ({ page }) => {
+  const account = await newAccount(page);
+  await signIn(page, account.username, account.password);
+  await expect(page.getByRole("heading", { name: "Your apps" })).toBeVisible();
+  await page.getByLabel("Slug").fill("console");
+  await page.getByLabel("Display name").fill("Reserved");
+  await page.getByRole("button", { name: "Create app" }).click();
+  await expect(page.getByRole("alert").last()).toContainText("slug 'console' is reserved");
+});
+
+test("the console works without JavaScript", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  const account = await newAccount(page);
+  await page.goto("/console/signin");
+  await page.getByLabel("Username or email").fill(account.username);
+  await page.getByLabel("Password").fill(account.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("account")).toHaveText(account.username);
+  await context.close();
+});
+
+test("a new developer creates an account from the console", async ({ page }) => {
+  const suffix = Math.random().toString(36).slice(2, 10);
+  await page.goto("/console/signin");
+  await hydrated(page);
+  await page.getByRole("link", { name: "Create one" }).click();
+  await expect(page).toHaveURL(/\/console\/signup$/);
+  await page.getByLabel("Email").fill(`new-${suffix}@example.com`);
+  await page.getByLabel("Username").fill(`new-${suffix}`);
+  await page.getByLabel("Password").fill("short");
+  await page.getByLabel("Password").evaluate((el: HTMLInputElement) => el.removeAttribute("minlength"));
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("alert")).toContainText("at least 8 characters");
+  await page.getByLabel("Password").fill("CorrectHorseBatteryStaple");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("account")).toHaveText(`new-${suffix}`);
+});
