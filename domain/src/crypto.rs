@@ -33,9 +33,7 @@ impl MasterKey {
         if bytes.len() != 32 {
             return Err(format!("must decode to 32 bytes, got {}", bytes.len()));
         }
-        Aes256Gcm::new_from_slice(&bytes)
-            .map(MasterKey)
-            .map_err(|_| "must decode to 32 bytes".into())
+        Aes256Gcm::new_from_slice(&bytes).map(MasterKey).map_err(|_| "must decode to 32 bytes".into())
     }
 
     /// A fresh random key, base64-encoded, for the dev key file.
@@ -52,13 +50,7 @@ impl MasterKey {
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let sealed = self
             .0
-            .encrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: plaintext,
-                    aad: context,
-                },
-            )
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: context })
             .map_err(|_| Error::internal(anyhow::anyhow!("encryption failed")))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
@@ -71,18 +63,8 @@ impl MasterKey {
         }
         let (nonce, body) = sealed.split_at(NONCE_LEN);
         self.0
-            .decrypt(
-                Nonce::from_slice(nonce),
-                Payload {
-                    msg: body,
-                    aad: context,
-                },
-            )
-            .map_err(|_| {
-                Error::internal(anyhow::anyhow!(
-                    "cannot decrypt a stored secret: wrong RAMPART_MASTER_KEY?"
-                ))
-            })
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad: context })
+            .map_err(|_| Error::internal(anyhow::anyhow!("cannot decrypt a stored secret: wrong RAMPART_MASTER_KEY?")))
     }
 }
 
@@ -127,11 +109,7 @@ mod tests {
     fn master_key_parse_errors() {
         assert!(MasterKey::from_base64("not base64!").is_err());
         assert!(MasterKey::from_base64("AAAA").is_err());
-        assert!(format!(
-            "{:?}",
-            MasterKey::from_base64(&MasterKey::generate_base64()).unwrap()
-        )
-        .contains("redacted"));
+        assert!(format!("{:?}", MasterKey::from_base64(&MasterKey::generate_base64()).unwrap()).contains("redacted"));
     }
 
     #[test]

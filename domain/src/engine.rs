@@ -51,11 +51,7 @@ impl Engine {
     /// Builds the engine and makes sure the reserved `platform` app (whose end-users are the
     /// accounts) exists with its signing key.
     pub async fn new(store: Arc<dyn Store>, config: EngineConfig) -> Result<Engine> {
-        let engine = Engine {
-            store,
-            config,
-            keys: keyring::KeyRing::default(),
-        };
+        let engine = Engine { store, config, keys: keyring::KeyRing::default() };
         engine.ensure_platform_app().await?;
         crate::password::warm_up();
         Ok(engine)
@@ -75,18 +71,12 @@ impl Engine {
     }
 
     pub fn jwks_url(&self, slug: &str) -> String {
-        format!(
-            "{}/{}/v1/.well-known/jwks.json",
-            self.config.public_url, slug
-        )
+        format!("{}/{}/v1/.well-known/jwks.json", self.config.public_url, slug)
     }
 
     /// The app behind a slug in a URL; unknown slugs are `404`.
     pub async fn app(&self, slug: &str) -> Result<App> {
-        self.store
-            .app_by_slug(slug)
-            .await?
-            .ok_or(Error::NotFound("App"))
+        self.store.app_by_slug(slug).await?.ok_or(Error::NotFound("App"))
     }
 
     async fn active_app(&self, slug: &str) -> Result<App> {
@@ -99,19 +89,10 @@ impl Engine {
 
     /// The single authorisation point for management: the account must be a member of the
     /// app with a role that holds `permission`. Non-members learn nothing (`404`).
-    pub async fn authorize(
-        &self,
-        account: &Principal,
-        slug: &str,
-        permission: &str,
-    ) -> Result<(App, Role)> {
+    pub async fn authorize(&self, account: &Principal, slug: &str, permission: &str) -> Result<(App, Role)> {
         self.require_platform(account)?;
         let app = self.app(slug).await?;
-        let role = self
-            .store
-            .member_role(app.id, account.user_id)
-            .await?
-            .ok_or(Error::NotFound("App"))?;
+        let role = self.store.member_role(app.id, account.user_id).await?.ok_or(Error::NotFound("App"))?;
         if !role.permissions.iter().any(|p| p == permission) {
             return Err(Error::Forbidden(format!("Missing permission {permission}")));
         }
@@ -128,13 +109,8 @@ impl Engine {
     /// The public keys of the app, as its JWKS publishes them.
     pub async fn jwks(&self, slug: &str) -> Result<serde_json::Value> {
         let app = self.app(slug).await?;
-        let keys: Vec<serde_json::Value> = self
-            .store
-            .signing_keys(app.id)
-            .await?
-            .into_iter()
-            .map(|k| k.public_jwk)
-            .collect();
+        let keys: Vec<serde_json::Value> =
+            self.store.signing_keys(app.id).await?.into_iter().map(|k| k.public_jwk).collect();
         Ok(serde_json::json!({ "keys": keys }))
     }
 }

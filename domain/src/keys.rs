@@ -39,8 +39,7 @@ fn fail(what: &str) -> Error {
 /// bound to its key id.
 pub fn generate_rs256(master: &MasterKey) -> Result<NewKey> {
     let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| fail("generation failed"))?;
-    let pkcs8 = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair)
-        .map_err(|_| fail("encoding failed"))?;
+    let pkcs8 = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair).map_err(|_| fail("encoding failed"))?;
     let kid = uuid::Uuid::new_v4().simple().to_string();
     let components: PublicKeyComponents<Vec<u8>> = pair.public_key().into();
     Ok(NewKey {
@@ -67,9 +66,7 @@ pub struct Signer {
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Signer")
-            .field("kid", &self.kid)
-            .finish_non_exhaustive()
+        f.debug_struct("Signer").field("kid", &self.kid).finish_non_exhaustive()
     }
 }
 
@@ -80,11 +77,7 @@ impl Signer {
         }
         let pkcs8 = master.open(private_sealed, kid.as_bytes())?;
         let pair = RsaKeyPair::from_pkcs8(&pkcs8).map_err(|_| fail("stored key unreadable"))?;
-        Ok(Signer {
-            kid: kid.to_owned(),
-            pair,
-            rng: SystemRandom::new(),
-        })
+        Ok(Signer { kid: kid.to_owned(), pair, rng: SystemRandom::new() })
     }
 
     pub fn kid(&self) -> &str {

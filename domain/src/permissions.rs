@@ -48,10 +48,7 @@ pub fn system_roles() -> Vec<(&'static str, &'static str, Vec<String>)> {
         (
             MEMBER,
             "Default role of new users",
-            ["app.read", "user.read", "role.read"]
-                .iter()
-                .map(|p| p.to_string())
-                .collect(),
+            ["app.read", "user.read", "role.read"].iter().map(|p| p.to_string()).collect(),
         ),
     ]
 }

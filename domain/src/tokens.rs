@@ -41,20 +41,14 @@ pub struct Verifier {
 impl Verifier {
     pub fn from_jwk(jwk: &Jwk) -> Result<Verifier> {
         let key = DecodingKey::from_rsa_components(&jwk.n, &jwk.e).map_err(Error::internal)?;
-        Ok(Verifier {
-            kid: jwk.kid.clone(),
-            key,
-        })
+        Ok(Verifier { kid: jwk.kid.clone(), key })
     }
 }
 
 /// The `kid` of a token's header, if it has a well-formed header at all.
 pub fn kid_of(token: &str) -> Result<String> {
-    let header =
-        decode_header(token).map_err(|_| Error::Unauthenticated("Invalid access token"))?;
-    header
-        .kid
-        .ok_or(Error::Unauthenticated("Invalid access token"))
+    let header = decode_header(token).map_err(|_| Error::Unauthenticated("Invalid access token"))?;
+    header.kid.ok_or(Error::Unauthenticated("Invalid access token"))
 }
 
 /// Verifies signature, `exp`, `iss` and `aud`; only RS256 is accepted, so `alg: none` and
@@ -65,10 +59,8 @@ pub fn verify(token: &str, verifier: &Verifier, issuer: &str, audience: &str) ->
     validation.set_audience(&[audience]);
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     validation.leeway = 5;
-    decode::<Claims>(token, &verifier.key, &validation)
-        .map(|data| data.claims)
-        .map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => Error::TokenExpired,
-            _ => Error::Unauthenticated("Invalid access token"),
-        })
+    decode::<Claims>(token, &verifier.key, &validation).map(|data| data.claims).map_err(|e| match e.kind() {
+        jsonwebtoken::errors::ErrorKind::ExpiredSignature => Error::TokenExpired,
+        _ => Error::Unauthenticated("Invalid access token"),
+    })
 }

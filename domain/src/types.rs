@@ -32,9 +32,8 @@ pub const PLATFORM_SLUG: &str = "platform";
 static SLUG_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$").expect("slug pattern"));
 #[allow(clippy::expect_used)]
-static USERNAME_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,38}[A-Za-z0-9]$").expect("username pattern")
-});
+static USERNAME_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,38}[A-Za-z0-9]$").expect("username pattern"));
 
 /// An app's permanent, URL-safe name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -139,9 +138,7 @@ impl DisplayName {
             return Err(Error::invalid(format!("{field} must be 1-100 characters")));
         }
         if trimmed.chars().any(char::is_control) {
-            return Err(Error::invalid(format!(
-                "{field} must not contain control characters"
-            )));
+            return Err(Error::invalid(format!("{field} must not contain control characters")));
         }
         Ok(DisplayName(trimmed.to_owned()))
     }
@@ -169,15 +166,10 @@ impl PasswordPolicy {
         let weak = |m: String| Err(Error::WeakPassword(m));
         let len = password.chars().count();
         if len < self.min_length as usize {
-            return weak(format!(
-                "Password must be at least {} characters",
-                self.min_length
-            ));
+            return weak(format!("Password must be at least {} characters", self.min_length));
         }
         if len > PASSWORD_MAX_LENGTH {
-            return weak(format!(
-                "Password must be at most {PASSWORD_MAX_LENGTH} characters"
-            ));
+            return weak(format!("Password must be at most {PASSWORD_MAX_LENGTH} characters"));
         }
         if self.require_uppercase && !password.chars().any(char::is_uppercase) {
             return weak("Password must contain an uppercase letter".into());
@@ -241,15 +233,9 @@ mod tests {
             "a@b..com",
             "<a>@b.com",
         ] {
-            assert!(
-                matches!(Email::parse(bad), Err(Error::InvalidEmail(_))),
-                "{bad}"
-            );
+            assert!(matches!(Email::parse(bad), Err(Error::InvalidEmail(_))), "{bad}");
         }
-        assert_eq!(
-            Email::parse("Ada@Example.COM").map(|e| e.normalized()).ok(),
-            Some("ada@example.com".into())
-        );
+        assert_eq!(Email::parse("Ada@Example.COM").map(|e| e.normalized()).ok(), Some("ada@example.com".into()));
     }
 
     #[test]
@@ -257,27 +243,14 @@ mod tests {
         for ok in ["ada", "yourname", "a.b_c-d", "Ada99"] {
             assert!(Username::parse(ok).is_ok(), "{ok}");
         }
-        for bad in [
-            "",
-            "ab",
-            "a@b.com",
-            "-ada",
-            "ada.",
-            "a d a",
-            &"a".repeat(41),
-        ] {
+        for bad in ["", "ab", "a@b.com", "-ada", "ada.", "a d a", &"a".repeat(41)] {
             assert!(Username::parse(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn display_names() {
-        assert_eq!(
-            DisplayName::parse("  Ada Lovelace ", "name")
-                .ok()
-                .map(|d| d.0),
-            Some("Ada Lovelace".into())
-        );
+        assert_eq!(DisplayName::parse("  Ada Lovelace ", "name").ok().map(|d| d.0), Some("Ada Lovelace".into()));
         assert!(DisplayName::parse("   ", "name").is_err());
         assert!(DisplayName::parse("a\u{0007}b", "name").is_err());
         assert!(DisplayName::parse(&"x".repeat(101), "name").is_err());
@@ -285,12 +258,8 @@ mod tests {
 
     #[test]
     fn password_policy_names_the_rule() {
-        let strict = PasswordPolicy {
-            min_length: 10,
-            require_uppercase: true,
-            require_number: true,
-            require_symbol: true,
-        };
+        let strict =
+            PasswordPolicy { min_length: 10, require_uppercase: true, require_number: true, require_symbol: true };
         let msg = |p: &str| match strict.check(p) {
             Err(Error::WeakPassword(m)) => m,
             other => panic!("{other:?}"),

@@ -11,8 +11,7 @@ use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 use domain::model::{
-    App, AuthConfig, Contact, ContactKind, Membership, RefreshToken, Role, Session, SigningKey,
-    Status, User,
+    App, AuthConfig, Contact, ContactKind, Membership, RefreshToken, Role, Session, SigningKey, Status, User,
 };
 use domain::store::{self, DbPool, Store};
 use domain::Error;
@@ -57,16 +56,10 @@ fn postgres_base_url() -> String {
 async fn fresh_store(backend: Backend) -> FreshStore {
     match backend {
         Backend::Sqlite => {
-            let path = std::env::temp_dir()
-                .join("rampart-store-tests")
-                .join(format!("{}.db", Uuid::new_v4()));
+            let path = std::env::temp_dir().join("rampart-store-tests").join(format!("{}.db", Uuid::new_v4()));
             let url = format!("sqlite://{}", path.display());
             let (store, pool) = store::connect(&url).await.expect("SQLite store");
-            FreshStore {
-                store,
-                pool,
-                leftover: Leftover::File(path),
-            }
+            FreshStore { store, pool, leftover: Leftover::File(path) }
         }
         Backend::Postgres => {
             let base_url = postgres_base_url();
@@ -74,21 +67,14 @@ async fn fresh_store(backend: Backend) -> FreshStore {
             let mut admin = PgConnection::connect(&base_url)
                 .await
                 .expect("PostgreSQL is not reachable; set RAMPART_TEST_POSTGRES_URL");
-            sqlx::query(&format!(r#"CREATE SCHEMA "{schema}""#))
-                .execute(&mut admin)
-                .await
-                .expect("create schema");
+            sqlx::query(&format!(r#"CREATE SCHEMA "{schema}""#)).execute(&mut admin).await.expect("create schema");
             admin.close().await.ok();
             // `options` is sent as the startup packet's options: every pooled connection,
             // the migrator's included, works inside the schema.
             let separator = if base_url.contains('?') { '&' } else { '?' };
             let url = format!("{base_url}{separator}options=-c%20search_path%3D{schema}");
             let (store, pool) = store::connect(&url).await.expect("PostgreSQL store");
-            FreshStore {
-                store,
-                pool,
-                leftover: Leftover::Schema { base_url, schema },
-            }
+            FreshStore { store, pool, leftover: Leftover::Schema { base_url, schema } }
         }
     }
 }
@@ -111,9 +97,8 @@ impl FreshStore {
             }
             Leftover::Schema { base_url, schema } => {
                 if let Ok(mut admin) = PgConnection::connect(&base_url).await {
-                    let _ = sqlx::query(&format!(r#"DROP SCHEMA IF EXISTS "{schema}" CASCADE"#))
-                        .execute(&mut admin)
-                        .await;
+                    let _ =
+                        sqlx::query(&format!(r#"DROP SCHEMA IF EXISTS "{schema}" CASCADE"#)).execute(&mut admin).await;
                     let _ = admin.close().await;
                 }
             }
@@ -243,13 +228,7 @@ fn new_user(app_id: Uuid, role_id: Uuid, username: &str) -> User {
     }
 }
 
-fn new_contact(
-    user: &User,
-    kind: ContactKind,
-    value: &str,
-    verified: bool,
-    created_at: DateTime<Utc>,
-) -> Contact {
+fn new_contact(user: &User, kind: ContactKind, value: &str, verified: bool, created_at: DateTime<Utc>) -> Contact {
     Contact {
         id: Uuid::new_v4(),
         app_id: user.app_id,
@@ -322,10 +301,7 @@ async fn seed(store: &Arc<dyn Store>, slug: &str) -> (App, Role, User) {
 }
 
 fn assert_conflict(outcome: domain::Result<()>) {
-    assert!(
-        matches!(outcome, Err(Error::Conflict(_))),
-        "expected Conflict, got {outcome:?}"
-    );
+    assert!(matches!(outcome, Err(Error::Conflict(_))), "expected Conflict, got {outcome:?}");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -359,11 +335,7 @@ async fn update_app_changes_fields(store: Arc<dyn Store>) {
         display_name: "Acme, renamed".into(),
         status: Status::Suspended,
         metadata: json!({ "plan": "enterprise", "seats": [1, 2, 3] }),
-        config: AuthConfig {
-            signup_enabled: true,
-            access_token_ttl_seconds: 600,
-            ..AuthConfig::default()
-        },
+        config: AuthConfig { signup_enabled: true, access_token_ttl_seconds: 600, ..AuthConfig::default() },
         updated_at: app.updated_at + secs(5),
         ..app.clone()
     };
@@ -389,19 +361,13 @@ async fn delete_app_cascades(store: Arc<dyn Store>) {
     let other_session = new_session(&other_user);
     let other_key = new_signing_key(other.id, true, now());
     let mut tx = store.begin().await.unwrap();
-    tx.insert_role(&new_role(app.id, "admin", now()))
-        .await
-        .unwrap();
+    tx.insert_role(&new_role(app.id, "admin", now())).await.unwrap();
     tx.insert_contact(&contact).await.unwrap();
     tx.insert_session(&session).await.unwrap();
     tx.insert_refresh_token(&token).await.unwrap();
     tx.insert_signing_key(&key).await.unwrap();
-    tx.insert_membership(app.id, account.id, role.id, now())
-        .await
-        .unwrap();
-    tx.insert_membership(other.id, account.id, other_role.id, now())
-        .await
-        .unwrap();
+    tx.insert_membership(app.id, account.id, role.id, now()).await.unwrap();
+    tx.insert_membership(other.id, account.id, other_role.id, now()).await.unwrap();
     tx.insert_session(&other_session).await.unwrap();
     tx.insert_signing_key(&other_key).await.unwrap();
     tx.commit().await.unwrap();
@@ -416,30 +382,15 @@ async fn delete_app_cascades(store: Arc<dyn Store>) {
     assert_eq!(store.user_by_id(app.id, user.id).await.unwrap(), None);
     assert!(store.contacts_of(app.id, user.id).await.unwrap().is_empty());
     assert_eq!(store.session(app.id, session.id).await.unwrap(), None);
-    assert_eq!(
-        store.refresh_token(app.id, &token.digest).await.unwrap(),
-        None
-    );
+    assert_eq!(store.refresh_token(app.id, &token.digest).await.unwrap(), None);
     assert!(store.signing_keys(app.id).await.unwrap().is_empty());
     assert_eq!(store.member_role(app.id, account.id).await.unwrap(), None);
 
     // The neighbours are untouched.
-    assert_eq!(
-        store.app_by_id(platform.id).await.unwrap(),
-        Some(platform.clone())
-    );
-    assert_eq!(
-        store.user_by_id(platform.id, account.id).await.unwrap(),
-        Some(account.clone())
-    );
-    assert_eq!(
-        store.app_by_id(other.id).await.unwrap(),
-        Some(other.clone())
-    );
-    assert_eq!(
-        store.session(other.id, other_session.id).await.unwrap(),
-        Some(other_session)
-    );
+    assert_eq!(store.app_by_id(platform.id).await.unwrap(), Some(platform.clone()));
+    assert_eq!(store.user_by_id(platform.id, account.id).await.unwrap(), Some(account.clone()));
+    assert_eq!(store.app_by_id(other.id).await.unwrap(), Some(other.clone()));
+    assert_eq!(store.session(other.id, other_session.id).await.unwrap(), Some(other_session));
     assert_eq!(store.signing_keys(other.id).await.unwrap(), vec![other_key]);
     let memberships = store.memberships_of(account.id).await.unwrap();
     assert_eq!(memberships.len(), 1);
@@ -459,16 +410,9 @@ async fn roles_round_trip(store: Arc<dyn Store>) {
     let app = new_app("acme");
     let t0 = now();
     // Listed system roles first, then by age.
-    let owner = Role {
-        is_system: true,
-        permissions: vec!["*".into()],
-        ..new_role(app.id, "owner", t0 + secs(2))
-    };
+    let owner = Role { is_system: true, permissions: vec!["*".into()], ..new_role(app.id, "owner", t0 + secs(2)) };
     let admin = new_role(app.id, "admin", t0);
-    let member = Role {
-        permissions: vec![],
-        ..new_role(app.id, "member", t0 + secs(1))
-    };
+    let member = Role { permissions: vec![], ..new_role(app.id, "member", t0 + secs(1)) };
     let mut tx = store.begin().await.unwrap();
     tx.insert_app(&app).await.unwrap();
     for role in [&member, &owner, &admin] {
@@ -476,27 +420,12 @@ async fn roles_round_trip(store: Arc<dyn Store>) {
     }
     tx.commit().await.unwrap();
 
-    assert_eq!(
-        store.roles(app.id).await.unwrap(),
-        vec![owner.clone(), admin.clone(), member.clone()]
-    );
-    assert_eq!(
-        store.role_by_name(app.id, "admin").await.unwrap(),
-        Some(admin.clone())
-    );
-    assert_eq!(
-        store.role_by_name(app.id, "member").await.unwrap(),
-        Some(member.clone())
-    );
+    assert_eq!(store.roles(app.id).await.unwrap(), vec![owner.clone(), admin.clone(), member.clone()]);
+    assert_eq!(store.role_by_name(app.id, "admin").await.unwrap(), Some(admin.clone()));
+    assert_eq!(store.role_by_name(app.id, "member").await.unwrap(), Some(member.clone()));
     assert_eq!(store.role_by_name(app.id, "nobody").await.unwrap(), None);
-    assert_eq!(
-        store.role_by_id(app.id, owner.id).await.unwrap(),
-        Some(owner)
-    );
-    assert_eq!(
-        store.role_by_id(app.id, Uuid::new_v4()).await.unwrap(),
-        None
-    );
+    assert_eq!(store.role_by_id(app.id, owner.id).await.unwrap(), Some(owner));
+    assert_eq!(store.role_by_id(app.id, Uuid::new_v4()).await.unwrap(), None);
 
     let mut tx = store.begin().await.unwrap();
     assert_conflict(tx.insert_role(&new_role(app.id, "admin", now())).await);
@@ -521,14 +450,8 @@ async fn roles_are_per_app(store: Arc<dyn Store>) {
     tx.insert_role(&b_role).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.roles(b.id).await.unwrap(), vec![b_role.clone()]);
-    assert_eq!(
-        store.role_by_name(b.id, &a_role.name).await.unwrap(),
-        Some(b_role)
-    );
-    assert_eq!(
-        store.role_by_name(a.id, &a_role.name).await.unwrap(),
-        Some(a_role.clone())
-    );
+    assert_eq!(store.role_by_name(b.id, &a_role.name).await.unwrap(), Some(b_role));
+    assert_eq!(store.role_by_name(a.id, &a_role.name).await.unwrap(), Some(a_role.clone()));
     assert_eq!(store.roles(a.id).await.unwrap(), vec![a_role]);
 }
 
@@ -546,52 +469,24 @@ async fn memberships_round_trip(store: Arc<dyn Store>) {
     let mut tx = store.begin().await.unwrap();
     tx.insert_role(&second_admin).await.unwrap();
     // Inserted newest first: the listing orders by age, not by insertion.
-    tx.insert_membership(second.id, account.id, second_admin.id, t0 + secs(10))
-        .await
-        .unwrap();
-    tx.insert_membership(first.id, account.id, first_role.id, t0)
-        .await
-        .unwrap();
+    tx.insert_membership(second.id, account.id, second_admin.id, t0 + secs(10)).await.unwrap();
+    tx.insert_membership(first.id, account.id, first_role.id, t0).await.unwrap();
     tx.commit().await.unwrap();
 
-    assert_eq!(
-        store.member_role(first.id, account.id).await.unwrap(),
-        Some(first_role.clone())
-    );
-    assert_eq!(
-        store.member_role(second.id, account.id).await.unwrap(),
-        Some(second_admin.clone())
-    );
+    assert_eq!(store.member_role(first.id, account.id).await.unwrap(), Some(first_role.clone()));
+    assert_eq!(store.member_role(second.id, account.id).await.unwrap(), Some(second_admin.clone()));
     assert_eq!(
         store.memberships_of(account.id).await.unwrap(),
         vec![
-            Membership {
-                app: first.clone(),
-                role: first_role,
-                created_at: t0
-            },
-            Membership {
-                app: second,
-                role: second_admin,
-                created_at: t0 + secs(10)
-            },
+            Membership { app: first.clone(), role: first_role, created_at: t0 },
+            Membership { app: second, role: second_admin, created_at: t0 + secs(10) },
         ]
     );
 
-    assert_eq!(
-        store.member_role(platform.id, account.id).await.unwrap(),
-        None
-    );
-    assert_eq!(
-        store.member_role(first.id, stranger.id).await.unwrap(),
-        None
-    );
+    assert_eq!(store.member_role(platform.id, account.id).await.unwrap(), None);
+    assert_eq!(store.member_role(first.id, stranger.id).await.unwrap(), None);
     assert!(store.memberships_of(stranger.id).await.unwrap().is_empty());
-    assert!(store
-        .memberships_of(Uuid::new_v4())
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(store.memberships_of(Uuid::new_v4()).await.unwrap().is_empty());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -602,33 +497,17 @@ async fn users_by_username(store: Arc<dyn Store>) {
     let (a, a_role, _) = seed(&store, "app-a").await;
     let (b, b_role, _) = seed(&store, "app-b").await;
     let ada = new_user(a.id, a_role.id, "ada");
-    let grace = User {
-        password_hash: None,
-        status: Status::Suspended,
-        ..new_user(a.id, a_role.id, "Grace.Hopper")
-    };
+    let grace = User { password_hash: None, status: Status::Suspended, ..new_user(a.id, a_role.id, "Grace.Hopper") };
     let mut tx = store.begin().await.unwrap();
     tx.insert_user(&ada).await.unwrap();
     tx.insert_user(&grace).await.unwrap();
     tx.commit().await.unwrap();
 
-    assert_eq!(
-        store.user_by_username(a.id, "ada").await.unwrap(),
-        Some(ada.clone())
-    );
-    assert_eq!(
-        store.user_by_username(a.id, "ADA").await.unwrap(),
-        Some(ada.clone())
-    );
-    assert_eq!(
-        store.user_by_username(a.id, "grace.hopper").await.unwrap(),
-        Some(grace.clone())
-    );
+    assert_eq!(store.user_by_username(a.id, "ada").await.unwrap(), Some(ada.clone()));
+    assert_eq!(store.user_by_username(a.id, "ADA").await.unwrap(), Some(ada.clone()));
+    assert_eq!(store.user_by_username(a.id, "grace.hopper").await.unwrap(), Some(grace.clone()));
     assert_eq!(store.user_by_username(a.id, "nobody").await.unwrap(), None);
-    assert_eq!(
-        store.user_by_id(a.id, ada.id).await.unwrap(),
-        Some(ada.clone())
-    );
+    assert_eq!(store.user_by_id(a.id, ada.id).await.unwrap(), Some(ada.clone()));
     assert_eq!(store.user_by_id(a.id, grace.id).await.unwrap(), Some(grace));
     assert_eq!(store.user_by_id(a.id, Uuid::new_v4()).await.unwrap(), None);
 
@@ -642,14 +521,8 @@ async fn users_by_username(store: Arc<dyn Store>) {
     let mut tx = store.begin().await.unwrap();
     tx.insert_user(&b_ada).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(
-        store.user_by_username(b.id, "Ada").await.unwrap(),
-        Some(b_ada.clone())
-    );
-    assert_eq!(
-        store.user_by_username(a.id, "Ada").await.unwrap(),
-        Some(ada.clone())
-    );
+    assert_eq!(store.user_by_username(b.id, "Ada").await.unwrap(), Some(b_ada.clone()));
+    assert_eq!(store.user_by_username(a.id, "Ada").await.unwrap(), Some(ada.clone()));
     assert_eq!(store.user_by_id(b.id, ada.id).await.unwrap(), None);
     assert_eq!(store.user_by_id(a.id, b_ada.id).await.unwrap(), None);
 }
@@ -665,24 +538,10 @@ async fn contacts_verified_lookup(store: Arc<dyn Store>) {
     tx.insert_contact(&unverified).await.unwrap();
     tx.commit().await.unwrap();
 
-    assert_eq!(
-        store
-            .user_by_verified_contact(a.id, ContactKind::Email, "ada@example.com")
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(store.user_by_verified_contact(a.id, ContactKind::Email, "ada@example.com").await.unwrap(), None);
 
-    let verified = Contact {
-        is_primary: true,
-        ..new_contact(
-            &ada,
-            ContactKind::Email,
-            "Ada@Example.com",
-            true,
-            t0 + secs(1),
-        )
-    };
+    let verified =
+        Contact { is_primary: true, ..new_contact(&ada, ContactKind::Email, "Ada@Example.com", true, t0 + secs(1)) };
     let phone = new_contact(&ada, ContactKind::Phone, "+15550100", true, t0 + secs(2));
     let mut tx = store.begin().await.unwrap();
     tx.insert_contact(&verified).await.unwrap();
@@ -691,72 +550,24 @@ async fn contacts_verified_lookup(store: Arc<dyn Store>) {
 
     for value in ["ada@example.com", "ADA@EXAMPLE.COM", "Ada@Example.com"] {
         assert_eq!(
-            store
-                .user_by_verified_contact(a.id, ContactKind::Email, value)
-                .await
-                .unwrap(),
+            store.user_by_verified_contact(a.id, ContactKind::Email, value).await.unwrap(),
             Some(ada.clone()),
             "{value}"
         );
     }
-    assert_eq!(
-        store
-            .user_by_verified_contact(a.id, ContactKind::Phone, "+15550100")
-            .await
-            .unwrap(),
-        Some(ada.clone())
-    );
-    assert_eq!(
-        store
-            .user_by_verified_contact(a.id, ContactKind::Phone, "ada@example.com")
-            .await
-            .unwrap(),
-        None
-    );
-    assert_eq!(
-        store
-            .user_by_verified_contact(b.id, ContactKind::Email, "ada@example.com")
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(store.user_by_verified_contact(a.id, ContactKind::Phone, "+15550100").await.unwrap(), Some(ada.clone()));
+    assert_eq!(store.user_by_verified_contact(a.id, ContactKind::Phone, "ada@example.com").await.unwrap(), None);
+    assert_eq!(store.user_by_verified_contact(b.id, ContactKind::Email, "ada@example.com").await.unwrap(), None);
 
     // A verified value belongs to one user of the app...
     let mut tx = store.begin().await.unwrap();
-    assert_conflict(
-        tx.insert_contact(&new_contact(
-            &bob,
-            ContactKind::Email,
-            "ADA@example.com",
-            true,
-            now(),
-        ))
-        .await,
-    );
+    assert_conflict(tx.insert_contact(&new_contact(&bob, ContactKind::Email, "ADA@example.com", true, now())).await);
     drop(tx);
 
     // ...but anyone may claim it unverified, and another app may verify it.
-    let bob_claim = new_contact(
-        &bob,
-        ContactKind::Email,
-        "ada@example.com",
-        false,
-        t0 + secs(3),
-    );
-    let ada_again = new_contact(
-        &ada,
-        ContactKind::Email,
-        "shared@example.com",
-        false,
-        t0 + secs(4),
-    );
-    let bob_again = new_contact(
-        &bob,
-        ContactKind::Email,
-        "shared@example.com",
-        false,
-        t0 + secs(5),
-    );
+    let bob_claim = new_contact(&bob, ContactKind::Email, "ada@example.com", false, t0 + secs(3));
+    let ada_again = new_contact(&ada, ContactKind::Email, "shared@example.com", false, t0 + secs(4));
+    let bob_again = new_contact(&bob, ContactKind::Email, "shared@example.com", false, t0 + secs(5));
     let b_verified = new_contact(&b_user, ContactKind::Email, "ada@example.com", true, t0);
     let mut tx = store.begin().await.unwrap();
     for contact in [&bob_claim, &ada_again, &bob_again, &b_verified] {
@@ -764,36 +575,18 @@ async fn contacts_verified_lookup(store: Arc<dyn Store>) {
     }
     tx.commit().await.unwrap();
     assert_eq!(
-        store
-            .user_by_verified_contact(a.id, ContactKind::Email, "ada@example.com")
-            .await
-            .unwrap(),
+        store.user_by_verified_contact(a.id, ContactKind::Email, "ada@example.com").await.unwrap(),
         Some(ada.clone())
     );
     assert_eq!(
-        store
-            .user_by_verified_contact(b.id, ContactKind::Email, "ada@example.com")
-            .await
-            .unwrap(),
+        store.user_by_verified_contact(b.id, ContactKind::Email, "ada@example.com").await.unwrap(),
         Some(b_user)
     );
-    assert_eq!(
-        store
-            .user_by_verified_contact(a.id, ContactKind::Email, "shared@example.com")
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(store.user_by_verified_contact(a.id, ContactKind::Email, "shared@example.com").await.unwrap(), None);
 
     // Primary first, then by age.
-    assert_eq!(
-        store.contacts_of(a.id, ada.id).await.unwrap(),
-        vec![verified, unverified, phone, ada_again]
-    );
-    assert_eq!(
-        store.contacts_of(a.id, bob.id).await.unwrap(),
-        vec![bob_claim, bob_again]
-    );
+    assert_eq!(store.contacts_of(a.id, ada.id).await.unwrap(), vec![verified, unverified, phone, ada_again]);
+    assert_eq!(store.contacts_of(a.id, bob.id).await.unwrap(), vec![bob_claim, bob_again]);
     assert!(store.contacts_of(b.id, ada.id).await.unwrap().is_empty());
 }
 
@@ -805,20 +598,13 @@ async fn sessions_round_trip(store: Arc<dyn Store>) {
     let (a, _, user) = seed(&store, "app-a").await;
     let (b, _, _) = seed(&store, "app-b").await;
     let session = new_session(&user);
-    let bare = Session {
-        ip: None,
-        user_agent: None,
-        ..new_session(&user)
-    };
+    let bare = Session { ip: None, user_agent: None, ..new_session(&user) };
     let mut tx = store.begin().await.unwrap();
     tx.insert_session(&session).await.unwrap();
     tx.insert_session(&bare).await.unwrap();
     tx.commit().await.unwrap();
 
-    assert_eq!(
-        store.session(a.id, session.id).await.unwrap(),
-        Some(session.clone())
-    );
+    assert_eq!(store.session(a.id, session.id).await.unwrap(), Some(session.clone()));
     assert_eq!(store.session(a.id, bare.id).await.unwrap(), Some(bare));
     assert_eq!(store.session(b.id, session.id).await.unwrap(), None);
     assert_eq!(store.session(a.id, Uuid::new_v4()).await.unwrap(), None);
@@ -828,45 +614,21 @@ async fn sessions_round_trip(store: Arc<dyn Store>) {
     tx.touch_session(a.id, session.id, used).await.unwrap();
     tx.commit().await.unwrap();
     let touched = store.session(a.id, session.id).await.unwrap().unwrap();
-    assert_eq!(
-        touched,
-        Session {
-            last_used_at: used,
-            ..session.clone()
-        }
-    );
+    assert_eq!(touched, Session { last_used_at: used, ..session.clone() });
 
     let revoked = session.last_used_at + secs(60);
     let mut tx = store.begin().await.unwrap();
-    assert!(
-        !tx.revoke_session(b.id, session.id, revoked).await.unwrap(),
-        "another app's session"
-    );
-    assert!(
-        !tx.revoke_session(a.id, Uuid::new_v4(), revoked)
-            .await
-            .unwrap(),
-        "unknown session"
-    );
+    assert!(!tx.revoke_session(b.id, session.id, revoked).await.unwrap(), "another app's session");
+    assert!(!tx.revoke_session(a.id, Uuid::new_v4(), revoked).await.unwrap(), "unknown session");
     assert!(tx.revoke_session(a.id, session.id, revoked).await.unwrap());
-    assert!(!tx
-        .revoke_session(a.id, session.id, revoked + secs(1))
-        .await
-        .unwrap());
+    assert!(!tx.revoke_session(a.id, session.id, revoked + secs(1)).await.unwrap());
     tx.commit().await.unwrap();
     let mut tx = store.begin().await.unwrap();
-    assert!(!tx
-        .revoke_session(a.id, session.id, revoked + secs(2))
-        .await
-        .unwrap());
+    assert!(!tx.revoke_session(a.id, session.id, revoked + secs(2)).await.unwrap());
     tx.commit().await.unwrap();
 
     let stored = store.session(a.id, session.id).await.unwrap().unwrap();
-    assert_eq!(
-        stored.revoked_at,
-        Some(revoked),
-        "the first revocation's time is kept"
-    );
+    assert_eq!(stored.revoked_at, Some(revoked), "the first revocation's time is kept");
     assert!(!stored.is_live(now()));
 }
 
@@ -880,52 +642,26 @@ async fn refresh_tokens_rotate_once(store: Arc<dyn Store>) {
     tx.insert_refresh_token(&token).await.unwrap();
     tx.commit().await.unwrap();
 
-    assert_eq!(
-        store.refresh_token(a.id, &token.digest).await.unwrap(),
-        Some(token.clone())
-    );
-    assert_eq!(
-        store.refresh_token(b.id, &token.digest).await.unwrap(),
-        None
-    );
-    assert_eq!(
-        store.refresh_token(a.id, "no-such-digest").await.unwrap(),
-        None
-    );
+    assert_eq!(store.refresh_token(a.id, &token.digest).await.unwrap(), Some(token.clone()));
+    assert_eq!(store.refresh_token(b.id, &token.digest).await.unwrap(), None);
+    assert_eq!(store.refresh_token(a.id, "no-such-digest").await.unwrap(), None);
 
     let sealed: Vec<u8> = (0..=255u8).rev().collect();
     let rotated = token.created_at + secs(1);
     let mut tx = store.begin().await.unwrap();
     // Writes are scoped by app: another app's id cannot rotate this token.
     assert!(!tx.rotate_refresh_token(Uuid::new_v4(), token.id, rotated, b"foreign").await.unwrap());
-    assert!(tx
-        .rotate_refresh_token(a.id, token.id, rotated, &sealed)
-        .await
-        .unwrap());
+    assert!(tx.rotate_refresh_token(a.id, token.id, rotated, &sealed).await.unwrap());
     tx.commit().await.unwrap();
     let mut tx = store.begin().await.unwrap();
-    assert!(!tx
-        .rotate_refresh_token(a.id, token.id, rotated + secs(1), b"late")
-        .await
-        .unwrap());
-    assert!(!tx
-        .rotate_refresh_token(a.id, Uuid::new_v4(), rotated, b"unknown")
-        .await
-        .unwrap());
+    assert!(!tx.rotate_refresh_token(a.id, token.id, rotated + secs(1), b"late").await.unwrap());
+    assert!(!tx.rotate_refresh_token(a.id, Uuid::new_v4(), rotated, b"unknown").await.unwrap());
     tx.commit().await.unwrap();
 
-    let stored = store
-        .refresh_token(a.id, &token.digest)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = store.refresh_token(a.id, &token.digest).await.unwrap().unwrap();
     assert_eq!(
         stored,
-        RefreshToken {
-            rotated_at: Some(rotated),
-            successor_sealed: Some(sealed),
-            ..token.clone()
-        },
+        RefreshToken { rotated_at: Some(rotated), successor_sealed: Some(sealed), ..token.clone() },
         "the first rotation's successor is kept"
     );
 
@@ -938,10 +674,7 @@ async fn refresh_tokens_rotate_once(store: Arc<dyn Store>) {
     let mut tx = store.begin().await.unwrap();
     tx.insert_refresh_token(&settled).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(
-        store.refresh_token(a.id, &settled.digest).await.unwrap(),
-        Some(settled)
-    );
+    assert_eq!(store.refresh_token(a.id, &settled.digest).await.unwrap(), Some(settled));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -954,9 +687,7 @@ async fn dropped_tx_rolls_back(store: Arc<dyn Store>) {
     let mut tx = store.begin().await.unwrap();
     tx.insert_app(&app).await.unwrap();
     tx.insert_role(&role).await.unwrap();
-    tx.insert_user(&new_user(app.id, role.id, "ada"))
-        .await
-        .unwrap();
+    tx.insert_user(&new_user(app.id, role.id, "ada")).await.unwrap();
     drop(tx);
 
     assert_eq!(store.app_by_slug("acme").await.unwrap(), None);
@@ -975,11 +706,7 @@ async fn committed_tx_is_visible(store: Arc<dyn Store>) {
     let app = new_app("acme");
     let mut tx = store.begin().await.unwrap();
     tx.insert_app(&app).await.unwrap();
-    assert_eq!(
-        store.app_by_slug("acme").await.unwrap(),
-        None,
-        "not visible before commit"
-    );
+    assert_eq!(store.app_by_slug("acme").await.unwrap(), None, "not visible before commit");
     tx.commit().await.unwrap();
     assert_eq!(store.app_by_slug("acme").await.unwrap(), Some(app.clone()));
 
@@ -989,10 +716,7 @@ async fn committed_tx_is_visible(store: Arc<dyn Store>) {
     let mut tx = store.begin().await.unwrap();
     tx.insert_role(&role).await.unwrap();
     tx.insert_user(&user).await.unwrap();
-    assert!(
-        store.roles(app.id).await.unwrap().is_empty(),
-        "not visible before commit"
-    );
+    assert!(store.roles(app.id).await.unwrap().is_empty(), "not visible before commit");
     tx.commit().await.unwrap();
     assert_eq!(store.roles(app.id).await.unwrap(), vec![role]);
     assert_eq!(store.user_by_id(app.id, user.id).await.unwrap(), Some(user));
@@ -1013,10 +737,7 @@ async fn concurrent_rotation_has_one_winner(store: Arc<dyn Store>) {
             tokio::spawn(async move {
                 let successor = format!("successor-{i}").into_bytes();
                 let mut tx = store.begin().await.unwrap();
-                let won = tx
-                    .rotate_refresh_token(token.app_id, token.id, now(), &successor)
-                    .await
-                    .unwrap();
+                let won = tx.rotate_refresh_token(token.app_id, token.id, now(), &successor).await.unwrap();
                 tx.commit().await.unwrap();
                 won.then_some(successor)
             })
@@ -1028,11 +749,7 @@ async fn concurrent_rotation_has_one_winner(store: Arc<dyn Store>) {
     }
     assert_eq!(winners.len(), 1, "exactly one refresh may rotate the token");
 
-    let stored = store
-        .refresh_token(a.id, &token.digest)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = store.refresh_token(a.id, &token.digest).await.unwrap().unwrap();
     assert!(stored.rotated_at.is_some());
     assert_eq!(stored.successor_sealed.as_ref(), winners.first());
 }
@@ -1061,13 +778,7 @@ async fn signing_keys_active_first(store: Arc<dyn Store>) {
     assert!(store.signing_keys(b.id).await.unwrap().is_empty());
 
     let mut tx = store.begin().await.unwrap();
-    assert_conflict(
-        tx.insert_signing_key(&SigningKey {
-            app_id: b.id,
-            ..active
-        })
-        .await,
-    );
+    assert_conflict(tx.insert_signing_key(&SigningKey { app_id: b.id, ..active }).await);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1076,9 +787,5 @@ async fn signing_keys_active_first(store: Arc<dyn Store>) {
 
 async fn ping_and_backend(store: Arc<dyn Store>) {
     store.ping().await.unwrap();
-    assert!(
-        ["sqlite", "postgres"].contains(&store.backend()),
-        "{}",
-        store.backend()
-    );
+    assert!(["sqlite", "postgres"].contains(&store.backend()), "{}", store.backend());
 }

@@ -27,10 +27,7 @@ impl Cidr {
             Some((a, p)) => (a, Some(p)),
             None => (raw, None),
         };
-        let addr: IpAddr = addr
-            .trim()
-            .parse()
-            .map_err(|_| format!("'{raw}' is not an IP address or CIDR"))?;
+        let addr: IpAddr = addr.trim().parse().map_err(|_| format!("'{raw}' is not an IP address or CIDR"))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             Some(p) => p
@@ -47,15 +44,11 @@ impl Cidr {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
@@ -109,10 +102,7 @@ pub struct ConfigError {
 }
 
 fn bad(variable: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        variable: variable.into(),
-        message: message.into(),
-    }
+    ConfigError { variable: variable.into(), message: message.into() }
 }
 
 /// Where the raw values come from; tests pass their own.
@@ -138,62 +128,42 @@ impl Config {
         };
         let pick = |var: &str, from_file: Option<String>| env.get(var).or(from_file);
 
-        let data_dir =
-            PathBuf::from(pick("RAMPART_DATA_DIR", file.data_dir).unwrap_or_else(|| "data".into()));
+        let data_dir = PathBuf::from(pick("RAMPART_DATA_DIR", file.data_dir).unwrap_or_else(|| "data".into()));
         let database_url = pick("DATABASE_URL", file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}/rampart.db", data_dir.display()));
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres:")
             || database_url.starts_with("postgresql:"))
         {
-            return Err(bad(
-                "DATABASE_URL",
-                "must start with sqlite:// or postgres://",
-            ));
+            return Err(bad("DATABASE_URL", "must start with sqlite:// or postgres://"));
         }
 
         let bind_raw = pick("RAMPART_BIND", file.bind).unwrap_or_else(|| "127.0.0.1:3000".into());
-        let bind: SocketAddr = bind_raw.parse().map_err(|_| {
-            bad(
-                "RAMPART_BIND",
-                format!("'{bind_raw}' is not an address like 127.0.0.1:3000"),
-            )
-        })?;
+        let bind: SocketAddr = bind_raw
+            .parse()
+            .map_err(|_| bad("RAMPART_BIND", format!("'{bind_raw}' is not an address like 127.0.0.1:3000")))?;
 
         let public_url = match pick("RAMPART_PUBLIC_URL", file.public_url) {
             Some(url) => {
                 let url = url.trim_end_matches('/').to_owned();
-                let rest = url
-                    .strip_prefix("https://")
-                    .or_else(|| url.strip_prefix("http://"));
+                let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
                 match rest {
                     Some(host) if !host.is_empty() && !host.contains(['?', '#', ' ']) => Some(url),
-                    _ => {
-                        return Err(bad(
-                            "RAMPART_PUBLIC_URL",
-                            format!("'{url}' is not an http(s) URL"),
-                        ))
-                    }
+                    _ => return Err(bad("RAMPART_PUBLIC_URL", format!("'{url}' is not an http(s) URL"))),
                 }
             }
             None => None,
         };
 
         let (master_key, master_key_generated) = match pick("RAMPART_MASTER_KEY", file.master_key) {
-            Some(raw) => (
-                MasterKey::from_base64(&raw).map_err(|m| bad("RAMPART_MASTER_KEY", m))?,
-                false,
-            ),
+            Some(raw) => (MasterKey::from_base64(&raw).map_err(|m| bad("RAMPART_MASTER_KEY", m))?, false),
             None => (dev_master_key(&data_dir)?, true),
         };
 
         let smtp_url = pick("RAMPART_SMTP_URL", file.smtp_url);
         if let Some(url) = &smtp_url {
             if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
-                return Err(bad(
-                    "RAMPART_SMTP_URL",
-                    "must start with smtp:// or smtps://",
-                ));
+                return Err(bad("RAMPART_SMTP_URL", "must start with smtp:// or smtps://"));
             }
         }
         let sms_url = pick("RAMPART_SMS_URL", file.sms_url);
@@ -202,39 +172,26 @@ impl Config {
                 return Err(bad("RAMPART_SMS_URL", "must be an http(s) URL"));
             }
         }
-        let mail_from = pick("RAMPART_MAIL_FROM", file.mail_from)
-            .unwrap_or_else(|| "Rampart <no-reply@localhost>".into());
+        let mail_from =
+            pick("RAMPART_MAIL_FROM", file.mail_from).unwrap_or_else(|| "Rampart <no-reply@localhost>".into());
         if !mail_from.contains('@') {
             return Err(bad("RAMPART_MAIL_FROM", "must contain an email address"));
         }
 
         let trusted_proxies = match env.get("RAMPART_TRUSTED_PROXIES") {
-            Some(raw) => raw
-                .split(',')
-                .filter(|s| !s.trim().is_empty())
-                .map(|s| Cidr::parse(s.trim()))
-                .collect::<Result<_, _>>(),
-            None => file
-                .trusted_proxies
-                .unwrap_or_default()
-                .iter()
-                .map(|s| Cidr::parse(s))
-                .collect(),
+            Some(raw) => {
+                raw.split(',').filter(|s| !s.trim().is_empty()).map(|s| Cidr::parse(s.trim())).collect::<Result<_, _>>()
+            }
+            None => file.trusted_proxies.unwrap_or_default().iter().map(|s| Cidr::parse(s)).collect(),
         }
         .map_err(|m| bad("RAMPART_TRUSTED_PROXIES", m))?;
 
         let log_format = match pick("RAMPART_LOG_FORMAT", file.log_format).as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
-            Some(other) => {
-                return Err(bad(
-                    "RAMPART_LOG_FORMAT",
-                    format!("'{other}' is not 'text' or 'json'"),
-                ))
-            }
+            Some(other) => return Err(bad("RAMPART_LOG_FORMAT", format!("'{other}' is not 'text' or 'json'"))),
         };
-        let site_root =
-            pick("LEPTOS_SITE_ROOT", file.site_root).unwrap_or_else(|| "target/site".into());
+        let site_root = pick("LEPTOS_SITE_ROOT", file.site_root).unwrap_or_else(|| "target/site".into());
 
         Ok(Config {
             database_url: SecretString::from(database_url),
@@ -258,19 +215,14 @@ impl Config {
 
     /// Cookies get `Secure` when the public URL is https.
     pub fn secure_cookies(&self) -> bool {
-        self.public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://"))
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
 }
 
 fn read_file(path: &str, required: bool) -> Result<FileConfig, ConfigError> {
     match std::fs::read_to_string(path) {
-        Ok(text) => toml::from_str(&text)
-            .map_err(|e| bad("RAMPART_CONFIG", format!("{path}: {}", e.message()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
-            Ok(FileConfig::default())
-        }
+        Ok(text) => toml::from_str(&text).map_err(|e| bad("RAMPART_CONFIG", format!("{path}: {}", e.message()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(FileConfig::default()),
         Err(e) => Err(bad("RAMPART_CONFIG", format!("{path}: {e}"))),
     }
 }
@@ -280,14 +232,11 @@ fn dev_master_key(data_dir: &std::path::Path) -> Result<MasterKey, ConfigError> 
     let path = data_dir.join("master.key");
     let var = "RAMPART_MASTER_KEY";
     if let Ok(text) = std::fs::read_to_string(&path) {
-        return MasterKey::from_base64(&text)
-            .map_err(|m| bad(var, format!("{}: {m}", path.display())));
+        return MasterKey::from_base64(&text).map_err(|m| bad(var, format!("{}: {m}", path.display())));
     }
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| bad("RAMPART_DATA_DIR", format!("{}: {e}", data_dir.display())))?;
+    std::fs::create_dir_all(data_dir).map_err(|e| bad("RAMPART_DATA_DIR", format!("{}: {e}", data_dir.display())))?;
     let encoded = MasterKey::generate_base64();
-    write_private(&path, &encoded)
-        .map_err(|e| bad(var, format!("cannot write {}: {e}", path.display())))?;
+    write_private(&path, &encoded).map_err(|e| bad(var, format!("cannot write {}: {e}", path.display())))?;
     MasterKey::from_base64(&encoded).map_err(|m| bad(var, m))
 }
 
@@ -319,8 +268,7 @@ mod tests {
     fn env(pairs: &[(&'static str, &str)]) -> Map {
         let dir = std::env::temp_dir().join(format!("rampart-config-{}", uuid::Uuid::new_v4()));
         let mut map: HashMap<_, _> = pairs.iter().map(|(k, v)| (*k, v.to_string())).collect();
-        map.entry("RAMPART_DATA_DIR")
-            .or_insert_with(|| dir.display().to_string());
+        map.entry("RAMPART_DATA_DIR").or_insert_with(|| dir.display().to_string());
         Map(map)
     }
 
@@ -329,9 +277,7 @@ mod tests {
         let c = Config::load(&env(&[])).unwrap();
         assert_eq!(c.bind.to_string(), "127.0.0.1:3000");
         assert_eq!(c.public_url, None);
-        assert!(
-            c.database_url().starts_with("sqlite://") && c.database_url().ends_with("/rampart.db")
-        );
+        assert!(c.database_url().starts_with("sqlite://") && c.database_url().ends_with("/rampart.db"));
         assert!(c.master_key_generated);
         assert_eq!(c.log_format, LogFormat::Text);
         assert!(!format!("{c:?}").contains(c.database_url()));
@@ -367,26 +313,21 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("rampart-config-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("rampart.toml");
-        std::fs::write(&file, "bind = \"127.0.0.1:4000\"\npublic_url = \"https://auth.example.com/\"\nlog_format = \"json\"\n").unwrap();
+        std::fs::write(
+            &file,
+            "bind = \"127.0.0.1:4000\"\npublic_url = \"https://auth.example.com/\"\nlog_format = \"json\"\n",
+        )
+        .unwrap();
         let path = file.display().to_string();
         let c = Config::load(&env(&[("RAMPART_CONFIG", &path)])).unwrap();
         assert_eq!(c.bind.port(), 4000);
         assert_eq!(c.public_url.as_deref(), Some("https://auth.example.com"));
         assert!(c.secure_cookies());
         assert_eq!(c.log_format, LogFormat::Json);
-        let c = Config::load(&env(&[
-            ("RAMPART_CONFIG", &path),
-            ("RAMPART_BIND", "0.0.0.0:5000"),
-        ]))
-        .unwrap();
+        let c = Config::load(&env(&[("RAMPART_CONFIG", &path), ("RAMPART_BIND", "0.0.0.0:5000")])).unwrap();
         assert_eq!(c.bind.port(), 5000);
         std::fs::write(&file, "unknown_key = 1\n").unwrap();
-        assert_eq!(
-            Config::load(&env(&[("RAMPART_CONFIG", &path)]))
-                .unwrap_err()
-                .variable,
-            "RAMPART_CONFIG"
-        );
+        assert_eq!(Config::load(&env(&[("RAMPART_CONFIG", &path)])).unwrap_err().variable, "RAMPART_CONFIG");
     }
 
     #[test]
@@ -394,15 +335,9 @@ mod tests {
         let net = Cidr::parse("10.0.0.0/8").unwrap();
         assert!(net.contains("10.1.2.3".parse().unwrap()));
         assert!(!net.contains("11.0.0.1".parse().unwrap()));
-        assert!(Cidr::parse("127.0.0.1")
-            .unwrap()
-            .contains("127.0.0.1".parse().unwrap()));
-        assert!(Cidr::parse("::1/128")
-            .unwrap()
-            .contains("::1".parse().unwrap()));
-        assert!(Cidr::parse("0.0.0.0/0")
-            .unwrap()
-            .contains("8.8.8.8".parse().unwrap()));
+        assert!(Cidr::parse("127.0.0.1").unwrap().contains("127.0.0.1".parse().unwrap()));
+        assert!(Cidr::parse("::1/128").unwrap().contains("::1".parse().unwrap()));
+        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
         assert!(Cidr::parse("nope").is_err());
     }
 }

@@ -18,11 +18,7 @@ use crate::rest::error::error_response;
 
 const COOKIE: &str = "rampart_console";
 
-pub async fn routes(
-    state: &AppState,
-    pool: DbPool,
-    secure: bool,
-) -> anyhow::Result<Router<AppState>> {
+pub async fn routes(state: &AppState, pool: DbPool, secure: bool) -> anyhow::Result<Router<AppState>> {
     let routes = generate_route_list(app::App);
     let router = Router::new().leptos_routes(state, routes, {
         let options = state.leptos_options.clone();
@@ -30,17 +26,13 @@ pub async fn routes(
     });
     let router = match pool {
         DbPool::Sqlite(pool) => {
-            let store = SqliteStore::new(pool)
-                .with_table_name("console_sessions")
-                .map_err(anyhow::Error::msg)?;
+            let store = SqliteStore::new(pool).with_table_name("console_sessions").map_err(anyhow::Error::msg)?;
             store.migrate().await?;
             with_sessions(router, store, secure)
         }
         DbPool::Postgres(pool) => {
             // The sessions table lives beside Rampart's own, in the connection's schema.
-            let schema: String = sqlx::query_scalar("SELECT current_schema()")
-                .fetch_one(&pool)
-                .await?;
+            let schema: String = sqlx::query_scalar("SELECT current_schema()").fetch_one(&pool).await?;
             let store = PostgresStore::new(pool)
                 .with_schema_name(schema)
                 .and_then(|s| s.with_table_name("console_sessions"))
@@ -56,20 +48,14 @@ fn with_sessions<S>(router: Router<AppState>, store: S, secure: bool) -> Router<
 where
     S: SessionStore + ExpiredDeletion + Clone,
 {
-    tokio::spawn(
-        store
-            .clone()
-            .continuously_delete_expired(tokio::time::Duration::from_secs(300)),
-    );
+    tokio::spawn(store.clone().continuously_delete_expired(tokio::time::Duration::from_secs(300)));
     let layer = SessionManagerLayer::new(store)
         .with_name(COOKIE)
         .with_path("/console")
         .with_http_only(true)
         .with_secure(secure)
         .with_same_site(SameSite::Lax)
-        .with_expiry(Expiry::OnInactivity(
-            tower_sessions::cookie::time::Duration::hours(8),
-        ));
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::hours(8)));
     router.layer(layer)
 }
 
@@ -77,11 +63,7 @@ where
 /// from the console's own origin (on top of the SameSite=Lax cookie).
 async fn same_origin_writes(req: Request, next: Next) -> Response {
     if req.method() != Method::GET && req.method() != Method::HEAD && !same_origin(&req) {
-        return error_response(
-            StatusCode::FORBIDDEN,
-            "FORBIDDEN",
-            "Cross-site request refused",
-        );
+        return error_response(StatusCode::FORBIDDEN, "FORBIDDEN", "Cross-site request refused");
     }
     next.run(req).await
 }

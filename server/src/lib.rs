@@ -35,33 +35,18 @@ pub struct Application {
 
 /// Connects the store (applying migrations), builds the engine and binds the listener.
 pub async fn build(config: Config) -> anyhow::Result<Application> {
-    let listener = TcpListener::bind(config.bind)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.bind))?;
+    let listener = TcpListener::bind(config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
     let local = listener.local_addr()?;
-    let public_url = config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{local}"));
+    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
 
-    let (store, pool) = domain::store::connect(config.database_url())
-        .await
-        .map_err(|e| match e {
-            domain::Error::Internal(cause) => {
-                cause.context("cannot open the store named by DATABASE_URL")
-            }
-            other => anyhow::anyhow!("{other}"),
-        })?;
+    let (store, pool) = domain::store::connect(config.database_url()).await.map_err(|e| match e {
+        domain::Error::Internal(cause) => cause.context("cannot open the store named by DATABASE_URL"),
+        other => anyhow::anyhow!("{other}"),
+    })?;
     let engine = Arc::new(
-        Engine::new(
-            store,
-            EngineConfig {
-                public_url: public_url.clone(),
-                master_key: config.master_key.clone(),
-            },
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot start the engine: {e:?}"))?,
+        Engine::new(store, EngineConfig { public_url: public_url.clone(), master_key: config.master_key.clone() })
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot start the engine: {e:?}"))?,
     );
     let leptos_options = leptos::prelude::LeptosOptions::builder()
         .output_name(std::env::var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|_| "rampart".into()))
@@ -69,10 +54,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         .site_pkg_dir(std::env::var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|_| "pkg".into()))
         .site_addr(local)
         .build();
-    let state = AppState {
-        engine: engine.clone(),
-        leptos_options,
-    };
+    let state = AppState { engine: engine.clone(), leptos_options };
 
     let console = console::routes(&state, pool, config.secure_cookies()).await?;
     let trusted = Arc::new(config.trusted_proxies.clone());
@@ -81,40 +63,21 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         .merge(console)
         .fallback(fallback)
         .with_state(state)
-        .layer(axum::middleware::from_fn_with_state(
-            trusted,
-            rest::extract::client_meta,
-        ))
+        .layer(axum::middleware::from_fn_with_state(trusted, rest::extract::client_meta))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
-                // The path only: query strings may carry tokens.
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-            }),
-        )
-        .layer(CatchPanicLayer::custom(
-            |_: Box<dyn std::any::Any + Send>| {
-                tracing::error!("a request handler panicked");
-                error_response(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "INTERNAL",
-                    "Internal server error",
-                )
-            },
-        ));
-    Ok(Application {
-        listener,
-        router,
-        engine,
-        public_url,
-    })
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
+            // The path only: query strings may carry tokens.
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
+        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+            tracing::error!("a request handler panicked");
+            error_response(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "Internal server error")
+        }));
+    Ok(Application { listener, router, engine, public_url })
 }
 
 /// Unknown API paths are JSON 404s; everything else is a static file or a page.
@@ -123,17 +86,12 @@ async fn fallback(State(state): State<AppState>, req: Request) -> Response {
         return rest::not_found().await;
     }
     let handler = leptos_axum::file_and_error_handler::<AppState, _>(app::shell);
-    handler(req.uri().clone(), State(state), req)
-        .await
-        .into_response()
+    handler(req.uri().clone(), State(state), req).await.into_response()
 }
 
 impl Application {
     pub fn port(&self) -> u16 {
-        self.listener
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or_default()
+        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
     }
 
     pub fn public_url(&self) -> &str {
@@ -146,12 +104,8 @@ impl Application {
 
     /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown_signal()).await
     }
 }
 

@@ -11,11 +11,7 @@ use secrecy::SecretString;
 use server::config::{Config, Env};
 
 #[derive(Parser)]
-#[command(
-    name = "rampart",
-    version,
-    about = "Self-hostable multi-tenant authentication server"
-)]
+#[command(name = "rampart", version, about = "Self-hostable multi-tenant authentication server")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -49,10 +45,7 @@ fn main() -> ExitCode {
         }
     };
     server::telemetry::init(config.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("rampart: cannot start the runtime: {e}");
@@ -63,17 +56,13 @@ fn main() -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(config).await,
             Command::Migrate => {
-                domain::store::connect(config.database_url())
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                domain::store::connect(config.database_url()).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
                 println!("migrations applied");
                 Ok(())
             }
-            Command::CreateAccount {
-                email,
-                username,
-                display_name,
-            } => create_account(config, email, username, display_name).await,
+            Command::CreateAccount { email, username, display_name } => {
+                create_account(config, email, username, display_name).await
+            }
         }
     });
     match result {
@@ -114,22 +103,11 @@ async fn create_account(
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
-    let (store, _) = domain::store::connect(config.database_url())
+    let (store, _) = domain::store::connect(config.database_url()).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.bind));
+    let engine = Engine::new(store, EngineConfig { public_url, master_key: config.master_key.clone() })
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let public_url = config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", config.bind));
-    let engine = Engine::new(
-        store,
-        EngineConfig {
-            public_url,
-            master_key: config.master_key.clone(),
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let input = SignupInput {
         email,
         username: username.clone(),
@@ -137,10 +115,7 @@ async fn create_account(
         display_name,
         email_verified: true,
     };
-    engine
-        .signup(PLATFORM_SLUG, input, &RequestMeta::default())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    engine.signup(PLATFORM_SLUG, input, &RequestMeta::default()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("account '{username}' created");
     Ok(())
 }

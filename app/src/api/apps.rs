@@ -20,10 +20,7 @@ pub async fn list_apps() -> Result<Vec<AppSummary>, ConsoleError> {
     use super::session::guard;
     let account = guard::require().await?;
     let memberships = guard::state().engine.list_apps(&account).await?;
-    Ok(memberships
-        .into_iter()
-        .map(|m| summary(m.app, m.role.name))
-        .collect())
+    Ok(memberships.into_iter().map(|m| summary(m.app, m.role.name)).collect())
 }
 
 /// Validated by the engine, so the console and the API refuse the same input with the same
@@ -32,11 +29,7 @@ pub async fn list_apps() -> Result<Vec<AppSummary>, ConsoleError> {
 pub async fn create_app(slug: String, display_name: String) -> Result<AppSummary, ConsoleError> {
     use super::session::guard;
     let account = guard::require().await?;
-    let input = domain::engine::NewApp {
-        slug,
-        display_name,
-        metadata: None,
-    };
+    let input = domain::engine::NewApp { slug, display_name, metadata: None };
     let app = guard::state().engine.create_app(&account, input).await?;
     leptos_axum::redirect(&format!("/console/apps/{}", app.slug));
     Ok(summary(app, domain::permissions::OWNER.into()))

@@ -36,22 +36,13 @@ impl From<domain::Error> for ConsoleError {
     fn from(e: domain::Error) -> Self {
         match e {
             domain::Error::Internal(cause) => {
-                tracing::error!(
-                    error = format!("{cause:#}"),
-                    "internal error in the console"
-                );
-                ConsoleError::Refused {
-                    code: "INTERNAL".into(),
-                    message: "Something went wrong on our side".into(),
-                }
+                tracing::error!(error = format!("{cause:#}"), "internal error in the console");
+                ConsoleError::Refused { code: "INTERNAL".into(), message: "Something went wrong on our side".into() }
             }
-            domain::Error::SessionRevoked
-            | domain::Error::Unauthenticated(_)
-            | domain::Error::TokenExpired => ConsoleError::Unauthenticated,
-            e => ConsoleError::Refused {
-                code: e.code().into(),
-                message: e.to_string(),
-            },
+            domain::Error::SessionRevoked | domain::Error::Unauthenticated(_) | domain::Error::TokenExpired => {
+                ConsoleError::Unauthenticated
+            }
+            e => ConsoleError::Refused { code: e.code().into(), message: e.to_string() },
         }
     }
 }

@@ -30,17 +30,12 @@ pub(crate) mod guard {
     }
 
     pub async fn cookie_session() -> Result<Session, ConsoleError> {
-        leptos_axum::extract::<Session>()
-            .await
-            .map_err(ConsoleError::ServerFn)
+        leptos_axum::extract::<Session>().await.map_err(ConsoleError::ServerFn)
     }
 
     fn internal(e: impl std::fmt::Display) -> ConsoleError {
         tracing::error!(error = %e, "console session store");
-        ConsoleError::Refused {
-            code: "INTERNAL".into(),
-            message: "Something went wrong on our side".into(),
-        }
+        ConsoleError::Refused { code: "INTERNAL".into(), message: "Something went wrong on our side".into() }
     }
 
     /// The signed-in account, if its Rampart session is still live.
@@ -49,11 +44,7 @@ pub(crate) mod guard {
         let Some(saved) = session.get::<ConsoleSession>(KEY).await.map_err(internal)? else {
             return Ok(None);
         };
-        match state()
-            .engine
-            .resume_session(PLATFORM_SLUG, saved.session_id)
-            .await
-        {
+        match state().engine.resume_session(PLATFORM_SLUG, saved.session_id).await {
             Ok(p) if p.user_id == saved.user_id => Ok(Some(p)),
             Ok(_) | Err(domain::Error::SessionRevoked | domain::Error::Unauthenticated(_)) => {
                 session.flush().await.map_err(internal)?;
@@ -99,13 +90,7 @@ pub(crate) mod guard {
         // A new id at sign-in, so a planted cookie cannot ride the new session.
         session.cycle_id().await.map_err(internal)?;
         session
-            .insert(
-                KEY,
-                ConsoleSession {
-                    session_id: principal.session_id,
-                    user_id: principal.user_id,
-                },
-            )
+            .insert(KEY, ConsoleSession { session_id: principal.session_id, user_id: principal.user_id })
             .await
             .map_err(internal)?;
         Ok(())
@@ -125,11 +110,7 @@ pub async fn whoami() -> Result<Option<AccountInfo>, ConsoleError> {
         return Ok(None);
     };
     let profile = guard::state().engine.profile(&account).await?;
-    Ok(Some(AccountInfo {
-        username: profile.username,
-        display_name: profile.display_name,
-        email: profile.email,
-    }))
+    Ok(Some(AccountInfo { username: profile.username, display_name: profile.display_name, email: profile.email }))
 }
 
 #[server(prefix = "/console/_fn", endpoint = "sign_in")]

@@ -225,12 +225,7 @@ pub fn AppPage() -> impl IntoView {
 
 #[component]
 fn AppView(app: AppInfo) -> impl IntoView {
-    let AppInfo {
-        summary,
-        issuer,
-        jwks_url,
-        roles,
-    } = app;
+    let AppInfo { summary, issuer, jwks_url, roles } = app;
     view! {
         <Title text=format!("{} · Rampart", summary.display_name)/>
         <nav class="crumbs"><A href="/console">"Apps"</A>" / "<span>{summary.slug.clone()}</span></nav>

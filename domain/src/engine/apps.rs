@@ -47,11 +47,7 @@ fn metadata_object(value: Option<serde_json::Value>) -> Result<serde_json::Value
     match value {
         None | Some(serde_json::Value::Null) => Ok(serde_json::json!({})),
         Some(v @ serde_json::Value::Object(_)) => {
-            if serde_json::to_vec(&v)
-                .map(|b| b.len())
-                .unwrap_or(usize::MAX)
-                > 16 * 1024
-            {
+            if serde_json::to_vec(&v).map(|b| b.len()).unwrap_or(usize::MAX) > 16 * 1024 {
                 return Err(Error::invalid("metadata must be at most 16 KiB"));
             }
             Ok(v)
@@ -65,11 +61,7 @@ impl Engine {
         if self.store.app_by_slug(PLATFORM_SLUG).await?.is_some() {
             return Ok(());
         }
-        let app = self.new_app_record(
-            PLATFORM_SLUG.into(),
-            "Rampart".into(),
-            serde_json::json!({}),
-        );
+        let app = self.new_app_record(PLATFORM_SLUG.into(), "Rampart".into(), serde_json::json!({}));
         let mut tx = self.store.begin().await?;
         match self.insert_app_with_roles_and_key(&mut *tx, &app).await {
             // Another node created it first.
@@ -79,12 +71,7 @@ impl Engine {
         }
     }
 
-    fn new_app_record(
-        &self,
-        slug: String,
-        display_name: String,
-        metadata: serde_json::Value,
-    ) -> App {
+    fn new_app_record(&self, slug: String, display_name: String, metadata: serde_json::Value) -> App {
         let at = now();
         App {
             id: Uuid::new_v4(),
@@ -141,28 +128,19 @@ impl Engine {
         self.require_platform(account)?;
         let slug = Slug::parse(input.slug.trim())?;
         let display_name = DisplayName::parse(&input.display_name, "displayName")?;
-        let app = self.new_app_record(
-            slug.as_str().into(),
-            display_name.as_str().into(),
-            metadata_object(input.metadata)?,
-        );
+        let app =
+            self.new_app_record(slug.as_str().into(), display_name.as_str().into(), metadata_object(input.metadata)?);
         if self.store.app_by_slug(&app.slug).await?.is_some() {
             return Err(Error::SlugTaken);
         }
         let mut tx = self.store.begin().await?;
-        let roles = self
-            .insert_app_with_roles_and_key(&mut *tx, &app)
-            .await
-            .map_err(|e| match e {
-                Error::Conflict(_) => Error::SlugTaken,
-                e => e,
-            })?;
-        let owner = roles
-            .iter()
-            .find(|r| r.name == OWNER)
-            .ok_or_else(|| Error::internal(anyhow::anyhow!("owner role")))?;
-        tx.insert_membership(app.id, account.user_id, owner.id, app.created_at)
-            .await?;
+        let roles = self.insert_app_with_roles_and_key(&mut *tx, &app).await.map_err(|e| match e {
+            Error::Conflict(_) => Error::SlugTaken,
+            e => e,
+        })?;
+        let owner =
+            roles.iter().find(|r| r.name == OWNER).ok_or_else(|| Error::internal(anyhow::anyhow!("owner role")))?;
+        tx.insert_membership(app.id, account.user_id, owner.id, app.created_at).await?;
         tx.commit().await?;
         tracing::info!(app = %app.slug, "app created");
         Ok(app)
@@ -174,21 +152,14 @@ impl Engine {
         self.store.memberships_of(account.user_id).await
     }
 
-    pub async fn update_app(
-        &self,
-        account: &Principal,
-        slug: &str,
-        patch: AppPatch,
-    ) -> Result<App> {
+    pub async fn update_app(&self, account: &Principal, slug: &str, patch: AppPatch) -> Result<App> {
         let (mut app, _) = self.authorize(account, slug, "app.update").await?;
         if let Some(name) = patch.display_name {
-            app.display_name = DisplayName::parse(&name, "displayName")?
-                .as_str()
-                .to_owned();
+            app.display_name = DisplayName::parse(&name, "displayName")?.as_str().to_owned();
         }
         if let Some(status) = patch.status {
-            app.status = Status::parse(&status)
-                .ok_or_else(|| Error::invalid("status must be 'active' or 'suspended'"))?;
+            app.status =
+                Status::parse(&status).ok_or_else(|| Error::invalid("status must be 'active' or 'suspended'"))?;
         }
         if patch.metadata.is_some() {
             app.metadata = metadata_object(patch.metadata)?;
@@ -214,31 +185,18 @@ impl Engine {
     pub async fn introspect(&self, account: &Principal, slug: &str) -> Result<Introspection> {
         self.require_platform(account)?;
         let app = self.app(slug).await?;
-        Ok(
-            match self.store.member_role(app.id, account.user_id).await? {
-                Some(role) => Introspection {
-                    is_member: true,
-                    role: Some(RoleRef {
-                        id: role.id,
-                        name: role.name,
-                    }),
-                    permissions: role.permissions,
-                },
-                None => Introspection {
-                    is_member: false,
-                    role: None,
-                    permissions: vec![],
-                },
+        Ok(match self.store.member_role(app.id, account.user_id).await? {
+            Some(role) => Introspection {
+                is_member: true,
+                role: Some(RoleRef { id: role.id, name: role.name }),
+                permissions: role.permissions,
             },
-        )
+            None => Introspection { is_member: false, role: None, permissions: vec![] },
+        })
     }
 
     /// The app with its roles, for an account allowed to read it.
-    pub async fn app_detail(
-        &self,
-        account: &Principal,
-        slug: &str,
-    ) -> Result<(App, Role, Vec<Role>)> {
+    pub async fn app_detail(&self, account: &Principal, slug: &str) -> Result<(App, Role, Vec<Role>)> {
         let (app, role) = self.authorize(account, slug, "app.read").await?;
         let roles = self.store.roles(app.id).await?;
         Ok((app, role, roles))

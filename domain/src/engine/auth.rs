@@ -49,17 +49,17 @@ fn invalid_refresh() -> Error {
 
 impl Engine {
     #[tracing::instrument(skip_all, fields(app = slug))]
-    pub async fn signup(
-        &self,
-        slug: &str,
-        input: SignupInput,
-        meta: &RequestMeta,
-    ) -> Result<TokenPair> {
+    pub async fn signup(&self, slug: &str, input: SignupInput, meta: &RequestMeta) -> Result<TokenPair> {
         self.signup_session(slug, input, meta).await.map(|(pair, _)| pair)
     }
 
     /// Sign-up that also answers with the principal, for the console's cookie session.
-    pub async fn signup_session(&self, slug: &str, input: SignupInput, meta: &RequestMeta) -> Result<(TokenPair, Principal)> {
+    pub async fn signup_session(
+        &self,
+        slug: &str,
+        input: SignupInput,
+        meta: &RequestMeta,
+    ) -> Result<(TokenPair, Principal)> {
         let app = self.active_app(slug).await?;
         if !app.config.signup_enabled {
             return Err(Error::SignupDisabled);
@@ -72,33 +72,17 @@ impl Engine {
         };
         {
             use secrecy::ExposeSecret;
-            app.config
-                .password_policy()
-                .check(input.password.expose_secret())?;
+            app.config.password_policy().check(input.password.expose_secret())?;
         }
         let taken = || Error::UserExists("User with this username or email already exists".into());
-        if self
-            .store
-            .user_by_username(app.id, username.as_str())
-            .await?
-            .is_some()
-            || self
-                .store
-                .user_by_verified_contact(app.id, ContactKind::Email, &email.normalized())
-                .await?
-                .is_some()
+        if self.store.user_by_username(app.id, username.as_str()).await?.is_some()
+            || self.store.user_by_verified_contact(app.id, ContactKind::Email, &email.normalized()).await?.is_some()
         {
             return Err(taken());
         }
-        let role = self
-            .store
-            .role_by_name(app.id, &app.config.signup_default_role)
-            .await?
-            .ok_or_else(|| {
-                Error::internal(anyhow::anyhow!(
-                    "signup_default_role is missing in app {}",
-                    app.slug
-                ))
+        let role =
+            self.store.role_by_name(app.id, &app.config.signup_default_role).await?.ok_or_else(|| {
+                Error::internal(anyhow::anyhow!("signup_default_role is missing in app {}", app.slug))
             })?;
         let hash = password::hash(input.password).await?;
 
@@ -150,9 +134,7 @@ impl Engine {
         password: SecretString,
         meta: &RequestMeta,
     ) -> Result<TokenPair> {
-        self.signin_session(slug, identifier, password, meta)
-            .await
-            .map(|(pair, _)| pair)
+        self.signin_session(slug, identifier, password, meta).await.map(|(pair, _)| pair)
     }
 
     /// Sign-in that also answers with the principal, for the console's cookie session.
@@ -163,17 +145,18 @@ impl Engine {
         password: SecretString,
         meta: &RequestMeta,
     ) -> Result<(TokenPair, Principal)> {
-        let app = self.app(slug).await.map_err(|_| Error::InvalidCredentials);
+        // An unknown app is just another wrong credential; a store failure is not.
+        let app = match self.app(slug).await {
+            Err(Error::NotFound(_)) => Err(Error::InvalidCredentials),
+            other => Ok(other?),
+        };
         let user = match &app {
             Ok(app) => self.find_by_identifier(app.id, identifier).await?,
             Err(_) => None,
         };
         let eligible = matches!(&app, Ok(a) if a.status == Status::Active && a.config.signin_enabled)
             && user.as_ref().is_some_and(|u| u.status == Status::Active);
-        let stored = user
-            .as_ref()
-            .filter(|_| eligible)
-            .and_then(|u| u.password_hash.clone());
+        let stored = user.as_ref().filter(|_| eligible).and_then(|u| u.password_hash.clone());
         let verified = password::verify(password, stored).await?;
         let (Ok(app), Some(user), true) = (app, user, verified) else {
             return Err(Error::InvalidCredentials);
@@ -183,41 +166,25 @@ impl Engine {
         let mut tx = self.store.begin().await?;
         let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at).await?;
         tx.commit().await?;
-        let pair = self
-            .token_pair(&app, &user, &role, session.id, refresh)
-            .await?;
-        Ok((
-            pair,
-            Principal {
-                app,
-                user_id: user.id,
-                session_id: session.id,
-                role,
-            },
-        ))
+        let pair = self.token_pair(&app, &user, &role, session.id, refresh).await?;
+        Ok((pair, Principal { app, user_id: user.id, session_id: session.id, role }))
     }
 
     /// The principal of a live session, for callers that keep the session id themselves
     /// (the console's cookie session).
     pub async fn resume_session(&self, slug: &str, session_id: Uuid) -> Result<Principal> {
-        let app = self
-            .active_app(slug)
-            .await
-            .map_err(|_| Error::SessionRevoked)?;
+        let app = self.active_app(slug).await.map_err(|e| match e {
+            Error::NotFound(_) | Error::Forbidden(_) => Error::SessionRevoked,
+            e => e,
+        })?;
         let (session, user, role) = self.live_session(&app, session_id).await?;
-        Ok(Principal {
-            app,
-            user_id: user.id,
-            session_id: session.id,
-            role,
-        })
+        Ok(Principal { app, user_id: user.id, session_id: session.id, role })
     }
 
     /// Ends a session by id (sign-out of a cookie session).
     pub async fn end_session(&self, principal: &Principal) -> Result<()> {
         let mut tx = self.store.begin().await?;
-        tx.revoke_session(principal.app.id, principal.session_id, now())
-            .await?;
+        tx.revoke_session(principal.app.id, principal.session_id, now()).await?;
         tx.commit().await
     }
 
@@ -227,9 +194,7 @@ impl Engine {
             return Ok(None);
         }
         if identifier.contains('@') {
-            self.store
-                .user_by_verified_contact(app_id, ContactKind::Email, &identifier.to_lowercase())
-                .await
+            self.store.user_by_verified_contact(app_id, ContactKind::Email, &identifier.to_lowercase()).await
         } else {
             self.store.user_by_username(app_id, identifier).await
         }
@@ -241,19 +206,12 @@ impl Engine {
     pub async fn refresh(&self, slug: &str, refresh_token: &str) -> Result<TokenPair> {
         let app = self.active_app(slug).await?;
         let digest = token_digest(refresh_token);
-        let mut token = self
-            .store
-            .refresh_token(app.id, &digest)
-            .await?
-            .ok_or_else(invalid_refresh)?;
+        let mut token = self.store.refresh_token(app.id, &digest).await?.ok_or_else(invalid_refresh)?;
         let (session, user, role) = self.live_session(&app, token.session_id).await?;
         let at = now();
         if token.rotated_at.is_none() {
             let successor = random_token(REFRESH_PREFIX);
-            let sealed = self
-                .config
-                .master_key
-                .seal(successor.as_bytes(), token.id.as_bytes())?;
+            let sealed = self.config.master_key.seal(successor.as_bytes(), token.id.as_bytes())?;
             let mut tx = self.store.begin().await?;
             if tx.rotate_refresh_token(app.id, token.id, at, &sealed).await? {
                 tx.insert_refresh_token(&RefreshToken {
@@ -268,25 +226,18 @@ impl Engine {
                 .await?;
                 tx.touch_session(app.id, session.id, at).await?;
                 tx.commit().await?;
-                return self
-                    .token_pair(&app, &user, &role, session.id, successor)
-                    .await;
+                return self.token_pair(&app, &user, &role, session.id, successor).await;
             }
             // Another refresh of the same token won the race: answer as it did.
             drop(tx);
-            token = self
-                .store
-                .refresh_token(app.id, &digest)
-                .await?
-                .ok_or_else(invalid_refresh)?;
+            token = self.store.refresh_token(app.id, &digest).await?.ok_or_else(invalid_refresh)?;
         }
         let grace = TimeDelta::seconds(app.config.refresh_reuse_grace_seconds.max(0));
         match (token.rotated_at, &token.successor_sealed) {
             (Some(rotated), Some(sealed)) if at - rotated <= grace => {
                 let successor = self.config.master_key.open(sealed, token.id.as_bytes())?;
                 let successor = String::from_utf8(successor).map_err(Error::internal)?;
-                self.token_pair(&app, &user, &role, session.id, successor)
-                    .await
+                self.token_pair(&app, &user, &role, session.id, successor).await
             }
             _ => {
                 let mut tx = self.store.begin().await?;
@@ -301,11 +252,8 @@ impl Engine {
     /// Ends the session a refresh token belongs to. Unknown tokens are refused.
     pub async fn logout(&self, slug: &str, refresh_token: &str) -> Result<()> {
         let app = self.app(slug).await?;
-        let token = self
-            .store
-            .refresh_token(app.id, &token_digest(refresh_token))
-            .await?
-            .ok_or_else(invalid_refresh)?;
+        let token =
+            self.store.refresh_token(app.id, &token_digest(refresh_token)).await?.ok_or_else(invalid_refresh)?;
         let mut tx = self.store.begin().await?;
         tx.revoke_session(app.id, token.session_id, now()).await?;
         tx.commit().await
@@ -314,17 +262,15 @@ impl Engine {
     /// Verifies a bearer access token for the app in the URL and checks that its session and
     /// user are still live. A token of another app fails its issuer, audience and keys.
     pub async fn authenticate(&self, slug: &str, bearer: &str) -> Result<Principal> {
-        let app = self
-            .app(slug)
-            .await
-            .map_err(|_| Error::Unauthenticated("Invalid access token"))?;
+        let app = self.app(slug).await.map_err(|e| match e {
+            Error::NotFound(_) => Error::Unauthenticated("Invalid access token"),
+            e => e,
+        })?;
         let kid = tokens::kid_of(bearer)?;
         let (issuer, audience) = (self.issuer(&app.slug), app.slug.clone());
         let claims = self
             .keys
-            .with_verifier(self.store.as_ref(), app.id, &kid, |v| {
-                tokens::verify(bearer, v, &issuer, &audience)
-            })
+            .with_verifier(self.store.as_ref(), app.id, &kid, |v| tokens::verify(bearer, v, &issuer, &audience))
             .await?;
         let (sid, sub) = match (Uuid::parse_str(&claims.sid), Uuid::parse_str(&claims.sub)) {
             (Ok(sid), Ok(sub)) => (sid, sub),
@@ -337,26 +283,15 @@ impl Engine {
         if user.id != sub {
             return Err(Error::Unauthenticated("Invalid access token"));
         }
-        Ok(Principal {
-            app,
-            user_id: user.id,
-            session_id: session.id,
-            role,
-        })
+        Ok(Principal { app, user_id: user.id, session_id: session.id, role })
     }
 
     /// The caller's profile, in seed 001's shape.
     pub async fn profile(&self, principal: &Principal) -> Result<Profile> {
-        let user = self
-            .store
-            .user_by_id(principal.app.id, principal.user_id)
-            .await?
-            .ok_or(Error::NotFound("User"))?;
+        let user = self.store.user_by_id(principal.app.id, principal.user_id).await?.ok_or(Error::NotFound("User"))?;
         let role = self.role_name(&principal.app, user.role_id).await?;
         let contacts = self.store.contacts_of(principal.app.id, user.id).await?;
-        let email = contacts
-            .into_iter()
-            .find(|c| c.kind == ContactKind::Email && c.is_primary);
+        let email = contacts.into_iter().find(|c| c.kind == ContactKind::Email && c.is_primary);
         Ok(Profile {
             id: user.id,
             username: user.username,
@@ -371,28 +306,19 @@ impl Engine {
 
     async fn role_name(&self, app: &App, role_id: Uuid) -> Result<String> {
         let role = self.store.role_by_id(app.id, role_id).await?;
-        role.map(|r| r.name)
-            .ok_or_else(|| Error::internal(anyhow::anyhow!("user's role is missing")))
+        role.map(|r| r.name).ok_or_else(|| Error::internal(anyhow::anyhow!("user's role is missing")))
     }
 
     /// The session with its user and role, if the session is live and the user active.
     async fn live_session(&self, app: &App, session_id: Uuid) -> Result<(Session, User, String)> {
-        let session = self
-            .store
-            .session(app.id, session_id)
-            .await?
-            .ok_or(Error::SessionRevoked)?;
+        let session = self.store.session(app.id, session_id).await?.ok_or(Error::SessionRevoked)?;
         if session.revoked_at.is_some() {
             return Err(Error::SessionRevoked);
         }
         if session.expires_at <= now() {
             return Err(Error::Unauthenticated("Session has expired"));
         }
-        let user = self
-            .store
-            .user_by_id(app.id, session.user_id)
-            .await?
-            .ok_or(Error::SessionRevoked)?;
+        let user = self.store.user_by_id(app.id, session.user_id).await?.ok_or(Error::SessionRevoked)?;
         if user.status != Status::Active {
             return Err(Error::SessionRevoked);
         }
@@ -417,10 +343,7 @@ impl Engine {
             expires_at: at + TimeDelta::seconds(app.config.refresh_token_ttl_seconds),
             revoked_at: None,
             ip: meta.ip.clone(),
-            user_agent: meta
-                .user_agent
-                .as_ref()
-                .map(|ua| ua.chars().take(512).collect()),
+            user_agent: meta.user_agent.as_ref().map(|ua| ua.chars().take(512).collect()),
         };
         tx.insert_session(&session).await?;
         let refresh = random_token(REFRESH_PREFIX);
@@ -446,10 +369,7 @@ impl Engine {
         session_id: Uuid,
         refresh_token: String,
     ) -> Result<TokenPair> {
-        let signer = self
-            .keys
-            .signer(self.store.as_ref(), &self.config.master_key, app.id)
-            .await?;
+        let signer = self.keys.signer(self.store.as_ref(), &self.config.master_key, app.id).await?;
         let iat = Utc::now().timestamp();
         let ttl = app.config.access_token_ttl_seconds;
         let claims = Claims {

@@ -34,34 +34,22 @@ fn poisoned() -> Error {
 }
 
 impl KeyRing {
-    pub(super) async fn signer(
-        &self,
-        store: &dyn Store,
-        master: &MasterKey,
-        app_id: Uuid,
-    ) -> Result<Arc<Signer>> {
+    pub(super) async fn signer(&self, store: &dyn Store, master: &MasterKey, app_id: Uuid) -> Result<Arc<Signer>> {
         if let Some(c) = self.signers.read().map_err(|_| poisoned())?.get(&app_id) {
             if c.loaded.elapsed() < TTL {
                 return Ok(c.value.clone());
             }
         }
         let keys = store.signing_keys(app_id).await?;
-        let active = keys.iter().find(|k| k.active).ok_or_else(|| {
-            Error::internal(anyhow::anyhow!("app {app_id} has no active signing key"))
-        })?;
-        let signer = Arc::new(Signer::open(
-            master,
-            &active.kid,
-            &active.alg,
-            &active.private_sealed,
-        )?);
-        self.signers.write().map_err(|_| poisoned())?.insert(
-            app_id,
-            Cached {
-                loaded: Instant::now(),
-                value: signer.clone(),
-            },
-        );
+        let active = keys
+            .iter()
+            .find(|k| k.active)
+            .ok_or_else(|| Error::internal(anyhow::anyhow!("app {app_id} has no active signing key")))?;
+        let signer = Arc::new(Signer::open(master, &active.kid, &active.alg, &active.private_sealed)?);
+        self.signers
+            .write()
+            .map_err(|_| poisoned())?
+            .insert(app_id, Cached { loaded: Instant::now(), value: signer.clone() });
         Ok(signer)
     }
 
@@ -73,12 +61,7 @@ impl KeyRing {
         kid: &str,
         f: impl Fn(&Verifier) -> Result<T>,
     ) -> Result<T> {
-        let cached = self
-            .verifiers
-            .read()
-            .map_err(|_| poisoned())?
-            .get(&app_id)
-            .map(|c| (c.loaded, c.value.clone()));
+        let cached = self.verifiers.read().map_err(|_| poisoned())?.get(&app_id).map(|c| (c.loaded, c.value.clone()));
         if let Some((loaded, set)) = &cached {
             if let Some(v) = set.iter().find(|v| v.kid == kid) {
                 if loaded.elapsed() < TTL {
@@ -94,13 +77,10 @@ impl KeyRing {
             set.push(Verifier::from_jwk(&jwk)?);
         }
         let set = Arc::new(set);
-        self.verifiers.write().map_err(|_| poisoned())?.insert(
-            app_id,
-            Cached {
-                loaded: Instant::now(),
-                value: set.clone(),
-            },
-        );
+        self.verifiers
+            .write()
+            .map_err(|_| poisoned())?
+            .insert(app_id, Cached { loaded: Instant::now(), value: set.clone() });
         match set.iter().find(|v| v.kid == kid) {
             Some(v) => f(v),
             None => Err(Error::Unauthenticated("Invalid access token")),

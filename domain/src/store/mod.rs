@@ -12,9 +12,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::model::{
-    App, Contact, ContactKind, Membership, RefreshToken, Role, Session, SigningKey, User,
-};
+use crate::model::{App, Contact, ContactKind, Membership, RefreshToken, Role, Session, SigningKey, User};
 use crate::{Error, Result};
 
 pub use timestamp::Ts;
@@ -44,12 +42,7 @@ pub trait Store: Send + Sync + 'static {
     /// By username, compared case-insensitively.
     async fn user_by_username(&self, app_id: Uuid, username: &str) -> Result<Option<User>>;
     /// By a *verified* contact, compared case-insensitively.
-    async fn user_by_verified_contact(
-        &self,
-        app_id: Uuid,
-        kind: ContactKind,
-        value: &str,
-    ) -> Result<Option<User>>;
+    async fn user_by_verified_contact(&self, app_id: Uuid, kind: ContactKind, value: &str) -> Result<Option<User>>;
     async fn contacts_of(&self, app_id: Uuid, user_id: Uuid) -> Result<Vec<Contact>>;
 
     async fn session(&self, app_id: Uuid, id: Uuid) -> Result<Option<Session>>;
@@ -119,9 +112,7 @@ pub async fn connect(url: &str) -> Result<(Arc<dyn Store>, DbPool)> {
         let pool = DbPool::Postgres(store.pool());
         Ok((Arc::new(store), pool))
     } else {
-        Err(Error::invalid(
-            "DATABASE_URL must start with sqlite:// or postgres://",
-        ))
+        Err(Error::invalid("DATABASE_URL must start with sqlite:// or postgres://"))
     }
 }
 

@@ -16,23 +16,16 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     pub async fn connect(url: &str) -> Result<PostgresStore> {
-        let options = PgConnectOptions::from_str(url).map_err(|e| {
-            Error::invalid(format!("DATABASE_URL is not a valid PostgreSQL URL: {e}"))
-        })?;
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| Error::invalid(format!("DATABASE_URL is not a valid PostgreSQL URL: {e}")))?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
         // The migrator holds an advisory lock, so nodes starting together apply each once.
-        sqlx::migrate!("../migrations/postgres")
-            .run(&pool)
-            .await
-            .map_err(Error::internal)?;
-        Ok(PostgresStore {
-            reader: pool.clone(),
-            writer: pool,
-        })
+        sqlx::migrate!("../migrations/postgres").run(&pool).await.map_err(Error::internal)?;
+        Ok(PostgresStore { reader: pool.clone(), writer: pool })
     }
 
     pub fn pool(&self) -> PgPool {

@@ -8,8 +8,7 @@ use uuid::Uuid;
 
 use super::Ts;
 use crate::model::{
-    App, AuthConfig, Contact, ContactKind, Membership, RefreshToken, Role, Session, SigningKey,
-    Status, User,
+    App, AuthConfig, Contact, ContactKind, Membership, RefreshToken, Role, Session, SigningKey, Status, User,
 };
 use crate::{Error, Result};
 
@@ -23,9 +22,9 @@ fn status(raw: &str) -> Result<Status> {
 
 pub(super) const APP_COLUMNS: &str =
     "a.id, a.slug, a.display_name, a.status, a.metadata, a.config, a.created_at, a.updated_at";
-pub(super) const ROLE_COLUMNS: &str =
-    "r.id, r.app_id, r.name, r.description, r.is_system, r.permissions, r.created_at";
-pub(super) const USER_COLUMNS: &str = "u.id, u.app_id, u.username, u.display_name, u.password_hash, u.role_id, u.status, u.created_at, u.updated_at";
+pub(super) const ROLE_COLUMNS: &str = "r.id, r.app_id, r.name, r.description, r.is_system, r.permissions, r.created_at";
+pub(super) const USER_COLUMNS: &str =
+    "u.id, u.app_id, u.username, u.display_name, u.password_hash, u.role_id, u.status, u.created_at, u.updated_at";
 
 #[derive(FromRow)]
 pub(super) struct AppRow {
@@ -41,8 +40,7 @@ pub(super) struct AppRow {
 
 impl AppRow {
     pub(super) fn into_model(self) -> Result<App> {
-        let config: AuthConfig =
-            serde_json::from_value(self.config.0).map_err(|_| corrupt("app config"))?;
+        let config: AuthConfig = serde_json::from_value(self.config.0).map_err(|_| corrupt("app config"))?;
         Ok(App {
             id: self.id,
             slug: self.slug,

@@ -25,10 +25,7 @@ impl Type<Sqlite> for Ts {
 }
 
 impl<'q> Encode<'q, Sqlite> for Ts {
-    fn encode_by_ref(
-        &self,
-        buf: &mut <Sqlite as Database>::ArgumentBuffer<'q>,
-    ) -> Result<IsNull, BoxDynError> {
+    fn encode_by_ref(&self, buf: &mut <Sqlite as Database>::ArgumentBuffer<'q>) -> Result<IsNull, BoxDynError> {
         <i64 as Encode<'q, Sqlite>>::encode(self.0.timestamp_millis(), buf)
     }
 }
@@ -36,10 +33,7 @@ impl<'q> Encode<'q, Sqlite> for Ts {
 impl<'r> Decode<'r, Sqlite> for Ts {
     fn decode(value: <Sqlite as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
         let millis = <i64 as Decode<'r, Sqlite>>::decode(value)?;
-        Utc.timestamp_millis_opt(millis)
-            .single()
-            .map(Ts)
-            .ok_or_else(|| "timestamp out of range".into())
+        Utc.timestamp_millis_opt(millis).single().map(Ts).ok_or_else(|| "timestamp out of range".into())
     }
 }
 
@@ -53,10 +47,7 @@ impl Type<Postgres> for Ts {
 }
 
 impl<'q> Encode<'q, Postgres> for Ts {
-    fn encode_by_ref(
-        &self,
-        buf: &mut <Postgres as Database>::ArgumentBuffer<'q>,
-    ) -> Result<IsNull, BoxDynError> {
+    fn encode_by_ref(&self, buf: &mut <Postgres as Database>::ArgumentBuffer<'q>) -> Result<IsNull, BoxDynError> {
         <DateTime<Utc> as Encode<'q, Postgres>>::encode_by_ref(&self.0, buf)
     }
 }

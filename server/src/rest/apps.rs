@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::error::{ApiJson, ApiResult};
 use super::extract::Account;
 
-/// An app as seed 000 shows it.
+/// An app exactly as seed 000 shows it (plus the caller's `role` when listed or read).
 #[derive(Serialize)]
 pub struct AppView {
     id: Uuid,
@@ -24,8 +24,6 @@ pub struct AppView {
     metadata: serde_json::Value,
     #[serde(with = "domain::time_format")]
     created_at: DateTime<Utc>,
-    #[serde(with = "domain::time_format")]
-    updated_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     role: Option<String>,
 }
@@ -39,7 +37,6 @@ impl AppView {
             status: app.status.as_str(),
             metadata: app.metadata,
             created_at: app.created_at,
-            updated_at: app.updated_at,
             role,
         }
     }
@@ -75,29 +72,14 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<AppView>)> {
     let app = s
         .engine
-        .create_app(
-            &account,
-            NewApp {
-                slug: b.slug,
-                display_name: b.display_name,
-                metadata: b.metadata,
-            },
-        )
+        .create_app(&account, NewApp { slug: b.slug, display_name: b.display_name, metadata: b.metadata })
         .await?;
     Ok((StatusCode::CREATED, Json(AppView::new(app, None))))
 }
 
-pub async fn list(
-    State(s): State<AppState>,
-    Account(account): Account,
-) -> ApiResult<Json<AppList>> {
+pub async fn list(State(s): State<AppState>, Account(account): Account) -> ApiResult<Json<AppList>> {
     let apps = s.engine.list_apps(&account).await?;
-    Ok(Json(AppList {
-        apps: apps
-            .into_iter()
-            .map(|m| AppView::new(m.app, Some(m.role.name)))
-            .collect(),
-    }))
+    Ok(Json(AppList { apps: apps.into_iter().map(|m| AppView::new(m.app, Some(m.role.name))).collect() }))
 }
 
 pub async fn get(
@@ -118,11 +100,7 @@ pub async fn update(
     if b.slug.as_deref().is_some_and(|new| new != slug) {
         return Err(Error::invalid("slug is permanent and cannot be changed").into());
     }
-    let patch = AppPatch {
-        display_name: b.display_name,
-        status: b.status,
-        metadata: b.metadata,
-    };
+    let patch = AppPatch { display_name: b.display_name, status: b.status, metadata: b.metadata };
     let app = s.engine.update_app(&account, &slug, patch).await?;
     Ok(Json(AppView::new(app, None)))
 }

@@ -50,24 +50,11 @@ async fn signup(
         display_name: body.display_name,
         email_verified: false,
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(state.engine.signup(slug, input, &meta.0).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(state.engine.signup(slug, input, &meta.0).await?)))
 }
 
-async fn signin(
-    state: &AppState,
-    slug: &str,
-    meta: Meta,
-    body: SigninBody,
-) -> ApiResult<Json<TokenPair>> {
-    Ok(Json(
-        state
-            .engine
-            .signin(slug, &body.identifier, body.password, &meta.0)
-            .await?,
-    ))
+async fn signin(state: &AppState, slug: &str, meta: Meta, body: SigninBody) -> ApiResult<Json<TokenPair>> {
+    Ok(Json(state.engine.signin(slug, &body.identifier, body.password, &meta.0).await?))
 }
 
 async fn refresh(state: &AppState, slug: &str, body: RefreshBody) -> ApiResult<Json<TokenPair>> {
@@ -138,15 +125,9 @@ pub async fn account_refresh(
 ) -> ApiResult<Json<TokenPair>> {
     refresh(&s, PLATFORM_SLUG, b).await
 }
-pub async fn account_logout(
-    State(s): State<AppState>,
-    ApiJson(b): ApiJson<RefreshBody>,
-) -> ApiResult<StatusCode> {
+pub async fn account_logout(State(s): State<AppState>, ApiJson(b): ApiJson<RefreshBody>) -> ApiResult<StatusCode> {
     logout(&s, PLATFORM_SLUG, b).await
 }
-pub async fn account_me(
-    State(s): State<AppState>,
-    Account(account): Account,
-) -> ApiResult<Json<Profile>> {
+pub async fn account_me(State(s): State<AppState>, Account(account): Account) -> ApiResult<Json<Profile>> {
     Ok(Json(s.engine.profile(&account).await?))
 }

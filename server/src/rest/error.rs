@@ -22,9 +22,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 pub fn status_of(e: &Error) -> StatusCode {
     match e {
-        Error::InvalidRequest(_) | Error::InvalidEmail(_) | Error::WeakPassword(_) => {
-            StatusCode::BAD_REQUEST
-        }
+        Error::InvalidRequest(_) | Error::InvalidEmail(_) | Error::WeakPassword(_) => StatusCode::BAD_REQUEST,
         Error::InvalidCredentials
         | Error::Unauthenticated(_)
         | Error::TokenExpired
@@ -40,8 +38,7 @@ pub fn status_of(e: &Error) -> StatusCode {
 
 /// A response in the documented error shape.
 pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
-    let body =
-        serde_json::json!({ "statusCode": status.as_u16(), "error": code, "message": message });
+    let body = serde_json::json!({ "statusCode": status.as_u16(), "error": code, "message": message });
     (status, axum::Json(body)).into_response()
 }
 
@@ -53,10 +50,7 @@ impl IntoResponse for ApiError {
             tracing::error!(error = format!("{cause:#}"), "internal error");
         }
         let mut response = error_response(status, self.0.code(), &self.0.to_string());
-        if let Error::RateLimited {
-            retry_after_seconds,
-        } = self.0
-        {
+        if let Error::RateLimited { retry_after_seconds } = self.0 {
             if let Ok(v) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }
@@ -84,34 +78,20 @@ fn json_rejection(rejection: JsonRejection) -> Response {
     match rejection {
         JsonRejection::JsonDataError(e) => {
             // serde's message names the field and what was wrong with it.
-            let detail = std::error::Error::source(&e)
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| e.body_text());
-            error_response(
-                StatusCode::BAD_REQUEST,
-                "INVALID_REQUEST",
-                &format!("Invalid request body: {detail}"),
-            )
+            let detail = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_else(|| e.body_text());
+            error_response(StatusCode::BAD_REQUEST, "INVALID_REQUEST", &format!("Invalid request body: {detail}"))
         }
-        JsonRejection::JsonSyntaxError(_) => error_response(
-            StatusCode::BAD_REQUEST,
-            "INVALID_REQUEST",
-            "Request body is not valid JSON",
-        ),
+        JsonRejection::JsonSyntaxError(_) => {
+            error_response(StatusCode::BAD_REQUEST, "INVALID_REQUEST", "Request body is not valid JSON")
+        }
         JsonRejection::MissingJsonContentType(_) => error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "INVALID_REQUEST",
             "Expected a request with Content-Type: application/json",
         ),
-        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => error_response(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "PAYLOAD_TOO_LARGE",
-            "Request body is too large",
-        ),
-        other => error_response(
-            StatusCode::BAD_REQUEST,
-            "INVALID_REQUEST",
-            &other.body_text(),
-        ),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            error_response(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "Request body is too large")
+        }
+        other => error_response(StatusCode::BAD_REQUEST, "INVALID_REQUEST", &other.body_text()),
     }
 }

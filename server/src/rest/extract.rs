@@ -19,25 +19,11 @@ use crate::config::Cidr;
 
 /// Works out who is calling, once per request: the peer address, or the first address in
 /// `X-Forwarded-For` not belonging to a trusted proxy when the peer is one.
-pub async fn client_meta(
-    State(trusted): State<Arc<Vec<Cidr>>>,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+pub async fn client_meta(State(trusted): State<Arc<Vec<Cidr>>>, mut req: Request, next: Next) -> Response {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let ip = peer.map(|peer| client_ip(peer, req.headers(), &trusted));
-    let user_agent = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    req.extensions_mut().insert(RequestMeta {
-        ip: ip.map(|ip| ip.to_string()),
-        user_agent,
-    });
+    let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    req.extensions_mut().insert(RequestMeta { ip: ip.map(|ip| ip.to_string()), user_agent });
     next.run(req).await
 }
 
@@ -53,11 +39,7 @@ fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[Cidr]) -> IpAddr {
         .flat_map(|v| v.split(','))
         .filter_map(|s| s.trim().parse::<IpAddr>().ok())
         .collect::<Vec<_>>();
-    forwarded
-        .into_iter()
-        .rev()
-        .find(|ip| !is_trusted(*ip))
-        .unwrap_or(peer)
+    forwarded.into_iter().rev().find(|ip| !is_trusted(*ip)).unwrap_or(peer)
 }
 
 /// The request's `RequestMeta`, as `client_meta` recorded it.
@@ -67,13 +49,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Meta {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Meta(
-            parts
-                .extensions
-                .get::<RequestMeta>()
-                .cloned()
-                .unwrap_or_default(),
-        ))
+        Ok(Meta(parts.extensions.get::<RequestMeta>().cloned().unwrap_or_default()))
     }
 }
 
@@ -91,9 +67,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        bearer_of(&parts.headers)
-            .map(Bearer)
-            .ok_or(ApiError(Error::Unauthenticated("Missing bearer token")))
+        bearer_of(&parts.headers).map(Bearer).ok_or(ApiError(Error::Unauthenticated("Missing bearer token")))
     }
 }
 
@@ -103,14 +77,9 @@ pub struct Account(pub Principal);
 impl FromRequestParts<AppState> for Account {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let Bearer(token) = Bearer::from_request_parts(parts, state).await?;
-        Ok(Account(
-            state.engine.authenticate(PLATFORM_SLUG, &token).await?,
-        ))
+        Ok(Account(state.engine.authenticate(PLATFORM_SLUG, &token).await?))
     }
 }
 
@@ -125,10 +94,7 @@ mod tests {
         let proxies = [Cidr::parse("10.0.0.0/8").unwrap()];
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
         let stranger: IpAddr = "198.51.100.1".parse().unwrap();
-        assert_eq!(
-            client_ip(proxy, &headers, &proxies),
-            "203.0.113.9".parse::<IpAddr>().unwrap()
-        );
+        assert_eq!(client_ip(proxy, &headers, &proxies), "203.0.113.9".parse::<IpAddr>().unwrap());
         assert_eq!(client_ip(stranger, &headers, &proxies), stranger);
         assert_eq!(client_ip(proxy, &HeaderMap::new(), &proxies), proxy);
     }

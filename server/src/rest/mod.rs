@@ -28,10 +28,7 @@ fn platform() -> Router<AppState> {
         .route("/auth/logout", post(auth::account_logout))
         .route("/auth/me", get(auth::account_me))
         .route("/apps", post(apps::create).get(apps::list))
-        .route(
-            "/apps/{slug}",
-            get(apps::get).patch(apps::update).delete(apps::delete),
-        )
+        .route("/apps/{slug}", get(apps::get).patch(apps::update).delete(apps::delete))
         .route("/introspect/apps/{slug}", get(apps::introspect))
 }
 
@@ -43,10 +40,7 @@ fn consumer() -> Router<AppState> {
         .route("/{slug}/v1/auth/logout", post(auth::app_logout))
         .route("/{slug}/v1/me", get(auth::app_me))
         .route("/{slug}/v1/.well-known/jwks.json", get(wellknown::jwks))
-        .route(
-            "/{slug}/v1/.well-known/openid-configuration",
-            get(wellknown::openid_configuration),
-        )
+        .route("/{slug}/v1/.well-known/openid-configuration", get(wellknown::openid_configuration))
 }
 
 pub fn routes() -> Router<AppState> {
@@ -73,11 +67,7 @@ pub async fn not_found() -> Response {
 }
 
 async fn method_not_allowed() -> Response {
-    error_response(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "METHOD_NOT_ALLOWED",
-        "Method not allowed on this route",
-    )
+    error_response(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "Method not allowed on this route")
 }
 
 #[cfg(test)]
@@ -87,13 +77,7 @@ mod tests {
         for p in ["/api/v1/nope", "/v1/x", "/acme/v1/nope", "/health", "/api"] {
             assert!(super::is_api_path(p), "{p}");
         }
-        for p in [
-            "/console",
-            "/console/apps/x",
-            "/acme/signin",
-            "/pkg/rampart.js",
-            "/",
-        ] {
+        for p in ["/console", "/console/apps/x", "/acme/signin", "/pkg/rampart.js", "/"] {
             assert!(!super::is_api_path(p), "{p}");
         }
     }

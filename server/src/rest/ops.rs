@@ -15,17 +15,10 @@ pub async fn health() -> Json<serde_json::Value> {
 /// Ready when the store answers.
 pub async fn ready(State(s): State<AppState>) -> Response {
     match s.engine.store().ping().await {
-        Ok(()) => {
-            Json(serde_json::json!({ "status": "ready", "store": s.engine.store().backend() }))
-                .into_response()
-        }
+        Ok(()) => Json(serde_json::json!({ "status": "ready", "store": s.engine.store().backend() })).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "store not reachable");
-            error_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "UNAVAILABLE",
-                "The store is not reachable",
-            )
+            error_response(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "The store is not reachable")
         }
     }
 }

@@ -12,24 +12,12 @@ use super::error::ApiResult;
 /// least the longest access-token TTL plus this.
 pub const JWKS_MAX_AGE_SECONDS: u32 = 300;
 
-pub async fn jwks(
-    State(s): State<AppState>,
-    Path(slug): Path<String>,
-) -> ApiResult<impl IntoResponse> {
+pub async fn jwks(State(s): State<AppState>, Path(slug): Path<String>) -> ApiResult<impl IntoResponse> {
     let jwks = s.engine.jwks(&slug).await?;
-    Ok((
-        [(
-            header::CACHE_CONTROL,
-            format!("public, max-age={JWKS_MAX_AGE_SECONDS}"),
-        )],
-        Json(jwks),
-    ))
+    Ok(([(header::CACHE_CONTROL, format!("public, max-age={JWKS_MAX_AGE_SECONDS}"))], Json(jwks)))
 }
 
-pub async fn openid_configuration(
-    State(s): State<AppState>,
-    Path(slug): Path<String>,
-) -> ApiResult<impl IntoResponse> {
+pub async fn openid_configuration(State(s): State<AppState>, Path(slug): Path<String>) -> ApiResult<impl IntoResponse> {
     let app = s.engine.app(&slug).await?;
     let issuer = s.engine.issuer(&app.slug);
     let doc = serde_json::json!({
@@ -41,11 +29,5 @@ pub async fn openid_configuration(
         "token_endpoint_auth_methods_supported": ["none"],
         "claims_supported": ["iss", "aud", "sub", "iat", "exp", "jti", "sid", "role", "org", "org_role"],
     });
-    Ok((
-        [(
-            header::CACHE_CONTROL,
-            format!("public, max-age={JWKS_MAX_AGE_SECONDS}"),
-        )],
-        Json(doc),
-    ))
+    Ok(([(header::CACHE_CONTROL, format!("public, max-age={JWKS_MAX_AGE_SECONDS}"))], Json(doc)))
 }

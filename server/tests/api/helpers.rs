@@ -1,0 +1,360 @@
+//! The harness: a real server per test on port 0, over a fresh SQLite file or a fresh
+//! PostgreSQL schema, removed once the test is over.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use domain::crypto::MasterKey;
+use domain::engine::Engine;
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use sqlx::{Connection, PgConnection};
+use tokio::task::AbortHandle;
+use uuid::Uuid;
+
+use server::config::{Config, Source};
+
+const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// The password every test account and end-user signs up with.
+pub const PASSWORD: &str = "YourSecurePassword123";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The variables a test server starts with, instead of the process environment.
+struct Vars(HashMap<&'static str, String>);
+
+impl Source for Vars {
+    fn get(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned()
+    }
+}
+
+/// What to remove once the test is over.
+enum Leftover {
+    Dir(PathBuf),
+    Schema { base_url: String, schema: String },
+}
+
+/// Stops the server and removes its database; taken before the `TestApp` is handed over.
+pub struct Cleanup {
+    server: AbortHandle,
+    leftover: Leftover,
+}
+
+impl Cleanup {
+    /// Best effort: a failure here must not hide the test's own outcome.
+    pub async fn run(self) {
+        self.server.abort();
+        // Let the aborted server drop its pools before the schema goes.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        match self.leftover {
+            Leftover::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Leftover::Schema { base_url, schema } => {
+                if let Ok(mut admin) = PgConnection::connect(&base_url).await {
+                    let _ = sqlx::query("SET lock_timeout = '10s'").execute(&mut admin).await;
+                    let _ =
+                        sqlx::query(&format!(r#"DROP SCHEMA IF EXISTS "{schema}" CASCADE"#)).execute(&mut admin).await;
+                    let _ = admin.close().await;
+                }
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`, also the server's public URL (the base of every issuer).
+    pub address: String,
+    pub backend: Backend,
+    /// Follows no redirects and keeps no cookies, like a backend calling the API.
+    pub client: reqwest::Client,
+    pub engine: Arc<Engine>,
+    /// The master key the server was started with (`RAMPART_MASTER_KEY`).
+    pub master_key: MasterKey,
+    cleanup: Option<Cleanup>,
+}
+
+fn postgres_base_url() -> String {
+    std::env::var("RAMPART_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
+}
+
+impl TestApp {
+    /// A server over a fresh SQLite file in its own temporary directory.
+    pub async fn spawn() -> TestApp {
+        let dir = std::env::temp_dir().join("rampart-api-tests").join(Uuid::new_v4().to_string());
+        std::fs::create_dir_all(&dir).expect("create the test's data dir");
+        let url = format!("sqlite://{}", dir.join("rampart.db").display());
+        Self::start(Backend::Sqlite, url, dir.clone(), Leftover::Dir(dir)).await
+    }
+
+    /// A server over a fresh schema of the test PostgreSQL database.
+    pub async fn spawn_postgres() -> TestApp {
+        let base_url = postgres_base_url();
+        let schema = format!("t_{}", Uuid::new_v4().simple());
+        let mut admin =
+            PgConnection::connect(&base_url).await.expect("PostgreSQL is not reachable; set RAMPART_TEST_POSTGRES_URL");
+        sqlx::query(&format!(r#"CREATE SCHEMA "{schema}""#))
+            .execute(&mut admin)
+            .await
+            .expect("create the test's schema");
+        admin.close().await.ok();
+        // `options` travels in the startup packet: every pooled connection, the migrator's
+        // included, works inside the schema.
+        let separator = if base_url.contains('?') { '&' } else { '?' };
+        let url = format!("{base_url}{separator}options=-c%20search_path%3D{schema}");
+        let data_dir = std::env::temp_dir().join("rampart-api-tests").join(Uuid::new_v4().to_string());
+        let leftover = Leftover::Schema { base_url, schema: schema.clone() };
+        let app = Self::start(Backend::Postgres, url.clone(), data_dir.clone(), leftover).await;
+        // Nothing should have been written to the data dir: the master key is given.
+        let _ = std::fs::remove_dir_all(&data_dir);
+        // Prove the URL form really confines the store to the schema: a connection made with
+        // it lands there, and the migrations created their tables there.
+        let mut conn = PgConnection::connect(&url).await.expect("schema URL");
+        let (current,): (String,) =
+            sqlx::query_as("SELECT current_schema()").fetch_one(&mut conn).await.expect("current_schema");
+        assert_eq!(current, schema, "search_path option not applied");
+        let (tables,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'apps'",
+        )
+        .bind(&schema)
+        .fetch_one(&mut conn)
+        .await
+        .expect("information_schema");
+        assert_eq!(tables, 1, "the store's tables are not in {schema}");
+        conn.close().await.ok();
+        app
+    }
+
+    pub async fn spawn_with(backend: Backend) -> TestApp {
+        match backend {
+            Backend::Sqlite => Self::spawn().await,
+            Backend::Postgres => Self::spawn_postgres().await,
+        }
+    }
+
+    async fn start(backend: Backend, database_url: String, data_dir: PathBuf, leftover: Leftover) -> TestApp {
+        let master = MasterKey::generate_base64();
+        let vars = Vars(HashMap::from([
+            ("DATABASE_URL", database_url),
+            ("RAMPART_BIND", "127.0.0.1:0".to_owned()),
+            ("RAMPART_MASTER_KEY", master.clone()),
+            ("RAMPART_DATA_DIR", data_dir.display().to_string()),
+        ]));
+        let config = Config::load(&vars).expect("test configuration");
+        assert!(!config.master_key_generated);
+        let application = server::build(config).await.expect("build the server");
+        let port = application.port();
+        let address = format!("http://127.0.0.1:{port}");
+        assert_eq!(application.public_url(), address);
+        let engine = application.engine();
+        let server = tokio::spawn(application.run_until_stopped());
+        let client =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("HTTP client");
+        TestApp {
+            address,
+            backend,
+            client,
+            engine,
+            master_key: MasterKey::from_base64(&master).expect("master key"),
+            cleanup: Some(Cleanup { server: server.abort_handle(), leftover }),
+        }
+    }
+
+    /// Takes what must be undone after the test, so the app itself can be moved into it.
+    pub fn take_cleanup(&mut self) -> Option<Cleanup> {
+        self.cleanup.take()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// The issuer of an app's tokens.
+    pub fn issuer(&self, slug: &str) -> String {
+        format!("{}/{slug}", self.address)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).json(body).send().await.expect("request")
+    }
+
+    pub async fn post_json_with_bearer(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+    }
+
+    pub async fn patch_json_with_bearer(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client.patch(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("request")
+    }
+
+    pub async fn get_with_bearer(&self, path: &str, token: &str) -> Response {
+        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request")
+    }
+
+    pub async fn delete_with_bearer(&self, path: &str, token: &str) -> Response {
+        self.client.delete(self.url(path)).bearer_auth(token).send().await.expect("request")
+    }
+
+    /// Signs an account up (`username@example.com`, [`PASSWORD`]) and returns its token pair.
+    pub async fn signup_account(&self, username: &str) -> Value {
+        let response = self
+            .post_json(
+                "/v1/auth/signup",
+                &json!({
+                    "email": format!("{username}@example.com"),
+                    "username": username,
+                    "password": PASSWORD,
+                }),
+            )
+            .await;
+        json_of(response, StatusCode::CREATED).await
+    }
+
+    /// The access token of a freshly signed-up account.
+    pub async fn account_token(&self, username: &str) -> String {
+        access_token(&self.signup_account(username).await)
+    }
+
+    pub async fn create_app(&self, token: &str, slug: &str) -> Response {
+        self.post_json_with_bearer("/v1/apps", token, &json!({ "slug": slug, "displayName": format!("App {slug}") }))
+            .await
+    }
+
+    /// Creates an app, asserting it worked, and returns it.
+    pub async fn create_app_ok(&self, token: &str, slug: &str) -> Value {
+        json_of(self.create_app(token, slug).await, StatusCode::CREATED).await
+    }
+
+    /// Signs an end-user up to an app through its consumer API; returns the token pair.
+    pub async fn signup_end_user(&self, slug: &str, username: &str) -> Value {
+        let response = self
+            .post_json(
+                &format!("/{slug}/v1/auth/signup"),
+                &json!({
+                    "email": format!("{username}@example.com"),
+                    "username": username,
+                    "password": PASSWORD,
+                    "display_name": format!("User {username}"),
+                }),
+            )
+            .await;
+        json_of(response, StatusCode::CREATED).await
+    }
+
+    /// The app's JWKS document.
+    pub async fn jwks(&self, slug: &str) -> Value {
+        json_of(self.get(&format!("/{slug}/v1/.well-known/jwks.json")).await, StatusCode::OK).await
+    }
+}
+
+pub fn access_token(pair: &Value) -> String {
+    pair["access_token"].as_str().expect("access_token in the pair").to_owned()
+}
+
+pub fn refresh_token(pair: &Value) -> String {
+    pair["refresh_token"].as_str().expect("refresh_token in the pair").to_owned()
+}
+
+/// The body as JSON, after checking the status (the body is shown when it differs).
+pub async fn json_of(response: Response, status: StatusCode) -> Value {
+    let actual = response.status();
+    let url = response.url().clone();
+    let text = response.text().await.expect("response body");
+    assert_eq!(actual, status, "{url}: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: not JSON ({e}): {text}"))
+}
+
+/// Checks a response is an error in the documented shape, with this status and code; returns
+/// the body.
+pub async fn assert_error(response: Response, status: StatusCode, code: &str) -> Value {
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = json_of(response, status).await;
+    assert!(content_type.starts_with("application/json"), "content type {content_type}");
+    assert_error_shape(&body, status);
+    assert_eq!(body["error"], code, "{body}");
+    body
+}
+
+/// `{"statusCode": N, "error": CODE, "message": ...}` and nothing else, N the HTTP status.
+pub fn assert_error_shape(body: &Value, status: StatusCode) {
+    let object = body.as_object().unwrap_or_else(|| panic!("not an object: {body}"));
+    let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["error", "message", "statusCode"], "{body}");
+    assert_eq!(body["statusCode"], status.as_u16(), "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|c| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_')),
+        "{body}"
+    );
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+}
+
+/// Runs one test body against a fresh server over `backend`, cleans up, then reports the
+/// outcome.
+pub async fn run<F, Fut>(backend: Backend, test: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let mut app = TestApp::spawn_with(backend).await;
+    let cleanup = app.take_cleanup();
+    // Spawned so that a failing assertion still lets the cleanup below run.
+    let outcome = tokio::spawn(test(app)).await;
+    if let Some(cleanup) = cleanup {
+        cleanup.run().await;
+    }
+    if let Err(e) = outcome {
+        match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => panic!("test task failed: {e}"),
+        }
+    }
+}
+
+/// Declares, for each flow `async fn name(app: TestApp)`, the tests `name::sqlite` and
+/// `name::postgres`.
+macro_rules! both_stores {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    crate::helpers::run(crate::helpers::Backend::Sqlite, super::$name).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    crate::helpers::run(crate::helpers::Backend::Postgres, super::$name).await
+                }
+            }
+        )+
+    };
+}
+pub(crate) use both_stores;
