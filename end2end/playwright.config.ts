@@ -2,9 +2,12 @@ import { defineConfig } from "@playwright/test";
 import * as os from "node:os";
 import * as path from "node:path";
 
-// Each run starts its own Rampart on a fresh SQLite database and a free port.
-const port = Number(process.env.E2E_PORT ?? 3100 + Math.floor(Math.random() * 800));
-const dataDir = path.join(os.tmpdir(), `rampart-e2e-${process.pid}-${port}`);
+// Each run starts its own Rampart on a fresh SQLite database and a random port. Workers load
+// this file again: the environment carries the main process's choice to them.
+process.env.E2E_PORT ??= String(40000 + Math.floor(Math.random() * 9000)); // no port Chromium blocks
+process.env.E2E_RUN ??= `${process.pid}-${Date.now()}`;
+const port = Number(process.env.E2E_PORT);
+const dataDir = path.join(os.tmpdir(), `rampart-e2e-${process.env.E2E_RUN}`);
 const root = path.resolve(__dirname, "..");
 const bin = process.env.RAMPART_BIN ?? path.join(root, "target", "debug", "rampart");
 

@@ -9,7 +9,7 @@ pub mod state;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 /// The HTML document around every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -40,11 +40,12 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=console::NotFound>
                 <Route path=path!("/") view=|| view! { <Redirect path="/console"/> }/>
-                <Route path=path!("/console/signin") view=console::SignIn/>
-                <Route path=path!("/console/signup") view=console::SignUp/>
-                <ParentRoute path=path!("/console") view=console::Layout>
-                    <Route path=path!("") view=console::AppsPage/>
-                    <Route path=path!("apps/:slug") view=console::AppPage/>
+                // Whole pages, rendered once their data is in: they work without JavaScript.
+                <Route path=path!("/console/signin") view=console::SignIn ssr=SsrMode::Async/>
+                <Route path=path!("/console/signup") view=console::SignUp ssr=SsrMode::Async/>
+                <ParentRoute path=path!("/console") view=console::Layout ssr=SsrMode::Async>
+                    <Route path=path!("") view=console::AppsPage ssr=SsrMode::Async/>
+                    <Route path=path!("apps/:slug") view=console::AppPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -63,6 +63,24 @@ impl Error {
         }
     }
 
+    /// The HTTP status DESIGN.md pairs with the code. The REST API and the console's server
+    /// functions both answer with it.
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::InvalidRequest(_) | Error::InvalidEmail(_) | Error::WeakPassword(_) => 400,
+            Error::InvalidCredentials
+            | Error::Unauthenticated(_)
+            | Error::TokenExpired
+            | Error::SessionRevoked
+            | Error::RefreshTokenReused => 401,
+            Error::Forbidden(_) | Error::SignupDisabled => 403,
+            Error::NotFound(_) => 404,
+            Error::UserExists(_) | Error::SlugTaken | Error::Conflict(_) => 409,
+            Error::RateLimited { .. } => 429,
+            Error::Internal(_) => 500,
+        }
+    }
+
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         Error::Internal(cause.into())
     }

@@ -1,4 +1,19 @@
-import { test, expect, type Page } from "@playwright/test";
+import { test as base, expect, type Page } from "@playwright/test";
+
+/** Every test fails if the browser saw a 5xx: refusals are 4xx, never server errors. */
+const test = base.extend<{ serverErrors: string[] }>({
+  serverErrors: [
+    async ({ context }, use) => {
+      const seen: string[] = [];
+      context.on("response", (r) => {
+        if (r.status() >= 500) seen.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+      });
+      await use(seen);
+      expect(seen, "responses with a 5xx status").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
 
 /** A fresh account through the platform API (seed 000, step 1). */
 async function newAccount(page: Page) {

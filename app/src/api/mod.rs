@@ -33,7 +33,10 @@ impl leptos::server_fn::error::FromServerFnError for ConsoleError {
 
 #[cfg(feature = "ssr")]
 impl From<domain::Error> for ConsoleError {
+    /// Also sets the response status, so a refused request is a 4xx, not the 500 server
+    /// functions answer errors with by default.
     fn from(e: domain::Error) -> Self {
+        set_status(e.status());
         match e {
             domain::Error::Internal(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "internal error in the console");
@@ -44,6 +47,16 @@ impl From<domain::Error> for ConsoleError {
             }
             e => ConsoleError::Refused { code: e.code().into(), message: e.to_string() },
         }
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) fn set_status(status: u16) {
+    use leptos::prelude::use_context;
+    if let (Some(options), Ok(status)) =
+        (use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(status))
+    {
+        options.set_status(status);
     }
 }
 

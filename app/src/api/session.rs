@@ -55,7 +55,10 @@ pub(crate) mod guard {
     }
 
     pub async fn require() -> Result<Principal, ConsoleError> {
-        current().await?.ok_or(ConsoleError::Unauthenticated)
+        current().await?.ok_or_else(|| {
+            crate::api::set_status(401);
+            ConsoleError::Unauthenticated
+        })
     }
 
     async fn request_meta() -> domain::engine::RequestMeta {

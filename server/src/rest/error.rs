@@ -21,19 +21,7 @@ impl From<Error> for ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 pub fn status_of(e: &Error) -> StatusCode {
-    match e {
-        Error::InvalidRequest(_) | Error::InvalidEmail(_) | Error::WeakPassword(_) => StatusCode::BAD_REQUEST,
-        Error::InvalidCredentials
-        | Error::Unauthenticated(_)
-        | Error::TokenExpired
-        | Error::SessionRevoked
-        | Error::RefreshTokenReused => StatusCode::UNAUTHORIZED,
-        Error::Forbidden(_) | Error::SignupDisabled => StatusCode::FORBIDDEN,
-        Error::NotFound(_) => StatusCode::NOT_FOUND,
-        Error::UserExists(_) | Error::SlugTaken | Error::Conflict(_) => StatusCode::CONFLICT,
-        Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// A response in the documented error shape.
