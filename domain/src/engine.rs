@@ -1,9 +1,14 @@
 //! The engine: the one place that issues tokens, authenticates bearers and authorises a
 //! caller for an app. The REST API and the console both call it.
 
+mod api_keys;
 mod apps;
 mod auth;
+mod cache;
+mod caller;
 mod keyring;
+mod manage;
+mod users;
 
 use std::sync::Arc;
 
@@ -11,13 +16,18 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use uuid::Uuid;
 
 use crate::config::EngineConfig;
-use crate::model::{App, Role, Status};
+use crate::model::{App, Status};
 use crate::store::Store;
 use crate::types::PLATFORM_SLUG;
 use crate::{Error, Result};
 
+pub use api_keys::{ApiKeyView, NewApiKey, SIGNUP_SCOPES};
 pub use apps::{AppPatch, Introspection, NewApp};
 pub use auth::{Profile, SignupInput};
+pub use cache::Change;
+pub use caller::{is_api_key, Access, Caller, API_KEY_PREFIX};
+pub use manage::{NewRole, RolePatch};
+pub use users::{SessionView, UserPage, UserPatch, UserView};
 
 /// Who made a request: IP and user agent, kept on the session it opens.
 #[derive(Debug, Clone, Default)]
@@ -39,6 +49,16 @@ pub struct Engine {
     store: Arc<dyn Store>,
     config: EngineConfig,
     keys: keyring::KeyRing,
+    caches: Arc<cache::Caches>,
+    listener: Option<tokio::task::AbortHandle>,
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if let Some(listener) = &self.listener {
+            listener.abort();
+        }
+    }
 }
 
 /// Now, at the millisecond precision both stores keep.
@@ -51,10 +71,38 @@ impl Engine {
     /// Builds the engine and makes sure the reserved `platform` app (whose end-users are the
     /// accounts) exists with its signing key.
     pub async fn new(store: Arc<dyn Store>, config: EngineConfig) -> Result<Engine> {
-        let engine = Engine { store, config, keys: keyring::KeyRing::default() };
+        let caches = Arc::new(cache::Caches::default());
+        // Other nodes' changes reach this node's caches through the store.
+        let listener = match store.subscribe().await? {
+            Some(mut changes) => {
+                let caches = caches.clone();
+                let task = tokio::spawn(async move {
+                    use futures_util::StreamExt;
+                    while let Some(message) = changes.next().await {
+                        caches.apply(cache::Change::decode(&message));
+                    }
+                });
+                Some(task.abort_handle())
+            }
+            None => None,
+        };
+        let engine = Engine { store, config, keys: keyring::KeyRing::default(), caches, listener };
         engine.ensure_platform_app().await?;
         crate::password::warm_up();
         Ok(engine)
+    }
+
+    /// Commits `tx` together with messages telling other nodes about `changes`, then applies
+    /// them to this node's caches.
+    pub(crate) async fn commit(&self, mut tx: Box<dyn crate::store::Tx>, changes: &[cache::Change]) -> Result<()> {
+        for change in changes {
+            tx.publish(&change.encode()).await?;
+        }
+        tx.commit().await?;
+        for change in changes {
+            self.caches.apply(*change);
+        }
+        Ok(())
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -87,19 +135,7 @@ impl Engine {
         Ok(app)
     }
 
-    /// The single authorisation point for management: the account must be a member of the
-    /// app with a role that holds `permission`. Non-members learn nothing (`404`).
-    pub async fn authorize(&self, account: &Principal, slug: &str, permission: &str) -> Result<(App, Role)> {
-        self.require_platform(account)?;
-        let app = self.app(slug).await?;
-        let role = self.store.member_role(app.id, account.user_id).await?.ok_or(Error::NotFound("App"))?;
-        if !role.permissions.iter().any(|p| p == permission) {
-            return Err(Error::Forbidden(format!("Missing permission {permission}")));
-        }
-        Ok((app, role))
-    }
-
-    fn require_platform(&self, account: &Principal) -> Result<()> {
+    pub(crate) fn require_platform(&self, account: &Principal) -> Result<()> {
         if account.app.slug != PLATFORM_SLUG {
             return Err(Error::Unauthenticated("An account token is required"));
         }

@@ -204,3 +204,42 @@ pub struct Membership {
     pub role: Role,
     pub created_at: DateTime<Utc>,
 }
+
+/// A custom permission string of an app (the management ones are built in).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Permission {
+    pub app_id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A platform API key (PAK): a scoped secret for an app's backend, stored as its digest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub app_id: Uuid,
+    pub name: String,
+    /// The first characters of the secret, shown so people can tell keys apart.
+    pub prefix: String,
+    pub digest: String,
+    pub scopes: Vec<String>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKey {
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|t| t > now)
+    }
+}
+
+/// Where a page of users starts: after this (created_at, id).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UserCursor {
+    pub created_at: DateTime<Utc>,
+    pub id: Uuid,
+}

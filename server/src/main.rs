@@ -114,6 +114,7 @@ async fn create_account(
         password: SecretString::from(password),
         display_name,
         email_verified: true,
+        api_key: None,
     };
     engine.signup(PLATFORM_SLUG, input, &RequestMeta::default()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("account '{username}' created");

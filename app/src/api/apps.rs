@@ -38,9 +38,9 @@ pub async fn create_app(slug: String, display_name: String) -> Result<AppSummary
 #[server(prefix = "/console/_fn", endpoint = "app_detail")]
 pub async fn app_detail(slug: String) -> Result<AppInfo, ConsoleError> {
     use super::session::guard;
-    let account = guard::require().await?;
+    let caller = guard::caller().await?;
     let engine = guard::state().engine;
-    let (app, role, roles) = engine.app_detail(&account, &slug).await?;
+    let (app, role, roles) = engine.app_detail(&caller, &slug).await?;
     Ok(AppInfo {
         issuer: engine.issuer(&app.slug),
         jwks_url: engine.jwks_url(&app.slug),
@@ -53,6 +53,6 @@ pub async fn app_detail(slug: String) -> Result<AppInfo, ConsoleError> {
                 permissions: r.permissions,
             })
             .collect(),
-        summary: summary(app, role.name),
+        summary: summary(app, role.map(|r| r.name).unwrap_or_default()),
     })
 }

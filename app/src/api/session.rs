@@ -65,6 +65,11 @@ pub(crate) mod guard {
         leptos_axum::extract::<axum::Extension<domain::engine::RequestMeta>>().await.map(|m| m.0).unwrap_or_default()
     }
 
+    /// The signed-in account as a management caller.
+    pub async fn caller() -> Result<domain::engine::Caller, ConsoleError> {
+        Ok(domain::engine::Caller::Account(require().await?))
+    }
+
     pub async fn sign_in(identifier: String, password: String) -> Result<(), ConsoleError> {
         let meta = request_meta().await;
         let (_, principal) = state()
@@ -82,6 +87,7 @@ pub(crate) mod guard {
             password: secrecy::SecretString::from(password),
             display_name: None,
             email_verified: false,
+            api_key: None,
         };
         let (_, principal) = state().engine.signup_session(PLATFORM_SLUG, input, &meta).await?;
         remember(principal).await

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{now, Engine, Principal};
+use super::{now, Access, Caller, Engine, Principal};
 use crate::keys;
 use crate::model::{App, AuthConfig, Membership, Role, SigningKey, Status};
 use crate::permissions::{self, OWNER};
@@ -152,8 +152,8 @@ impl Engine {
         self.store.memberships_of(account.user_id).await
     }
 
-    pub async fn update_app(&self, account: &Principal, slug: &str, patch: AppPatch) -> Result<App> {
-        let (mut app, _) = self.authorize(account, slug, "app.update").await?;
+    pub async fn update_app(&self, caller: &Caller, slug: &str, patch: AppPatch) -> Result<App> {
+        let Access { mut app, .. } = self.authorize(caller, slug, "app.update").await?;
         if let Some(name) = patch.display_name {
             app.display_name = DisplayName::parse(&name, "displayName")?.as_str().to_owned();
         }
@@ -171,8 +171,8 @@ impl Engine {
         Ok(app)
     }
 
-    pub async fn delete_app(&self, account: &Principal, slug: &str) -> Result<()> {
-        let (app, _) = self.authorize(account, slug, "app.delete").await?;
+    pub async fn delete_app(&self, caller: &Caller, slug: &str) -> Result<()> {
+        let Access { app, .. } = self.authorize(caller, slug, "app.delete").await?;
         let mut tx = self.store.begin().await?;
         tx.delete_app(app.id).await?;
         tx.commit().await?;
@@ -196,8 +196,8 @@ impl Engine {
     }
 
     /// The app with its roles, for an account allowed to read it.
-    pub async fn app_detail(&self, account: &Principal, slug: &str) -> Result<(App, Role, Vec<Role>)> {
-        let (app, role) = self.authorize(account, slug, "app.read").await?;
+    pub async fn app_detail(&self, caller: &Caller, slug: &str) -> Result<(App, Option<Role>, Vec<Role>)> {
+        let Access { app, role } = self.authorize(caller, slug, "app.read").await?;
         let roles = self.store.roles(app.id).await?;
         Ok((app, role, roles))
     }

@@ -6,6 +6,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::cache::{Change, LiveSession};
 use super::{now, Engine, Principal, RequestMeta};
 use crate::crypto::{random_token, token_digest};
 use crate::model::{App, Contact, ContactKind, RefreshToken, Session, Status, User};
@@ -24,6 +25,8 @@ pub struct SignupInput {
     pub display_name: Option<String>,
     /// Only for accounts made from the command line: the operator vouches for the address.
     pub email_verified: bool,
+    /// The request's bearer, for apps that set `signup_requires_pak`.
+    pub api_key: Option<String>,
 }
 
 /// `GET /me` (seed 001, step 5).
@@ -63,6 +66,9 @@ impl Engine {
         let app = self.active_app(slug).await?;
         if !app.config.signup_enabled {
             return Err(Error::SignupDisabled);
+        }
+        if app.config.signup_requires_pak {
+            self.require_signup_key(app.id, input.api_key.as_deref()).await?;
         }
         let email = Email::parse(&input.email)?;
         let username = Username::parse(&input.username)?;
@@ -185,7 +191,7 @@ impl Engine {
     pub async fn end_session(&self, principal: &Principal) -> Result<()> {
         let mut tx = self.store.begin().await?;
         tx.revoke_session(principal.app.id, principal.session_id, now()).await?;
-        tx.commit().await
+        self.commit(tx, &[Change::Session(principal.session_id)]).await
     }
 
     async fn find_by_identifier(&self, app_id: Uuid, identifier: &str) -> Result<Option<User>> {
@@ -242,7 +248,7 @@ impl Engine {
             _ => {
                 let mut tx = self.store.begin().await?;
                 tx.revoke_session(app.id, session.id, at).await?;
-                tx.commit().await?;
+                self.commit(tx, &[Change::Session(session.id)]).await?;
                 tracing::warn!(session = %session.id, "refresh token reused after rotation; session revoked");
                 Err(Error::RefreshTokenReused)
             }
@@ -256,7 +262,7 @@ impl Engine {
             self.store.refresh_token(app.id, &token_digest(refresh_token)).await?.ok_or_else(invalid_refresh)?;
         let mut tx = self.store.begin().await?;
         tx.revoke_session(app.id, token.session_id, now()).await?;
-        tx.commit().await
+        self.commit(tx, &[Change::Session(token.session_id)]).await
     }
 
     /// Verifies a bearer access token for the app in the URL and checks that its session and
@@ -279,11 +285,20 @@ impl Engine {
         if app.status != Status::Active {
             return Err(Error::Forbidden("App is suspended".into()));
         }
-        let (session, user, role) = self.live_session(&app, sid).await?;
-        if user.id != sub {
+        // Revocation clears this cache on every node, so a revoked bearer stops at once.
+        let live = match self.caches.session(sid) {
+            Some(live) => live,
+            None => {
+                let (_, user, role) = self.live_session(&app, sid).await?;
+                let live = LiveSession { user_id: user.id, role };
+                self.caches.put_session(sid, live.clone());
+                live
+            }
+        };
+        if live.user_id != sub {
             return Err(Error::Unauthenticated("Invalid access token"));
         }
-        Ok(Principal { app, user_id: user.id, session_id: session.id, role })
+        Ok(Principal { app, user_id: live.user_id, session_id: sid, role: live.role })
     }
 
     /// The caller's profile, in seed 001's shape.

@@ -12,7 +12,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::model::{App, Contact, ContactKind, Membership, RefreshToken, Role, Session, SigningKey, User};
+use crate::model::{
+    ApiKey, App, Contact, ContactKind, Membership, Permission, RefreshToken, Role, Session, SigningKey, User,
+    UserCursor,
+};
 use crate::{Error, Result};
 
 pub use timestamp::Ts;
@@ -47,6 +50,27 @@ pub trait Store: Send + Sync + 'static {
 
     async fn session(&self, app_id: Uuid, id: Uuid) -> Result<Option<Session>>;
     async fn refresh_token(&self, app_id: Uuid, digest: &str) -> Result<Option<RefreshToken>>;
+    /// The app's custom permission strings, by name.
+    async fn permissions(&self, app_id: Uuid) -> Result<Vec<Permission>>;
+    /// A page of the app's users in creation order, after `after`, optionally only those
+    /// whose username, display name or a contact contains `search` (case-insensitively).
+    async fn users_page(
+        &self,
+        app_id: Uuid,
+        search: Option<&str>,
+        after: Option<UserCursor>,
+        limit: u32,
+    ) -> Result<Vec<User>>;
+    /// How many users and members hold the role.
+    async fn role_holders(&self, app_id: Uuid, role_id: Uuid) -> Result<i64>;
+    /// The user's sessions, newest first.
+    async fn sessions_of(&self, app_id: Uuid, user_id: Uuid) -> Result<Vec<Session>>;
+    async fn api_keys(&self, app_id: Uuid) -> Result<Vec<ApiKey>>;
+    async fn api_key_by_digest(&self, digest: &str) -> Result<Option<ApiKey>>;
+    /// Messages other nodes published (PostgreSQL `LISTEN`); `None` where there are no
+    /// other nodes (SQLite).
+    async fn subscribe(&self) -> Result<Option<futures_core::stream::BoxStream<'static, String>>>;
+
     /// Every key of the app still published in its JWKS, newest first.
     async fn signing_keys(&self, app_id: Uuid) -> Result<Vec<SigningKey>>;
 }
@@ -75,6 +99,25 @@ pub trait Tx: Send {
     async fn insert_user(&mut self, user: &User) -> Result<()>;
     /// `Error::Conflict` when a verified contact of the same value exists in the app.
     async fn insert_contact(&mut self, contact: &Contact) -> Result<()>;
+
+    /// `Error::Conflict` when the name exists in the app.
+    async fn insert_permission(&mut self, permission: &Permission) -> Result<()>;
+    /// Saves description and permissions of the role.
+    async fn update_role(&mut self, role: &Role) -> Result<()>;
+    /// Moves every user and member holding `from` to `to`.
+    async fn reassign_role(&mut self, app_id: Uuid, from: Uuid, to: Uuid) -> Result<()>;
+    async fn delete_role(&mut self, app_id: Uuid, id: Uuid) -> Result<bool>;
+    /// Saves display name, role and status of the user.
+    async fn update_user(&mut self, user: &User) -> Result<()>;
+    async fn delete_user(&mut self, app_id: Uuid, id: Uuid) -> Result<bool>;
+    /// Revokes every live session of the user; answers how many.
+    async fn revoke_user_sessions(&mut self, app_id: Uuid, user_id: Uuid, at: DateTime<Utc>) -> Result<u64>;
+    async fn insert_api_key(&mut self, key: &ApiKey) -> Result<()>;
+    async fn revoke_api_key(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool>;
+    async fn touch_api_key(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<()>;
+    /// Tells the other nodes, once the transaction commits (PostgreSQL `NOTIFY`; nothing on
+    /// SQLite, which has no other nodes).
+    async fn publish(&mut self, message: &str) -> Result<()>;
 
     async fn insert_session(&mut self, session: &Session) -> Result<()>;
     async fn touch_session(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<()>;

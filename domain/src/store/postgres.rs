@@ -34,3 +34,26 @@ impl PostgresStore {
 }
 
 impl_sql_store!(PostgresStore, PostgresTx, sqlx::Postgres, "postgres");
+
+/// The channel nodes tell each other about changes that invalidate their caches on.
+const CHANNEL: &str = "rampart_changes";
+
+impl PostgresStore {
+    async fn listen(&self) -> Result<Option<futures_core::stream::BoxStream<'static, String>>> {
+        use futures_util::StreamExt;
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.writer).await?;
+        listener.listen(CHANNEL).await?;
+        // A lost connection is re-established by the listener; a message that could not be
+        // read becomes "*" so the caches drop everything rather than miss an invalidation.
+        let stream = listener.into_stream().map(|n| match n {
+            Ok(n) => n.payload().to_owned(),
+            Err(_) => "*".to_owned(),
+        });
+        Ok(Some(stream.boxed()))
+    }
+}
+
+async fn notify(tx: &mut sqlx::Transaction<'static, sqlx::Postgres>, message: &str) -> Result<()> {
+    sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(message).execute(&mut **tx).await?;
+    Ok(())
+}

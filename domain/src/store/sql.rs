@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use super::Ts;
 use crate::model::{
-    App, AuthConfig, Contact, ContactKind, Membership, RefreshToken, Role, Session, SigningKey, Status, User,
+    ApiKey, App, AuthConfig, Contact, ContactKind, Membership, Permission, RefreshToken, Role, Session, SigningKey,
+    Status, User,
 };
 use crate::{Error, Result};
 
@@ -249,6 +250,67 @@ impl SigningKeyRow {
     }
 }
 
+#[derive(FromRow)]
+pub(super) struct PermissionRow {
+    app_id: Uuid,
+    name: String,
+    description: String,
+    created_at: Ts,
+}
+
+impl PermissionRow {
+    pub(super) fn into_model(self) -> Result<Permission> {
+        Ok(Permission {
+            app_id: self.app_id,
+            name: self.name,
+            description: self.description,
+            created_at: self.created_at.0,
+        })
+    }
+}
+
+pub(super) const API_KEY_COLUMNS: &str =
+    "id, app_id, name, prefix, digest, scopes, created_by, created_at, expires_at, last_used_at, revoked_at";
+
+#[derive(FromRow)]
+pub(super) struct ApiKeyRow {
+    id: Uuid,
+    app_id: Uuid,
+    name: String,
+    prefix: String,
+    digest: String,
+    scopes: Json<Vec<String>>,
+    created_by: Option<Uuid>,
+    created_at: Ts,
+    expires_at: Option<Ts>,
+    last_used_at: Option<Ts>,
+    revoked_at: Option<Ts>,
+}
+
+impl ApiKeyRow {
+    pub(super) fn into_model(self) -> Result<ApiKey> {
+        Ok(ApiKey {
+            id: self.id,
+            app_id: self.app_id,
+            name: self.name,
+            prefix: self.prefix,
+            digest: self.digest,
+            scopes: self.scopes.0,
+            created_by: self.created_by,
+            created_at: self.created_at.0,
+            expires_at: self.expires_at.map(|t| t.0),
+            last_used_at: self.last_used_at.map(|t| t.0),
+            revoked_at: self.revoked_at.map(|t| t.0),
+        })
+    }
+}
+
+/// A LIKE pattern that finds `needle` anywhere, with `%`, `_` and `\` taken literally.
+pub(super) fn contains_pattern(needle: &str) -> String {
+    let escaped = needle.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 pub(super) fn many<R, M>(rows: Vec<R>, f: impl Fn(R) -> Result<M>) -> Result<Vec<M>> {
     rows.into_iter().map(f).collect()
 }
@@ -363,6 +425,68 @@ macro_rules! impl_sql_store {
                 ).bind(app_id).bind(digest).fetch_optional(&self.reader).await?.map(sql::RefreshTokenRow::into_model).transpose()
             }
 
+            async fn permissions(&self, app_id: uuid::Uuid) -> $crate::Result<Vec<$crate::model::Permission>> {
+                let rows = sqlx::query_as::<_, sql::PermissionRow>(
+                    "SELECT app_id, name, description, created_at FROM permissions WHERE app_id = $1 ORDER BY name",
+                ).bind(app_id).fetch_all(&self.reader).await?;
+                sql::many(rows, sql::PermissionRow::into_model)
+            }
+
+            async fn users_page(
+                &self,
+                app_id: uuid::Uuid,
+                search: Option<&str>,
+                after: Option<$crate::model::UserCursor>,
+                limit: u32,
+            ) -> $crate::Result<Vec<$crate::model::User>> {
+                let mut sql = format!("SELECT {} FROM users u WHERE u.app_id = $1", sql::USER_COLUMNS);
+                if search.is_some() {
+                    sql.push_str(
+                        " AND (u.username_normalized LIKE $2 ESCAPE '\\' OR LOWER(u.display_name) LIKE $2 ESCAPE '\\'                          OR EXISTS (SELECT 1 FROM contacts c WHERE c.user_id = u.id AND c.value_normalized LIKE $2 ESCAPE '\\'))",
+                    );
+                }
+                if after.is_some() {
+                    sql.push_str(" AND (u.created_at > $3 OR (u.created_at = $3 AND u.id > $4))");
+                }
+                sql.push_str(" ORDER BY u.created_at, u.id LIMIT $5");
+                // Unused parameters are bound anyway so the numbering stays fixed.
+                let mut query = sqlx::query_as::<_, sql::UserRow>(&sql)
+                    .bind(app_id)
+                    .bind(search.map(sql::contains_pattern).unwrap_or_default());
+                let (at, id) = after.map(|c| (Ts(c.created_at), c.id)).unwrap_or((Ts(chrono::DateTime::UNIX_EPOCH), uuid::Uuid::nil()));
+                query = query.bind(at).bind(id).bind(i64::from(limit));
+                sql::many(query.fetch_all(&self.reader).await?, sql::UserRow::into_model)
+            }
+
+            async fn role_holders(&self, app_id: uuid::Uuid, role_id: uuid::Uuid) -> $crate::Result<i64> {
+                let count: i64 = sqlx::query_scalar(
+                    "SELECT (SELECT COUNT(*) FROM users WHERE app_id = $1 AND role_id = $2)                      + (SELECT COUNT(*) FROM memberships WHERE app_id = $1 AND role_id = $2)",
+                ).bind(app_id).bind(role_id).fetch_one(&self.reader).await?;
+                Ok(count)
+            }
+
+            async fn sessions_of(&self, app_id: uuid::Uuid, user_id: uuid::Uuid) -> $crate::Result<Vec<$crate::model::Session>> {
+                let rows = sqlx::query_as::<_, sql::SessionRow>(
+                    "SELECT id, app_id, user_id, created_at, last_used_at, expires_at, revoked_at, ip, user_agent                      FROM sessions WHERE app_id = $1 AND user_id = $2 ORDER BY created_at DESC, id",
+                ).bind(app_id).bind(user_id).fetch_all(&self.reader).await?;
+                sql::many(rows, sql::SessionRow::into_model)
+            }
+
+            async fn api_keys(&self, app_id: uuid::Uuid) -> $crate::Result<Vec<$crate::model::ApiKey>> {
+                let sql = format!("SELECT {} FROM api_keys WHERE app_id = $1 ORDER BY created_at DESC, id", sql::API_KEY_COLUMNS);
+                let rows = sqlx::query_as::<_, sql::ApiKeyRow>(&sql).bind(app_id).fetch_all(&self.reader).await?;
+                sql::many(rows, sql::ApiKeyRow::into_model)
+            }
+
+            async fn api_key_by_digest(&self, digest: &str) -> $crate::Result<Option<$crate::model::ApiKey>> {
+                let sql = format!("SELECT {} FROM api_keys WHERE digest = $1", sql::API_KEY_COLUMNS);
+                sqlx::query_as::<_, sql::ApiKeyRow>(&sql).bind(digest).fetch_optional(&self.reader).await?.map(sql::ApiKeyRow::into_model).transpose()
+            }
+
+            async fn subscribe(&self) -> $crate::Result<Option<futures_core::stream::BoxStream<'static, String>>> {
+                self.listen().await
+            }
+
             async fn signing_keys(&self, app_id: uuid::Uuid) -> $crate::Result<Vec<$crate::model::SigningKey>> {
                 let rows = sqlx::query_as::<_, sql::SigningKeyRow>(
                     "SELECT kid, app_id, alg, private_sealed, public_jwk, active, created_at, retired_at \
@@ -459,6 +583,78 @@ macro_rules! impl_sql_store {
                 .bind(contact.verified_at.map(Ts)).bind(Ts(contact.created_at))
                 .execute(&mut *self.0).await.map_err(map_write_error)?;
                 Ok(())
+            }
+
+            async fn insert_permission(&mut self, p: &$crate::model::Permission) -> $crate::Result<()> {
+                sqlx::query("INSERT INTO permissions (app_id, name, description, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(p.app_id).bind(&p.name).bind(&p.description).bind(Ts(p.created_at))
+                    .execute(&mut *self.0).await.map_err(map_write_error)?;
+                Ok(())
+            }
+
+            async fn update_role(&mut self, role: &$crate::model::Role) -> $crate::Result<()> {
+                sqlx::query("UPDATE roles SET description = $3, permissions = $4 WHERE app_id = $1 AND id = $2")
+                    .bind(role.app_id).bind(role.id).bind(&role.description).bind(sqlx::types::Json(&role.permissions))
+                    .execute(&mut *self.0).await.map_err(map_write_error)?;
+                Ok(())
+            }
+
+            async fn reassign_role(&mut self, app_id: uuid::Uuid, from: uuid::Uuid, to: uuid::Uuid) -> $crate::Result<()> {
+                sqlx::query("UPDATE users SET role_id = $3 WHERE app_id = $1 AND role_id = $2")
+                    .bind(app_id).bind(from).bind(to).execute(&mut *self.0).await?;
+                sqlx::query("UPDATE memberships SET role_id = $3 WHERE app_id = $1 AND role_id = $2")
+                    .bind(app_id).bind(from).bind(to).execute(&mut *self.0).await?;
+                Ok(())
+            }
+
+            async fn delete_role(&mut self, app_id: uuid::Uuid, id: uuid::Uuid) -> $crate::Result<bool> {
+                let done = sqlx::query("DELETE FROM roles WHERE app_id = $1 AND id = $2 AND NOT is_system")
+                    .bind(app_id).bind(id).execute(&mut *self.0).await.map_err(map_write_error)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn update_user(&mut self, user: &$crate::model::User) -> $crate::Result<()> {
+                sqlx::query("UPDATE users SET display_name = $3, role_id = $4, status = $5, updated_at = $6 WHERE app_id = $1 AND id = $2")
+                    .bind(user.app_id).bind(user.id).bind(&user.display_name).bind(user.role_id)
+                    .bind(user.status.as_str()).bind(Ts(user.updated_at))
+                    .execute(&mut *self.0).await.map_err(map_write_error)?;
+                Ok(())
+            }
+
+            async fn delete_user(&mut self, app_id: uuid::Uuid, id: uuid::Uuid) -> $crate::Result<bool> {
+                let done = sqlx::query("DELETE FROM users WHERE app_id = $1 AND id = $2").bind(app_id).bind(id).execute(&mut *self.0).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn revoke_user_sessions(&mut self, app_id: uuid::Uuid, user_id: uuid::Uuid, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<u64> {
+                let done = sqlx::query("UPDATE sessions SET revoked_at = $3 WHERE app_id = $1 AND user_id = $2 AND revoked_at IS NULL")
+                    .bind(app_id).bind(user_id).bind(Ts(at)).execute(&mut *self.0).await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn insert_api_key(&mut self, k: &$crate::model::ApiKey) -> $crate::Result<()> {
+                let sql = format!("INSERT INTO api_keys ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", sql::API_KEY_COLUMNS);
+                sqlx::query(&sql)
+                    .bind(k.id).bind(k.app_id).bind(&k.name).bind(&k.prefix).bind(&k.digest).bind(sqlx::types::Json(&k.scopes))
+                    .bind(k.created_by).bind(Ts(k.created_at)).bind(k.expires_at.map(Ts)).bind(k.last_used_at.map(Ts)).bind(k.revoked_at.map(Ts))
+                    .execute(&mut *self.0).await.map_err(map_write_error)?;
+                Ok(())
+            }
+
+            async fn revoke_api_key(&mut self, app_id: uuid::Uuid, id: uuid::Uuid, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<bool> {
+                let done = sqlx::query("UPDATE api_keys SET revoked_at = $3 WHERE app_id = $1 AND id = $2 AND revoked_at IS NULL")
+                    .bind(app_id).bind(id).bind(Ts(at)).execute(&mut *self.0).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn touch_api_key(&mut self, app_id: uuid::Uuid, id: uuid::Uuid, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<()> {
+                sqlx::query("UPDATE api_keys SET last_used_at = $3 WHERE app_id = $1 AND id = $2")
+                    .bind(app_id).bind(id).bind(Ts(at)).execute(&mut *self.0).await?;
+                Ok(())
+            }
+
+            async fn publish(&mut self, message: &str) -> $crate::Result<()> {
+                notify(&mut self.0, message).await
             }
 
             async fn insert_session(&mut self, s: &$crate::model::Session) -> $crate::Result<()> {

@@ -44,3 +44,14 @@ impl SqliteStore {
 }
 
 impl_sql_store!(SqliteStore, SqliteTx, sqlx::Sqlite, "sqlite");
+
+impl SqliteStore {
+    /// One SQLite file has one node: nothing to listen to.
+    async fn listen(&self) -> Result<Option<futures_core::stream::BoxStream<'static, String>>> {
+        Ok(None)
+    }
+}
+
+async fn notify(_: &mut sqlx::Transaction<'static, sqlx::Sqlite>, _: &str) -> Result<()> {
+    Ok(())
+}

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::error::{ApiJson, ApiResult};
-use super::extract::Account;
+use super::extract::{Account, ManagedBy};
 
 /// An app exactly as seed 000 shows it (plus the caller's `role` when listed or read).
 #[derive(Serialize)]
@@ -84,16 +84,16 @@ pub async fn list(State(s): State<AppState>, Account(account): Account) -> ApiRe
 
 pub async fn get(
     State(s): State<AppState>,
-    Account(account): Account,
+    ManagedBy(caller): ManagedBy,
     Path(slug): Path<String>,
 ) -> ApiResult<Json<AppView>> {
-    let (app, role) = s.engine.authorize(&account, &slug, "app.read").await?;
-    Ok(Json(AppView::new(app, Some(role.name))))
+    let access = s.engine.authorize(&caller, &slug, "app.read").await?;
+    Ok(Json(AppView::new(access.app, access.role.map(|r| r.name))))
 }
 
 pub async fn update(
     State(s): State<AppState>,
-    Account(account): Account,
+    ManagedBy(caller): ManagedBy,
     Path(slug): Path<String>,
     ApiJson(b): ApiJson<PatchBody>,
 ) -> ApiResult<Json<AppView>> {
@@ -101,16 +101,16 @@ pub async fn update(
         return Err(Error::invalid("slug is permanent and cannot be changed").into());
     }
     let patch = AppPatch { display_name: b.display_name, status: b.status, metadata: b.metadata };
-    let app = s.engine.update_app(&account, &slug, patch).await?;
+    let app = s.engine.update_app(&caller, &slug, patch).await?;
     Ok(Json(AppView::new(app, None)))
 }
 
 pub async fn delete(
     State(s): State<AppState>,
-    Account(account): Account,
+    ManagedBy(caller): ManagedBy,
     Path(slug): Path<String>,
 ) -> ApiResult<StatusCode> {
-    s.engine.delete_app(&account, &slug).await?;
+    s.engine.delete_app(&caller, &slug).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

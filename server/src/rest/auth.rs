@@ -4,7 +4,7 @@
 
 use app::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use domain::engine::{Profile, SignupInput};
 use domain::tokens::TokenPair;
@@ -13,7 +13,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::error::{ApiJson, ApiResult};
-use super::extract::{Account, Bearer, Meta};
+use super::extract::{bearer_of, Account, Bearer, Meta};
 
 #[derive(Deserialize)]
 pub struct SignupBody {
@@ -41,6 +41,7 @@ async fn signup(
     state: &AppState,
     slug: &str,
     meta: Meta,
+    api_key: Option<String>,
     body: SignupBody,
 ) -> ApiResult<(StatusCode, Json<TokenPair>)> {
     let input = SignupInput {
@@ -49,6 +50,7 @@ async fn signup(
         password: body.password,
         display_name: body.display_name,
         email_verified: false,
+        api_key,
     };
     Ok((StatusCode::CREATED, Json(state.engine.signup(slug, input, &meta.0).await?)))
 }
@@ -70,9 +72,10 @@ pub async fn app_signup(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     meta: Meta,
+    headers: HeaderMap,
     ApiJson(b): ApiJson<SignupBody>,
 ) -> ApiResult<(StatusCode, Json<TokenPair>)> {
-    signup(&s, &slug, meta, b).await
+    signup(&s, &slug, meta, bearer_of(&headers), b).await
 }
 pub async fn app_signin(
     State(s): State<AppState>,
@@ -110,7 +113,7 @@ pub async fn account_signup(
     meta: Meta,
     ApiJson(b): ApiJson<SignupBody>,
 ) -> ApiResult<(StatusCode, Json<TokenPair>)> {
-    signup(&s, PLATFORM_SLUG, meta, b).await
+    signup(&s, PLATFORM_SLUG, meta, None, b).await
 }
 pub async fn account_signin(
     State(s): State<AppState>,
@@ -130,4 +133,68 @@ pub async fn account_logout(State(s): State<AppState>, ApiJson(b): ApiJson<Refre
 }
 pub async fn account_me(State(s): State<AppState>, Account(account): Account) -> ApiResult<Json<Profile>> {
     Ok(Json(s.engine.profile(&account).await?))
+}
+
+/// The end-user behind a bearer of the app in the path.
+async fn end_user(s: &AppState, slug: &str, token: &str) -> ApiResult<domain::engine::Principal> {
+    Ok(s.engine.authenticate(slug, token).await?)
+}
+
+pub async fn my_permissions(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Bearer(token): Bearer,
+) -> ApiResult<Json<serde_json::Value>> {
+    let me = end_user(&s, &slug, &token).await?;
+    let permissions = s.engine.my_permissions(&me).await?;
+    Ok(Json(serde_json::json!({ "role": me.role, "permissions": *permissions })))
+}
+
+pub async fn my_sessions(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Bearer(token): Bearer,
+) -> ApiResult<Json<serde_json::Value>> {
+    let me = end_user(&s, &slug, &token).await?;
+    Ok(Json(serde_json::json!({ "sessions": s.engine.my_sessions(&me).await? })))
+}
+
+pub async fn revoke_my_session(
+    State(s): State<AppState>,
+    Path((slug, id)): Path<(String, String)>,
+    Bearer(token): Bearer,
+) -> ApiResult<StatusCode> {
+    let me = end_user(&s, &slug, &token).await?;
+    s.engine.revoke_my_session(&me, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct UsersQuery {
+    #[serde(alias = "q")]
+    search: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+/// The app's users, for end-users whose role holds `user.list` when the app enforces
+/// permissions (any valid token otherwise, as seed 001 describes).
+pub async fn app_users(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Bearer(token): Bearer,
+    axum::extract::Query(q): axum::extract::Query<UsersQuery>,
+) -> ApiResult<Json<domain::engine::UserPage>> {
+    let me = end_user(&s, &slug, &token).await?;
+    Ok(Json(s.engine.app_users_for(&me, q.search.as_deref(), q.cursor.as_deref(), q.limit).await?))
+}
+
+/// The app's roles, gated by `role.read` when the app enforces permissions.
+pub async fn app_roles(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Bearer(token): Bearer,
+) -> ApiResult<Json<super::manage::RoleList>> {
+    let me = end_user(&s, &slug, &token).await?;
+    Ok(Json(super::manage::role_list(s.engine.app_roles_for(&me).await?)))
 }

@@ -83,3 +83,40 @@ fn json_rejection(rejection: JsonRejection) -> Response {
         other => error_response(StatusCode::BAD_REQUEST, "INVALID_REQUEST", &other.body_text()),
     }
 }
+
+/// The code for a bare status, for rejections raised below the handlers.
+fn code_for(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::UNAUTHORIZED => "UNAUTHENTICATED",
+        StatusCode::FORBIDDEN => "FORBIDDEN",
+        StatusCode::NOT_FOUND => "NOT_FOUND",
+        StatusCode::METHOD_NOT_ALLOWED => "METHOD_NOT_ALLOWED",
+        StatusCode::CONFLICT => "CONFLICT",
+        StatusCode::PAYLOAD_TOO_LARGE => "PAYLOAD_TOO_LARGE",
+        StatusCode::TOO_MANY_REQUESTS => "RATE_LIMIT_EXCEEDED",
+        s if s.is_server_error() => "INTERNAL",
+        _ => "INVALID_REQUEST",
+    }
+}
+
+/// Gives every error response of the API the documented shape, including the plain-text
+/// rejections of axum's extractors (bad query strings, bad path segments).
+pub async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&body);
+    let message = if status.is_server_error() || text.trim().is_empty() {
+        status.canonical_reason().unwrap_or("Error").to_owned()
+    } else {
+        text.trim().to_owned()
+    };
+    error_response(status, code_for(status), &message)
+}

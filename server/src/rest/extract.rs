@@ -71,6 +71,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
     }
 }
 
+/// A management caller: an account's access token or an app's API key.
+pub struct ManagedBy(pub domain::engine::Caller);
+
+impl FromRequestParts<AppState> for ManagedBy {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Bearer(token) = Bearer::from_request_parts(parts, state).await?;
+        Ok(ManagedBy(state.engine.caller(&token).await?))
+    }
+}
+
 /// A platform account, authenticated by its bearer access token.
 pub struct Account(pub Principal);
 

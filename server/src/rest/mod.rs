@@ -5,6 +5,7 @@ pub mod apps;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod manage;
 pub mod ops;
 pub mod wellknown;
 
@@ -30,6 +31,18 @@ fn platform() -> Router<AppState> {
         .route("/apps", post(apps::create).get(apps::list))
         .route("/apps/{slug}", get(apps::get).patch(apps::update).delete(apps::delete))
         .route("/introspect/apps/{slug}", get(apps::introspect))
+        .route("/apps/{slug}/config", get(manage::get_config).patch(manage::patch_config))
+        .route("/apps/{slug}/roles", get(manage::list_roles).post(manage::create_role))
+        .route("/apps/{slug}/roles/{name}", get(manage::get_role).patch(manage::patch_role).delete(manage::delete_role))
+        .route("/apps/{slug}/permissions", get(manage::list_permissions).post(manage::create_permission))
+        .route("/apps/{slug}/end-users", get(manage::list_users))
+        .route(
+            "/apps/{slug}/end-users/{id}",
+            get(manage::get_user).patch(manage::patch_user).delete(manage::delete_user),
+        )
+        .route("/apps/{slug}/end-users/{id}/sessions", get(manage::user_sessions).delete(manage::revoke_user_sessions))
+        .route("/apps/{slug}/api-keys", get(manage::list_api_keys).post(manage::create_api_key))
+        .route("/apps/{slug}/api-keys/{id}", axum::routing::delete(manage::revoke_api_key))
 }
 
 fn consumer() -> Router<AppState> {
@@ -39,6 +52,11 @@ fn consumer() -> Router<AppState> {
         .route("/{slug}/v1/auth/refresh", post(auth::app_refresh))
         .route("/{slug}/v1/auth/logout", post(auth::app_logout))
         .route("/{slug}/v1/me", get(auth::app_me))
+        .route("/{slug}/v1/me/permissions", get(auth::my_permissions))
+        .route("/{slug}/v1/me/sessions", get(auth::my_sessions))
+        .route("/{slug}/v1/me/sessions/{id}", axum::routing::delete(auth::revoke_my_session))
+        .route("/{slug}/v1/users", get(auth::app_users))
+        .route("/{slug}/v1/roles", get(auth::app_roles))
         .route("/{slug}/v1/.well-known/jwks.json", get(wellknown::jwks))
         .route("/{slug}/v1/.well-known/openid-configuration", get(wellknown::openid_configuration))
 }
@@ -52,6 +70,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ready", get(ops::ready))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(error::json_errors))
 }
 
 /// Paths that belong to the API, where an unknown route is a JSON 404 rather than a page.

@@ -1,0 +1,85 @@
+//! Who calls the management API: an account (through its membership role) or an app's API
+//! key (through its scopes). `Engine::authorize` is the one place either is checked.
+
+use chrono::TimeDelta;
+
+use super::{now, Engine, Principal};
+use crate::crypto::token_digest;
+use crate::model::{ApiKey, App, Role};
+use crate::{Error, Result};
+
+/// The prefix every API key starts with, so a bearer is recognisably one.
+pub const API_KEY_PREFIX: &str = "rk_";
+
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Account(Principal),
+    ApiKey { key: ApiKey, app: App },
+}
+
+/// What `authorize` found: the app, and the caller's role on it (accounts only).
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub app: App,
+    pub role: Option<Role>,
+}
+
+pub fn is_api_key(bearer: &str) -> bool {
+    bearer.starts_with(API_KEY_PREFIX)
+}
+
+impl Engine {
+    /// A management caller from a bearer: an API key (`rk_…`) or an account access token.
+    pub async fn caller(&self, bearer: &str) -> Result<Caller> {
+        if is_api_key(bearer) {
+            let (key, app) = self.api_key(bearer).await?;
+            Ok(Caller::ApiKey { key, app })
+        } else {
+            Ok(Caller::Account(self.authenticate(crate::types::PLATFORM_SLUG, bearer).await?))
+        }
+    }
+
+    /// A live API key and its app. Recording its use is throttled to once a minute.
+    pub async fn api_key(&self, secret: &str) -> Result<(ApiKey, App)> {
+        let refused = || Error::Unauthenticated("Invalid API key");
+        let key = self.store.api_key_by_digest(&token_digest(secret)).await?.ok_or_else(refused)?;
+        let at = now();
+        if !key.is_live(at) {
+            return Err(refused());
+        }
+        let app = self.store.app_by_id(key.app_id).await?.ok_or_else(refused)?;
+        if key.last_used_at.is_none_or(|t| at - t > TimeDelta::seconds(60)) {
+            let mut tx = self.store.begin().await?;
+            tx.touch_api_key(app.id, key.id, at).await?;
+            tx.commit().await?;
+        }
+        Ok((key, app))
+    }
+
+    /// The single authorisation point for managing an app: an account needs a membership
+    /// whose role holds `permission`; an API key must belong to the app and carry it as a
+    /// scope. Callers with no standing on the app learn nothing (`404`).
+    pub async fn authorize(&self, caller: &Caller, slug: &str, permission: &str) -> Result<Access> {
+        match caller {
+            Caller::Account(account) => {
+                self.require_platform(account)?;
+                let app = self.app(slug).await?;
+                let role = self.store.member_role(app.id, account.user_id).await?.ok_or(Error::NotFound("App"))?;
+                if !role.permissions.iter().any(|p| p == permission) {
+                    return Err(Error::Forbidden(format!("Missing permission {permission}")));
+                }
+                Ok(Access { app, role: Some(role) })
+            }
+            Caller::ApiKey { key, app } => {
+                if app.slug != slug {
+                    return Err(Error::NotFound("App"));
+                }
+                if !key.scopes.iter().any(|s| s == permission) {
+                    return Err(Error::Forbidden(format!("API key lacks the scope {permission}")));
+                }
+                let app = self.app(slug).await?;
+                Ok(Access { app, role: None })
+            }
+        }
+    }
+}

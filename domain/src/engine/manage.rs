@@ -1,0 +1,352 @@
+//! Managing an app's auth config, roles and permission strings. Every change is validated
+//! whole before anything is written, and authorised through `Engine::authorize`.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use uuid::Uuid;
+
+use super::cache::Change;
+use super::{now, Access, Caller, Engine};
+use crate::model::{AuthConfig, Permission, Role};
+use crate::permissions::{MANAGEMENT, OWNER};
+use crate::types::DisplayName;
+use crate::{Error, Result};
+
+#[allow(clippy::expect_used)] // literal patterns, exercised by the tests below
+static PERMISSION_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+$").expect("permission pattern"));
+#[allow(clippy::expect_used)]
+static ROLE_RE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z][a-z0-9_-]{1,39}$").expect("role pattern"));
+
+/// `POST /apps/{slug}/roles`.
+#[derive(Debug, Clone, Default)]
+pub struct NewRole {
+    pub name: String,
+    pub description: Option<String>,
+    pub permissions: Vec<String>,
+}
+
+/// `PATCH /apps/{slug}/roles/{name}`.
+#[derive(Debug, Clone, Default)]
+pub struct RolePatch {
+    pub description: Option<String>,
+    pub permissions: Option<Vec<String>>,
+}
+
+pub fn check_permission_name(name: &str) -> Result<()> {
+    if name.len() > 100 || !PERMISSION_RE.is_match(name) {
+        return Err(Error::invalid(format!(
+            "permission '{name}' must look like 'billing.read': lowercase words joined by dots"
+        )));
+    }
+    Ok(())
+}
+
+fn field<T>(name: &str, value: Option<T>, expected: &str) -> Result<T> {
+    value.ok_or_else(|| Error::invalid(format!("{name} must be {expected}")))
+}
+
+/// Applies a JSON patch of config fields to `config`, naming the field of the first error.
+/// Unknown fields and wrong types are refused.
+pub fn apply_config_patch(config: &mut AuthConfig, patch: &serde_json::Map<String, serde_json::Value>) -> Result<()> {
+    for (key, value) in patch {
+        let boolean = || field(key, value.as_bool(), "true or false");
+        let integer = || field(key, value.as_i64(), "a whole number");
+        match key.as_str() {
+            "signup_enabled" => config.signup_enabled = boolean()?,
+            "signin_enabled" => config.signin_enabled = boolean()?,
+            "signup_requires_pak" => config.signup_requires_pak = boolean()?,
+            "password_require_uppercase" => config.password_require_uppercase = boolean()?,
+            "password_require_number" => config.password_require_number = boolean()?,
+            "password_require_symbol" => config.password_require_symbol = boolean()?,
+            "enforce_app_permissions" => config.enforce_app_permissions = boolean()?,
+            "password_min_length" => {
+                config.password_min_length =
+                    u32::try_from(integer()?).map_err(|_| Error::invalid("password_min_length must be 8-128"))?
+            }
+            "access_token_ttl_seconds" => config.access_token_ttl_seconds = integer()?,
+            "refresh_token_ttl_seconds" => config.refresh_token_ttl_seconds = integer()?,
+            "refresh_reuse_grace_seconds" => config.refresh_reuse_grace_seconds = integer()?,
+            "signup_default_role" => config.signup_default_role = field(key, value.as_str(), "a role name")?.to_owned(),
+            other => return Err(Error::invalid(format!("unknown config field '{other}'"))),
+        }
+    }
+    let range = |name: &str, value: i64, min: i64, max: i64| {
+        if (min..=max).contains(&value) {
+            Ok(())
+        } else {
+            Err(Error::invalid(format!("{name} must be between {min} and {max}")))
+        }
+    };
+    range("password_min_length", i64::from(config.password_min_length), 8, 128)?;
+    range("access_token_ttl_seconds", config.access_token_ttl_seconds, 60, 86_400)?;
+    range("refresh_token_ttl_seconds", config.refresh_token_ttl_seconds, 300, 31_536_000)?;
+    range("refresh_reuse_grace_seconds", config.refresh_reuse_grace_seconds, 0, 300)?;
+    if config.refresh_token_ttl_seconds < config.access_token_ttl_seconds {
+        return Err(Error::invalid("refresh_token_ttl_seconds must be at least access_token_ttl_seconds"));
+    }
+    if config.signup_default_role == OWNER {
+        return Err(Error::invalid("signup_default_role cannot be owner"));
+    }
+    Ok(())
+}
+
+impl Engine {
+    pub async fn config(&self, caller: &Caller, slug: &str) -> Result<AuthConfig> {
+        Ok(self.authorize(caller, slug, "config.read").await?.app.config)
+    }
+
+    /// Applies the patch whole or not at all.
+    pub async fn update_config(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        patch: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<AuthConfig> {
+        let Access { mut app, .. } = self.authorize(caller, slug, "config.update").await?;
+        apply_config_patch(&mut app.config, patch)?;
+        if self.store.role_by_name(app.id, &app.config.signup_default_role).await?.is_none() {
+            return Err(Error::invalid(format!(
+                "signup_default_role: no role named '{}' in this app",
+                app.config.signup_default_role
+            )));
+        }
+        app.updated_at = now();
+        let mut tx = self.store.begin().await?;
+        tx.update_app(&app).await?;
+        tx.commit().await?;
+        Ok(app.config)
+    }
+
+    pub async fn roles(&self, caller: &Caller, slug: &str) -> Result<Vec<Role>> {
+        let Access { app, .. } = self.authorize(caller, slug, "role.read").await?;
+        self.store.roles(app.id).await
+    }
+
+    pub async fn role(&self, caller: &Caller, slug: &str, name: &str) -> Result<Role> {
+        let Access { app, .. } = self.authorize(caller, slug, "role.read").await?;
+        self.store.role_by_name(app.id, name).await?.ok_or(Error::NotFound("Role"))
+    }
+
+    /// The management permissions and the app's custom ones.
+    pub async fn permission_catalog(&self, caller: &Caller, slug: &str) -> Result<Vec<(String, String, bool)>> {
+        let Access { app, .. } = self.authorize(caller, slug, "role.read").await?;
+        let mut all: Vec<(String, String, bool)> =
+            MANAGEMENT.iter().map(|p| (p.to_string(), "Manage the app through Rampart".to_string(), true)).collect();
+        all.extend(self.store.permissions(app.id).await?.into_iter().map(|p| (p.name, p.description, false)));
+        Ok(all)
+    }
+
+    pub async fn create_permission(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<Permission> {
+        let Access { app, .. } = self.authorize(caller, slug, "role.create").await?;
+        check_permission_name(name)?;
+        if MANAGEMENT.contains(&name) {
+            return Err(Error::Conflict(format!("'{name}' is a built-in permission")));
+        }
+        let permission = Permission {
+            app_id: app.id,
+            name: name.to_owned(),
+            description: description
+                .map(|d| DisplayName::parse(d, "description"))
+                .transpose()?
+                .map(|d| d.as_str().to_owned())
+                .unwrap_or_default(),
+            created_at: now(),
+        };
+        let mut tx = self.store.begin().await?;
+        tx.insert_permission(&permission).await.map_err(|e| match e {
+            Error::Conflict(_) => Error::Conflict(format!("Permission '{name}' already exists")),
+            e => e,
+        })?;
+        tx.commit().await?;
+        Ok(permission)
+    }
+
+    /// Checks a permission set for a role; registers custom strings the app has not seen.
+    /// An account can only grant management permissions its own role holds.
+    async fn prepare_permissions(
+        &self,
+        tx: &mut dyn crate::store::Tx,
+        access: &Access,
+        requested: &[String],
+    ) -> Result<Vec<String>> {
+        let mut set: Vec<String> = Vec::new();
+        let known = self.store.permissions(access.app.id).await?;
+        for name in requested {
+            let name = name.trim();
+            check_permission_name(name)?;
+            if set.iter().any(|p| p == name) {
+                continue;
+            }
+            if MANAGEMENT.contains(&name) {
+                if let Some(role) = &access.role {
+                    if !role.permissions.iter().any(|p| p == name) {
+                        return Err(Error::Forbidden(format!("You cannot grant {name}: your role lacks it")));
+                    }
+                }
+            } else if !known.iter().any(|p| p.name == name) {
+                tx.insert_permission(&Permission {
+                    app_id: access.app.id,
+                    name: name.to_owned(),
+                    description: String::new(),
+                    created_at: now(),
+                })
+                .await?;
+            }
+            set.push(name.to_owned());
+        }
+        if set.len() > 200 {
+            return Err(Error::invalid("a role holds at most 200 permissions"));
+        }
+        Ok(set)
+    }
+
+    pub async fn create_role(&self, caller: &Caller, slug: &str, input: NewRole) -> Result<Role> {
+        let access = self.authorize(caller, slug, "role.create").await?;
+        let name = input.name.trim();
+        if !ROLE_RE.is_match(name) {
+            return Err(Error::invalid(
+                "role name must be 2-40 lowercase letters, digits, '-' or '_', starting with a letter",
+            ));
+        }
+        let description = match input.description.as_deref() {
+            Some(d) if !d.trim().is_empty() => DisplayName::parse(d, "description")?.as_str().to_owned(),
+            _ => String::new(),
+        };
+        let mut tx = self.store.begin().await?;
+        let permissions = self.prepare_permissions(&mut *tx, &access, &input.permissions).await?;
+        let role = Role {
+            id: Uuid::new_v4(),
+            app_id: access.app.id,
+            name: name.to_owned(),
+            description,
+            is_system: false,
+            permissions,
+            created_at: now(),
+        };
+        tx.insert_role(&role).await.map_err(|e| match e {
+            Error::Conflict(_) => Error::Conflict(format!("A role named '{name}' already exists")),
+            e => e,
+        })?;
+        tx.commit().await?;
+        Ok(role)
+    }
+
+    /// Edits description and permissions of any role, system roles included. The owner role
+    /// keeps every management permission, so an app cannot lock out its owners.
+    pub async fn update_role(&self, caller: &Caller, slug: &str, name: &str, patch: RolePatch) -> Result<Role> {
+        let access = self.authorize(caller, slug, "role.update").await?;
+        let mut role = self.store.role_by_name(access.app.id, name).await?.ok_or(Error::NotFound("Role"))?;
+        if let Some(d) = patch.description {
+            role.description = if d.trim().is_empty() {
+                String::new()
+            } else {
+                DisplayName::parse(&d, "description")?.as_str().to_owned()
+            };
+        }
+        let mut tx = self.store.begin().await?;
+        if let Some(requested) = patch.permissions {
+            let set = self.prepare_permissions(&mut *tx, &access, &requested).await?;
+            if role.name == OWNER && MANAGEMENT.iter().any(|m| !set.iter().any(|p| p == m)) {
+                return Err(Error::invalid("the owner role keeps every management permission"));
+            }
+            role.permissions = set;
+        }
+        tx.update_role(&role).await?;
+        self.commit(tx, &[Change::Role(role.id)]).await?;
+        Ok(role)
+    }
+
+    /// Deletes a custom role. While users or members hold it, `reassign_to` names the role
+    /// they move to; without it the delete is refused.
+    pub async fn delete_role(&self, caller: &Caller, slug: &str, name: &str, reassign_to: Option<&str>) -> Result<()> {
+        let Access { app, .. } = self.authorize(caller, slug, "role.delete").await?;
+        let role = self.store.role_by_name(app.id, name).await?.ok_or(Error::NotFound("Role"))?;
+        if role.is_system {
+            return Err(Error::invalid("system roles cannot be deleted"));
+        }
+        if app.config.signup_default_role == role.name {
+            return Err(Error::Conflict("This role is the app's signup_default_role; change that first".into()));
+        }
+        let target = match reassign_to {
+            Some(to) if to == name => return Err(Error::invalid("reassign_to must name another role")),
+            Some(to) => Some(
+                self.store
+                    .role_by_name(app.id, to)
+                    .await?
+                    .ok_or_else(|| Error::invalid(format!("reassign_to: no role named '{to}' in this app")))?,
+            ),
+            None => None,
+        };
+        let mut tx = self.store.begin().await?;
+        match target {
+            Some(target) => tx.reassign_role(app.id, role.id, target.id).await?,
+            None => {
+                let holders = self.store.role_holders(app.id, role.id).await?;
+                if holders > 0 {
+                    return Err(Error::Conflict(format!(
+                        "{holders} users or members hold this role; pass reassign_to to move them"
+                    )));
+                }
+            }
+        }
+        // A holder added since the count makes the foreign key refuse the delete.
+        if !tx.delete_role(app.id, role.id).await.map_err(|e| match e {
+            Error::Conflict(_) | Error::Internal(_) => {
+                Error::Conflict("The role is still held; retry with reassign_to".into())
+            }
+            e => e,
+        })? {
+            return Err(Error::NotFound("Role"));
+        }
+        self.commit(tx, &[Change::Role(role.id)]).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permission_names() {
+        for ok in ["billing.read", "app.update", "a.b.c", "reports_v2.export-csv"] {
+            assert!(check_permission_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["billing", "Billing.read", ".read", "billing.", "billing..read", "1x.read", "a b.c", ""] {
+            assert!(check_permission_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn config_patch_names_the_field_and_is_all_or_nothing() {
+        let mut config = AuthConfig::default();
+        let patch = |json: serde_json::Value| json.as_object().cloned().unwrap_or_default();
+        let err = |json| {
+            let mut c = AuthConfig::default();
+            apply_config_patch(&mut c, &patch(json)).unwrap_err().to_string()
+        };
+        assert!(err(serde_json::json!({"access_token_ttl_seconds": -5})).contains("access_token_ttl_seconds"));
+        assert!(err(serde_json::json!({"password_min_length": 7})).contains("password_min_length"));
+        assert!(err(serde_json::json!({"password_min_length": 129})).contains("password_min_length"));
+        assert!(err(serde_json::json!({"password_min_length": -1})).contains("password_min_length"));
+        assert!(err(serde_json::json!({"signup_enabled": "yes"})).contains("signup_enabled"));
+        assert!(err(serde_json::json!({"nope": 1})).contains("nope"));
+        assert!(err(serde_json::json!({"signup_default_role": "owner"})).contains("signup_default_role"));
+        assert!(err(serde_json::json!({"refresh_token_ttl_seconds": 600, "access_token_ttl_seconds": 3600}))
+            .contains("refresh_token_ttl_seconds"));
+        apply_config_patch(
+            &mut config,
+            &patch(serde_json::json!({"signup_enabled": false, "password_min_length": 12})),
+        )
+        .unwrap();
+        assert!(!config.signup_enabled);
+        assert_eq!(config.password_min_length, 12);
+    }
+}

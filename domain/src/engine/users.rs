@@ -1,0 +1,304 @@
+//! End-users seen from the app's side (list, search, suspend, delete, change role, revoke
+//! sessions) and from their own (`me/permissions`, `me/sessions`).
+
+use std::sync::Arc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use chrono::{DateTime, TimeZone, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::cache::Change;
+use super::{now, Access, Caller, Engine, Principal};
+use crate::model::{ContactKind, Session, Status, User, UserCursor};
+use crate::types::DisplayName;
+use crate::{Error, Result};
+
+/// An end-user as the management API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub status: &'static str,
+    pub email: Option<String>,
+    #[serde(serialize_with = "crate::time_format::option::serialize")]
+    pub email_verified_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::time_format")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::time_format")]
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserPage {
+    pub users: Vec<UserView>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// A session as its user, or the app's managers, see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    pub id: Uuid,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    #[serde(with = "crate::time_format")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::time_format")]
+    pub last_used_at: DateTime<Utc>,
+    #[serde(with = "crate::time_format")]
+    pub expires_at: DateTime<Utc>,
+    pub current: bool,
+}
+
+/// `PATCH /apps/{slug}/end-users/{id}`.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub display_name: Option<String>,
+    pub status: Option<String>,
+    pub role: Option<String>,
+}
+
+fn encode_cursor(user: &User) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}.{}", user.created_at.timestamp_millis(), user.id))
+}
+
+fn decode_cursor(raw: &str) -> Result<UserCursor> {
+    let bad = || Error::invalid("cursor is not one this API gave out");
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?).map_err(|_| bad())?;
+    let (millis, id) = text.split_once('.').ok_or_else(bad)?;
+    let created_at = Utc.timestamp_millis_opt(millis.parse().map_err(|_| bad())?).single().ok_or_else(bad)?;
+    Ok(UserCursor { created_at, id: Uuid::parse_str(id).map_err(|_| bad())? })
+}
+
+fn session_view(s: Session, current: Option<Uuid>) -> SessionView {
+    SessionView {
+        id: s.id,
+        user_agent: s.user_agent,
+        ip: s.ip,
+        created_at: s.created_at,
+        last_used_at: s.last_used_at,
+        expires_at: s.expires_at,
+        current: Some(s.id) == current,
+    }
+}
+
+impl Engine {
+    async fn user_view(&self, user: User) -> Result<UserView> {
+        let role = self.store.role_by_id(user.app_id, user.role_id).await?.map(|r| r.name).unwrap_or_default();
+        let contacts = self.store.contacts_of(user.app_id, user.id).await?;
+        let email = contacts.into_iter().find(|c| c.kind == ContactKind::Email && c.is_primary);
+        Ok(UserView {
+            id: user.id,
+            username: user.username,
+            display_name: user.display_name,
+            role,
+            status: user.status.as_str(),
+            email: email.as_ref().map(|c| c.value.clone()),
+            email_verified_at: email.and_then(|c| c.verified_at),
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        })
+    }
+
+    async fn find_user(&self, app_id: Uuid, id: &str) -> Result<User> {
+        let id = Uuid::parse_str(id).map_err(|_| Error::NotFound("User"))?;
+        self.store.user_by_id(app_id, id).await?.ok_or(Error::NotFound("User"))
+    }
+
+    /// A page of the app's users, oldest first, optionally filtered by `search`.
+    pub async fn list_users(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        search: Option<&str>,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<UserPage> {
+        let Access { app, .. } = self.authorize(caller, slug, "user.list").await?;
+        self.users_page(app.id, search, cursor, limit).await
+    }
+
+    async fn users_page(
+        &self,
+        app_id: Uuid,
+        search: Option<&str>,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<UserPage> {
+        let limit = limit.unwrap_or(20);
+        if !(1..=100).contains(&limit) {
+            return Err(Error::invalid("limit must be between 1 and 100"));
+        }
+        let search = search.map(str::trim).filter(|s| !s.is_empty());
+        if search.is_some_and(|s| s.chars().count() > 100) {
+            return Err(Error::invalid("search must be at most 100 characters"));
+        }
+        let after = cursor.map(decode_cursor).transpose()?;
+        // One extra row tells whether there is a next page.
+        let mut rows = self.store.users_page(app_id, search, after, limit + 1).await?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_cursor = if more { rows.last().map(encode_cursor) } else { None };
+        let mut users = Vec::with_capacity(rows.len());
+        for user in rows {
+            users.push(self.user_view(user).await?);
+        }
+        Ok(UserPage { users, next_cursor })
+    }
+
+    pub async fn get_user(&self, caller: &Caller, slug: &str, id: &str) -> Result<UserView> {
+        let Access { app, .. } = self.authorize(caller, slug, "user.read").await?;
+        let user = self.find_user(app.id, id).await?;
+        self.user_view(user).await
+    }
+
+    pub async fn user_sessions(&self, caller: &Caller, slug: &str, id: &str) -> Result<Vec<SessionView>> {
+        let Access { app, .. } = self.authorize(caller, slug, "user.read").await?;
+        let user = self.find_user(app.id, id).await?;
+        let at = now();
+        let sessions = self.store.sessions_of(app.id, user.id).await?;
+        Ok(sessions.into_iter().filter(|s| s.is_live(at)).map(|s| session_view(s, None)).collect())
+    }
+
+    /// Display name, status and role; suspending also ends the user's sessions.
+    pub async fn update_user(&self, caller: &Caller, slug: &str, id: &str, patch: UserPatch) -> Result<UserView> {
+        let Access { app, .. } = self.authorize(caller, slug, "user.update").await?;
+        let mut user = self.find_user(app.id, id).await?;
+        if let Some(name) = patch.display_name {
+            user.display_name = DisplayName::parse(&name, "displayName")?.as_str().to_owned();
+        }
+        if let Some(status) = patch.status {
+            user.status =
+                Status::parse(&status).ok_or_else(|| Error::invalid("status must be 'active' or 'suspended'"))?;
+        }
+        if let Some(role) = patch.role {
+            user.role_id = self
+                .store
+                .role_by_name(app.id, &role)
+                .await?
+                .ok_or_else(|| Error::invalid(format!("role: no role named '{role}' in this app")))?
+                .id;
+        }
+        user.updated_at = now();
+        let mut tx = self.store.begin().await?;
+        tx.update_user(&user).await?;
+        if user.status == Status::Suspended {
+            tx.revoke_user_sessions(app.id, user.id, user.updated_at).await?;
+        }
+        self.commit(tx, &[Change::User(user.id)]).await?;
+        self.user_view(user).await
+    }
+
+    pub async fn delete_user(&self, caller: &Caller, slug: &str, id: &str) -> Result<()> {
+        let Access { app, .. } = self.authorize(caller, slug, "user.delete").await?;
+        let user = self.find_user(app.id, id).await?;
+        let mut tx = self.store.begin().await?;
+        tx.delete_user(app.id, user.id).await?;
+        self.commit(tx, &[Change::User(user.id)]).await
+    }
+
+    /// Ends every session of the user; answers how many were live.
+    pub async fn revoke_user_sessions(&self, caller: &Caller, slug: &str, id: &str) -> Result<u64> {
+        let Access { app, .. } = self.authorize(caller, slug, "user.update").await?;
+        let user = self.find_user(app.id, id).await?;
+        let mut tx = self.store.begin().await?;
+        let revoked = tx.revoke_user_sessions(app.id, user.id, now()).await?;
+        self.commit(tx, &[Change::User(user.id)]).await?;
+        Ok(revoked)
+    }
+
+    /// The flat permission set of the user's current role, through the 60-second cache that
+    /// role edits clear on every node.
+    pub async fn my_permissions(&self, me: &Principal) -> Result<Arc<Vec<String>>> {
+        let user = self.store.user_by_id(me.app.id, me.user_id).await?.ok_or(Error::SessionRevoked)?;
+        if let Some(cached) = self.caches.permissions(user.role_id) {
+            return Ok(cached);
+        }
+        let role = self.store.role_by_id(me.app.id, user.role_id).await?.ok_or(Error::NotFound("Role"))?;
+        let mut permissions = role.permissions;
+        permissions.sort();
+        let permissions = Arc::new(permissions);
+        self.caches.put_permissions(user.role_id, permissions.clone());
+        Ok(permissions)
+    }
+
+    /// For routes gated by `enforce_app_permissions`: when the app turns it on, the caller's
+    /// role must hold `permission`; when off, any valid token passes (seed 001).
+    pub async fn require_app_permission(&self, me: &Principal, permission: &str) -> Result<()> {
+        if !me.app.config.enforce_app_permissions {
+            return Ok(());
+        }
+        if self.my_permissions(me).await?.iter().any(|p| p == permission) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(format!("Missing permission {permission}")))
+        }
+    }
+
+    pub async fn my_sessions(&self, me: &Principal) -> Result<Vec<SessionView>> {
+        let at = now();
+        let sessions = self.store.sessions_of(me.app.id, me.user_id).await?;
+        Ok(sessions.into_iter().filter(|s| s.is_live(at)).map(|s| session_view(s, Some(me.session_id))).collect())
+    }
+
+    /// Revokes one of the caller's own sessions; its bearer stops working on the next request.
+    pub async fn revoke_my_session(&self, me: &Principal, id: &str) -> Result<()> {
+        let id = Uuid::parse_str(id).map_err(|_| Error::NotFound("Session"))?;
+        let session = self.store.session(me.app.id, id).await?.filter(|s| s.user_id == me.user_id);
+        let session = session.ok_or(Error::NotFound("Session"))?;
+        let mut tx = self.store.begin().await?;
+        tx.revoke_session(me.app.id, session.id, now()).await?;
+        self.commit(tx, &[Change::Session(session.id)]).await
+    }
+
+    /// The app's users for the consumer API, gated by `user.list` when the app enforces
+    /// permissions.
+    pub async fn app_users_for(
+        &self,
+        me: &Principal,
+        search: Option<&str>,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<UserPage> {
+        self.require_app_permission(me, "user.list").await?;
+        self.users_page(me.app.id, search, cursor, limit).await
+    }
+
+    /// The app's roles for the consumer API, gated by `role.read` when enforced.
+    pub async fn app_roles_for(&self, me: &Principal) -> Result<Vec<crate::model::Role>> {
+        self.require_app_permission(me, "role.read").await?;
+        self.store.roles(me.app.id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let user = User {
+            id: Uuid::new_v4(),
+            app_id: Uuid::new_v4(),
+            username: "ada".into(),
+            display_name: "Ada".into(),
+            password_hash: None,
+            role_id: Uuid::new_v4(),
+            status: Status::Active,
+            created_at: now(),
+            updated_at: now(),
+        };
+        let c = decode_cursor(&encode_cursor(&user)).unwrap();
+        assert_eq!((c.created_at, c.id), (user.created_at, user.id));
+        for bad in ["", "!!!", "bm90LWEtY3Vyc29y", &URL_SAFE_NO_PAD.encode("12.not-a-uuid")] {
+            assert!(decode_cursor(bad).is_err(), "{bad}");
+        }
+    }
+}
