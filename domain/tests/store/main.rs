@@ -789,3 +789,6 @@ async fn ping_and_backend(store: Arc<dyn Store>) {
     store.ping().await.unwrap();
     assert!(["sqlite", "postgres"].contains(&store.backend()), "{}", store.backend());
 }
+
+// Apps' permission catalogs, user paging, role and user changes, API keys, change messages.
+mod management;
