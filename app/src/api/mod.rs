@@ -1,12 +1,18 @@
 //! Server functions behind the console, under `/console/_fn` (never `/api/v1`). Each one
 //! gets the state, calls the engine and maps its error.
 
+mod api_keys;
 mod apps;
+mod end_users;
+mod manage;
 mod session;
 
 use serde::{Deserialize, Serialize};
 
+pub use api_keys::*;
 pub use apps::*;
+pub use end_users::*;
+pub use manage::*;
 pub use session::*;
 
 /// Prefix of every server function's URL.
@@ -53,11 +59,30 @@ impl From<domain::Error> for ConsoleError {
 #[cfg(feature = "ssr")]
 pub(crate) fn set_status(status: u16) {
     use leptos::prelude::use_context;
+    // A form posted without JavaScript is answered with a redirect back to its page, the
+    // error in the URL for the page to show; a 4xx status would replace that redirect.
+    if plain_form_post() {
+        return;
+    }
     if let (Some(options), Ok(status)) =
         (use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(status))
     {
         options.set_status(status);
     }
+}
+
+/// Whether this request is a server function called by a plain HTML form (no JavaScript):
+/// the browser asked for a page, not for the function's encoded answer.
+#[cfg(feature = "ssr")]
+pub(crate) fn plain_form_post() -> bool {
+    leptos::prelude::use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts.uri.path().starts_with(PREFIX)
+            && parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+    })
 }
 
 /// The account signed in to the console.

@@ -1,15 +1,27 @@
-//! The console: sign-in, the apps list with the create form, and an app's page.
+//! The console: sign-in, the apps list with the create form; an app's pages live in the
+//! submodules.
+
+mod api_keys;
+mod app;
+mod config;
+mod roles;
+mod users;
+
+pub use api_keys::ApiKeysPage;
+pub use app::{AppShell, Overview};
+pub use config::ConfigPage;
+pub use roles::RolesPage;
+pub use users::{UserPage, UsersPage};
 
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Outlet, Redirect, A};
-use leptos_router::hooks::use_params_map;
 
-use crate::api::{self, AppInfo, AppSummary, ConsoleError, CreateApp, SignIn as SignInFn, SignOut, SignUp as SignUpFn};
+use crate::api::{self, AppSummary, ConsoleError, CreateApp, SignIn as SignInFn, SignOut, SignUp as SignUpFn};
 
 /// Shows the message of a failed action, if any.
-fn error_text<T, S>(value: S) -> impl Fn() -> Option<String>
+pub(crate) fn error_text<T, S>(value: S) -> impl Fn() -> Option<String>
 where
     S: Get<Value = Option<Result<T, ConsoleError>>>,
 {
@@ -194,60 +206,6 @@ fn AppTable(apps: Vec<AppSummary>) -> impl IntoView {
                             <td class="muted">{app.created_at}</td>
                         </tr>
                     }
-                }).collect_view()}
-            </tbody>
-        </table>
-    }
-}
-
-#[component]
-pub fn AppPage() -> impl IntoView {
-    let params = use_params_map();
-    let slug = move || params.read().get("slug").unwrap_or_default();
-    let detail = Resource::new(slug, api::app_detail);
-    view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading app…"</p> }>
-            {move || Suspend::new(async move {
-                match detail.await {
-                    Ok(app) => Either::Left(view! { <AppView app/> }),
-                    Err(e) => Either::Right(view! {
-                        <div class="card narrow">
-                            <h1>"App not available"</h1>
-                            <p class="error">{e.to_string()}</p>
-                            <A href="/console">"Back to your apps"</A>
-                        </div>
-                    }),
-                }
-            })}
-        </Suspense>
-    }
-}
-
-#[component]
-fn AppView(app: AppInfo) -> impl IntoView {
-    let AppInfo { summary, issuer, jwks_url, roles } = app;
-    view! {
-        <Title text=format!("{} · Rampart", summary.display_name)/>
-        <nav class="crumbs"><A href="/console">"Apps"</A>" / "<span>{summary.slug.clone()}</span></nav>
-        <h1>{summary.display_name.clone()}</h1>
-        <dl class="facts" data-testid="app-facts">
-            <dt>"Slug"</dt><dd><code>{summary.slug.clone()}</code></dd>
-            <dt>"Status"</dt><dd><span class=format!("badge {}", summary.status)>{summary.status.clone()}</span></dd>
-            <dt>"Your role"</dt><dd>{summary.role.clone()}</dd>
-            <dt>"Issuer"</dt><dd><code>{issuer}</code></dd>
-            <dt>"JWKS URL"</dt><dd><a href=jwks_url.clone() target="_blank" rel="noopener"><code>{jwks_url.clone()}</code></a></dd>
-            <dt>"Created"</dt><dd>{summary.created_at.clone()}</dd>
-        </dl>
-        <h2>"Roles"</h2>
-        <table class="list" data-testid="roles">
-            <thead><tr><th>"Role"</th><th>"Kind"</th><th>"Permissions"</th></tr></thead>
-            <tbody>
-                {roles.into_iter().map(|role| view! {
-                    <tr>
-                        <td><strong>{role.name}</strong><div class="muted small">{role.description}</div></td>
-                        <td>{if role.is_system { "system" } else { "custom" }}</td>
-                        <td class="perms">{role.permissions.into_iter().map(|p| view! { <code class="perm">{p}</code>" " }).collect_view()}</td>
-                    </tr>
                 }).collect_view()}
             </tbody>
         </table>

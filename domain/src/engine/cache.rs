@@ -22,10 +22,13 @@ pub(super) struct LiveSession {
     pub role: String,
 }
 
+/// Entries with the time they were loaded.
+type Timed<V> = RwLock<HashMap<Uuid, (Instant, V)>>;
+
 #[derive(Default)]
 pub(super) struct Caches {
-    sessions: RwLock<HashMap<Uuid, (Instant, LiveSession)>>,
-    permissions: RwLock<HashMap<Uuid, (Instant, Arc<Vec<String>>)>>,
+    sessions: Timed<LiveSession>,
+    permissions: Timed<Arc<Vec<String>>>,
 }
 
 /// A change that makes cached answers wrong.
