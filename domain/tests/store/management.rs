@@ -24,7 +24,7 @@ async fn insert_users(store: &Arc<dyn Store>, app: &App, role: &Role, names: &[&
     for (i, name) in names.iter().enumerate() {
         let mut user = new_user(app.id, role.id, name);
         // Distinct, increasing creation times, and two users sharing one to test the tie-break.
-        user.created_at = user.created_at + secs((i as i64).min(names.len() as i64 - 2));
+        user.created_at += secs((i as i64).min(names.len() as i64 - 2));
         user.updated_at = user.created_at;
         tx.insert_user(&user).await.unwrap();
         users.push(user);
