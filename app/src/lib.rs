@@ -34,6 +34,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // A form posted without JavaScript comes back to the page it was sent from, which the
+    // server learns from the Referer: keep it within the site (the server's default for
+    // everything else is no-referrer).
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(http::header::REFERRER_POLICY, http::HeaderValue::from_static("same-origin"));
+    }
+    // Marks the page once hydrated (effects run only in the browser): before that a click is
+    // a plain link or form post, which browser tests must not mistake for the app's.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "");
+        }
+    });
     view! {
         <Stylesheet id="leptos" href="/pkg/rampart.css"/>
         <Title text="Rampart"/>
@@ -45,7 +59,14 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console/signup") view=console::SignUp ssr=SsrMode::Async/>
                 <ParentRoute path=path!("/console") view=console::Layout ssr=SsrMode::Async>
                     <Route path=path!("") view=console::AppsPage ssr=SsrMode::Async/>
-                    <Route path=path!("apps/:slug") view=console::AppPage ssr=SsrMode::Async/>
+                    <ParentRoute path=path!("apps/:slug") view=console::AppShell ssr=SsrMode::Async>
+                        <Route path=path!("") view=console::Overview ssr=SsrMode::Async/>
+                        <Route path=path!("config") view=console::ConfigPage ssr=SsrMode::Async/>
+                        <Route path=path!("roles") view=console::RolesPage ssr=SsrMode::Async/>
+                        <Route path=path!("users") view=console::UsersPage ssr=SsrMode::Async/>
+                        <Route path=path!("users/:id") view=console::UserPage ssr=SsrMode::Async/>
+                        <Route path=path!("api-keys") view=console::ApiKeysPage ssr=SsrMode::Async/>
+                    </ParentRoute>
                 </ParentRoute>
             </Routes>
         </Router>

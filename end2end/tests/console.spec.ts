@@ -1,42 +1,4 @@
-import { test as base, expect, type Page } from "@playwright/test";
-
-/** Every test fails if the browser saw a 5xx: refusals are 4xx, never server errors. */
-const test = base.extend<{ serverErrors: string[] }>({
-  serverErrors: [
-    async ({ context }, use) => {
-      const seen: string[] = [];
-      context.on("response", (r) => {
-        if (r.status() >= 500) seen.push(`${r.status()} ${r.request().method()} ${r.url()}`);
-      });
-      await use(seen);
-      expect(seen, "responses with a 5xx status").toEqual([]);
-    },
-    { auto: true },
-  ],
-});
-
-/** A fresh account through the platform API (seed 000, step 1). */
-async function newAccount(page: Page) {
-  const suffix = Math.random().toString(36).slice(2, 10);
-  const account = { username: `dev-${suffix}`, email: `dev-${suffix}@example.com`, password: "CorrectHorseBatteryStaple" };
-  const res = await page.request.post("/api/v1/auth/signup", { data: account });
-  expect(res.status()).toBe(201);
-  return account;
-}
-
-/** Waits until the page is hydrated, so clicks go through the client-side router. */
-async function hydrated(page: Page) {
-  await page.waitForLoadState("networkidle");
-}
-
-async function signIn(page: Page, identifier: string, password: string) {
-  await page.goto("/console");
-  await expect(page).toHaveURL(/\/console\/signin$/);
-  await hydrated(page);
-  await page.getByLabel("Username or email").fill(identifier);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
+import { expect, hydrated, newAccount, signIn, test } from "./fixtures";
 
 test("sign in, create an app, see it listed, sign out", async ({ page }, testInfo) => {
   const account = await newAccount(page);

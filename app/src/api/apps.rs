@@ -19,7 +19,7 @@ fn summary(app: domain::model::App, role: String) -> AppSummary {
 pub async fn list_apps() -> Result<Vec<AppSummary>, ConsoleError> {
     use super::session::guard;
     let account = guard::require().await?;
-    let memberships = guard::state().engine.list_apps(&account).await?;
+    let memberships = guard::state()?.engine.list_apps(&account).await?;
     Ok(memberships.into_iter().map(|m| summary(m.app, m.role.name)).collect())
 }
 
@@ -30,7 +30,7 @@ pub async fn create_app(slug: String, display_name: String) -> Result<AppSummary
     use super::session::guard;
     let account = guard::require().await?;
     let input = domain::engine::NewApp { slug, display_name, metadata: None };
-    let app = guard::state().engine.create_app(&account, input).await?;
+    let app = guard::state()?.engine.create_app(&account, input).await?;
     leptos_axum::redirect(&format!("/console/apps/{}", app.slug));
     Ok(summary(app, domain::permissions::OWNER.into()))
 }
@@ -39,7 +39,7 @@ pub async fn create_app(slug: String, display_name: String) -> Result<AppSummary
 pub async fn app_detail(slug: String) -> Result<AppInfo, ConsoleError> {
     use super::session::guard;
     let caller = guard::caller().await?;
-    let engine = guard::state().engine;
+    let engine = guard::state()?.engine;
     let (app, role, roles) = engine.app_detail(&caller, &slug).await?;
     Ok(AppInfo {
         issuer: engine.issuer(&app.slug),

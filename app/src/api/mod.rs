@@ -60,8 +60,9 @@ impl From<domain::Error> for ConsoleError {
 pub(crate) fn set_status(status: u16) {
     use leptos::prelude::use_context;
     // A form posted without JavaScript is answered with a redirect back to its page, the
-    // error in the URL for the page to show; a 4xx status would replace that redirect.
-    if plain_form_post() {
+    // error in the URL for the page to show; a 4xx status would replace that redirect. So
+    // would a 401 on a page, whose layout redirects to sign-in.
+    if plain_form_post() || (status == 401 && !server_fn_call()) {
         return;
     }
     if let (Some(options), Ok(status)) =
@@ -71,18 +72,24 @@ pub(crate) fn set_status(status: u16) {
     }
 }
 
+/// Whether this request calls a server function (rather than renders a page).
+#[cfg(feature = "ssr")]
+fn server_fn_call() -> bool {
+    leptos::prelude::use_context::<http::request::Parts>().is_some_and(|parts| parts.uri.path().starts_with(PREFIX))
+}
+
 /// Whether this request is a server function called by a plain HTML form (no JavaScript):
 /// the browser asked for a page, not for the function's encoded answer.
 #[cfg(feature = "ssr")]
 pub(crate) fn plain_form_post() -> bool {
-    leptos::prelude::use_context::<http::request::Parts>().is_some_and(|parts| {
-        parts.uri.path().starts_with(PREFIX)
-            && parts
+    server_fn_call()
+        && leptos::prelude::use_context::<http::request::Parts>().is_some_and(|parts| {
+            parts
                 .headers
                 .get(http::header::ACCEPT)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.contains("text/html"))
-    })
+        })
 }
 
 /// The account signed in to the console.

@@ -25,8 +25,14 @@ pub(crate) mod guard {
         pub user_id: Uuid,
     }
 
-    pub fn state() -> AppState {
-        expect_context::<AppState>()
+    /// The shared state. Missing only when the page that started this call was dropped
+    /// mid-render (Suspense renders its children more than once on the server), so nobody
+    /// reads the answer.
+    pub fn state() -> Result<AppState, ConsoleError> {
+        use_context::<AppState>().ok_or_else(|| {
+            tracing::debug!("server function outlived the render that called it");
+            ConsoleError::Refused { code: "INTERNAL".into(), message: "The request was cancelled".into() }
+        })
     }
 
     pub async fn cookie_session() -> Result<Session, ConsoleError> {
@@ -44,7 +50,7 @@ pub(crate) mod guard {
         let Some(saved) = session.get::<ConsoleSession>(KEY).await.map_err(internal)? else {
             return Ok(None);
         };
-        match state().engine.resume_session(PLATFORM_SLUG, saved.session_id).await {
+        match state()?.engine.resume_session(PLATFORM_SLUG, saved.session_id).await {
             Ok(p) if p.user_id == saved.user_id => Ok(Some(p)),
             Ok(_) | Err(domain::Error::SessionRevoked | domain::Error::Unauthenticated(_)) => {
                 session.flush().await.map_err(internal)?;
@@ -72,7 +78,7 @@ pub(crate) mod guard {
 
     pub async fn sign_in(identifier: String, password: String) -> Result<(), ConsoleError> {
         let meta = request_meta().await;
-        let (_, principal) = state()
+        let (_, principal) = state()?
             .engine
             .signin_session(PLATFORM_SLUG, &identifier, secrecy::SecretString::from(password), &meta)
             .await?;
@@ -89,7 +95,7 @@ pub(crate) mod guard {
             email_verified: false,
             api_key: None,
         };
-        let (_, principal) = state().engine.signup_session(PLATFORM_SLUG, input, &meta).await?;
+        let (_, principal) = state()?.engine.signup_session(PLATFORM_SLUG, input, &meta).await?;
         remember(principal).await
     }
 
@@ -107,7 +113,7 @@ pub(crate) mod guard {
 
     pub async fn sign_out() -> Result<(), ConsoleError> {
         if let Some(principal) = current().await? {
-            state().engine.end_session(&principal).await?;
+            state()?.engine.end_session(&principal).await?;
         }
         cookie_session().await?.flush().await.map_err(internal)
     }
@@ -118,7 +124,7 @@ pub async fn whoami() -> Result<Option<AccountInfo>, ConsoleError> {
     let Some(account) = guard::current().await? else {
         return Ok(None);
     };
-    let profile = guard::state().engine.profile(&account).await?;
+    let profile = guard::state()?.engine.profile(&account).await?;
     Ok(Some(AccountInfo { username: profile.username, display_name: profile.display_name, email: profile.email }))
 }
 

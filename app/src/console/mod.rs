@@ -110,6 +110,9 @@ pub fn SignUp() -> impl IntoView {
 }
 
 /// Everything under `/console` except sign-in: redirects to sign-in without an account.
+/// The page sits outside the Suspense: the server renders a Suspense's children more than
+/// once, and resources created in them would not line up with the browser's when it
+/// hydrates. Without an account the page's own calls fail, unseen behind the redirect.
 #[component]
 pub fn Layout() -> impl IntoView {
     let account = Resource::new_blocking(|| (), |_| api::whoami());
@@ -128,14 +131,14 @@ pub fn Layout() -> impl IntoView {
                                 </ActionForm>
                             </div>
                         </header>
-                        <main class="page">
-                            <Outlet/>
-                        </main>
                     }),
                     _ => Either::Right(view! { <Redirect path="/console/signin"/> }),
                 }
             })}
         </Suspense>
+        <main class="page">
+            <Outlet/>
+        </main>
     }
 }
 

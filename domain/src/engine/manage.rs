@@ -286,6 +286,7 @@ impl Engine {
             None => None,
         };
         let mut tx = self.store.begin().await?;
+        let reassigned = target.is_some();
         match target {
             Some(target) => tx.reassign_role(app.id, role.id, target.id).await?,
             None => {
@@ -306,7 +307,10 @@ impl Engine {
         })? {
             return Err(Error::NotFound("Role"));
         }
-        self.commit(tx, &[Change::Role(role.id)]).await
+        // Moved holders' live sessions carry the old role's name in every node's cache; which
+        // sessions those are is not known here, so every node drops its caches (a rare edit).
+        let change = if reassigned { Change::Everything } else { Change::Role(role.id) };
+        self.commit(tx, &[change]).await
     }
 }
 

@@ -1,0 +1,262 @@
+//! The console's view of an app's settings: the account's own permissions on it, the auth
+//! config, and the roles with their permission strings.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{ConsoleError, RoleInfo};
+
+/// The app's auth config as the console's form shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigView {
+    pub signup_enabled: bool,
+    pub signin_enabled: bool,
+    pub signup_requires_pak: bool,
+    pub password_min_length: u32,
+    pub password_require_uppercase: bool,
+    pub password_require_number: bool,
+    pub password_require_symbol: bool,
+    pub access_token_ttl_seconds: i64,
+    pub refresh_token_ttl_seconds: i64,
+    pub refresh_reuse_grace_seconds: i64,
+    pub enforce_app_permissions: bool,
+    pub signup_default_role: String,
+    /// The roles new end-users may get (every role but owner).
+    pub roles: Vec<String>,
+}
+
+/// What the config form posts. A checkbox sends nothing when unchecked, so each is an
+/// `Option` and absent means false; numbers stay text, so a wrong one reaches the engine,
+/// which names the field.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConfigForm {
+    pub signup_enabled: Option<String>,
+    pub signin_enabled: Option<String>,
+    pub signup_requires_pak: Option<String>,
+    pub password_min_length: String,
+    pub password_require_uppercase: Option<String>,
+    pub password_require_number: Option<String>,
+    pub password_require_symbol: Option<String>,
+    pub access_token_ttl_seconds: String,
+    pub refresh_token_ttl_seconds: String,
+    pub refresh_reuse_grace_seconds: String,
+    pub enforce_app_permissions: Option<String>,
+    pub signup_default_role: String,
+}
+
+#[cfg(feature = "ssr")]
+impl ConfigForm {
+    /// The whole form as the JSON patch `update_config` takes.
+    fn to_patch(&self) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::Value;
+        let flag = |v: &Option<String>| Value::Bool(v.as_deref().is_some_and(|v| !v.is_empty() && v != "false"));
+        let number = |v: &str| v.trim().parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(v.trim()));
+        [
+            ("signup_enabled", flag(&self.signup_enabled)),
+            ("signin_enabled", flag(&self.signin_enabled)),
+            ("signup_requires_pak", flag(&self.signup_requires_pak)),
+            ("password_min_length", number(&self.password_min_length)),
+            ("password_require_uppercase", flag(&self.password_require_uppercase)),
+            ("password_require_number", flag(&self.password_require_number)),
+            ("password_require_symbol", flag(&self.password_require_symbol)),
+            ("access_token_ttl_seconds", number(&self.access_token_ttl_seconds)),
+            ("refresh_token_ttl_seconds", number(&self.refresh_token_ttl_seconds)),
+            ("refresh_reuse_grace_seconds", number(&self.refresh_reuse_grace_seconds)),
+            ("enforce_app_permissions", flag(&self.enforce_app_permissions)),
+            ("signup_default_role", Value::from(self.signup_default_role.trim())),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+}
+
+/// A permission string a role can hold: a built-in management one or the app's own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PermissionInfo {
+    pub name: String,
+    pub description: String,
+    pub builtin: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RolesView {
+    pub roles: Vec<RoleInfo>,
+    pub catalog: Vec<PermissionInfo>,
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) fn role_info(r: domain::model::Role) -> RoleInfo {
+    RoleInfo { name: r.name, description: r.description, is_system: r.is_system, permissions: r.permissions }
+}
+
+/// The role names of the app, or `fallback` alone when the account may not read roles.
+#[cfg(feature = "ssr")]
+pub(crate) async fn role_names(
+    caller: &domain::engine::Caller,
+    slug: &str,
+    fallback: &str,
+) -> Result<Vec<String>, ConsoleError> {
+    match super::session::guard::state()?.engine.roles(caller, slug).await {
+        Ok(roles) => Ok(roles.into_iter().map(|r| r.name).collect()),
+        Err(domain::Error::Forbidden(_)) => Ok(vec![fallback.to_owned()]),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Checked permission boxes plus the free text ("billing.read, reports.export"), in order and
+/// without repeats.
+#[cfg(feature = "ssr")]
+fn permission_set(checked: Vec<String>, extra: &str) -> Vec<String> {
+    let mut set: Vec<String> = Vec::new();
+    let typed = extra.split(|c: char| c == ',' || c.is_whitespace()).map(str::to_owned);
+    for p in checked.into_iter().chain(typed) {
+        let p = p.trim().to_owned();
+        if !p.is_empty() && !set.contains(&p) {
+            set.push(p);
+        }
+    }
+    set
+}
+
+/// The signed-in account's permissions on the app: what the console offers it to do. The
+/// engine checks each action again.
+#[server(prefix = "/console/_fn", endpoint = "app_permissions")]
+pub async fn app_permissions(slug: String) -> Result<Vec<String>, ConsoleError> {
+    use super::session::guard;
+    let caller = guard::caller().await?;
+    let access = guard::state()?.engine.authorize(&caller, &slug, "app.read").await?;
+    Ok(access.role.map(|r| r.permissions).unwrap_or_default())
+}
+
+#[server(prefix = "/console/_fn", endpoint = "auth_config")]
+pub async fn auth_config(slug: String) -> Result<ConfigView, ConsoleError> {
+    use super::session::guard;
+    let caller = guard::caller().await?;
+    let c = guard::state()?.engine.config(&caller, &slug).await?;
+    let roles = role_names(&caller, &slug, &c.signup_default_role)
+        .await?
+        .into_iter()
+        .filter(|r| r != domain::permissions::OWNER)
+        .collect();
+    Ok(ConfigView {
+        signup_enabled: c.signup_enabled,
+        signin_enabled: c.signin_enabled,
+        signup_requires_pak: c.signup_requires_pak,
+        password_min_length: c.password_min_length,
+        password_require_uppercase: c.password_require_uppercase,
+        password_require_number: c.password_require_number,
+        password_require_symbol: c.password_require_symbol,
+        access_token_ttl_seconds: c.access_token_ttl_seconds,
+        refresh_token_ttl_seconds: c.refresh_token_ttl_seconds,
+        refresh_reuse_grace_seconds: c.refresh_reuse_grace_seconds,
+        enforce_app_permissions: c.enforce_app_permissions,
+        signup_default_role: c.signup_default_role,
+        roles,
+    })
+}
+
+/// Saves every field of the form at once; the engine refuses the whole patch on the first
+/// wrong value, so nothing is saved then.
+#[server(prefix = "/console/_fn", endpoint = "save_config")]
+pub async fn save_config(slug: String, config: ConfigForm) -> Result<(), ConsoleError> {
+    use super::session::guard;
+    let caller = guard::caller().await?;
+    guard::state()?.engine.update_config(&caller, &slug, &config.to_patch()).await?;
+    Ok(())
+}
+
+#[server(prefix = "/console/_fn", endpoint = "list_roles")]
+pub async fn list_roles(slug: String) -> Result<RolesView, ConsoleError> {
+    use super::session::guard;
+    let caller = guard::caller().await?;
+    let engine = guard::state()?.engine;
+    let roles = engine.roles(&caller, &slug).await?;
+    let catalog = engine.permission_catalog(&caller, &slug).await?;
+    Ok(RolesView {
+        roles: roles.into_iter().map(role_info).collect(),
+        catalog: catalog
+            .into_iter()
+            .map(|(name, description, builtin)| PermissionInfo { name, description, builtin })
+            .collect(),
+    })
+}
+
+/// `permissions` are the ticked boxes of the catalog; `extra` is free text for permission
+/// strings the app has not used yet.
+#[server(prefix = "/console/_fn", endpoint = "create_role")]
+pub async fn create_role(
+    slug: String,
+    name: String,
+    #[server(default)] description: String,
+    #[server(default)] permissions: Vec<String>,
+    #[server(default)] extra: String,
+) -> Result<RoleInfo, ConsoleError> {
+    use super::session::guard;
+    let caller = guard::caller().await?;
+    let input = domain::engine::NewRole {
+        name,
+        description: Some(description),
+        permissions: permission_set(permissions, &extra),
+    };
+    Ok(role_info(guard::state()?.engine.create_role(&caller, &slug, input).await?))
+}
+
+/// Replaces the role's description and permission set.
+#[server(prefix = "/console/_fn", endpoint = "update_role")]
+pub async fn update_role(
+    slug: String,
+    name: String,
+    #[server(default)] description: String,
+    #[server(default)] permissions: Vec<String>,
+    #[server(default)] extra: String,
+) -> Result<RoleInfo, ConsoleError> {
+    use super::session::guard;
+    let caller = guard::caller().await?;
+    let patch = domain::engine::RolePatch {
+        description: Some(description),
+        permissions: Some(permission_set(permissions, &extra)),
+    };
+    Ok(role_info(guard::state()?.engine.update_role(&caller, &slug, &name, patch).await?))
+}
+
+/// An empty `reassign_to` deletes only a role nobody holds.
+#[server(prefix = "/console/_fn", endpoint = "delete_role")]
+pub async fn delete_role(
+    slug: String,
+    name: String,
+    #[server(default)] reassign_to: String,
+) -> Result<(), ConsoleError> {
+    use super::session::guard;
+    let caller = guard::caller().await?;
+    let reassign_to = Some(reassign_to.trim()).filter(|r| !r.is_empty());
+    guard::state()?.engine.delete_role(&caller, &slug, &name, reassign_to).await?;
+    Ok(())
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unchecked_boxes_are_false_and_numbers_stay_numbers() {
+        let form = ConfigForm {
+            signup_enabled: Some("true".into()),
+            password_min_length: " 12 ".into(),
+            access_token_ttl_seconds: "soon".into(),
+            ..ConfigForm::default()
+        };
+        let patch = form.to_patch();
+        assert_eq!(patch["signup_enabled"], serde_json::json!(true));
+        assert_eq!(patch["signin_enabled"], serde_json::json!(false));
+        assert_eq!(patch["password_min_length"], serde_json::json!(12));
+        assert_eq!(patch["access_token_ttl_seconds"], serde_json::json!("soon"));
+    }
+
+    #[test]
+    fn permission_sets_merge_boxes_and_text() {
+        let set = permission_set(vec!["user.read".into(), "billing.read".into()], "billing.read, reports.export\nx.y");
+        assert_eq!(set, ["user.read", "billing.read", "reports.export", "x.y"]);
+    }
+}

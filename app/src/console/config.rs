@@ -1,0 +1,131 @@
+//! The auth config tab: every setting of the app's sign-up, sign-in, passwords and tokens in
+//! one form, saved whole or not at all.
+
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::app::{permissions_resource, slug_param, unavailable, Perms};
+use super::error_text;
+use crate::api::{self, ConfigView, SaveConfig};
+
+#[component]
+pub fn ConfigPage() -> impl IntoView {
+    let slug = slug_param();
+    let save = ServerAction::<SaveConfig>::new();
+    // Not refetched after saving: the form already shows what was saved.
+    let config = Resource::new(slug, api::auth_config);
+    let permissions = permissions_resource();
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading the auth config…"</p> }>
+            {move || Suspend::new(async move {
+                let perms = Perms::from(permissions.await);
+                match config.await {
+                    Ok(config) => Either::Left(view! {
+                        <Title text=format!("Auth config · {} · Rampart", slug())/>
+                        <ConfigEditor slug=slug() config editable=perms.has("config.update") save/>
+                    }),
+                    Err(e) => Either::Right(unavailable(e)),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn toggle(field: &'static str, label: &'static str, hint: &'static str, on: bool) -> impl IntoView {
+    view! {
+        <label class="toggle">
+            <input type="checkbox" name=format!("config[{field}]") value="true" checked=on/>
+            <span class="switch" aria-hidden="true"></span>
+            <span class="toggle-text">
+                <span class="toggle-label">{label}</span>
+                <span class="hint">{hint}" "<code>{field}</code></span>
+            </span>
+        </label>
+    }
+}
+
+fn number(
+    field: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    value: i64,
+    invalid: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <label class="field" class:invalid=invalid>
+            <span>{label}</span>
+            <input type="number" step="1" name=format!("config[{field}]") value=value.to_string()
+                aria-invalid=move || invalid.get().then_some("true")/>
+            <span class="hint">{hint}" "<code>{field}</code></span>
+        </label>
+    }
+}
+
+#[component]
+fn ConfigEditor(slug: String, config: ConfigView, editable: bool, save: ServerAction<SaveConfig>) -> impl IntoView {
+    let error = error_text(save.value());
+    let saved = move || matches!(save.value().get(), Some(Ok(())));
+    // The engine's message starts with the name of the field it refuses.
+    let invalid = move |field: &'static str| {
+        Signal::derive(move || save.value().with(|v| matches!(v, Some(Err(e)) if e.to_string().starts_with(field))))
+    };
+    let c = config;
+    let default_role = c.signup_default_role.clone();
+    view! {
+        <ActionForm action=save attr:class="settings" attr:data-testid="config-form">
+            <input type="hidden" name="slug" value=slug/>
+            {(!editable).then(|| view! {
+                <p class="notice">"Read-only: changing the auth config needs the "<code>"config.update"</code>" permission."</p>
+            })}
+            <fieldset class="card group" disabled=!editable>
+                <legend>"Sign-up and sign-in"</legend>
+                {toggle("signup_enabled", "Sign-up open", "New end-users can create an account.", c.signup_enabled)}
+                {toggle("signin_enabled", "Sign-in open", "End-users can sign in.", c.signin_enabled)}
+                {toggle("signup_requires_pak", "Sign-up needs an API key",
+                    "Only your backend signs users up, with a key holding rampart.signup.create.", c.signup_requires_pak)}
+                <label class="field" class:invalid=invalid("signup_default_role")>
+                    <span>"Role of new end-users"</span>
+                    <select name="config[signup_default_role]">
+                        {c.roles.into_iter().map(|role| {
+                            let selected = role == default_role;
+                            view! { <option value=role.clone() selected=selected>{role.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                    <span class="hint">"Given to every new end-user. "<code>"signup_default_role"</code></span>
+                </label>
+            </fieldset>
+            <fieldset class="card group" disabled=!editable>
+                <legend>"Passwords"</legend>
+                {number("password_min_length", "Minimum password length", "8 to 128 characters.",
+                    i64::from(c.password_min_length), invalid("password_min_length"))}
+                {toggle("password_require_uppercase", "Require an uppercase letter", "", c.password_require_uppercase)}
+                {toggle("password_require_number", "Require a number", "", c.password_require_number)}
+                {toggle("password_require_symbol", "Require a symbol", "", c.password_require_symbol)}
+            </fieldset>
+            <fieldset class="card group" disabled=!editable>
+                <legend>"Tokens"</legend>
+                {number("access_token_ttl_seconds", "Access token lifetime (seconds)", "60 to 86400.",
+                    c.access_token_ttl_seconds, invalid("access_token_ttl_seconds"))}
+                {number("refresh_token_ttl_seconds", "Refresh token lifetime (seconds)",
+                    "300 to 31536000, and at least the access token's.",
+                    c.refresh_token_ttl_seconds, invalid("refresh_token_ttl_seconds"))}
+                {number("refresh_reuse_grace_seconds", "Refresh reuse grace (seconds)",
+                    "0 to 300: a refresh token presented twice within this window gets the same answer instead of ending the session.",
+                    c.refresh_reuse_grace_seconds, invalid("refresh_reuse_grace_seconds"))}
+            </fieldset>
+            <fieldset class="card group" disabled=!editable>
+                <legend>"Permissions"</legend>
+                {toggle("enforce_app_permissions", "Enforce app permissions",
+                    "The app's API checks each end-user's role before answering.", c.enforce_app_permissions)}
+            </fieldset>
+            {editable.then(|| view! {
+                <div class="form-actions">
+                    <button type="submit" class="primary" disabled=move || save.pending().get()>"Save changes"</button>
+                    <span class="saved" role="status">{move || saved().then_some("Saved")}</span>
+                    <p class="error" role="alert">{error}</p>
+                </div>
+            })}
+        </ActionForm>
+    }
+}
