@@ -61,7 +61,8 @@ impl Engine {
     /// Creates a key; the secret is in the answer and nowhere else, ever again. An account
     /// can only give a key scopes its own role holds (signing users up needs `user.create`).
     pub async fn create_api_key(&self, caller: &Caller, slug: &str, input: NewApiKey) -> Result<(ApiKeyView, String)> {
-        let Access { app, role } = self.authorize(caller, slug, "apikey.create").await?;
+        let access = self.authorize(caller, slug, "apikey.create").await?;
+        let app = &access.app;
         let name = DisplayName::parse(&input.name, "name")?;
         if input.scopes.is_empty() {
             return Err(Error::invalid("scopes must name at least one permission"));
@@ -75,11 +76,7 @@ impl Engine {
             } else {
                 return Err(Error::invalid(format!("unknown scope '{scope}'")));
             };
-            let held = match (&role, caller) {
-                (Some(role), _) => role.permissions.iter().any(|p| p == needs),
-                (None, Caller::ApiKey { key, .. }) => key.scopes.iter().any(|s| s == needs),
-                (None, Caller::Account(_)) => false,
-            };
+            let held = access.holds(caller, needs);
             if !held {
                 return Err(Error::Forbidden(format!("You cannot grant the scope {scope}")));
             }

@@ -24,6 +24,18 @@ pub struct Access {
     pub role: Option<Role>,
 }
 
+impl Access {
+    /// Whether the caller itself holds `permission`, so it may hand it on (to a role or a
+    /// key): an account through its role, a key through its scopes.
+    pub fn holds(&self, caller: &Caller, permission: &str) -> bool {
+        match (&self.role, caller) {
+            (Some(role), _) => role.permissions.iter().any(|p| p == permission),
+            (None, Caller::ApiKey { key, .. }) => key.scopes.iter().any(|s| s == permission),
+            (None, Caller::Account(_)) => false,
+        }
+    }
+}
+
 pub fn is_api_key(bearer: &str) -> bool {
     bearer.starts_with(API_KEY_PREFIX)
 }

@@ -170,10 +170,11 @@ impl Engine {
     }
 
     /// Checks a permission set for a role; registers custom strings the app has not seen.
-    /// An account can only grant management permissions its own role holds.
+    /// A caller can only grant management permissions it holds itself.
     async fn prepare_permissions(
         &self,
         tx: &mut dyn crate::store::Tx,
+        caller: &Caller,
         access: &Access,
         requested: &[String],
     ) -> Result<Vec<String>> {
@@ -186,10 +187,8 @@ impl Engine {
                 continue;
             }
             if MANAGEMENT.contains(&name) {
-                if let Some(role) = &access.role {
-                    if !role.permissions.iter().any(|p| p == name) {
-                        return Err(Error::Forbidden(format!("You cannot grant {name}: your role lacks it")));
-                    }
+                if !access.holds(caller, name) {
+                    return Err(Error::Forbidden(format!("You cannot grant {name}: you do not hold it")));
                 }
             } else if !known.iter().any(|p| p.name == name) {
                 tx.insert_permission(&Permission {
@@ -221,7 +220,7 @@ impl Engine {
             _ => String::new(),
         };
         let mut tx = self.store.begin().await?;
-        let permissions = self.prepare_permissions(&mut *tx, &access, &input.permissions).await?;
+        let permissions = self.prepare_permissions(&mut *tx, caller, &access, &input.permissions).await?;
         let role = Role {
             id: Uuid::new_v4(),
             app_id: access.app.id,
@@ -253,7 +252,7 @@ impl Engine {
         }
         let mut tx = self.store.begin().await?;
         if let Some(requested) = patch.permissions {
-            let set = self.prepare_permissions(&mut *tx, &access, &requested).await?;
+            let set = self.prepare_permissions(&mut *tx, caller, &access, &requested).await?;
             if role.name == OWNER && MANAGEMENT.iter().any(|m| !set.iter().any(|p| p == m)) {
                 return Err(Error::invalid("the owner role keeps every management permission"));
             }

@@ -627,7 +627,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn revoke_user_sessions(&mut self, app_id: uuid::Uuid, user_id: uuid::Uuid, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<u64> {
-                let done = sqlx::query("UPDATE sessions SET revoked_at = $3 WHERE app_id = $1 AND user_id = $2 AND revoked_at IS NULL")
+                let done = sqlx::query("UPDATE sessions SET revoked_at = $3 WHERE app_id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3")
                     .bind(app_id).bind(user_id).bind(Ts(at)).execute(&mut *self.0).await?;
                 Ok(done.rows_affected())
             }

@@ -48,7 +48,12 @@ impl Source for Vars {
 /// What to remove once the test is over.
 enum Leftover {
     Dir(PathBuf),
-    Schema { base_url: String, schema: String },
+    Schema {
+        base_url: String,
+        schema: String,
+    },
+    /// Another node's cleanup removes the shared database.
+    Nothing,
 }
 
 /// Stops the server and removes its database; taken before the `TestApp` is handed over.
@@ -75,13 +80,17 @@ impl Cleanup {
                     let _ = admin.close().await;
                 }
             }
+            Leftover::Nothing => {}
         }
     }
 }
 
 pub struct TestApp {
-    /// `http://127.0.0.1:PORT`, also the server's public URL (the base of every issuer).
+    /// `http://127.0.0.1:PORT`, where this server listens.
     pub address: String,
+    /// The base of every issuer: `address`, except for the second node of a pair, which
+    /// shares the first one's (as nodes behind one load balancer do).
+    pub public_url: String,
     pub backend: Backend,
     /// Follows no redirects and keeps no cookies, like a backend calling the API.
     pub client: reqwest::Client,
@@ -95,50 +104,73 @@ fn postgres_base_url() -> String {
     std::env::var("RAMPART_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
 }
 
+/// A fresh schema of the test PostgreSQL database: the URL that confines a store to it, and
+/// what removes it.
+async fn fresh_schema() -> (String, Leftover) {
+    let base_url = postgres_base_url();
+    let schema = format!("t_{}", Uuid::new_v4().simple());
+    let mut admin =
+        PgConnection::connect(&base_url).await.expect("PostgreSQL is not reachable; set RAMPART_TEST_POSTGRES_URL");
+    sqlx::query(&format!(r#"CREATE SCHEMA "{schema}""#)).execute(&mut admin).await.expect("create the test's schema");
+    admin.close().await.ok();
+    // `options` travels in the startup packet: every pooled connection, the migrator's
+    // included, works inside the schema.
+    let separator = if base_url.contains('?') { '&' } else { '?' };
+    let url = format!("{base_url}{separator}options=-c%20search_path%3D{schema}");
+    (url, Leftover::Schema { base_url, schema })
+}
+
 impl TestApp {
     /// A server over a fresh SQLite file in its own temporary directory.
     pub async fn spawn() -> TestApp {
         let dir = std::env::temp_dir().join("rampart-api-tests").join(Uuid::new_v4().to_string());
         std::fs::create_dir_all(&dir).expect("create the test's data dir");
         let url = format!("sqlite://{}", dir.join("rampart.db").display());
-        Self::start(Backend::Sqlite, url, dir.clone(), Leftover::Dir(dir)).await
+        Self::start(Backend::Sqlite, url, dir.clone(), Leftover::Dir(dir), MasterKey::generate_base64(), None).await
     }
 
     /// A server over a fresh schema of the test PostgreSQL database.
     pub async fn spawn_postgres() -> TestApp {
-        let base_url = postgres_base_url();
-        let schema = format!("t_{}", Uuid::new_v4().simple());
-        let mut admin =
-            PgConnection::connect(&base_url).await.expect("PostgreSQL is not reachable; set RAMPART_TEST_POSTGRES_URL");
-        sqlx::query(&format!(r#"CREATE SCHEMA "{schema}""#))
-            .execute(&mut admin)
-            .await
-            .expect("create the test's schema");
-        admin.close().await.ok();
-        // `options` travels in the startup packet: every pooled connection, the migrator's
-        // included, works inside the schema.
-        let separator = if base_url.contains('?') { '&' } else { '?' };
-        let url = format!("{base_url}{separator}options=-c%20search_path%3D{schema}");
+        let (url, leftover) = fresh_schema().await;
+        Self::start_postgres(url, leftover, MasterKey::generate_base64(), None).await
+    }
+
+    /// Two servers over one fresh PostgreSQL schema, with one master key and one public URL
+    /// (the first node's address): two nodes of one deployment behind a load balancer.
+    pub async fn spawn_postgres_pair() -> (TestApp, TestApp) {
+        let (url, leftover) = fresh_schema().await;
+        let master = MasterKey::generate_base64();
+        let first = Self::start_postgres(url.clone(), leftover, master.clone(), None).await;
+        let second = Self::start_postgres(url, Leftover::Nothing, master, Some(first.public_url.clone())).await;
+        (first, second)
+    }
+
+    async fn start_postgres(url: String, leftover: Leftover, master: String, public_url: Option<String>) -> TestApp {
+        let schema = match &leftover {
+            Leftover::Schema { schema, .. } => Some(schema.clone()),
+            _ => None,
+        };
         let data_dir = std::env::temp_dir().join("rampart-api-tests").join(Uuid::new_v4().to_string());
-        let leftover = Leftover::Schema { base_url, schema: schema.clone() };
-        let app = Self::start(Backend::Postgres, url.clone(), data_dir.clone(), leftover).await;
+        let app = Self::start(Backend::Postgres, url.clone(), data_dir.clone(), leftover, master, public_url).await;
         // Nothing should have been written to the data dir: the master key is given.
         let _ = std::fs::remove_dir_all(&data_dir);
-        // Prove the URL form really confines the store to the schema: a connection made with
-        // it lands there, and the migrations created their tables there.
-        let mut conn = PgConnection::connect(&url).await.expect("schema URL");
-        let (current,): (String,) =
-            sqlx::query_as("SELECT current_schema()").fetch_one(&mut conn).await.expect("current_schema");
-        assert_eq!(current, schema, "search_path option not applied");
-        let (tables,): (i64,) = sqlx::query_as(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'apps'",
-        )
-        .bind(&schema)
-        .fetch_one(&mut conn)
-        .await
-        .expect("information_schema");
-        assert_eq!(tables, 1, "the store's tables are not in {schema}");
-        conn.close().await.ok();
+        if let Some(schema) = schema {
+            // Prove the URL form really confines the store to the schema: a connection made
+            // with it lands there, and the migrations created their tables there.
+            let mut conn = PgConnection::connect(&url).await.expect("schema URL");
+            let (current,): (String,) =
+                sqlx::query_as("SELECT current_schema()").fetch_one(&mut conn).await.expect("current_schema");
+            assert_eq!(current, schema, "search_path option not applied");
+            let (tables,): (i64,) = sqlx::query_as(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'apps'",
+            )
+            .bind(&schema)
+            .fetch_one(&mut conn)
+            .await
+            .expect("information_schema");
+            assert_eq!(tables, 1, "the store's tables are not in {schema}");
+            conn.close().await.ok();
+        }
         app
     }
 
@@ -149,26 +181,37 @@ impl TestApp {
         }
     }
 
-    async fn start(backend: Backend, database_url: String, data_dir: PathBuf, leftover: Leftover) -> TestApp {
-        let master = MasterKey::generate_base64();
-        let vars = Vars(HashMap::from([
+    async fn start(
+        backend: Backend,
+        database_url: String,
+        data_dir: PathBuf,
+        leftover: Leftover,
+        master: String,
+        public_url: Option<String>,
+    ) -> TestApp {
+        let mut vars = HashMap::from([
             ("DATABASE_URL", database_url),
             ("RAMPART_BIND", "127.0.0.1:0".to_owned()),
             ("RAMPART_MASTER_KEY", master.clone()),
             ("RAMPART_DATA_DIR", data_dir.display().to_string()),
-        ]));
-        let config = Config::load(&vars).expect("test configuration");
+        ]);
+        if let Some(url) = &public_url {
+            vars.insert("RAMPART_PUBLIC_URL", url.clone());
+        }
+        let config = Config::load(&Vars(vars)).expect("test configuration");
         assert!(!config.master_key_generated);
         let application = server::build(config).await.expect("build the server");
         let port = application.port();
         let address = format!("http://127.0.0.1:{port}");
-        assert_eq!(application.public_url(), address);
+        let public_url = public_url.unwrap_or_else(|| address.clone());
+        assert_eq!(application.public_url(), public_url);
         let engine = application.engine();
         let server = tokio::spawn(application.run_until_stopped());
         let client =
             reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("HTTP client");
         TestApp {
             address,
+            public_url,
             backend,
             client,
             engine,
@@ -188,7 +231,7 @@ impl TestApp {
 
     /// The issuer of an app's tokens.
     pub fn issuer(&self, slug: &str) -> String {
-        format!("{}/{slug}", self.address)
+        format!("{}/{slug}", self.public_url)
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
@@ -261,6 +304,52 @@ impl TestApp {
         json_of(response, StatusCode::CREATED).await
     }
 
+    /// Signs up an account `{slug}-owner`, creates the app with it; returns the owner's
+    /// access token.
+    pub async fn app_with_owner(&self, slug: &str) -> String {
+        let owner = self.account_token(&format!("{slug}-owner")).await;
+        self.create_app_ok(&owner, slug).await;
+        owner
+    }
+
+    /// Signs an end-user in (username or verified email, [`PASSWORD`]); returns the token pair.
+    pub async fn signin_end_user(&self, slug: &str, identifier: &str) -> Value {
+        self.signin_end_user_with(slug, identifier, PASSWORD).await
+    }
+
+    /// Signs an end-user in with this password; returns the token pair.
+    pub async fn signin_end_user_with(&self, slug: &str, identifier: &str, password: &str) -> Value {
+        let response = self
+            .post_json(&format!("/{slug}/v1/auth/signin"), &json!({ "identifier": identifier, "password": password }))
+            .await;
+        json_of(response, StatusCode::OK).await
+    }
+
+    /// Patches an app's auth config through the API, asserting it worked; returns the config.
+    pub async fn patch_config(&self, token: &str, slug: &str, patch: &Value) -> Value {
+        json_of(self.patch_json_with_bearer(&format!("/api/v1/apps/{slug}/config"), token, patch).await, StatusCode::OK)
+            .await
+    }
+
+    /// The app's auth config, as `GET /api/v1/apps/{slug}/config` shows it.
+    pub async fn config(&self, token: &str, slug: &str) -> Value {
+        json_of(self.get_with_bearer(&format!("/api/v1/apps/{slug}/config"), token).await, StatusCode::OK).await
+    }
+
+    /// The end-user's `GET /{slug}/v1/me`.
+    pub async fn me(&self, slug: &str, token: &str) -> Value {
+        json_of(self.get_with_bearer(&format!("/{slug}/v1/me"), token).await, StatusCode::OK).await
+    }
+
+    /// The id of the session an end-user's access token belongs to, from `GET me/sessions`.
+    pub async fn current_session_id(&self, slug: &str, token: &str) -> String {
+        let list = json_of(self.get_with_bearer(&format!("/{slug}/v1/me/sessions"), token).await, StatusCode::OK).await;
+        let sessions = list["sessions"].as_array().unwrap_or_else(|| panic!("no sessions array: {list}"));
+        let current: Vec<&Value> = sessions.iter().filter(|s| s["current"] == true).collect();
+        assert_eq!(current.len(), 1, "exactly one current session: {list}");
+        current[0]["id"].as_str().expect("session id").to_owned()
+    }
+
     /// The app's JWKS document.
     pub async fn jwks(&self, slug: &str) -> Value {
         json_of(self.get(&format!("/{slug}/v1/.well-known/jwks.json")).await, StatusCode::OK).await
@@ -330,6 +419,27 @@ where
     if let Some(cleanup) = cleanup {
         cleanup.run().await;
     }
+    report(outcome);
+}
+
+/// Runs one test body against two nodes sharing one fresh PostgreSQL schema, cleans up, then
+/// reports the outcome.
+pub async fn run_pair<F, Fut>(test: F)
+where
+    F: FnOnce(TestApp, TestApp) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (mut first, mut second) = TestApp::spawn_postgres_pair().await;
+    // Both servers stop before the first node's cleanup drops the schema.
+    let cleanups = [second.take_cleanup(), first.take_cleanup()];
+    let outcome = tokio::spawn(test(first, second)).await;
+    for cleanup in cleanups.into_iter().flatten() {
+        cleanup.run().await;
+    }
+    report(outcome);
+}
+
+fn report(outcome: Result<(), tokio::task::JoinError>) {
     if let Err(e) = outcome {
         match e.try_into_panic() {
             Ok(panic) => std::panic::resume_unwind(panic),
@@ -358,3 +468,19 @@ macro_rules! both_stores {
     };
 }
 pub(crate) use both_stores;
+
+/// Declares, for each flow `async fn name(a: TestApp, b: TestApp)`, the test `name::postgres`
+/// running it on two nodes over one PostgreSQL schema.
+macro_rules! two_nodes {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    crate::helpers::run_pair(super::$name).await
+                }
+            }
+        )+
+    };
+}
+pub(crate) use two_nodes;

@@ -5,8 +5,16 @@
 mod helpers;
 
 mod accounts;
+mod api_keys;
 mod apps;
+mod config;
+mod end_users;
 mod errors;
+mod isolation;
+mod multinode;
 mod ops;
 mod quickstart;
+mod roles;
+mod seed001;
+mod sessions;
 mod tokens;

@@ -1,0 +1,358 @@
+//! An app's auth config (`/api/v1/apps/{slug}/config`, seed 001 step 2): every toggle changes
+//! what the consumer API does, and an invalid patch is refused whole.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::api_keys::create_key;
+use crate::helpers::{access_token, assert_error, both_stores, json_of, refresh_token, TestApp, PASSWORD};
+use crate::quickstart::verify_with_jwks;
+use crate::seed001::assert_seed_defaults;
+
+fn signup_body(username: &str, password: &str) -> Value {
+    json!({
+        "email": format!("{username}@example.com"),
+        "username": username,
+        "password": password,
+        "display_name": format!("User {username}"),
+    })
+}
+
+async fn signup(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
+    app.post_json("/gate/v1/auth/signup", &signup_body(username, password)).await
+}
+
+async fn signup_with_bearer(app: &TestApp, username: &str, bearer: &str) -> reqwest::Response {
+    app.post_json_with_bearer("/gate/v1/auth/signup", bearer, &signup_body(username, PASSWORD)).await
+}
+
+async fn signup_and_signin_switches(app: TestApp) {
+    let owner = app.app_with_owner("gate").await;
+    let early = app.signup_end_user("gate", "early").await;
+
+    let config = app.patch_config(&owner, "gate", &json!({ "signup_enabled": false })).await;
+    assert_eq!(config["signup_enabled"], false);
+    let body = assert_error(signup(&app, "late", PASSWORD).await, StatusCode::FORBIDDEN, "SIGNUP_DISABLED").await;
+    assert_eq!(body["statusCode"], 403);
+    // Invite-only: existing users still sign in.
+    app.signin_end_user("gate", "early").await;
+    app.me("gate", &access_token(&early)).await;
+    app.patch_config(&owner, "gate", &json!({ "signup_enabled": true })).await;
+    assert_eq!(signup(&app, "late", PASSWORD).await.status(), StatusCode::CREATED);
+
+    let config = app.patch_config(&owner, "gate", &json!({ "signin_enabled": false })).await;
+    assert_eq!(config["signin_enabled"], false);
+    assert_error(
+        app.post_json("/gate/v1/auth/signin", &json!({ "identifier": "early", "password": PASSWORD })).await,
+        StatusCode::UNAUTHORIZED,
+        "INVALID_CREDENTIALS",
+    )
+    .await;
+    // Sign-up is a separate switch.
+    assert_eq!(signup(&app, "later", PASSWORD).await.status(), StatusCode::CREATED);
+    app.patch_config(&owner, "gate", &json!({ "signin_enabled": true })).await;
+    app.signin_end_user("gate", "early").await;
+}
+
+async fn signup_requires_pak(app: TestApp) {
+    let owner = app.app_with_owner("gate").await;
+    let other_owner = app.app_with_owner("elsewhere").await;
+    let (_, rampart_key) = create_key(&app, &owner, "gate", &["rampart.signup.create"]).await;
+    let (_, heimdall_key) = create_key(&app, &owner, "gate", &["heimdall.signup.create"]).await;
+    let (_, unscoped_key) = create_key(&app, &owner, "gate", &["user.create", "user.list"]).await;
+    let (_, foreign_key) = create_key(&app, &other_owner, "elsewhere", &["rampart.signup.create"]).await;
+    let (revoked_view, revoked_key) = create_key(&app, &owner, "gate", &["rampart.signup.create"]).await;
+    let response = app
+        .delete_with_bearer(&format!("/api/v1/apps/gate/api-keys/{}", revoked_view["id"].as_str().unwrap()), &owner)
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+
+    let config = app.patch_config(&owner, "gate", &json!({ "signup_requires_pak": true })).await;
+    assert_eq!(config["signup_requires_pak"], true);
+    // No bearer, or one that is no API key of this app: 401.
+    assert_error(signup(&app, "public", PASSWORD).await, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
+    let end_user = app.signup_end_user("elsewhere", "visitor").await;
+    for bearer in [owner.clone(), access_token(&end_user), foreign_key, revoked_key, "rk_not-a-key".into()] {
+        assert_error(signup_with_bearer(&app, "public", &bearer).await, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED")
+            .await;
+    }
+    // A key of the app without a sign-up scope: 403.
+    assert_error(signup_with_bearer(&app, "public", &unscoped_key).await, StatusCode::FORBIDDEN, "FORBIDDEN").await;
+    // Either spelling of the scope: 201, a normal token pair.
+    let pair = json_of(signup_with_bearer(&app, "backend1", &rampart_key).await, StatusCode::CREATED).await;
+    assert_eq!(app.me("gate", &access_token(&pair)).await["username"], "backend1");
+    let pair = json_of(signup_with_bearer(&app, "backend2", &heimdall_key).await, StatusCode::CREATED).await;
+    assert_eq!(app.me("gate", &access_token(&pair)).await["username"], "backend2");
+    // Nobody else got in.
+    let list = json_of(app.get_with_bearer("/api/v1/apps/gate/end-users", &owner).await, StatusCode::OK).await;
+    let mut names: Vec<&str> =
+        list["users"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["backend1", "backend2"]);
+    // Sign-in is unaffected.
+    let pair = json_of(
+        app.post_json("/gate/v1/auth/signin", &json!({ "identifier": "backend1", "password": PASSWORD })).await,
+        StatusCode::OK,
+    )
+    .await;
+    app.me("gate", &access_token(&pair)).await;
+
+    // Switched off: the public form works again.
+    app.patch_config(&owner, "gate", &json!({ "signup_requires_pak": false })).await;
+    assert_eq!(signup(&app, "public", PASSWORD).await.status(), StatusCode::CREATED);
+}
+
+async fn password_rules(app: TestApp) {
+    let owner = app.app_with_owner("gate").await;
+    // The default: 8 characters, nothing else.
+    let body = assert_error(signup(&app, "short", "Abc123!").await, StatusCode::BAD_REQUEST, "WEAK_PASSWORD").await;
+    assert!(body["message"].as_str().unwrap().contains('8'), "{body}");
+    assert_eq!(signup(&app, "plain", "abcdefgh").await.status(), StatusCode::CREATED);
+
+    let config = app
+        .patch_config(
+            &owner,
+            "gate",
+            &json!({
+                "password_min_length": 12,
+                "password_require_uppercase": true,
+                "password_require_number": true,
+                "password_require_symbol": true,
+            }),
+        )
+        .await;
+    assert_eq!(config["password_min_length"], 12);
+    for (password, rule) in [
+        ("Abcdefgh1!x", "12"),
+        ("abcdefghij1!", "uppercase"),
+        ("Abcdefghijk!", "number"),
+        ("Abcdefghijk1", "symbol"),
+        (&"Aa1!".repeat(33), "at most"),
+    ] {
+        let body = assert_error(signup(&app, "strict", password).await, StatusCode::BAD_REQUEST, "WEAK_PASSWORD").await;
+        assert!(body["message"].as_str().unwrap().contains(rule), "{password}: {body}");
+    }
+    assert_eq!(signup(&app, "strict", "Abcdefghij1!").await.status(), StatusCode::CREATED);
+
+    // Each rule alone.
+    app.patch_config(
+        &owner,
+        "gate",
+        &json!({
+            "password_min_length": 8,
+            "password_require_uppercase": false,
+            "password_require_symbol": false,
+        }),
+    )
+    .await;
+    let body =
+        assert_error(signup(&app, "numberless", "abcdefghij").await, StatusCode::BAD_REQUEST, "WEAK_PASSWORD").await;
+    assert!(body["message"].as_str().unwrap().contains("number"), "{body}");
+    assert_eq!(signup(&app, "numbered", "abcdefgh1").await.status(), StatusCode::CREATED);
+
+    // The refused sign-ups made nobody.
+    let list = json_of(app.get_with_bearer("/api/v1/apps/gate/end-users", &owner).await, StatusCode::OK).await;
+    let mut names: Vec<&str> =
+        list["users"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["numbered", "plain", "strict"]);
+}
+
+async fn token_lifetimes(app: TestApp) {
+    let owner = app.app_with_owner("gate").await;
+    let config = app.patch_config(&owner, "gate", &json!({ "access_token_ttl_seconds": 600 })).await;
+    assert_eq!(config["access_token_ttl_seconds"], 600);
+    let signed_up = app.signup_end_user("gate", "ada").await;
+    let signed_in = app.signin_end_user("gate", "ada").await;
+    let refreshed = json_of(
+        app.post_json("/gate/v1/auth/refresh", &json!({ "refresh_token": refresh_token(&signed_in) })).await,
+        StatusCode::OK,
+    )
+    .await;
+    for pair in [&signed_up, &signed_in, &refreshed] {
+        assert_eq!(pair["expires_in"], 600, "{pair}");
+        let claims = verify_with_jwks(&app, "gate", &access_token(pair)).await;
+        assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 600, "{claims}");
+    }
+    app.patch_config(&owner, "gate", &json!({ "access_token_ttl_seconds": 3600 })).await;
+    let pair = app.signin_end_user("gate", "ada").await;
+    assert_eq!(pair["expires_in"], 3600);
+    let claims = verify_with_jwks(&app, "gate", &access_token(&pair)).await;
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 3600);
+}
+
+async fn default_role(app: TestApp) {
+    let owner = app.app_with_owner("gate").await;
+    let before = app.signup_end_user("gate", "before").await;
+    json_of(
+        app.post_json_with_bearer(
+            "/api/v1/apps/gate/roles",
+            &owner,
+            &json!({ "name": "trial", "description": "Trial users", "permissions": ["billing.read"] }),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let config = app.patch_config(&owner, "gate", &json!({ "signup_default_role": "trial" })).await;
+    assert_eq!(config["signup_default_role"], "trial");
+
+    let pair = app.signup_end_user("gate", "newcomer").await;
+    assert_eq!(app.me("gate", &access_token(&pair)).await["role"], "trial");
+    assert_eq!(verify_with_jwks(&app, "gate", &access_token(&pair)).await["role"], "trial");
+    let permissions =
+        json_of(app.get_with_bearer("/gate/v1/me/permissions", &access_token(&pair)).await, StatusCode::OK).await;
+    assert_eq!(permissions, json!({ "role": "trial", "permissions": ["billing.read"] }));
+    // Users from before keep their role.
+    assert_eq!(app.me("gate", &access_token(&before)).await["role"], "member");
+    // The default role cannot be deleted from under the config.
+    assert_error(
+        app.delete_with_bearer("/api/v1/apps/gate/roles/trial", &owner).await,
+        StatusCode::CONFLICT,
+        "CONFLICT",
+    )
+    .await;
+    app.patch_config(&owner, "gate", &json!({ "signup_default_role": "member" })).await;
+    let pair = app.signup_end_user("gate", "latecomer").await;
+    assert_eq!(app.me("gate", &access_token(&pair)).await["role"], "member");
+}
+
+async fn enforce_app_permissions(app: TestApp) {
+    let owner = app.app_with_owner("gate").await;
+    let member = access_token(&app.signup_end_user("gate", "ada").await);
+
+    // Off: any valid token calls any consumer route.
+    let users = json_of(app.get_with_bearer("/gate/v1/users", &member).await, StatusCode::OK).await;
+    assert_eq!(users["users"].as_array().unwrap().len(), 1, "{users}");
+    assert_eq!(users["users"][0]["username"], "ada");
+    let roles = json_of(app.get_with_bearer("/gate/v1/roles", &member).await, StatusCode::OK).await;
+    assert_eq!(roles["roles"].as_array().unwrap().len(), 3, "{roles}");
+
+    // On: member has role.read but not user.list.
+    let config = app.patch_config(&owner, "gate", &json!({ "enforce_app_permissions": true })).await;
+    assert_eq!(config["enforce_app_permissions"], true);
+    let body =
+        assert_error(app.get_with_bearer("/gate/v1/users", &member).await, StatusCode::FORBIDDEN, "FORBIDDEN").await;
+    assert!(body["message"].as_str().unwrap().contains("user.list"), "{body}");
+    json_of(app.get_with_bearer("/gate/v1/roles", &member).await, StatusCode::OK).await;
+
+    // Give member user.list: it works at once.
+    let role = json_of(
+        app.patch_json_with_bearer(
+            "/api/v1/apps/gate/roles/member",
+            &owner,
+            &json!({ "permissions": ["app.read", "user.read", "role.read", "user.list"] }),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(role["permissions"].as_array().unwrap().contains(&json!("user.list")), "{role}");
+    json_of(app.get_with_bearer("/gate/v1/users", &member).await, StatusCode::OK).await;
+    // And take role.read away: the roles route closes at once.
+    json_of(
+        app.patch_json_with_bearer("/api/v1/apps/gate/roles/member", &owner, &json!({ "permissions": ["user.list"] }))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_error(app.get_with_bearer("/gate/v1/roles", &member).await, StatusCode::FORBIDDEN, "FORBIDDEN").await;
+    json_of(app.get_with_bearer("/gate/v1/users", &member).await, StatusCode::OK).await;
+
+    // Off again: everything opens.
+    app.patch_config(&owner, "gate", &json!({ "enforce_app_permissions": false })).await;
+    json_of(app.get_with_bearer("/gate/v1/roles", &member).await, StatusCode::OK).await;
+    // Tokens are still required either way.
+    assert_error(app.get("/gate/v1/users").await, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
+}
+
+async fn invalid_patches_are_refused_whole(app: TestApp) {
+    let owner = app.app_with_owner("gate").await;
+    let before = app.config(&owner, "gate").await;
+    assert_seed_defaults(&before);
+    let path = "/api/v1/apps/gate/config";
+
+    for (patch, field) in [
+        // One valid field beside an invalid one, on either side of it.
+        (json!({ "signup_enabled": false, "password_min_length": 7 }), "password_min_length"),
+        (json!({ "access_token_ttl_seconds": 120, "signup_enabled": "no" }), "signup_enabled"),
+        (json!({ "signin_enabled": false, "signup_default_role": "ghost" }), "signup_default_role"),
+        (json!({ "access_token_ttl_seconds": -5 }), "access_token_ttl_seconds"),
+        (json!({ "access_token_ttl_seconds": 0 }), "access_token_ttl_seconds"),
+        (json!({ "refresh_token_ttl_seconds": -1 }), "refresh_token_ttl_seconds"),
+        (json!({ "refresh_reuse_grace_seconds": -1 }), "refresh_reuse_grace_seconds"),
+        (json!({ "password_min_length": 7 }), "password_min_length"),
+        (json!({ "password_min_length": 129 }), "password_min_length"),
+        (json!({ "password_min_length": -1 }), "password_min_length"),
+        (json!({ "password_min_length": 8.5 }), "password_min_length"),
+        (json!({ "password_min_length": "10" }), "password_min_length"),
+        (json!({ "signin_enabled": null }), "signin_enabled"),
+        (json!({ "signup_requires_pak": 1 }), "signup_requires_pak"),
+        (json!({ "enforce_app_permissions": "true" }), "enforce_app_permissions"),
+        (json!({ "unknown_field": true }), "unknown_field"),
+        (json!({ "signup_default_role": "ghost" }), "signup_default_role"),
+        (json!({ "signup_default_role": "owner" }), "signup_default_role"),
+        (json!({ "signup_default_role": 5 }), "signup_default_role"),
+        (json!({ "access_token_ttl_seconds": 3600, "refresh_token_ttl_seconds": 600 }), "refresh_token_ttl_seconds"),
+    ] {
+        let body = assert_error(
+            app.patch_json_with_bearer(path, &owner, &patch).await,
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+        )
+        .await;
+        assert!(body["message"].as_str().unwrap().contains(field), "{patch}: {body}");
+        assert_eq!(app.config(&owner, "gate").await, before, "{patch} was half applied");
+    }
+    // Not an object at all.
+    for patch in [json!([]), json!("signup_enabled"), json!(null)] {
+        let response = app.patch_json_with_bearer(path, &owner, &patch).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{patch}");
+    }
+    assert_eq!(app.config(&owner, "gate").await, before);
+
+    // The bounds themselves are accepted; an empty patch changes nothing.
+    assert_eq!(app.patch_config(&owner, "gate", &json!({})).await, before);
+    for patch in [
+        json!({ "password_min_length": 8 }),
+        json!({ "password_min_length": 128 }),
+        json!({ "access_token_ttl_seconds": 60, "refresh_token_ttl_seconds": 300, "refresh_reuse_grace_seconds": 0 }),
+        json!({ "signup_default_role": "admin" }),
+    ] {
+        let config = app.patch_config(&owner, "gate", &patch).await;
+        for (field, value) in patch.as_object().unwrap() {
+            assert_eq!(&config[field], value, "{config}");
+        }
+        assert_eq!(app.config(&owner, "gate").await, config);
+    }
+
+    // Only those whose role holds config.update may change it.
+    let (_, reader) = create_key(&app, &owner, "gate", &["config.read"]).await;
+    json_of(app.get_with_bearer(path, &reader).await, StatusCode::OK).await;
+    assert_error(
+        app.patch_json_with_bearer(path, &reader, &json!({ "signup_enabled": false })).await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+    )
+    .await;
+    let stranger = app.account_token("stranger").await;
+    assert_error(app.get_with_bearer(path, &stranger).await, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    assert_error(
+        app.patch_json_with_bearer(path, &stranger, &json!({ "signup_enabled": false })).await,
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+    )
+    .await;
+    assert_error(app.get(path).await, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
+    assert_eq!(app.config(&owner, "gate").await["signup_enabled"], true);
+}
+
+both_stores!(
+    signup_and_signin_switches,
+    signup_requires_pak,
+    password_rules,
+    token_lifetimes,
+    default_role,
+    enforce_app_permissions,
+    invalid_patches_are_refused_whole,
+);

@@ -1,0 +1,243 @@
+//! Two nodes over one PostgreSQL store, as behind a load balancer: a revocation, a permission
+//! edit or a suspension made through one node reaches the other's caches (through the store's
+//! change messages) within moments, not when its cache entries happen to expire.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::api_keys::create_key;
+use crate::end_users::user_id;
+use crate::helpers::{access_token, assert_error, json_of, refresh_token, two_nodes, TestApp};
+
+/// Polls `check` every 20 ms until it holds, failing after 2 s (the caches' own lifetimes are
+/// 30 and 60 s, so passing here means the change message arrived).
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: not seen on the other node within 2 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Polls `GET me` on `node` with `token` until it is refused.
+async fn refused_soon(what: &str, node: &TestApp, token: &str) {
+    eventually(what, || async {
+        node.get_with_bearer("/multi/v1/me", token).await.status() == StatusCode::UNAUTHORIZED
+    })
+    .await;
+}
+
+async fn permissions_on(node: &TestApp, token: &str) -> Value {
+    json_of(node.get_with_bearer("/multi/v1/me/permissions", token).await, StatusCode::OK).await
+}
+
+/// One deployment: what one node made, the other serves.
+async fn setup(a: &TestApp, b: &TestApp) -> String {
+    let owner = a.app_with_owner("multi").await;
+    assert_eq!(b.config(&owner, "multi").await, a.config(&owner, "multi").await);
+    assert_eq!(a.jwks("multi").await, b.jwks("multi").await);
+    owner
+}
+
+async fn session_revocation_reaches_the_other_node(a: TestApp, b: TestApp) {
+    setup(&a, &b).await;
+    let pair = a.signup_end_user("multi", "ada").await;
+    let token = access_token(&pair);
+    let bystander = b.signin_end_user("multi", "ada").await;
+    // B now believes both sessions live, from its cache.
+    assert_eq!(b.me("multi", &token).await, a.me("multi", &token).await);
+    b.me("multi", &access_token(&bystander)).await;
+
+    let session = a.current_session_id("multi", &token).await;
+    let response = a.delete_with_bearer(&format!("/multi/v1/me/sessions/{session}"), &token).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    refused_soon("DELETE me/sessions/{id}", &b, &token).await;
+    assert_error(b.get_with_bearer("/multi/v1/me", &token).await, StatusCode::UNAUTHORIZED, "SESSION_REVOKED").await;
+    assert_error(
+        b.post_json("/multi/v1/auth/refresh", &json!({ "refresh_token": refresh_token(&pair) })).await,
+        StatusCode::UNAUTHORIZED,
+        "SESSION_REVOKED",
+    )
+    .await;
+    // The user's other session is untouched on both nodes.
+    b.me("multi", &access_token(&bystander)).await;
+    a.me("multi", &access_token(&bystander)).await;
+
+    // Logout through A, of a session B has cached.
+    let second = a.signin_end_user("multi", "ada").await;
+    b.me("multi", &access_token(&second)).await;
+    let response = a.post_json("/multi/v1/auth/logout", &json!({ "refresh_token": refresh_token(&second) })).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    refused_soon("logout", &b, &access_token(&second)).await;
+
+    // And the other way round: B revokes, A learns.
+    let third = b.signin_end_user("multi", "ada").await;
+    a.me("multi", &access_token(&third)).await;
+    let session = b.current_session_id("multi", &access_token(&third)).await;
+    let response = b.delete_with_bearer(&format!("/multi/v1/me/sessions/{session}"), &access_token(&bystander)).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    refused_soon("revocation through B", &a, &access_token(&third)).await;
+    b.me("multi", &access_token(&bystander)).await;
+}
+
+async fn sessions_revoked_by_management_reach_the_other_node(a: TestApp, b: TestApp) {
+    let owner = setup(&a, &b).await;
+    let first = a.signup_end_user("multi", "ada").await;
+    let second = a.signin_end_user("multi", "ada").await;
+    let other = a.signup_end_user("multi", "grace").await;
+    for pair in [&first, &second, &other] {
+        b.me("multi", &access_token(pair)).await;
+    }
+    let id = user_id(&a, &owner, "multi", "ada").await;
+    let revoked = json_of(
+        a.delete_with_bearer(&format!("/api/v1/apps/multi/end-users/{id}/sessions"), &owner).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(revoked, json!({ "revoked": 2 }));
+    for pair in [&first, &second] {
+        refused_soon("DELETE end-users/{id}/sessions", &b, &access_token(pair)).await;
+    }
+    b.me("multi", &access_token(&other)).await;
+}
+
+async fn permission_edits_reach_the_other_node(a: TestApp, b: TestApp) {
+    let owner = setup(&a, &b).await;
+    let token = access_token(&a.signup_end_user("multi", "ada").await);
+    // B caches the member role's permissions.
+    let before = permissions_on(&b, &token).await;
+    assert_eq!(before, json!({ "role": "member", "permissions": ["app.read", "role.read", "user.read"] }));
+
+    let edited = a
+        .patch_json_with_bearer(
+            "/api/v1/apps/multi/roles/member",
+            &owner,
+            &json!({ "permissions": ["app.read", "user.read", "role.read", "billing.read"] }),
+        )
+        .await;
+    assert_eq!(edited.status(), StatusCode::OK);
+    let wanted = json!({ "role": "member", "permissions": ["app.read", "billing.read", "role.read", "user.read"] });
+    assert_eq!(permissions_on(&a, &token).await, wanted, "at once on the node that made it");
+    eventually("role permission edit", || async { permissions_on(&b, &token).await == wanted }).await;
+
+    // A user's role change, too: B's cached session carries the role name.
+    let id = user_id(&a, &owner, "multi", "ada").await;
+    let response = a
+        .patch_json_with_bearer(&format!("/api/v1/apps/multi/end-users/{id}"), &owner, &json!({ "role": "admin" }))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    eventually("user role change", || async { permissions_on(&b, &token).await["role"] == "admin" }).await;
+    let permissions = permissions_on(&b, &token).await;
+    assert!(permissions["permissions"].as_array().unwrap().contains(&json!("user.list")), "{permissions}");
+    assert_eq!(b.me("multi", &token).await["role"], "admin");
+
+    // With permissions enforced, B's gate follows an edit made through A.
+    a.patch_config(&owner, "multi", &json!({ "enforce_app_permissions": true })).await;
+    json_of(b.get_with_bearer("/multi/v1/users", &token).await, StatusCode::OK).await;
+    let all_but_user_list: Vec<&str> =
+        domain::permissions::MANAGEMENT.iter().copied().filter(|p| *p != "user.list" && *p != "app.delete").collect();
+    let response = a
+        .patch_json_with_bearer("/api/v1/apps/multi/roles/admin", &owner, &json!({ "permissions": all_but_user_list }))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    eventually("permission removal", || async {
+        b.get_with_bearer("/multi/v1/users", &token).await.status() == StatusCode::FORBIDDEN
+    })
+    .await;
+}
+
+async fn role_deletion_reaches_the_other_node(a: TestApp, b: TestApp) {
+    let owner = setup(&a, &b).await;
+    let created = a
+        .post_json_with_bearer(
+            "/api/v1/apps/multi/roles",
+            &owner,
+            &json!({ "name": "billing", "permissions": ["billing.read"] }),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let token = access_token(&a.signup_end_user("multi", "ada").await);
+    let id = user_id(&a, &owner, "multi", "ada").await;
+    let response = a
+        .patch_json_with_bearer(&format!("/api/v1/apps/multi/end-users/{id}"), &owner, &json!({ "role": "billing" }))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let billing = json!({ "role": "billing", "permissions": ["billing.read"] });
+    eventually("user role change", || async { permissions_on(&b, &token).await == billing }).await;
+
+    // Deleting the role moves its holders; B's cached session must not keep the old name.
+    let response = a.delete_with_bearer("/api/v1/apps/multi/roles/billing?reassign_to=member", &owner).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let member = json!({ "role": "member", "permissions": ["app.read", "role.read", "user.read"] });
+    assert_eq!(permissions_on(&a, &token).await, member, "at once on the node that made it");
+    eventually("role deletion", || async { permissions_on(&b, &token).await == member }).await;
+}
+
+async fn suspension_reaches_the_other_node(a: TestApp, b: TestApp) {
+    let owner = setup(&a, &b).await;
+    let pair = a.signup_end_user("multi", "ada").await;
+    let doomed = a.signup_end_user("multi", "doomed").await;
+    let other = a.signup_end_user("multi", "grace").await;
+    for p in [&pair, &doomed, &other] {
+        b.me("multi", &access_token(p)).await;
+    }
+
+    let id = user_id(&a, &owner, "multi", "ada").await;
+    let path = format!("/api/v1/apps/multi/end-users/{id}");
+    let response = a.patch_json_with_bearer(&path, &owner, &json!({ "status": "suspended" })).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    refused_soon("suspension", &b, &access_token(&pair)).await;
+    let response = b.post_json("/multi/v1/auth/refresh", &json!({ "refresh_token": refresh_token(&pair) })).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_error(
+        b.post_json("/multi/v1/auth/signin", &json!({ "identifier": "ada", "password": crate::helpers::PASSWORD }))
+            .await,
+        StatusCode::UNAUTHORIZED,
+        "INVALID_CREDENTIALS",
+    )
+    .await;
+    b.me("multi", &access_token(&other)).await;
+
+    // Deletion through A, likewise.
+    let id = user_id(&a, &owner, "multi", "doomed").await;
+    let response = a.delete_with_bearer(&format!("/api/v1/apps/multi/end-users/{id}"), &owner).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    refused_soon("deletion", &b, &access_token(&doomed)).await;
+
+    // Unsuspended through B: A lets the user sign in again.
+    let response = b.patch_json_with_bearer(&path, &owner, &json!({ "status": "active" })).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let back = a.signin_end_user("multi", "ada").await;
+    b.me("multi", &access_token(&back)).await;
+
+    // An API key revoked through A is refused by B.
+    let (key, secret) = create_key(&a, &owner, "multi", &["user.list"]).await;
+    json_of(b.get_with_bearer("/api/v1/apps/multi/end-users", &secret).await, StatusCode::OK).await;
+    let response =
+        a.delete_with_bearer(&format!("/api/v1/apps/multi/api-keys/{}", key["id"].as_str().unwrap()), &owner).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_error(
+        b.get_with_bearer("/api/v1/apps/multi/end-users", &secret).await,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHENTICATED",
+    )
+    .await;
+}
+
+two_nodes!(
+    session_revocation_reaches_the_other_node,
+    sessions_revoked_by_management_reach_the_other_node,
+    permission_edits_reach_the_other_node,
+    role_deletion_reaches_the_other_node,
+    suspension_reaches_the_other_node,
+);
