@@ -136,10 +136,8 @@ impl Engine {
     /// scope.
     pub(super) async fn require_signup_key(&self, app_id: Uuid, bearer: Option<&str>) -> Result<()> {
         let bearer = bearer
+            .filter(|b| super::is_api_key(b))
             .ok_or(Error::Unauthenticated("This app signs users up through its backend: an API key is required"))?;
-        if !super::is_api_key(bearer) {
-            return Err(Error::Unauthenticated("This app signs users up through its backend: an API key is required"));
-        }
         let (key, app) = self.api_key(bearer).await?;
         if app.id != app_id {
             return Err(Error::Unauthenticated("Invalid API key"));

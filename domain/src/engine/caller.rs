@@ -89,8 +89,8 @@ impl Engine {
                 if !key.scopes.iter().any(|s| s == permission) {
                     return Err(Error::Forbidden(format!("API key lacks the scope {permission}")));
                 }
-                let app = self.app(slug).await?;
-                Ok(Access { app, role: None })
+                // `api_key` loaded the app for this very request.
+                Ok(Access { app: app.clone(), role: None })
             }
         }
     }

@@ -299,9 +299,7 @@ impl Engine {
         }
         // A holder added since the count makes the foreign key refuse the delete.
         if !tx.delete_role(app.id, role.id).await.map_err(|e| match e {
-            Error::Conflict(_) | Error::Internal(_) => {
-                Error::Conflict("The role is still held; retry with reassign_to".into())
-            }
+            Error::Conflict(_) => Error::Conflict("The role is still held; retry with reassign_to".into()),
             e => e,
         })? {
             return Err(Error::NotFound("Role"));

@@ -168,3 +168,11 @@ pub(crate) fn map_write_error(e: sqlx::Error) -> Error {
         _ => Error::internal(e),
     }
 }
+
+/// For deletes: a row still referenced is a `Conflict`, not a failure of the store.
+pub(crate) fn map_delete_error(e: sqlx::Error) -> Error {
+    match &e {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => Error::Conflict("still referenced".into()),
+        _ => map_write_error(e),
+    }
+}

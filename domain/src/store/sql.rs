@@ -609,7 +609,7 @@ macro_rules! impl_sql_store {
 
             async fn delete_role(&mut self, app_id: uuid::Uuid, id: uuid::Uuid) -> $crate::Result<bool> {
                 let done = sqlx::query("DELETE FROM roles WHERE app_id = $1 AND id = $2 AND NOT is_system")
-                    .bind(app_id).bind(id).execute(&mut *self.0).await.map_err(map_write_error)?;
+                    .bind(app_id).bind(id).execute(&mut *self.0).await.map_err($crate::store::map_delete_error)?;
                 Ok(done.rows_affected() == 1)
             }
 

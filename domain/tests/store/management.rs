@@ -134,6 +134,11 @@ async fn roles_change_and_move(store: Arc<dyn Store>) {
     assert!(!tx.delete_role(app.id, system.id).await.unwrap());
     tx.commit().await.unwrap();
 
+    // A role still held cannot go: the store says Conflict, not an internal failure.
+    let mut tx = store.begin().await.unwrap();
+    assert_conflict(tx.delete_role(app.id, billing.id).await.map(|_| ()));
+    drop(tx);
+
     let mut tx = store.begin().await.unwrap();
     tx.reassign_role(app.id, billing.id, member.id).await.unwrap();
     assert!(tx.delete_role(app.id, billing.id).await.unwrap());

@@ -104,8 +104,8 @@ pub async fn app_me(
     Path(slug): Path<String>,
     Bearer(token): Bearer,
 ) -> ApiResult<Json<Profile>> {
-    let principal = s.engine.authenticate(&slug, &token).await?;
-    Ok(Json(s.engine.profile(&principal).await?))
+    let me = end_user(&s, &slug, &token).await?;
+    Ok(Json(s.engine.profile(&me).await?))
 }
 
 pub async fn account_signup(
