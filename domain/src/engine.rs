@@ -42,6 +42,7 @@ pub struct Principal {
     pub app: App,
     pub user_id: Uuid,
     pub session_id: Uuid,
+    pub role_id: Uuid,
     pub role: String,
 }
 
@@ -122,8 +123,20 @@ impl Engine {
         format!("{}/{}/v1/.well-known/jwks.json", self.config.public_url, slug)
     }
 
-    /// The app behind a slug in a URL; unknown slugs are `404`.
+    /// The app behind a slug in a URL; unknown slugs are `404`. Served from a short cache
+    /// that every change to an app clears on every node: use it to answer requests, and
+    /// `fresh_app` to read an app that is about to be written back.
     pub async fn app(&self, slug: &str) -> Result<App> {
+        if let Some(app) = self.caches.app(slug) {
+            return Ok(App::clone(&app));
+        }
+        let app = self.fresh_app(slug).await?;
+        self.caches.put_app(std::sync::Arc::new(app.clone()));
+        Ok(app)
+    }
+
+    /// The app as stored now.
+    pub(crate) async fn fresh_app(&self, slug: &str) -> Result<App> {
         self.store.app_by_slug(slug).await?.ok_or(Error::NotFound("App"))
     }
 
@@ -143,10 +156,13 @@ impl Engine {
     }
 
     /// The public keys of the app, as its JWKS publishes them.
-    pub async fn jwks(&self, slug: &str) -> Result<serde_json::Value> {
+    pub async fn jwks(&self, slug: &str) -> Result<Arc<serde_json::Value>> {
         let app = self.app(slug).await?;
-        let keys: Vec<serde_json::Value> =
-            self.store.signing_keys(app.id).await?.into_iter().map(|k| k.public_jwk).collect();
-        Ok(serde_json::json!({ "keys": keys }))
+        self.keys.jwks(self.store.as_ref(), app.id).await
+    }
+
+    /// The algorithm the app's tokens are signed with now (its active key's).
+    pub async fn signing_alg(&self, app: &App) -> Result<crate::keys::SigningAlg> {
+        Ok(self.keys.signer(self.store.as_ref(), &self.config.master_key, app.id).await?.alg())
     }
 }

@@ -117,6 +117,16 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A user with its role's name and its primary email, read in one query: what `/me` shows
+/// and what a live session needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserProfile {
+    pub user: User,
+    pub role_name: String,
+    pub email: Option<String>,
+    pub email_verified_at: Option<DateTime<Utc>>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContactKind {
     Email,

@@ -2,56 +2,125 @@
 
 use std::sync::LazyLock;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{self, Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{Error, Result};
 
 /// m = 19 MiB, t = 2, p = 1 (OWASP's argon2id recommendation).
+fn params() -> Result<Params> {
+    Params::new(19_456, 2, 1, None).map_err(|e| Error::internal(anyhow::anyhow!("{e}")))
+}
+
 fn argon2() -> Result<Argon2<'static>> {
-    let params = Params::new(19_456, 2, 1, None).map_err(|e| Error::internal(anyhow::anyhow!("{e}")))?;
-    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params()?))
 }
 
 /// A real hash of a throwaway password, verified against when the user is unknown so the
 /// answer takes as long as for a known one.
-static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| hash_blocking(&SecretString::from("rampart-dummy-password-for-timing")).unwrap_or_default());
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    let mut memory = Vec::new();
+    hash_blocking(&SecretString::from("rampart-dummy-password-for-timing"), &mut memory).unwrap_or_default()
+});
 
-fn hash_blocking(password: &SecretString) -> Result<String> {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    argon2()?
-        .hash_password(password.expose_secret().as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::internal(anyhow::anyhow!("hashing failed: {e}")))
+fn failed(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::internal(anyhow::anyhow!("{what}: {e}"))
 }
 
-fn verify_blocking(password: &SecretString, stored: Option<&str>) -> Result<bool> {
+/// `memory` is argon2's working area, reused across calls (see `Slots`); it grows to the
+/// size the parameters need.
+fn hash_blocking(password: &SecretString, memory: &mut Vec<Block>) -> Result<String> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    let argon2 = argon2()?;
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(|e| failed("salt", e))?;
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    memory.resize(params()?.block_count(), Block::default());
+    argon2
+        .hash_password_into_with_memory(password.expose_secret().as_bytes(), salt_bytes, &mut out, &mut memory[..])
+        .map_err(|e| failed("hashing failed", e))?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params()?).map_err(|e| failed("params", e))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(|e| failed("output", e))?),
+    };
+    Ok(hash.to_string())
+}
+
+fn verify_blocking(password: &SecretString, stored: Option<&str>, memory: &mut Vec<Block>) -> Result<bool> {
     let (hash, known) = match stored {
         Some(h) => (h.to_owned(), true),
         None => (DUMMY_HASH.clone(), false),
     };
-    let parsed =
-        PasswordHash::new(&hash).map_err(|e| Error::internal(anyhow::anyhow!("stored hash unreadable: {e}")))?;
-    let ok = argon2()?.verify_password(password.expose_secret().as_bytes(), &parsed).is_ok();
+    let unreadable = |e: password_hash::Error| failed("stored hash unreadable", e);
+    let parsed = PasswordHash::new(&hash).map_err(unreadable)?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(unreadable)?;
+    let version = parsed.version.map(Version::try_from).transpose().map_err(|e| failed("stored hash version", e))?;
+    let params = Params::try_from(&parsed).map_err(unreadable)?;
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return Err(failed("stored hash unreadable", "no salt or output"));
+    };
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(unreadable)?;
+    memory.resize(params.block_count(), Block::default());
+    let argon2 = Argon2::new(algorithm, version.unwrap_or_default(), params);
+    let mut out = vec![0u8; expected.len()];
+    argon2
+        .hash_password_into_with_memory(password.expose_secret().as_bytes(), salt_bytes, &mut out, &mut memory[..])
+        .map_err(|e| failed("verification failed", e))?;
+    // `Output`'s equality is constant-time.
+    let ok = Output::new(&out).map_err(unreadable)? == expected;
     Ok(ok && known)
+}
+
+/// At most one argon2 computation per core at a time, each in a working area kept from the
+/// last: a burst of sign-ins queues here (in order) instead of starting a blocking thread
+/// and allocating — and page-faulting — 19 MiB each. Memory stays at cores × 19 MiB.
+struct Slots {
+    permits: tokio::sync::Semaphore,
+    areas: std::sync::Mutex<Vec<Vec<Block>>>,
+}
+
+static SLOTS: LazyLock<Slots> = LazyLock::new(|| Slots {
+    permits: tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
+    areas: std::sync::Mutex::new(Vec::new()),
+});
+
+async fn on_a_core<T: Send + 'static>(work: impl FnOnce(&mut Vec<Block>) -> Result<T> + Send + 'static) -> Result<T> {
+    let _slot = SLOTS.permits.acquire().await.map_err(Error::internal)?;
+    let mut area = SLOTS.areas.lock().ok().and_then(|mut a| a.pop()).unwrap_or_default();
+    let (outcome, area) = tokio::task::spawn_blocking(move || {
+        let outcome = work(&mut area);
+        (outcome, area)
+    })
+    .await
+    .map_err(Error::internal)?;
+    if let Ok(mut areas) = SLOTS.areas.lock() {
+        areas.push(area);
+    }
+    outcome
 }
 
 /// Hashes a password on the blocking pool.
 pub async fn hash(password: SecretString) -> Result<String> {
-    tokio::task::spawn_blocking(move || hash_blocking(&password)).await.map_err(Error::internal)?
+    on_a_core(move |memory| hash_blocking(&password, memory)).await
 }
 
 /// Verifies a password on the blocking pool. With `stored = None` (unknown user, or a user
 /// without a password) it verifies against a dummy hash and answers `false`, in the same time.
 pub async fn verify(password: SecretString, stored: Option<String>) -> Result<bool> {
-    tokio::task::spawn_blocking(move || verify_blocking(&password, stored.as_deref())).await.map_err(Error::internal)?
+    on_a_core(move |memory| verify_blocking(&password, stored.as_deref(), memory)).await
 }
 
-/// Forces the dummy hash so the first unknown-user sign-in is not slower than the rest.
+/// Computes the dummy hash in the background, so the first unknown-user sign-in is not
+/// slower than the rest and the start is not held up by it.
 pub fn warm_up() {
-    LazyLock::force(&DUMMY_HASH);
+    tokio::task::spawn_blocking(|| {
+        LazyLock::force(&DUMMY_HASH);
+    });
 }
 
 #[cfg(test)]
@@ -65,5 +134,60 @@ mod tests {
         assert!(verify(SecretString::from("CorrectHorseBatteryStaple"), Some(h.clone())).await.unwrap());
         assert!(!verify(SecretString::from("wrong"), Some(h)).await.unwrap());
         assert!(!verify(SecretString::from("rampart-dummy-password-for-timing"), None).await.unwrap());
+    }
+
+    /// The reused working area changes nothing: hashes are standard PHC strings that the
+    /// argon2 crate's own verifier accepts, and hashes it made (other parameters included,
+    /// as after a future parameter change or an import) verify here.
+    #[tokio::test]
+    async fn interoperates_with_the_reference_implementation() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let ours = hash(SecretString::from("pässwörd")).await.unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(argon2().unwrap().verify_password("pässwörd".as_bytes(), &parsed).is_ok());
+        assert!(argon2().unwrap().verify_password(b"passwoerd", &parsed).is_err());
+
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        for (m, t, p) in [(19_456, 2, 1), (8_192, 3, 1), (4_096, 1, 2)] {
+            let other = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(m, t, p, None).unwrap());
+            let theirs = other.hash_password(b"CorrectHorse", &salt).unwrap().to_string();
+            assert!(verify(SecretString::from("CorrectHorse"), Some(theirs.clone())).await.unwrap(), "{theirs}");
+            assert!(!verify(SecretString::from("correcthorse"), Some(theirs)).await.unwrap());
+        }
+        let argon2i = Argon2::new(Algorithm::Argon2i, Version::V0x13, Params::new(4_096, 3, 1, None).unwrap())
+            .hash_password(b"legacy", &salt)
+            .unwrap()
+            .to_string();
+        assert!(verify(SecretString::from("legacy"), Some(argon2i)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn unreadable_hashes_are_errors_not_matches() {
+        for bad in [
+            "",
+            "plaintext",
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA",
+            "$argon2id$v=19$m=1,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+        ] {
+            assert!(verify(SecretString::from("x"), Some(bad.into())).await.is_err(), "{bad}");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_calls_share_the_working_areas() {
+        let h = hash(SecretString::from("shared")).await.unwrap();
+        let checks: Vec<_> = (0..8)
+            .map(|i| {
+                let h = h.clone();
+                tokio::spawn(async move {
+                    verify(SecretString::from(if i % 2 == 0 { "shared" } else { "other" }), Some(h)).await
+                })
+            })
+            .collect();
+        for (i, c) in checks.into_iter().enumerate() {
+            assert_eq!(c.await.unwrap().unwrap(), i % 2 == 0);
+        }
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        assert!(SLOTS.areas.lock().unwrap().len() <= cores, "never more areas than cores");
     }
 }

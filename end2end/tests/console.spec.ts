@@ -18,6 +18,7 @@ test("sign in, create an app, see it listed, sign out", async ({ page }, testInf
   await expect(facts).toContainText(slug);
   await expect(facts).toContainText("active");
   await expect(facts).toContainText(`/${slug}/v1/.well-known/jwks.json`);
+  await expect(page.getByTestId("signing-alg")).toHaveText("RS256");
   const roles = page.getByTestId("roles");
   for (const role of ["owner", "admin", "member"]) {
     await expect(roles.getByRole("cell", { name: role, exact: false }).first()).toBeVisible();
@@ -62,7 +63,32 @@ test("the console works without JavaScript", async ({ browser }) => {
   await page.getByLabel("Password").fill(account.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByTestId("account")).toHaveText(account.username);
+  // The signing algorithm travels with the plain form post too.
+  const slug = `nojs-${Math.random().toString(36).slice(2, 8)}`;
+  await page.getByLabel("Slug").fill(slug);
+  await page.getByLabel("Display name").fill("No Script");
+  await page.getByLabel("Token signing").selectOption("ES256");
+  await page.getByRole("button", { name: "Create app" }).click();
+  await expect(page).toHaveURL(new RegExp(`/console/apps/${slug}$`));
+  await expect(page.getByTestId("signing-alg")).toHaveText("ES256");
   await context.close();
+});
+
+test("an app can sign its tokens with EdDSA", async ({ page }) => {
+  const account = await newAccount(page);
+  await signIn(page, account.username, account.password);
+  await expect(page.getByRole("heading", { name: "Your apps" })).toBeVisible();
+  const slug = `edwards-${Math.random().toString(36).slice(2, 8)}`;
+  await page.getByLabel("Slug").fill(slug);
+  await page.getByLabel("Display name").fill("Edwards");
+  await page.getByLabel("Token signing").selectOption("EdDSA");
+  await page.getByRole("button", { name: "Create app" }).click();
+  await expect(page).toHaveURL(new RegExp(`/console/apps/${slug}$`));
+  await expect(page.getByTestId("signing-alg")).toHaveText("EdDSA");
+  // What the page says is what the app publishes.
+  const jwks = await (await page.request.get(`/${slug}/v1/.well-known/jwks.json`)).json();
+  expect(jwks.keys).toHaveLength(1);
+  expect(jwks.keys[0]).toMatchObject({ kty: "OKP", crv: "Ed25519", alg: "EdDSA", use: "sig" });
 });
 
 test("a new developer creates an account from the console", async ({ page }) => {

@@ -26,10 +26,14 @@ pub async fn list_apps() -> Result<Vec<AppSummary>, ConsoleError> {
 /// Validated by the engine, so the console and the API refuse the same input with the same
 /// message.
 #[server(prefix = "/console/_fn", endpoint = "create_app")]
-pub async fn create_app(slug: String, display_name: String) -> Result<AppSummary, ConsoleError> {
+pub async fn create_app(
+    slug: String,
+    display_name: String,
+    #[server(default)] signing_alg: Option<String>,
+) -> Result<AppSummary, ConsoleError> {
     use super::session::guard;
     let account = guard::require().await?;
-    let input = domain::engine::NewApp { slug, display_name, metadata: None };
+    let input = domain::engine::NewApp { slug, display_name, metadata: None, signing_alg };
     let app = guard::state()?.engine.create_app(&account, input).await?;
     leptos_axum::redirect(&format!("/console/apps/{}", app.slug));
     Ok(summary(app, domain::permissions::OWNER.into()))
@@ -44,6 +48,7 @@ pub async fn app_detail(slug: String) -> Result<AppInfo, ConsoleError> {
     Ok(AppInfo {
         issuer: engine.issuer(&app.slug),
         jwks_url: engine.jwks_url(&app.slug),
+        signing_alg: engine.signing_alg(&app).await?.as_str().into(),
         roles: roles
             .into_iter()
             .map(|r| super::RoleInfo {

@@ -122,5 +122,7 @@ pub struct AppInfo {
     pub summary: AppSummary,
     pub issuer: String,
     pub jwks_url: String,
+    /// The JWS `alg` of the app's active signing key.
+    pub signing_alg: String,
     pub roles: Vec<RoleInfo>,
 }

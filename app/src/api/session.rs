@@ -125,7 +125,11 @@ pub async fn whoami() -> Result<Option<AccountInfo>, ConsoleError> {
         return Ok(None);
     };
     let profile = guard::state()?.engine.profile(&account).await?;
-    Ok(Some(AccountInfo { username: profile.username, display_name: profile.display_name, email: profile.email }))
+    Ok(Some(AccountInfo {
+        username: profile.username.clone(),
+        display_name: profile.display_name.clone(),
+        email: profile.email.clone(),
+    }))
 }
 
 #[server(prefix = "/console/_fn", endpoint = "sign_in")]

@@ -147,7 +147,7 @@ pub fn Overview() -> impl IntoView {
 
 #[component]
 fn AppView(app: AppInfo) -> impl IntoView {
-    let AppInfo { summary, issuer, jwks_url, roles } = app;
+    let AppInfo { summary, issuer, jwks_url, signing_alg, roles } = app;
     view! {
         <Title text=format!("{} · Rampart", summary.display_name)/>
         <dl class="facts" data-testid="app-facts">
@@ -156,6 +156,7 @@ fn AppView(app: AppInfo) -> impl IntoView {
             <dt>"Your role"</dt><dd>{summary.role.clone()}</dd>
             <dt>"Issuer"</dt><dd><code>{issuer}</code></dd>
             <dt>"JWKS URL"</dt><dd><a href=jwks_url.clone() target="_blank" rel="noopener"><code>{jwks_url.clone()}</code></a></dd>
+            <dt>"Token signing"</dt><dd><code data-testid="signing-alg">{signing_alg}</code></dd>
             <dt>"Created"</dt><dd>{summary.created_at.clone()}</dd>
         </dl>
         <h2>"Roles"</h2>

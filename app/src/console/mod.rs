@@ -180,6 +180,14 @@ pub fn AppsPage() -> impl IntoView {
                         "Display name"
                         <input type="text" name="display_name" placeholder="Acme Corporation" required/>
                     </label>
+                    <label>
+                        "Token signing"
+                        <select name="signing_alg">
+                            <option value="RS256" selected>"RS256 — RSA 2048, verifiable everywhere"</option>
+                            <option value="ES256">"ES256 — ECDSA P-256, short tokens"</option>
+                            <option value="EdDSA">"EdDSA — Ed25519, fastest to sign"</option>
+                        </select>
+                    </label>
                     <p class="error" role="alert">{error}</p>
                     <button type="submit" class="primary" disabled=move || create.pending().get()>
                         "Create app"

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{now, Access, Caller, Engine, Principal};
+use super::{now, Access, Caller, Change, Engine, Principal};
 use crate::keys;
 use crate::model::{App, AuthConfig, Membership, Role, SigningKey, Status};
 use crate::permissions::{self, OWNER};
@@ -18,6 +18,8 @@ pub struct NewApp {
     pub slug: String,
     pub display_name: String,
     pub metadata: Option<serde_json::Value>,
+    /// The tokens' signing algorithm: `RS256` (the default), `ES256` or `EdDSA`.
+    pub signing_alg: Option<String>,
 }
 
 /// `PATCH /api/v1/apps/{slug}`: every field optional; the slug is not among them.
@@ -63,7 +65,7 @@ impl Engine {
         }
         let app = self.new_app_record(PLATFORM_SLUG.into(), "Rampart".into(), serde_json::json!({}));
         let mut tx = self.store.begin().await?;
-        match self.insert_app_with_roles_and_key(&mut *tx, &app).await {
+        match self.insert_app_with_roles_and_key(&mut *tx, &app, keys::SigningAlg::default()).await {
             // Another node created it first.
             Err(Error::Conflict(_)) => Ok(()),
             Err(e) => Err(e),
@@ -86,7 +88,12 @@ impl Engine {
     }
 
     /// Inserts the app, its three system roles and its first signing key; returns the roles.
-    async fn insert_app_with_roles_and_key(&self, tx: &mut dyn Tx, app: &App) -> Result<Vec<Role>> {
+    async fn insert_app_with_roles_and_key(
+        &self,
+        tx: &mut dyn Tx,
+        app: &App,
+        alg: keys::SigningAlg,
+    ) -> Result<Vec<Role>> {
         tx.insert_app(app).await?;
         let mut roles = Vec::new();
         for (name, description, perms) in permissions::system_roles() {
@@ -104,7 +111,7 @@ impl Engine {
         }
         let key = tokio::task::spawn_blocking({
             let master = self.config.master_key.clone();
-            move || keys::generate_rs256(&master)
+            move || keys::generate(alg, &master)
         })
         .await
         .map_err(Error::internal)??;
@@ -128,13 +135,17 @@ impl Engine {
         self.require_platform(account)?;
         let slug = Slug::parse(input.slug.trim())?;
         let display_name = DisplayName::parse(&input.display_name, "displayName")?;
+        let alg = match input.signing_alg.as_deref() {
+            Some(raw) => keys::SigningAlg::parse_field(raw, "signing_alg")?,
+            None => keys::SigningAlg::default(),
+        };
         let app =
             self.new_app_record(slug.as_str().into(), display_name.as_str().into(), metadata_object(input.metadata)?);
         if self.store.app_by_slug(&app.slug).await?.is_some() {
             return Err(Error::SlugTaken);
         }
         let mut tx = self.store.begin().await?;
-        let roles = self.insert_app_with_roles_and_key(&mut *tx, &app).await.map_err(|e| match e {
+        let roles = self.insert_app_with_roles_and_key(&mut *tx, &app, alg).await.map_err(|e| match e {
             Error::Conflict(_) => Error::SlugTaken,
             e => e,
         })?;
@@ -167,7 +178,7 @@ impl Engine {
         app.updated_at = now();
         let mut tx = self.store.begin().await?;
         tx.update_app(&app).await?;
-        tx.commit().await?;
+        self.commit(tx, &[Change::App(app.id)]).await?;
         Ok(app)
     }
 
@@ -175,7 +186,7 @@ impl Engine {
         let Access { app, .. } = self.authorize(caller, slug, "app.delete").await?;
         let mut tx = self.store.begin().await?;
         tx.delete_app(app.id).await?;
-        tx.commit().await?;
+        self.commit(tx, &[Change::App(app.id)]).await?;
         self.keys.forget(app.id);
         tracing::info!(app = %app.slug, "app deleted");
         Ok(())

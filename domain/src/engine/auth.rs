@@ -1,15 +1,18 @@
 //! End-user authentication for any app (accounts are the `platform` app's end-users):
 //! sign-up, sign-in, refresh rotation with reuse detection, logout, bearer verification.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, TimeDelta, Utc};
 use secrecy::SecretString;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::cache::{Change, LiveSession};
 use super::{now, Engine, Principal, RequestMeta};
 use crate::crypto::{random_token, token_digest};
-use crate::model::{App, Contact, ContactKind, RefreshToken, Session, Status, User};
+use crate::model::{App, Contact, ContactKind, RefreshToken, Session, Status, User, UserProfile};
 use crate::tokens::{self, Claims, TokenPair};
 use crate::types::{DisplayName, Email, Username};
 use crate::{password, Error, Result};
@@ -127,7 +130,7 @@ impl Engine {
         tx.commit().await?;
         tracing::info!(user = %user.id, "signed up");
         let pair = self.token_pair(&app, &user, &role.name, session.id, refresh).await?;
-        Ok((pair, Principal { app, user_id: user.id, session_id: session.id, role: role.name }))
+        Ok((pair, Principal { app, user_id: user.id, session_id: session.id, role_id: role.id, role: role.name }))
     }
 
     /// Username or *verified* email + password. Every failure is the same
@@ -173,7 +176,7 @@ impl Engine {
         let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at).await?;
         tx.commit().await?;
         let pair = self.token_pair(&app, &user, &role, session.id, refresh).await?;
-        Ok((pair, Principal { app, user_id: user.id, session_id: session.id, role }))
+        Ok((pair, Principal { app, user_id: user.id, session_id: session.id, role_id: user.role_id, role }))
     }
 
     /// The principal of a live session, for callers that keep the session id themselves
@@ -184,7 +187,7 @@ impl Engine {
             e => e,
         })?;
         let (session, user, role) = self.live_session(&app, session_id).await?;
-        Ok(Principal { app, user_id: user.id, session_id: session.id, role })
+        Ok(Principal { app, user_id: user.id, session_id: session.id, role_id: user.role_id, role })
     }
 
     /// Ends a session by id (sign-out of a cookie session).
@@ -272,12 +275,28 @@ impl Engine {
             Error::NotFound(_) => Error::Unauthenticated("Invalid access token"),
             e => e,
         })?;
-        let kid = tokens::kid_of(bearer)?;
-        let (issuer, audience) = (self.issuer(&app.slug), app.slug.clone());
-        let claims = self
-            .keys
-            .with_verifier(self.store.as_ref(), app.id, &kid, |v| tokens::verify(bearer, v, &issuer, &audience))
-            .await?;
+        // The same token (byte for byte) verified before for this app: only expiry can
+        // have changed.
+        let digest: [u8; 32] = Sha256::digest(bearer.as_bytes()).into();
+        let claims = match self.caches.verified(&digest, app.id) {
+            Some(claims) => {
+                if tokens::expired(&claims) {
+                    return Err(Error::TokenExpired);
+                }
+                claims
+            }
+            None => {
+                let kid = tokens::kid_of(bearer)?;
+                let (issuer, audience) = (self.issuer(&app.slug), app.slug.clone());
+                let claims = self
+                    .keys
+                    .with_verifier(self.store.as_ref(), app.id, &kid, |v| tokens::verify(bearer, v, &issuer, &audience))
+                    .await?;
+                let claims = Arc::new(claims);
+                self.caches.put_verified(digest, app.id, claims.clone());
+                claims
+            }
+        };
         let (sid, sub) = match (Uuid::parse_str(&claims.sid), Uuid::parse_str(&claims.sub)) {
             (Ok(sid), Ok(sub)) => (sid, sub),
             _ => return Err(Error::Unauthenticated("Invalid access token")),
@@ -290,7 +309,7 @@ impl Engine {
             Some(live) => live,
             None => {
                 let (_, user, role) = self.live_session(&app, sid).await?;
-                let live = LiveSession { user_id: user.id, role };
+                let live = LiveSession { user_id: user.id, role_id: user.role_id, role };
                 self.caches.put_session(sid, live.clone());
                 live
             }
@@ -298,25 +317,29 @@ impl Engine {
         if live.user_id != sub {
             return Err(Error::Unauthenticated("Invalid access token"));
         }
-        Ok(Principal { app, user_id: live.user_id, session_id: sid, role: live.role })
+        Ok(Principal { app, user_id: live.user_id, session_id: sid, role_id: live.role_id, role: live.role })
     }
 
-    /// The caller's profile, in seed 001's shape.
-    pub async fn profile(&self, principal: &Principal) -> Result<Profile> {
-        let user = self.store.user_by_id(principal.app.id, principal.user_id).await?.ok_or(Error::NotFound("User"))?;
-        let role = self.role_name(&principal.app, user.role_id).await?;
-        let contacts = self.store.contacts_of(principal.app.id, user.id).await?;
-        let email = contacts.into_iter().find(|c| c.kind == ContactKind::Email && c.is_primary);
-        Ok(Profile {
+    /// The caller's profile, in seed 001's shape. Cached per user: every change to a user
+    /// publishes `Change::User`, which drops it on every node.
+    pub async fn profile(&self, principal: &Principal) -> Result<Arc<Profile>> {
+        if let Some(cached) = self.caches.profile(principal.user_id) {
+            return Ok(cached);
+        }
+        let found = self.store.user_profile(principal.app.id, principal.user_id).await?;
+        let UserProfile { user, role_name, email, email_verified_at } = found.ok_or(Error::NotFound("User"))?;
+        let profile = Arc::new(Profile {
             id: user.id,
             username: user.username,
             display_name: user.display_name,
-            role,
+            role: role_name,
             joined_at: user.created_at,
             created_at: user.created_at,
-            email: email.as_ref().map(|c| c.value.clone()),
-            email_verified_at: email.and_then(|c| c.verified_at),
-        })
+            email,
+            email_verified_at,
+        });
+        self.caches.put_profile(principal.user_id, profile.clone());
+        Ok(profile)
     }
 
     async fn role_name(&self, app: &App, role_id: Uuid) -> Result<String> {
@@ -333,12 +356,12 @@ impl Engine {
         if session.expires_at <= now() {
             return Err(Error::Unauthenticated("Session has expired"));
         }
-        let user = self.store.user_by_id(app.id, session.user_id).await?.ok_or(Error::SessionRevoked)?;
+        let found = self.store.user_profile(app.id, session.user_id).await?;
+        let UserProfile { user, role_name, .. } = found.ok_or(Error::SessionRevoked)?;
         if user.status != Status::Active {
             return Err(Error::SessionRevoked);
         }
-        let role = self.role_name(app, user.role_id).await?;
-        Ok((session, user, role))
+        Ok((session, user, role_name))
     }
 
     async fn open_session(

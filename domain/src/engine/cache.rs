@@ -1,5 +1,5 @@
-//! Short caches in front of the store for what every request asks: is this session live,
-//! and what may this role do. Each node drops entries the moment a change is made on it,
+//! Short caches in front of the store for what every request asks: which app is this slug,
+//! is this session live, and what may this role do. Each node drops entries the moment a change is made on it,
 //! and on every other node through the store's change messages (PostgreSQL NOTIFY); the
 //! TTLs bound staleness should a message be lost.
 
@@ -9,31 +9,56 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
+use super::auth::Profile;
+use crate::model::App;
+use crate::tokens::Claims;
+
+/// How long an app (status, config) is believed without asking the store.
+pub const APP_TTL: Duration = Duration::from_secs(30);
 /// How long a live session is believed without asking the store.
 pub const SESSION_TTL: Duration = Duration::from_secs(30);
 /// How long a role's permission set is believed (seed 001: "a 60-second LRU").
 pub const PERMISSIONS_TTL: Duration = Duration::from_secs(60);
+/// How long a profile (`GET /me`) is believed without asking the store.
+pub const PROFILE_TTL: Duration = Duration::from_secs(30);
 /// Bound on entries, so a flood of sessions cannot grow a node without limit.
 const MAX_ENTRIES: usize = 100_000;
+/// Bound on remembered token verifications (each a few hundred bytes).
+const MAX_VERIFIED: usize = 50_000;
 
 #[derive(Clone)]
 pub(super) struct LiveSession {
     pub user_id: Uuid,
+    pub role_id: Uuid,
     pub role: String,
 }
 
 /// Entries with the time they were loaded.
 type Timed<V> = RwLock<HashMap<Uuid, (Instant, V)>>;
 
+/// A token whose signature, issuer and audience were checked for an app: the same bytes
+/// need not be checked again until they expire. Keyed by the token's SHA-256.
+struct Verified {
+    app_id: Uuid,
+    claims: Arc<Claims>,
+}
+
 #[derive(Default)]
 pub(super) struct Caches {
+    /// By slug; only apps that exist are kept, so a deleted slug is never answered from here.
+    apps: RwLock<HashMap<String, (Instant, Arc<App>)>>,
     sessions: Timed<LiveSession>,
     permissions: Timed<Arc<Vec<String>>>,
+    /// By user id.
+    profiles: Timed<Arc<Profile>>,
+    verified: RwLock<HashMap<[u8; 32], Verified>>,
 }
 
 /// A change that makes cached answers wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
+    /// An app's status or config changed, or it was deleted.
+    App(Uuid),
     Session(Uuid),
     User(Uuid),
     Role(Uuid),
@@ -43,6 +68,7 @@ pub enum Change {
 impl Change {
     pub fn encode(self) -> String {
         match self {
+            Change::App(id) => format!("app:{id}"),
             Change::Session(id) => format!("session:{id}"),
             Change::User(id) => format!("user:{id}"),
             Change::Role(id) => format!("role:{id}"),
@@ -54,6 +80,7 @@ impl Change {
     pub fn decode(message: &str) -> Change {
         let parse = |id: &str| Uuid::parse_str(id).ok();
         match message.split_once(':') {
+            Some(("app", id)) => parse(id).map(Change::App),
             Some(("session", id)) => parse(id).map(Change::Session),
             Some(("user", id)) => parse(id).map(Change::User),
             Some(("role", id)) => parse(id).map(Change::Role),
@@ -70,6 +97,19 @@ fn bounded<K, V>(map: &mut HashMap<K, V>) {
 }
 
 impl Caches {
+    pub fn app(&self, slug: &str) -> Option<Arc<App>> {
+        let map = self.apps.read().ok()?;
+        let (at, app) = map.get(slug)?;
+        (at.elapsed() < APP_TTL).then(|| app.clone())
+    }
+
+    pub fn put_app(&self, app: Arc<App>) {
+        if let Ok(mut map) = self.apps.write() {
+            bounded(&mut map);
+            map.insert(app.slug.clone(), (Instant::now(), app));
+        }
+    }
+
     pub fn session(&self, id: Uuid) -> Option<LiveSession> {
         let map = self.sessions.read().ok()?;
         let (at, s) = map.get(&id)?;
@@ -80,6 +120,34 @@ impl Caches {
         if let Ok(mut map) = self.sessions.write() {
             bounded(&mut map);
             map.insert(id, (Instant::now(), s));
+        }
+    }
+
+    pub fn profile(&self, user_id: Uuid) -> Option<Arc<Profile>> {
+        let map = self.profiles.read().ok()?;
+        let (at, p) = map.get(&user_id)?;
+        (at.elapsed() < PROFILE_TTL).then(|| p.clone())
+    }
+
+    pub fn put_profile(&self, user_id: Uuid, p: Arc<Profile>) {
+        if let Ok(mut map) = self.profiles.write() {
+            bounded(&mut map);
+            map.insert(user_id, (Instant::now(), p));
+        }
+    }
+
+    /// The claims of a token already verified for `app_id` (expiry is the caller's to check).
+    pub fn verified(&self, digest: &[u8; 32], app_id: Uuid) -> Option<Arc<Claims>> {
+        let map = self.verified.read().ok()?;
+        map.get(digest).filter(|v| v.app_id == app_id).map(|v| v.claims.clone())
+    }
+
+    pub fn put_verified(&self, digest: [u8; 32], app_id: Uuid, claims: Arc<Claims>) {
+        if let Ok(mut map) = self.verified.write() {
+            if map.len() >= MAX_VERIFIED {
+                map.clear();
+            }
+            map.insert(digest, Verified { app_id, claims });
         }
     }
 
@@ -98,6 +166,15 @@ impl Caches {
 
     pub fn apply(&self, change: Change) {
         match change {
+            Change::App(id) => {
+                if let Ok(mut map) = self.apps.write() {
+                    map.retain(|_, (_, app)| app.id != id);
+                }
+                // A deleted app's tokens, or a re-keyed one's, are checked afresh.
+                if let Ok(mut map) = self.verified.write() {
+                    map.retain(|_, v| v.app_id != id);
+                }
+            }
             Change::Session(id) => {
                 if let Ok(mut map) = self.sessions.write() {
                     map.remove(&id);
@@ -107,6 +184,9 @@ impl Caches {
                 if let Ok(mut map) = self.sessions.write() {
                     map.retain(|_, (_, s)| s.user_id != user);
                 }
+                if let Ok(mut map) = self.profiles.write() {
+                    map.remove(&user);
+                }
             }
             Change::Role(id) => {
                 if let Ok(mut map) = self.permissions.write() {
@@ -114,6 +194,15 @@ impl Caches {
                 }
             }
             Change::Everything => {
+                if let Ok(mut map) = self.apps.write() {
+                    map.clear();
+                }
+                if let Ok(mut map) = self.profiles.write() {
+                    map.clear();
+                }
+                if let Ok(mut map) = self.verified.write() {
+                    map.clear();
+                }
                 if let Ok(mut map) = self.sessions.write() {
                     map.clear();
                 }
@@ -132,7 +221,7 @@ mod tests {
     #[test]
     fn changes_round_trip_and_garbage_means_everything() {
         let id = Uuid::new_v4();
-        for c in [Change::Session(id), Change::User(id), Change::Role(id), Change::Everything] {
+        for c in [Change::App(id), Change::Session(id), Change::User(id), Change::Role(id), Change::Everything] {
             assert_eq!(Change::decode(&c.encode()), c);
         }
         assert_eq!(Change::decode("session:nope"), Change::Everything);
@@ -143,8 +232,8 @@ mod tests {
     fn invalidation() {
         let caches = Caches::default();
         let (s1, s2, user, role) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-        caches.put_session(s1, LiveSession { user_id: user, role: "member".into() });
-        caches.put_session(s2, LiveSession { user_id: Uuid::new_v4(), role: "member".into() });
+        caches.put_session(s1, LiveSession { user_id: user, role_id: role, role: "member".into() });
+        caches.put_session(s2, LiveSession { user_id: Uuid::new_v4(), role_id: role, role: "member".into() });
         caches.put_permissions(role, Arc::new(vec!["a.b".into()]));
         caches.apply(Change::User(user));
         assert!(caches.session(s1).is_none());
@@ -154,5 +243,28 @@ mod tests {
         assert!(caches.permissions(role).is_some());
         caches.apply(Change::Role(role));
         assert!(caches.permissions(role).is_none());
+    }
+
+    #[test]
+    fn apps_are_dropped_by_id() {
+        let caches = Caches::default();
+        let app = |slug: &str| App {
+            id: Uuid::new_v4(),
+            slug: slug.into(),
+            display_name: slug.into(),
+            status: crate::model::Status::Active,
+            metadata: serde_json::json!({}),
+            config: Default::default(),
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        };
+        let (a, b) = (Arc::new(app("alpha")), Arc::new(app("beta")));
+        caches.put_app(a.clone());
+        caches.put_app(b.clone());
+        caches.apply(Change::App(a.id));
+        assert!(caches.app("alpha").is_none());
+        assert_eq!(caches.app("beta").map(|x| x.id), Some(b.id));
+        caches.apply(Change::Everything);
+        assert!(caches.app("beta").is_none());
     }
 }

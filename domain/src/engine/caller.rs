@@ -75,7 +75,8 @@ impl Engine {
         match caller {
             Caller::Account(account) => {
                 self.require_platform(account)?;
-                let app = self.app(slug).await?;
+                // Fresh, not cached: what management reads it may write back.
+                let app = self.fresh_app(slug).await?;
                 let role = self.store.member_role(app.id, account.user_id).await?.ok_or(Error::NotFound("App"))?;
                 if !role.permissions.iter().any(|p| p == permission) {
                     return Err(Error::Forbidden(format!("Missing permission {permission}")));

@@ -27,6 +27,9 @@ struct Cached<T> {
 pub(super) struct KeyRing {
     signers: RwLock<HashMap<Uuid, Cached<Signer>>>,
     verifiers: RwLock<HashMap<Uuid, Cached<Vec<Verifier>>>>,
+    /// The JWKS document as published; its own `max-age` already lets verifiers keep it
+    /// longer than this cache does.
+    published: RwLock<HashMap<Uuid, Cached<serde_json::Value>>>,
 }
 
 fn poisoned() -> Error {
@@ -87,8 +90,28 @@ impl KeyRing {
         }
     }
 
+    /// The app's JWKS: every key it still publishes.
+    pub(super) async fn jwks(&self, store: &dyn Store, app_id: Uuid) -> Result<Arc<serde_json::Value>> {
+        if let Some(c) = self.published.read().map_err(|_| poisoned())?.get(&app_id) {
+            if c.loaded.elapsed() < TTL {
+                return Ok(c.value.clone());
+            }
+        }
+        let keys: Vec<serde_json::Value> =
+            store.signing_keys(app_id).await?.into_iter().map(|k| k.public_jwk).collect();
+        let jwks = Arc::new(serde_json::json!({ "keys": keys }));
+        self.published
+            .write()
+            .map_err(|_| poisoned())?
+            .insert(app_id, Cached { loaded: Instant::now(), value: jwks.clone() });
+        Ok(jwks)
+    }
+
     /// Drops what is cached for an app (after a key change or the app's deletion).
     pub(super) fn forget(&self, app_id: Uuid) {
+        if let Ok(mut p) = self.published.write() {
+            p.remove(&app_id);
+        }
         if let Ok(mut s) = self.signers.write() {
             s.remove(&app_id);
         }

@@ -104,7 +104,26 @@ impl Engine {
         slug: &str,
         patch: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<AuthConfig> {
-        let Access { mut app, .. } = self.authorize(caller, slug, "config.update").await?;
+        let Access { app, .. } = self.authorize(caller, slug, "config.update").await?;
+        self.apply_config(app, patch).await
+    }
+
+    /// The operator's way to configure any app, the `platform` app (which has no members)
+    /// included: the same validation, no caller to authorise.
+    pub async fn operator_update_config(
+        &self,
+        slug: &str,
+        patch: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<AuthConfig> {
+        let app = self.fresh_app(slug).await?;
+        self.apply_config(app, patch).await
+    }
+
+    async fn apply_config(
+        &self,
+        mut app: crate::model::App,
+        patch: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<AuthConfig> {
         apply_config_patch(&mut app.config, patch)?;
         if self.store.role_by_name(app.id, &app.config.signup_default_role).await?.is_none() {
             return Err(Error::invalid(format!(
@@ -115,7 +134,7 @@ impl Engine {
         app.updated_at = now();
         let mut tx = self.store.begin().await?;
         tx.update_app(&app).await?;
-        tx.commit().await?;
+        self.commit(tx, &[Change::App(app.id)]).await?;
         Ok(app.config)
     }
 

@@ -216,16 +216,17 @@ impl Engine {
 
     /// The flat permission set of the user's current role, through the 60-second cache that
     /// role edits clear on every node.
+    /// The permissions of the caller's role. The role comes with the authenticated session
+    /// (whose cache a role change clears), the permissions from their own cache.
     pub async fn my_permissions(&self, me: &Principal) -> Result<Arc<Vec<String>>> {
-        let user = self.store.user_by_id(me.app.id, me.user_id).await?.ok_or(Error::SessionRevoked)?;
-        if let Some(cached) = self.caches.permissions(user.role_id) {
+        if let Some(cached) = self.caches.permissions(me.role_id) {
             return Ok(cached);
         }
-        let role = self.store.role_by_id(me.app.id, user.role_id).await?.ok_or(Error::NotFound("Role"))?;
+        let role = self.store.role_by_id(me.app.id, me.role_id).await?.ok_or(Error::SessionRevoked)?;
         let mut permissions = role.permissions;
         permissions.sort();
         let permissions = Arc::new(permissions);
-        self.caches.put_permissions(user.role_id, permissions.clone());
+        self.caches.put_permissions(me.role_id, permissions.clone());
         Ok(permissions)
     }
 

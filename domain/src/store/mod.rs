@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::model::{
     ApiKey, App, Contact, ContactKind, Membership, Permission, RefreshToken, Role, Session, SigningKey, User,
-    UserCursor,
+    UserCursor, UserProfile,
 };
 use crate::{Error, Result};
 
@@ -47,6 +47,8 @@ pub trait Store: Send + Sync + 'static {
     /// By a *verified* contact, compared case-insensitively.
     async fn user_by_verified_contact(&self, app_id: Uuid, kind: ContactKind, value: &str) -> Result<Option<User>>;
     async fn contacts_of(&self, app_id: Uuid, user_id: Uuid) -> Result<Vec<Contact>>;
+    /// The user with its role's name and primary email, in one round trip.
+    async fn user_profile(&self, app_id: Uuid, id: Uuid) -> Result<Option<UserProfile>>;
 
     async fn session(&self, app_id: Uuid, id: Uuid) -> Result<Option<Session>>;
     async fn refresh_token(&self, app_id: Uuid, digest: &str) -> Result<Option<RefreshToken>>;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::Ts;
 use crate::model::{
     ApiKey, App, AuthConfig, Contact, ContactKind, Membership, Permission, RefreshToken, Role, Session, SigningKey,
-    Status, User,
+    Status, User, UserProfile,
 };
 use crate::{Error, Result};
 
@@ -138,6 +138,26 @@ impl UserRow {
             status: status(&self.status)?,
             created_at: self.created_at.0,
             updated_at: self.updated_at.0,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(super) struct ProfileRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    role_name: String,
+    email: Option<String>,
+    email_verified_at: Option<Ts>,
+}
+
+impl ProfileRow {
+    pub(super) fn into_model(self) -> Result<UserProfile> {
+        Ok(UserProfile {
+            user: self.user.into_model()?,
+            role_name: self.role_name,
+            email: self.email,
+            email_verified_at: self.email_verified_at.map(|t| t.0),
         })
     }
 }
@@ -409,6 +429,17 @@ macro_rules! impl_sql_store {
                      WHERE app_id = $1 AND user_id = $2 ORDER BY is_primary DESC, created_at",
                 ).bind(app_id).bind(user_id).fetch_all(&self.reader).await?;
                 sql::many(rows, sql::ContactRow::into_model)
+            }
+
+            async fn user_profile(&self, app_id: uuid::Uuid, id: uuid::Uuid) -> $crate::Result<Option<$crate::model::UserProfile>> {
+                let sql = format!(
+                    "SELECT {}, r.name AS role_name, c.value AS email, c.verified_at AS email_verified_at \
+                     FROM users u JOIN roles r ON r.id = u.role_id \
+                     LEFT JOIN contacts c ON c.user_id = u.id AND c.kind = 'email' AND c.is_primary = TRUE \
+                     WHERE u.app_id = $1 AND u.id = $2",
+                    sql::USER_COLUMNS
+                );
+                sqlx::query_as::<_, sql::ProfileRow>(&sql).bind(app_id).bind(id).fetch_optional(&self.reader).await?.map(sql::ProfileRow::into_model).transpose()
             }
 
             async fn session(&self, app_id: uuid::Uuid, id: uuid::Uuid) -> $crate::Result<Option<$crate::model::Session>> {

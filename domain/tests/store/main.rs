@@ -152,6 +152,7 @@ conformance! {
     memberships_round_trip => sqlite_memberships_round_trip, postgres_memberships_round_trip;
     users_by_username => sqlite_users_by_username, postgres_users_by_username;
     contacts_verified_lookup => sqlite_contacts_verified_lookup, postgres_contacts_verified_lookup;
+    user_profile_joins_role_and_primary_email => sqlite_user_profile_joins_role_and_primary_email, postgres_user_profile_joins_role_and_primary_email;
     sessions_round_trip => sqlite_sessions_round_trip, postgres_sessions_round_trip;
     refresh_tokens_rotate_once => sqlite_refresh_tokens_rotate_once, postgres_refresh_tokens_rotate_once;
     dropped_tx_rolls_back => sqlite_dropped_tx_rolls_back, postgres_dropped_tx_rolls_back;
@@ -593,6 +594,47 @@ async fn contacts_verified_lookup(store: Arc<dyn Store>) {
 // ---------------------------------------------------------------------------------------
 // Sessions and refresh tokens
 // ---------------------------------------------------------------------------------------
+
+async fn user_profile_joins_role_and_primary_email(store: Arc<dyn Store>) {
+    let (a, member, ada) = seed(&store, "app-a").await;
+    let (b, _, _) = seed(&store, "app-b").await;
+    // No email at all: the profile still answers, with none.
+    let profile = store.user_profile(a.id, ada.id).await.unwrap().unwrap();
+    assert_eq!(
+        (profile.user.clone(), profile.role_name.as_str(), profile.email.clone()),
+        (ada.clone(), "member", None)
+    );
+
+    // Only the primary email counts; neither a secondary one nor a phone does.
+    let t0 = now();
+    let secondary = new_contact(&ada, ContactKind::Email, "old@example.com", true, t0);
+    let phone = Contact { is_primary: true, ..new_contact(&ada, ContactKind::Phone, "+15550100", true, t0) };
+    let primary =
+        Contact { is_primary: true, ..new_contact(&ada, ContactKind::Email, "Ada@Example.com", false, t0 + secs(1)) };
+    let admin = new_role(a.id, "admin", t0);
+    let mut tx = store.begin().await.unwrap();
+    for c in [&secondary, &phone, &primary] {
+        tx.insert_contact(c).await.unwrap();
+    }
+    tx.insert_role(&admin).await.unwrap();
+    tx.commit().await.unwrap();
+    let profile = store.user_profile(a.id, ada.id).await.unwrap().unwrap();
+    assert_eq!(profile.email.as_deref(), Some("Ada@Example.com"), "stored as given");
+    assert_eq!(profile.email_verified_at, None);
+
+    // The role's name follows the user's role.
+    let mut moved = ada.clone();
+    moved.role_id = admin.id;
+    let mut tx = store.begin().await.unwrap();
+    tx.update_user(&moved).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.user_profile(a.id, ada.id).await.unwrap().unwrap().role_name, "admin");
+    assert_ne!(member.id, admin.id);
+
+    // Another app's id, or an unknown user, finds nothing.
+    assert_eq!(store.user_profile(b.id, ada.id).await.unwrap(), None);
+    assert_eq!(store.user_profile(a.id, Uuid::new_v4()).await.unwrap(), None);
+}
 
 async fn sessions_round_trip(store: Arc<dyn Store>) {
     let (a, _, user) = seed(&store, "app-a").await;

@@ -48,6 +48,8 @@ pub struct CreateBody {
     #[serde(rename = "displayName", alias = "display_name")]
     display_name: String,
     metadata: Option<serde_json::Value>,
+    #[serde(default, alias = "signingAlg")]
+    signing_alg: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -72,7 +74,10 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<AppView>)> {
     let app = s
         .engine
-        .create_app(&account, NewApp { slug: b.slug, display_name: b.display_name, metadata: b.metadata })
+        .create_app(
+            &account,
+            NewApp { slug: b.slug, display_name: b.display_name, metadata: b.metadata, signing_alg: b.signing_alg },
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(AppView::new(app, None))))
 }

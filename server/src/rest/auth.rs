@@ -103,7 +103,7 @@ pub async fn app_me(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     Bearer(token): Bearer,
-) -> ApiResult<Json<Profile>> {
+) -> ApiResult<Json<std::sync::Arc<Profile>>> {
     let me = end_user(&s, &slug, &token).await?;
     Ok(Json(s.engine.profile(&me).await?))
 }
@@ -131,7 +131,10 @@ pub async fn account_refresh(
 pub async fn account_logout(State(s): State<AppState>, ApiJson(b): ApiJson<RefreshBody>) -> ApiResult<StatusCode> {
     logout(&s, PLATFORM_SLUG, b).await
 }
-pub async fn account_me(State(s): State<AppState>, Account(account): Account) -> ApiResult<Json<Profile>> {
+pub async fn account_me(
+    State(s): State<AppState>,
+    Account(account): Account,
+) -> ApiResult<Json<std::sync::Arc<Profile>>> {
     Ok(Json(s.engine.profile(&account).await?))
 }
 

@@ -14,18 +14,22 @@ pub const JWKS_MAX_AGE_SECONDS: u32 = 300;
 
 pub async fn jwks(State(s): State<AppState>, Path(slug): Path<String>) -> ApiResult<impl IntoResponse> {
     let jwks = s.engine.jwks(&slug).await?;
-    Ok(([(header::CACHE_CONTROL, format!("public, max-age={JWKS_MAX_AGE_SECONDS}"))], Json(jwks)))
+    Ok((
+        [(header::CACHE_CONTROL, format!("public, max-age={JWKS_MAX_AGE_SECONDS}"))],
+        Json(serde_json::Value::clone(&jwks)),
+    ))
 }
 
 pub async fn openid_configuration(State(s): State<AppState>, Path(slug): Path<String>) -> ApiResult<impl IntoResponse> {
     let app = s.engine.app(&slug).await?;
     let issuer = s.engine.issuer(&app.slug);
+    let alg = s.engine.signing_alg(&app).await?;
     let doc = serde_json::json!({
         "issuer": issuer,
         "jwks_uri": s.engine.jwks_url(&app.slug),
         "response_types_supported": ["token"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
+        "id_token_signing_alg_values_supported": [alg.as_str()],
         "token_endpoint_auth_methods_supported": ["none"],
         "claims_supported": ["iss", "aud", "sub", "iat", "exp", "jti", "sid", "role", "org", "org_role"],
     });

@@ -8,12 +8,12 @@ use crate::helpers::{access_token, assert_error, both_stores, json_of, refresh_t
 use crate::quickstart::{assert_recent_timestamp, keys_of};
 
 /// Changes an app's auth config straight in the store (there is no endpoint for it yet).
+/// Configures any app (the member-less `platform` app included) the operator's way.
 pub async fn set_config(app: &TestApp, slug: &str, change: impl FnOnce(&mut domain::model::AuthConfig)) {
-    let mut record = app.engine.app(slug).await.unwrap();
-    change(&mut record.config);
-    let mut tx = app.engine.store().begin().await.unwrap();
-    tx.update_app(&record).await.unwrap();
-    tx.commit().await.unwrap();
+    let mut config = app.engine.app(slug).await.unwrap().config;
+    change(&mut config);
+    let Value::Object(patch) = serde_json::to_value(&config).unwrap() else { panic!("config is an object") };
+    app.engine.operator_update_config(slug, &patch).await.unwrap();
 }
 
 async fn signin(app: &TestApp, body: Value) -> reqwest::Response {

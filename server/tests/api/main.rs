@@ -17,4 +17,5 @@ mod quickstart;
 mod roles;
 mod seed001;
 mod sessions;
+mod signing;
 mod tokens;

@@ -194,6 +194,12 @@ async fn suspension_reaches_the_other_node(a: TestApp, b: TestApp) {
 
     let id = user_id(&a, &owner, "multi", "ada").await;
     let path = format!("/api/v1/apps/multi/end-users/{id}");
+    // B serves `me` from its cache; a rename through A replaces it there too.
+    assert_eq!(b.me("multi", &access_token(&pair)).await["displayName"], "User ada");
+    let response = a.patch_json_with_bearer(&path, &owner, &json!({ "displayName": "Ada Lovelace" })).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(a.me("multi", &access_token(&pair)).await["displayName"], "Ada Lovelace", "at once on A");
+    eventually("rename", || async { b.me("multi", &access_token(&pair)).await["displayName"] == "Ada Lovelace" }).await;
     let response = a.patch_json_with_bearer(&path, &owner, &json!({ "status": "suspended" })).await;
     assert_eq!(response.status(), StatusCode::OK);
     refused_soon("suspension", &b, &access_token(&pair)).await;
@@ -234,7 +240,53 @@ async fn suspension_reaches_the_other_node(a: TestApp, b: TestApp) {
     .await;
 }
 
+/// Apps are cached by slug on every node: a suspension, a config change, a deletion and a
+/// new app under the old slug, each made through A, are what B serves next.
+async fn app_changes_reach_the_other_node(a: TestApp, b: TestApp) {
+    let owner = setup(&a, &b).await;
+    let pair = a.signup_end_user("multi", "ada").await;
+    let token = access_token(&pair);
+    b.me("multi", &token).await;
+
+    let response = a.patch_json_with_bearer("/api/v1/apps/multi", &owner, &json!({ "status": "suspended" })).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    eventually("app suspension", || async {
+        b.get_with_bearer("/multi/v1/me", &token).await.status() == StatusCode::FORBIDDEN
+    })
+    .await;
+    let response = a.patch_json_with_bearer("/api/v1/apps/multi", &owner, &json!({ "status": "active" })).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    eventually("app reactivation", || async {
+        b.get_with_bearer("/multi/v1/me", &token).await.status() == StatusCode::OK
+    })
+    .await;
+
+    a.patch_config(&owner, "multi", &json!({ "signup_enabled": false })).await;
+    let signup = json!({ "email": "late@example.com", "username": "late", "password": crate::helpers::PASSWORD });
+    eventually("config change", || async {
+        b.post_json("/multi/v1/auth/signup", &signup).await.status() == StatusCode::FORBIDDEN
+    })
+    .await;
+
+    let old_kid = b.jwks("multi").await["keys"][0]["kid"].clone();
+    let response = a.delete_with_bearer("/api/v1/apps/multi", &owner).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    eventually("app deletion", || async {
+        b.get("/multi/v1/.well-known/jwks.json").await.status() == StatusCode::NOT_FOUND
+    })
+    .await;
+    assert_eq!(b.get_with_bearer("/multi/v1/me", &token).await.status(), StatusCode::UNAUTHORIZED);
+
+    // The slug is free again; B serves the new app, never the old one's keys or config.
+    a.create_app_ok(&owner, "multi").await;
+    let jwks = b.jwks("multi").await;
+    assert_ne!(jwks["keys"][0]["kid"], old_kid, "{jwks}");
+    assert_eq!(b.get_with_bearer("/multi/v1/me", &token).await.status(), StatusCode::UNAUTHORIZED);
+    json_of(b.post_json("/multi/v1/auth/signup", &signup).await, StatusCode::CREATED).await;
+}
+
 two_nodes!(
+    app_changes_reach_the_other_node,
     session_revocation_reaches_the_other_node,
     sessions_revoked_by_management_reach_the_other_node,
     permission_edits_reach_the_other_node,

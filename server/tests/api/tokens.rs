@@ -84,7 +84,7 @@ async fn signer_of(app: &TestApp, slug: &str) -> Signer {
 /// A signer over a brand-new key the app has never seen; with `kid` given, it claims that
 /// key id (a right `kid` on a wrong key).
 fn stranger_signer(app: &TestApp, kid: Option<&str>) -> Signer {
-    let fresh = domain::keys::generate_rs256(&app.master_key).unwrap();
+    let fresh = domain::keys::generate(domain::keys::SigningAlg::Rs256, &app.master_key).unwrap();
     match kid {
         None => Signer::open(&app.master_key, &fresh.kid, fresh.alg, &fresh.private_sealed).unwrap(),
         Some(kid) => {
