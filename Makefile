@@ -37,6 +37,13 @@ test-server: clean-test-schemas
 test-e2e: build
 	cd end2end && RAMPART_BIN=$(TARGET_DIR)/debug/rampart LEPTOS_SITE_ROOT=$(CURDIR)/target/site npx playwright test
 
+## Benchmarks (bench/): release build, then every scenario on SQLite and PostgreSQL, printed as
+## tables and saved under bench/results/. Shorter: make bench BENCH_ARGS="--duration 3 --small-only"
+bench:
+	@command -v wrk >/dev/null || apt-get install -y wrk >/dev/null || sudo apt-get install -y wrk >/dev/null
+	cargo build --release -p server -p bench --bin rampart --bin bench
+	$(TARGET_DIR)/release/bench --rampart $(TARGET_DIR)/release/rampart $(BENCH_ARGS)
+
 # Test schemas left behind by interrupted runs.
 clean-test-schemas:
 	@psql "$(PG_URL)" -qtAc "SELECT 'DROP SCHEMA IF EXISTS \"' || nspname || '\" CASCADE;' FROM pg_namespace WHERE nspname LIKE 't\\_%'" 2>/dev/null \

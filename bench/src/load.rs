@@ -1,0 +1,129 @@
+//! Load from a separate process: wrk over loopback, with the Lua scripts in `bench/wrk`.
+//! Each script prints one JSON line of totals and latency percentiles when it is done.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+/// What `done()` in `bench/wrk/common.lua` prints.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WrkSummary {
+    pub requests: u64,
+    pub duration_us: u64,
+    pub connect_errors: u64,
+    pub read_errors: u64,
+    pub write_errors: u64,
+    pub status_errors: u64,
+    pub timeouts: u64,
+    pub p50_us: u64,
+    pub p90_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+    pub mean_us: f64,
+}
+
+/// One measured run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Measured {
+    pub requests: u64,
+    pub rps: f64,
+    #[serde(default)]
+    pub mean_ms: f64,
+    pub p50_ms: f64,
+    #[serde(default)]
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    /// Non-2xx answers, socket errors and timeouts.
+    pub errors: u64,
+}
+
+impl WrkSummary {
+    pub fn parse(stdout: &str) -> Result<WrkSummary> {
+        let line = stdout.lines().rev().find(|l| l.trim_start().starts_with('{')).context("wrk printed no summary")?;
+        serde_json::from_str(line).with_context(|| format!("unreadable wrk summary: {line}"))
+    }
+
+    pub fn measured(&self) -> Measured {
+        let seconds = (self.duration_us as f64 / 1e6).max(1e-9);
+        Measured {
+            requests: self.requests,
+            rps: self.requests as f64 / seconds,
+            mean_ms: self.mean_us / 1e3,
+            p50_ms: self.p50_us as f64 / 1e3,
+            p90_ms: self.p90_us as f64 / 1e3,
+            p99_ms: self.p99_us as f64 / 1e3,
+            max_ms: self.max_us as f64 / 1e3,
+            errors: self.connect_errors + self.read_errors + self.write_errors + self.status_errors + self.timeouts,
+        }
+    }
+}
+
+pub struct Wrk {
+    /// `bench/wrk`, where the scripts are and where wrk runs.
+    pub scripts: PathBuf,
+}
+
+impl Wrk {
+    pub fn find(scripts: &Path) -> Result<Wrk> {
+        let found = Command::new("wrk").arg("--version").output();
+        if found.is_err() {
+            bail!("wrk is not installed (Debian: apt-get install wrk; `make bench` installs it)");
+        }
+        Ok(Wrk { scripts: scripts.to_owned() })
+    }
+
+    /// Runs `script` against `base` with one wrk thread and `connections` connections.
+    pub fn run(
+        &self,
+        script: &str,
+        base: &str,
+        connections: usize,
+        duration: Duration,
+        args: &[String],
+    ) -> Result<Measured> {
+        let output = Command::new("wrk")
+            .current_dir(&self.scripts)
+            .arg("--threads=1")
+            .arg(format!("--connections={connections}"))
+            .arg(format!("--duration={}s", duration.as_secs().max(1)))
+            .arg("--timeout=10s")
+            .arg(format!("--script={script}"))
+            .arg(base)
+            .arg("--")
+            .args(args)
+            .output()
+            .context("run wrk")?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        if !output.status.success() {
+            bail!("wrk {script} failed: {}{}", stdout, String::from_utf8_lossy(&output.stderr));
+        }
+        Ok(WrkSummary::parse(&stdout)?.measured())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_summary_line_after_wrks_own_output() {
+        let out = "Running 1s test @ http://127.0.0.1:1\n  1 threads and 4 connections\n\
+            {\"requests\":2000,\"duration_us\":2000000,\"connect_errors\":0,\"read_errors\":1,\"write_errors\":0,\
+            \"status_errors\":3,\"timeouts\":1,\"p50_us\":450,\"p90_us\":800,\"p99_us\":1500,\"max_us\":9000,\"mean_us\":500.5}\n";
+        let m = WrkSummary::parse(out).unwrap().measured();
+        assert_eq!(m.requests, 2000);
+        assert!((m.rps - 1000.0).abs() < 1e-6);
+        assert!((m.p50_ms - 0.45).abs() < 1e-9 && (m.p99_ms - 1.5).abs() < 1e-9);
+        assert_eq!(m.errors, 5);
+    }
+
+    #[test]
+    fn no_summary_is_an_error() {
+        assert!(WrkSummary::parse("Running 1s test\n").is_err());
+        assert!(WrkSummary::parse("{\"requests\": \"x\"}").is_err());
+    }
+}
