@@ -56,6 +56,9 @@ struct Args {
     /// Measure only the small data set (1 app), not 1,000 apps and 10,000 users as well.
     #[arg(long)]
     small_only: bool,
+    /// Run only the scenarios whose names contain this (case-insensitive), e.g. `--only eddsa`.
+    #[arg(long)]
+    only: Option<String>,
     /// Compare two result files instead of running: `--compare before.json after.json`.
     #[arg(long, num_args = 2, value_names = ["BEFORE", "AFTER"])]
     compare: Option<Vec<PathBuf>>,
@@ -268,7 +271,11 @@ impl Bench<'_> {
         let reads = api.signins(MAIN_APP, READ_SESSIONS, self.password_connections()).await?;
         let mut rows: Vec<Row> = Vec::new();
         let mut routing = f64::NAN;
-        for scenario in SCENARIOS {
+        let wanted = |s: &Scenario| match &self.args.only {
+            None => true,
+            Some(part) => s.extra == "health" || s.name.to_lowercase().contains(&part.to_lowercase()),
+        };
+        for scenario in SCENARIOS.iter().filter(|s| wanted(s)) {
             eprintln!("  {name}: {}", scenario.name);
             let measured = self.scenario(&api, server, scenario, &reads).await?;
             let (ceiling, bound) = match scenario.ceiling {

@@ -21,7 +21,7 @@ const COOKIE: &str = "rampart_console";
 pub async fn routes(state: &AppState, pool: DbPool, secure: bool) -> anyhow::Result<Router<AppState>> {
     let routes = generate_route_list(app::App);
     let router = Router::new().leptos_routes(state, routes, {
-        let options = state.leptos_options.clone();
+        let options = leptos::prelude::LeptosOptions::clone(&state.leptos_options);
         move || app::shell(options.clone())
     });
     let router = match pool {

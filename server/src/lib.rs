@@ -54,7 +54,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         .site_pkg_dir(std::env::var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|_| "pkg".into()))
         .site_addr(local)
         .build();
-    let state = AppState { engine: engine.clone(), leptos_options };
+    let state = AppState { engine: engine.clone(), leptos_options: Arc::new(leptos_options) };
 
     let console = console::routes(&state, pool, config.secure_cookies()).await?;
     let trusted = Arc::new(config.trusted_proxies.clone());

@@ -18,6 +18,8 @@ use crate::types::{DisplayName, Email, Username};
 use crate::{password, Error, Result};
 
 const REFRESH_PREFIX: &str = "rt_";
+/// A refresh records the session's use when the last record is at least this old.
+const TOUCH_EVERY_SECONDS: i64 = 60;
 
 /// What a sign-up asks for (seed 001, step 3).
 #[derive(Debug)]
@@ -129,7 +131,7 @@ impl Engine {
         let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at).await?;
         tx.commit().await?;
         tracing::info!(user = %user.id, "signed up");
-        let pair = self.token_pair(&app, &user, &role.name, session.id, refresh).await?;
+        let pair = self.token_pair(&app, user.id, &role.name, session.id, refresh).await?;
         Ok((pair, Principal { app, user_id: user.id, session_id: session.id, role_id: role.id, role: role.name }))
     }
 
@@ -175,7 +177,7 @@ impl Engine {
         let mut tx = self.store.begin().await?;
         let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at).await?;
         tx.commit().await?;
-        let pair = self.token_pair(&app, &user, &role, session.id, refresh).await?;
+        let pair = self.token_pair(&app, user.id, &role, session.id, refresh).await?;
         Ok((pair, Principal { app, user_id: user.id, session_id: session.id, role_id: user.role_id, role }))
     }
 
@@ -216,7 +218,8 @@ impl Engine {
         let app = self.active_app(slug).await?;
         let digest = token_digest(refresh_token);
         let mut token = self.store.refresh_token(app.id, &digest).await?.ok_or_else(invalid_refresh)?;
-        let (session, user, role) = self.live_session(&app, token.session_id).await?;
+        let sid = token.session_id;
+        let live = self.live(&app, sid).await?;
         let at = now();
         if token.rotated_at.is_none() {
             let successor = random_token(REFRESH_PREFIX);
@@ -226,16 +229,23 @@ impl Engine {
                 tx.insert_refresh_token(&RefreshToken {
                     id: Uuid::new_v4(),
                     app_id: app.id,
-                    session_id: session.id,
+                    session_id: sid,
                     digest: token_digest(&successor),
                     created_at: at,
                     rotated_at: None,
                     successor_sealed: None,
                 })
                 .await?;
-                tx.touch_session(app.id, session.id, at).await?;
+                // `last_used_at` is kept to the minute: a write saved on most refreshes.
+                let touch = at - live.last_used_at >= TimeDelta::seconds(TOUCH_EVERY_SECONDS);
+                if touch {
+                    tx.touch_session(app.id, sid, at).await?;
+                }
                 tx.commit().await?;
-                return self.token_pair(&app, &user, &role, session.id, successor).await;
+                if touch {
+                    self.caches.put_session(sid, LiveSession { last_used_at: at, ..live.clone() });
+                }
+                return self.token_pair(&app, live.user_id, &live.role, sid, successor).await;
             }
             // Another refresh of the same token won the race: answer as it did.
             drop(tx);
@@ -246,16 +256,38 @@ impl Engine {
             (Some(rotated), Some(sealed)) if at - rotated <= grace => {
                 let successor = self.config.master_key.open(sealed, token.id.as_bytes())?;
                 let successor = String::from_utf8(successor).map_err(Error::internal)?;
-                self.token_pair(&app, &user, &role, session.id, successor).await
+                self.token_pair(&app, live.user_id, &live.role, sid, successor).await
             }
             _ => {
                 let mut tx = self.store.begin().await?;
-                tx.revoke_session(app.id, session.id, at).await?;
-                self.commit(tx, &[Change::Session(session.id)]).await?;
-                tracing::warn!(session = %session.id, "refresh token reused after rotation; session revoked");
+                tx.revoke_session(app.id, sid, at).await?;
+                self.commit(tx, &[Change::Session(sid)]).await?;
+                tracing::warn!(session = %sid, "refresh token reused after rotation; session revoked");
                 Err(Error::RefreshTokenReused)
             }
         }
+    }
+
+    /// A live session's user and role: from this node's cache when it has checked the
+    /// session lately (revocation, suspension, deletion and role changes clear it on every
+    /// node), else from the store.
+    async fn live(&self, app: &App, sid: Uuid) -> Result<LiveSession> {
+        if let Some(live) = self.caches.session(sid) {
+            if live.expires_at <= now() {
+                return Err(Error::Unauthenticated("Session has expired"));
+            }
+            return Ok(live);
+        }
+        let (session, user, role) = self.live_session(app, sid).await?;
+        let live = LiveSession {
+            user_id: user.id,
+            role_id: user.role_id,
+            role,
+            expires_at: session.expires_at,
+            last_used_at: session.last_used_at,
+        };
+        self.caches.put_session(sid, live.clone());
+        Ok(live)
     }
 
     /// Ends the session a refresh token belongs to. Unknown tokens are refused.
@@ -305,15 +337,7 @@ impl Engine {
             return Err(Error::Forbidden("App is suspended".into()));
         }
         // Revocation clears this cache on every node, so a revoked bearer stops at once.
-        let live = match self.caches.session(sid) {
-            Some(live) => live,
-            None => {
-                let (_, user, role) = self.live_session(&app, sid).await?;
-                let live = LiveSession { user_id: user.id, role_id: user.role_id, role };
-                self.caches.put_session(sid, live.clone());
-                live
-            }
-        };
+        let live = self.live(&app, sid).await?;
         if live.user_id != sub {
             return Err(Error::Unauthenticated("Invalid access token"));
         }
@@ -402,7 +426,7 @@ impl Engine {
     async fn token_pair(
         &self,
         app: &App,
-        user: &User,
+        user_id: Uuid,
         role: &str,
         session_id: Uuid,
         refresh_token: String,
@@ -413,7 +437,7 @@ impl Engine {
         let claims = Claims {
             iss: self.issuer(&app.slug),
             aud: app.slug.clone(),
-            sub: user.id.to_string(),
+            sub: user_id.to_string(),
             iat,
             exp: iat + ttl,
             jti: Uuid::new_v4().to_string(),

@@ -31,6 +31,9 @@ pub(super) struct LiveSession {
     pub user_id: Uuid,
     pub role_id: Uuid,
     pub role: String,
+    /// The session's absolute end, checked on every use.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub last_used_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Entries with the time they were loaded.
@@ -228,12 +231,17 @@ mod tests {
         assert_eq!(Change::decode(""), Change::Everything);
     }
 
+    fn live(user_id: Uuid, role_id: Uuid) -> LiveSession {
+        let now = chrono::Utc::now();
+        LiveSession { user_id, role_id, role: "member".into(), expires_at: now, last_used_at: now }
+    }
+
     #[test]
     fn invalidation() {
         let caches = Caches::default();
         let (s1, s2, user, role) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-        caches.put_session(s1, LiveSession { user_id: user, role_id: role, role: "member".into() });
-        caches.put_session(s2, LiveSession { user_id: Uuid::new_v4(), role_id: role, role: "member".into() });
+        caches.put_session(s1, live(user, role));
+        caches.put_session(s2, live(Uuid::new_v4(), role));
         caches.put_permissions(role, Arc::new(vec!["a.b".into()]));
         caches.apply(Change::User(user));
         assert!(caches.session(s1).is_none());
