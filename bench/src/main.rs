@@ -71,6 +71,8 @@ const EC_APP: &str = "bench-ec";
 const SMALL_USERS: usize = 100;
 const LARGE_USERS: usize = 10_000;
 const LARGE_APPS: usize = 1_000;
+/// How long after ready the idle RSS is read.
+const IDLE_AFTER: Duration = Duration::from_secs(12);
 /// Sessions the read scenarios cycle through.
 const READ_SESSIONS: usize = 64;
 
@@ -259,7 +261,9 @@ impl Bench<'_> {
     /// Restarts the server, lets it settle, then measures every scenario.
     async fn measure_phase(&self, name: &str, apps: usize) -> Result<Phase> {
         let server = self.launch.start().await?;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // Idle means settled: the start's transient allocations (the dummy password hash's
+        // 19 MiB working area) are returned to the system by the allocator within seconds.
+        tokio::time::sleep(IDLE_AFTER).await;
         let (idle, _) = server.rss_kib()?;
         let phase = self.phase(name, apps, &server, idle).await;
         server.stop().await?;

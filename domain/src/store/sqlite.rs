@@ -31,9 +31,19 @@ impl SqliteStore {
                     .map_err(|e| Error::invalid(format!("DATABASE_URL: cannot create {}: {e}", dir.display())))?;
             }
         }
-        let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+        // No ping before each use: a local file cannot drop the connection, and the ping is a
+        // round trip to the connection's worker thread that doubled the cost of a query.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .connect_with(options.clone())
+            .await?;
         sqlx::migrate!("../migrations/sqlite").run(&writer).await.map_err(Error::internal)?;
-        let reader = SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(true)).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(8)
+            .test_before_acquire(false)
+            .connect_with(options.read_only(true))
+            .await?;
         Ok(SqliteStore { reader, writer })
     }
 
