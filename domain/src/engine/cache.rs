@@ -3,7 +3,9 @@
 //! and on every other node through the store's change messages (PostgreSQL NOTIFY); the
 //! TTLs bound staleness should a message be lost.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -99,44 +101,49 @@ fn bounded<K, V>(map: &mut HashMap<K, V>) {
     }
 }
 
+/// The entry under `key`, if it was loaded less than `ttl` ago.
+fn fresh<K, Q, V>(map: &RwLock<HashMap<K, (Instant, V)>>, key: &Q, ttl: Duration) -> Option<V>
+where
+    K: Eq + Hash + Borrow<Q>,
+    Q: Eq + Hash + ?Sized,
+    V: Clone,
+{
+    let map = map.read().ok()?;
+    let (at, value) = map.get(key)?;
+    (at.elapsed() < ttl).then(|| value.clone())
+}
+
+/// Keeps `value` under `key` from now, within the entry bound.
+fn keep<K: Eq + Hash, V>(map: &RwLock<HashMap<K, (Instant, V)>>, key: K, value: V) {
+    if let Ok(mut map) = map.write() {
+        bounded(&mut map);
+        map.insert(key, (Instant::now(), value));
+    }
+}
+
 impl Caches {
     pub fn app(&self, slug: &str) -> Option<Arc<App>> {
-        let map = self.apps.read().ok()?;
-        let (at, app) = map.get(slug)?;
-        (at.elapsed() < APP_TTL).then(|| app.clone())
+        fresh(&self.apps, slug, APP_TTL)
     }
 
     pub fn put_app(&self, app: Arc<App>) {
-        if let Ok(mut map) = self.apps.write() {
-            bounded(&mut map);
-            map.insert(app.slug.clone(), (Instant::now(), app));
-        }
+        keep(&self.apps, app.slug.clone(), app);
     }
 
     pub fn session(&self, id: Uuid) -> Option<LiveSession> {
-        let map = self.sessions.read().ok()?;
-        let (at, s) = map.get(&id)?;
-        (at.elapsed() < SESSION_TTL).then(|| s.clone())
+        fresh(&self.sessions, &id, SESSION_TTL)
     }
 
     pub fn put_session(&self, id: Uuid, s: LiveSession) {
-        if let Ok(mut map) = self.sessions.write() {
-            bounded(&mut map);
-            map.insert(id, (Instant::now(), s));
-        }
+        keep(&self.sessions, id, s);
     }
 
     pub fn profile(&self, user_id: Uuid) -> Option<Arc<Profile>> {
-        let map = self.profiles.read().ok()?;
-        let (at, p) = map.get(&user_id)?;
-        (at.elapsed() < PROFILE_TTL).then(|| p.clone())
+        fresh(&self.profiles, &user_id, PROFILE_TTL)
     }
 
     pub fn put_profile(&self, user_id: Uuid, p: Arc<Profile>) {
-        if let Ok(mut map) = self.profiles.write() {
-            bounded(&mut map);
-            map.insert(user_id, (Instant::now(), p));
-        }
+        keep(&self.profiles, user_id, p);
     }
 
     /// The claims of a token already verified for `app_id` (expiry is the caller's to check).
@@ -155,16 +162,11 @@ impl Caches {
     }
 
     pub fn permissions(&self, role_id: Uuid) -> Option<Arc<Vec<String>>> {
-        let map = self.permissions.read().ok()?;
-        let (at, p) = map.get(&role_id)?;
-        (at.elapsed() < PERMISSIONS_TTL).then(|| p.clone())
+        fresh(&self.permissions, &role_id, PERMISSIONS_TTL)
     }
 
     pub fn put_permissions(&self, role_id: Uuid, p: Arc<Vec<String>>) {
-        if let Ok(mut map) = self.permissions.write() {
-            bounded(&mut map);
-            map.insert(role_id, (Instant::now(), p));
-        }
+        keep(&self.permissions, role_id, p);
     }
 
     pub fn apply(&self, change: Change) {

@@ -12,6 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{access_token, assert_error, both_stores, json_of, refresh_token, TestApp};
+use crate::tokens::signer_of;
 
 fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
@@ -95,13 +96,6 @@ async fn bad_choices_are_refused_and_store_nothing(app: TestApp) {
     let list = json_of(app.get_with_bearer("/api/v1/apps", &owner).await, StatusCode::OK).await;
     assert_eq!(list["apps"], json!([]), "{list}");
     json_of(create_with_alg(&app, &owner, "picky-app", &json!("EdDSA")).await, StatusCode::CREATED).await;
-}
-
-async fn signer_of(app: &TestApp, slug: &str) -> Signer {
-    let record = app.engine.app(slug).await.unwrap();
-    let keys = app.engine.store().signing_keys(record.id).await.unwrap();
-    let key = keys.iter().find(|k| k.active).expect("an active key");
-    Signer::open(&app.master_key, &key.kid, &key.alg, &key.private_sealed).unwrap()
 }
 
 /// A signer of `alg` over a key the server never saw, claiming the key id `kid`.

@@ -74,7 +74,7 @@ fn public_key_encodings(jwk: &Value) -> Vec<Vec<u8>> {
 
 /// A signer over the app's own private key, as the engine keeps it (sealed with the master
 /// key the test started the server with).
-async fn signer_of(app: &TestApp, slug: &str) -> Signer {
+pub async fn signer_of(app: &TestApp, slug: &str) -> Signer {
     let record = app.engine.app(slug).await.unwrap();
     let keys = app.engine.store().signing_keys(record.id).await.unwrap();
     let key = keys.iter().find(|k| k.active).expect("an active key");
