@@ -182,6 +182,8 @@ impl Session {
     }
 }
 
+/// A refresh token as read. Once rotated, `rotated_at` and `successor_sealed` come from its
+/// successor: the token that names it as parent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefreshToken {
     pub id: Uuid,
@@ -193,6 +195,41 @@ pub struct RefreshToken {
     /// The successor, sealed with the master key, kept so a double refresh within the
     /// grace window gets the same answer instead of a false reuse alarm.
     pub successor_sealed: Option<Vec<u8>>,
+}
+
+/// A session's first refresh token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRefreshToken {
+    pub id: Uuid,
+    pub app_id: Uuid,
+    pub session_id: Uuid,
+    pub digest: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl NewRefreshToken {
+    /// How it reads back before any rotation.
+    pub fn unrotated(&self) -> RefreshToken {
+        RefreshToken {
+            id: self.id,
+            app_id: self.app_id,
+            session_id: self.session_id,
+            digest: self.digest.clone(),
+            created_at: self.created_at,
+            rotated_at: None,
+            successor_sealed: None,
+        }
+    }
+}
+
+/// The token a rotation puts in its parent's place; it joins the parent's session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshSuccessor {
+    pub id: Uuid,
+    pub digest: String,
+    /// The successor itself, sealed with the master key and bound to the parent's digest.
+    pub sealed: Vec<u8>,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::cache::{Change, LiveSession};
 use super::{now, Engine, Principal, RequestMeta};
 use crate::crypto::{random_token, token_digest};
-use crate::model::{App, Contact, ContactKind, RefreshToken, Session, Status, User, UserProfile};
+use crate::model::{App, Contact, ContactKind, NewRefreshToken, RefreshSuccessor, Session, Status, User, UserProfile};
 use crate::tokens::{self, Claims, TokenPair};
 use crate::types::{DisplayName, Email, Username};
 use crate::{password, Error, Result};
@@ -217,54 +217,47 @@ impl Engine {
     pub async fn refresh(&self, slug: &str, refresh_token: &str) -> Result<TokenPair> {
         let app = self.active_app(slug).await?;
         let digest = token_digest(refresh_token);
-        let mut token = self.store.refresh_token(app.id, &digest).await?.ok_or_else(invalid_refresh)?;
+        let at = now();
+        let successor = random_token(REFRESH_PREFIX);
+        let rotation = RefreshSuccessor {
+            id: Uuid::new_v4(),
+            digest: token_digest(&successor),
+            sealed: self.config.master_key.seal(successor.as_bytes(), digest.as_bytes())?,
+            created_at: at,
+        };
+        // The common case is one statement: the token is current and its session live.
+        if let Some(sid) = self.store.rotate_refresh_token(app.id, &digest, &rotation).await? {
+            let live = self.live(&app, sid).await?;
+            // `last_used_at` is kept to the minute: a write saved on most refreshes.
+            if at - live.last_used_at >= TimeDelta::seconds(TOUCH_EVERY_SECONDS) {
+                let mut tx = self.store.begin().await?;
+                tx.touch_session(app.id, sid, at).await?;
+                tx.commit().await?;
+                self.caches.put_session(sid, LiveSession { last_used_at: at, ..live.clone() });
+            }
+            return self.token_pair(&app, live.user_id, &live.role, sid, successor).await;
+        }
+        // Unknown, already rotated, or its session is over: find out which.
+        let token = self.store.refresh_token(app.id, &digest).await?.ok_or_else(invalid_refresh)?;
         let sid = token.session_id;
         let live = self.live(&app, sid).await?;
-        let at = now();
-        if token.rotated_at.is_none() {
-            let successor = random_token(REFRESH_PREFIX);
-            let sealed = self.config.master_key.seal(successor.as_bytes(), token.id.as_bytes())?;
-            let mut tx = self.store.begin().await?;
-            if tx.rotate_refresh_token(app.id, token.id, at, &sealed).await? {
-                tx.insert_refresh_token(&RefreshToken {
-                    id: Uuid::new_v4(),
-                    app_id: app.id,
-                    session_id: sid,
-                    digest: token_digest(&successor),
-                    created_at: at,
-                    rotated_at: None,
-                    successor_sealed: None,
-                })
-                .await?;
-                // `last_used_at` is kept to the minute: a write saved on most refreshes.
-                let touch = at - live.last_used_at >= TimeDelta::seconds(TOUCH_EVERY_SECONDS);
-                if touch {
-                    tx.touch_session(app.id, sid, at).await?;
-                }
-                tx.commit().await?;
-                if touch {
-                    self.caches.put_session(sid, LiveSession { last_used_at: at, ..live.clone() });
-                }
-                return self.token_pair(&app, live.user_id, &live.role, sid, successor).await;
-            }
-            // Another refresh of the same token won the race: answer as it did.
-            drop(tx);
-            token = self.store.refresh_token(app.id, &digest).await?.ok_or_else(invalid_refresh)?;
-        }
         let grace = TimeDelta::seconds(app.config.refresh_reuse_grace_seconds.max(0));
         match (token.rotated_at, &token.successor_sealed) {
             (Some(rotated), Some(sealed)) if at - rotated <= grace => {
-                let successor = self.config.master_key.open(sealed, token.id.as_bytes())?;
+                let successor = self.config.master_key.open(sealed, digest.as_bytes())?;
                 let successor = String::from_utf8(successor).map_err(Error::internal)?;
                 self.token_pair(&app, live.user_id, &live.role, sid, successor).await
             }
-            _ => {
+            (Some(_), _) => {
                 let mut tx = self.store.begin().await?;
                 tx.revoke_session(app.id, sid, at).await?;
                 self.commit(tx, &[Change::Session(sid)]).await?;
                 tracing::warn!(session = %sid, "refresh token reused after rotation; session revoked");
                 Err(Error::RefreshTokenReused)
             }
+            // Live session, token not rotated, yet the rotation did not happen: the session
+            // ended between the two reads.
+            (None, _) => Err(Error::SessionRevoked),
         }
     }
 
@@ -409,14 +402,12 @@ impl Engine {
         };
         tx.insert_session(&session).await?;
         let refresh = random_token(REFRESH_PREFIX);
-        tx.insert_refresh_token(&RefreshToken {
+        tx.insert_refresh_token(&NewRefreshToken {
             id: Uuid::new_v4(),
             app_id: app.id,
             session_id: session.id,
             digest: token_digest(&refresh),
             created_at: at,
-            rotated_at: None,
-            successor_sealed: None,
         })
         .await?;
         Ok((session, refresh))

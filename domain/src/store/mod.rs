@@ -13,8 +13,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::model::{
-    ApiKey, App, Contact, ContactKind, Membership, Permission, RefreshToken, Role, Session, SigningKey, User,
-    UserCursor, UserProfile,
+    ApiKey, App, Contact, ContactKind, Membership, NewRefreshToken, Permission, RefreshSuccessor, RefreshToken, Role,
+    Session, SigningKey, User, UserCursor, UserProfile,
 };
 use crate::{Error, Result};
 
@@ -52,6 +52,17 @@ pub trait Store: Send + Sync + 'static {
 
     async fn session(&self, app_id: Uuid, id: Uuid) -> Result<Option<Session>>;
     async fn refresh_token(&self, app_id: Uuid, digest: &str) -> Result<Option<RefreshToken>>;
+    /// Rotates the app's refresh token with this digest, if its session is live at
+    /// `successor.created_at` and it has no successor yet: one atomic statement that inserts
+    /// the successor into the same session. Returns that session; `None` when the token is
+    /// unknown, already rotated (of two concurrent rotations exactly one wins), or its session
+    /// is revoked or expired.
+    async fn rotate_refresh_token(
+        &self,
+        app_id: Uuid,
+        digest: &str,
+        successor: &RefreshSuccessor,
+    ) -> Result<Option<Uuid>>;
     /// The app's custom permission strings, by name.
     async fn permissions(&self, app_id: Uuid) -> Result<Vec<Permission>>;
     /// A page of the app's users in creation order, after `after`, optionally only those
@@ -125,16 +136,7 @@ pub trait Tx: Send {
     async fn touch_session(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<()>;
     /// Revokes a live session; false when it was already revoked or does not exist.
     async fn revoke_session(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool>;
-    async fn insert_refresh_token(&mut self, token: &RefreshToken) -> Result<()>;
-    /// Marks a refresh token rotated unless it already is; true when this call did it, so
-    /// of two concurrent refreshes exactly one wins.
-    async fn rotate_refresh_token(
-        &mut self,
-        app_id: Uuid,
-        id: Uuid,
-        at: DateTime<Utc>,
-        successor_sealed: &[u8],
-    ) -> Result<bool>;
+    async fn insert_refresh_token(&mut self, token: &NewRefreshToken) -> Result<()>;
 }
 
 /// The pool under a store, for the few neighbours that need the same database (the

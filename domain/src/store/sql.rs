@@ -451,9 +451,36 @@ macro_rules! impl_sql_store {
 
             async fn refresh_token(&self, app_id: uuid::Uuid, digest: &str) -> $crate::Result<Option<$crate::model::RefreshToken>> {
                 sqlx::query_as::<_, sql::RefreshTokenRow>(
-                    "SELECT id, app_id, session_id, digest, created_at, rotated_at, successor_sealed \
-                     FROM refresh_tokens WHERE app_id = $1 AND digest = $2",
+                    "SELECT p.id, p.app_id, p.session_id, p.digest, p.created_at, \
+                            c.created_at AS rotated_at, c.sealed AS successor_sealed \
+                     FROM refresh_tokens p LEFT JOIN refresh_tokens c ON c.parent_id = p.id \
+                     WHERE p.app_id = $1 AND p.digest = $2",
                 ).bind(app_id).bind(digest).fetch_optional(&self.reader).await?.map(sql::RefreshTokenRow::into_model).transpose()
+            }
+
+            async fn rotate_refresh_token(
+                &self,
+                app_id: uuid::Uuid,
+                digest: &str,
+                successor: &$crate::model::RefreshSuccessor,
+            ) -> $crate::Result<Option<uuid::Uuid>> {
+                let rotated = sqlx::query_scalar::<_, uuid::Uuid>(
+                    "INSERT INTO refresh_tokens (id, app_id, session_id, digest, created_at, parent_id, sealed) \
+                     SELECT $3, p.app_id, p.session_id, $4, $5, p.id, $6 \
+                     FROM refresh_tokens p JOIN sessions s ON s.id = p.session_id \
+                     WHERE p.app_id = $1 AND p.digest = $2 AND s.revoked_at IS NULL AND s.expires_at > $5 \
+                       AND NOT EXISTS (SELECT 1 FROM refresh_tokens c WHERE c.parent_id = p.id) \
+                     RETURNING session_id",
+                )
+                .bind(app_id).bind(digest).bind(successor.id).bind(&successor.digest)
+                .bind(Ts(successor.created_at)).bind(&successor.sealed)
+                .fetch_all(&self.writer).await;
+                match rotated {
+                    Ok(sessions) => Ok(sessions.into_iter().next()),
+                    // A concurrent rotation of the same parent committed first.
+                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),
+                    Err(e) => Err(map_write_error(e)),
+                }
             }
 
             async fn permissions(&self, app_id: uuid::Uuid) -> $crate::Result<Vec<$crate::model::Permission>> {
@@ -710,21 +737,13 @@ macro_rules! impl_sql_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn insert_refresh_token(&mut self, t: &$crate::model::RefreshToken) -> $crate::Result<()> {
+            async fn insert_refresh_token(&mut self, t: &$crate::model::NewRefreshToken) -> $crate::Result<()> {
                 sqlx::query(
-                    "INSERT INTO refresh_tokens (id, app_id, session_id, digest, created_at, rotated_at, successor_sealed) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    "INSERT INTO refresh_tokens (id, app_id, session_id, digest, created_at) VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(t.id).bind(t.app_id).bind(t.session_id).bind(&t.digest).bind(Ts(t.created_at))
-                .bind(t.rotated_at.map(Ts)).bind(&t.successor_sealed)
                 .execute(&mut *self.0).await.map_err(map_write_error)?;
                 Ok(())
-            }
-
-            async fn rotate_refresh_token(&mut self, app_id: uuid::Uuid, id: uuid::Uuid, at: chrono::DateTime<chrono::Utc>, successor_sealed: &[u8]) -> $crate::Result<bool> {
-                let done = sqlx::query("UPDATE refresh_tokens SET rotated_at = $3, successor_sealed = $4 WHERE app_id = $1 AND id = $2 AND rotated_at IS NULL")
-                    .bind(app_id).bind(id).bind(Ts(at)).bind(successor_sealed).execute(&mut *self.0).await?;
-                Ok(done.rows_affected() == 1)
             }
         }
     };

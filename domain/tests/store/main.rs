@@ -11,7 +11,8 @@ use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 use domain::model::{
-    App, AuthConfig, Contact, ContactKind, Membership, RefreshToken, Role, Session, SigningKey, Status, User,
+    App, AuthConfig, Contact, ContactKind, Membership, NewRefreshToken, RefreshSuccessor, RefreshToken, Role, Session,
+    SigningKey, Status, User,
 };
 use domain::store::{self, DbPool, Store};
 use domain::Error;
@@ -257,15 +258,22 @@ fn new_session(user: &User) -> Session {
     }
 }
 
-fn new_refresh_token(session: &Session) -> RefreshToken {
-    RefreshToken {
+fn new_refresh_token(session: &Session) -> NewRefreshToken {
+    NewRefreshToken {
         id: Uuid::new_v4(),
         app_id: session.app_id,
         session_id: session.id,
         digest: format!("digest-{}", Uuid::new_v4().simple()),
         created_at: now(),
-        rotated_at: None,
-        successor_sealed: None,
+    }
+}
+
+fn successor(sealed: &[u8], at: DateTime<Utc>) -> RefreshSuccessor {
+    RefreshSuccessor {
+        id: Uuid::new_v4(),
+        digest: format!("digest-{}", Uuid::new_v4().simple()),
+        sealed: sealed.to_vec(),
+        created_at: at,
     }
 }
 
@@ -684,39 +692,64 @@ async fn refresh_tokens_rotate_once(store: Arc<dyn Store>) {
     tx.insert_refresh_token(&token).await.unwrap();
     tx.commit().await.unwrap();
 
-    assert_eq!(store.refresh_token(a.id, &token.digest).await.unwrap(), Some(token.clone()));
+    assert_eq!(store.refresh_token(a.id, &token.digest).await.unwrap(), Some(token.unrotated()));
     assert_eq!(store.refresh_token(b.id, &token.digest).await.unwrap(), None);
     assert_eq!(store.refresh_token(a.id, "no-such-digest").await.unwrap(), None);
 
     let sealed: Vec<u8> = (0..=255u8).rev().collect();
     let rotated = token.created_at + secs(1);
-    let mut tx = store.begin().await.unwrap();
-    // Writes are scoped by app: another app's id cannot rotate this token.
-    assert!(!tx.rotate_refresh_token(Uuid::new_v4(), token.id, rotated, b"foreign").await.unwrap());
-    assert!(tx.rotate_refresh_token(a.id, token.id, rotated, &sealed).await.unwrap());
-    tx.commit().await.unwrap();
-    let mut tx = store.begin().await.unwrap();
-    assert!(!tx.rotate_refresh_token(a.id, token.id, rotated + secs(1), b"late").await.unwrap());
-    assert!(!tx.rotate_refresh_token(a.id, Uuid::new_v4(), rotated, b"unknown").await.unwrap());
-    tx.commit().await.unwrap();
+    // Rotations are scoped by app: another app cannot rotate this token.
+    assert_eq!(store.rotate_refresh_token(b.id, &token.digest, &successor(b"foreign", rotated)).await.unwrap(), None);
+    assert_eq!(
+        store.rotate_refresh_token(a.id, "no-such-digest", &successor(b"unknown", rotated)).await.unwrap(),
+        None
+    );
+    let first = successor(&sealed, rotated);
+    assert_eq!(store.rotate_refresh_token(a.id, &token.digest, &first).await.unwrap(), Some(session.id));
+    assert_eq!(
+        store.rotate_refresh_token(a.id, &token.digest, &successor(b"late", rotated + secs(1))).await.unwrap(),
+        None,
+        "a token is rotated once"
+    );
 
     let stored = store.refresh_token(a.id, &token.digest).await.unwrap().unwrap();
     assert_eq!(
         stored,
-        RefreshToken { rotated_at: Some(rotated), successor_sealed: Some(sealed), ..token.clone() },
+        RefreshToken { rotated_at: Some(rotated), successor_sealed: Some(sealed), ..token.unrotated() },
         "the first rotation's successor is kept"
     );
+    // The successor joins the session and is itself current.
+    let next = store.refresh_token(a.id, &first.digest).await.unwrap().unwrap();
+    assert_eq!(
+        next,
+        RefreshToken {
+            id: first.id,
+            app_id: a.id,
+            session_id: session.id,
+            digest: first.digest.clone(),
+            created_at: rotated,
+            rotated_at: None,
+            successor_sealed: None,
+        }
+    );
+    let third = successor(b"third", rotated + secs(2));
+    assert_eq!(store.rotate_refresh_token(a.id, &first.digest, &third).await.unwrap(), Some(session.id));
 
-    // A token inserted already rotated, with its successor, reads back the same.
-    let settled = RefreshToken {
-        rotated_at: Some(rotated),
-        successor_sealed: Some(vec![0, 1, 2, 0xfe, 0xff]),
-        ..new_refresh_token(&session)
-    };
+    // A revoked or expired session's tokens do not rotate.
+    let revoked = new_session(&user);
+    let expired = Session { expires_at: now() - secs(1), ..new_session(&user) };
+    let (revoked_token, expired_token) = (new_refresh_token(&revoked), new_refresh_token(&expired));
     let mut tx = store.begin().await.unwrap();
-    tx.insert_refresh_token(&settled).await.unwrap();
+    for (session, token) in [(&revoked, &revoked_token), (&expired, &expired_token)] {
+        tx.insert_session(session).await.unwrap();
+        tx.insert_refresh_token(token).await.unwrap();
+    }
+    assert!(tx.revoke_session(a.id, revoked.id, now()).await.unwrap());
     tx.commit().await.unwrap();
-    assert_eq!(store.refresh_token(a.id, &settled.digest).await.unwrap(), Some(settled));
+    for token in [&revoked_token, &expired_token] {
+        assert_eq!(store.rotate_refresh_token(a.id, &token.digest, &successor(b"x", now())).await.unwrap(), None);
+        assert_eq!(store.refresh_token(a.id, &token.digest).await.unwrap(), Some(token.unrotated()), "left as it was");
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -773,15 +806,15 @@ async fn concurrent_rotation_has_one_winner(store: Arc<dyn Store>) {
     tx.insert_refresh_token(&token).await.unwrap();
     tx.commit().await.unwrap();
 
+    let app_id = a.id;
     let attempts: Vec<_> = (0..20)
         .map(|i| {
             let store = Arc::clone(&store);
+            let digest = token.digest.clone();
             tokio::spawn(async move {
-                let successor = format!("successor-{i}").into_bytes();
-                let mut tx = store.begin().await.unwrap();
-                let won = tx.rotate_refresh_token(token.app_id, token.id, now(), &successor).await.unwrap();
-                tx.commit().await.unwrap();
-                won.then_some(successor)
+                let sealed = format!("successor-{i}").into_bytes();
+                let won = store.rotate_refresh_token(app_id, &digest, &successor(&sealed, now())).await.unwrap();
+                won.map(|_| sealed)
             })
         })
         .collect();
@@ -834,3 +867,157 @@ async fn ping_and_backend(store: Arc<dyn Store>) {
 
 // Apps' permission catalogs, user paging, role and user changes, API keys, change messages.
 mod management;
+
+// ---------------------------------------------------------------------------------------
+// Migrations
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_tokens_rotated_before_0003_stay_rotated() {
+    tokens_rotated_before_0003_stay_rotated(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_tokens_rotated_before_0003_stay_rotated() {
+    tokens_rotated_before_0003_stay_rotated(Backend::Postgres).await;
+}
+
+/// A migrator holding only the migrations older than `version`, copied to a directory of
+/// their own.
+async fn migrations_before(backend: Backend, version: &str, dir: &std::path::Path) -> sqlx::migrate::Migrator {
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations").join(backend.name());
+    std::fs::create_dir_all(dir).unwrap();
+    for entry in std::fs::read_dir(source).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.as_str() < version {
+            std::fs::copy(&path, dir.join(name)).unwrap();
+        }
+    }
+    sqlx::migrate::Migrator::new(dir.to_path_buf()).await.unwrap()
+}
+
+/// Tokens stored by the schema before 0003 (rotation marked on the token itself) keep their
+/// meaning once 0003 moves it to a successor row: rotated ones stay rotated, the others
+/// rotate as usual.
+async fn tokens_rotated_before_0003_stay_rotated(backend: Backend) {
+    let scratch = std::env::temp_dir().join("rampart-store-tests").join(format!("m-{}", Uuid::new_v4()));
+    let old = migrations_before(backend, "0003", &scratch).await;
+    let (app_id, role_id, user_id, session_id) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let t0 = now() - secs(600);
+    let rotated_at = t0 + secs(60);
+    // The same rows on either store, written with the schema as it was before 0003.
+    macro_rules! write_old_rows {
+        ($conn:expr) => {{
+            let conn = $conn;
+            old.run(&mut *conn).await.unwrap();
+            sqlx::query(
+                "INSERT INTO apps (id, slug, display_name, status, metadata, config, created_at, updated_at) \
+                 VALUES ($1, 'legacy', 'Legacy', 'active', '{}', '{}', $2, $2)",
+            )
+            .bind(app_id)
+            .bind(store::Ts(t0))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+            sqlx::query(
+                "INSERT INTO roles (id, app_id, name, description, is_system, permissions, created_at) \
+                 VALUES ($1, $2, 'member', '', FALSE, '[]', $3)",
+            )
+            .bind(role_id)
+            .bind(app_id)
+            .bind(store::Ts(t0))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+            sqlx::query(
+                "INSERT INTO users (id, app_id, username, username_normalized, display_name, role_id, status, created_at, updated_at) \
+                 VALUES ($1, $2, 'ada', 'ada', 'Ada', $3, 'active', $4, $4)",
+            )
+            .bind(user_id)
+            .bind(app_id)
+            .bind(role_id)
+            .bind(store::Ts(t0))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+            sqlx::query(
+                "INSERT INTO sessions (id, app_id, user_id, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)",
+            )
+            .bind(session_id)
+            .bind(app_id)
+            .bind(user_id)
+            .bind(store::Ts(t0))
+            .bind(store::Ts(now() + secs(3600)))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+            for (digest, rotated, sealed) in
+                [("legacy-rotated", Some(rotated_at), Some(b"sealed".to_vec())), ("legacy-current", None, None)]
+            {
+                sqlx::query(
+                    "INSERT INTO refresh_tokens (id, app_id, session_id, digest, created_at, rotated_at, successor_sealed) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(Uuid::new_v4())
+                .bind(app_id)
+                .bind(session_id)
+                .bind(digest)
+                .bind(store::Ts(t0))
+                .bind(rotated.map(store::Ts))
+                .bind(sealed)
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            }
+        }};
+    }
+    let (url, leftover) = match backend {
+        Backend::Sqlite => {
+            use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+            let path = scratch.with_extension("db");
+            let options = SqliteConnectOptions::new().filename(&path).create_if_missing(true);
+            let mut conn = SqliteConnection::connect_with(&options).await.unwrap();
+            write_old_rows!(&mut conn);
+            conn.close().await.unwrap();
+            (format!("sqlite://{}", path.display()), Leftover::File(path))
+        }
+        Backend::Postgres => {
+            let base_url = postgres_base_url();
+            let schema = format!("t_{}", Uuid::new_v4().simple());
+            let mut admin = PgConnection::connect(&base_url).await.unwrap();
+            sqlx::query(&format!(r#"CREATE SCHEMA "{schema}""#)).execute(&mut admin).await.unwrap();
+            admin.close().await.ok();
+            let separator = if base_url.contains('?') { '&' } else { '?' };
+            let url = format!("{base_url}{separator}options=-c%20search_path%3D{schema}");
+            let mut conn = PgConnection::connect(&url).await.unwrap();
+            write_old_rows!(&mut conn);
+            conn.close().await.unwrap();
+            (url, Leftover::Schema { base_url, schema })
+        }
+    };
+    let _ = std::fs::remove_dir_all(&scratch);
+    let (store, pool) = store::connect(&url).await.expect("the store migrates the old schema");
+    let fresh = FreshStore { store, pool, leftover };
+    let store = Arc::clone(&fresh.store);
+    let outcome = tokio::spawn(async move {
+        let rotated = store.refresh_token(app_id, "legacy-rotated").await.unwrap().unwrap();
+        assert_eq!(rotated.rotated_at, Some(rotated_at));
+        assert_eq!(rotated.successor_sealed, None, "sealed for the old format: no grace answer");
+        assert_eq!(store.rotate_refresh_token(app_id, "legacy-rotated", &successor(b"x", now())).await.unwrap(), None);
+
+        let current = store.refresh_token(app_id, "legacy-current").await.unwrap().unwrap();
+        assert_eq!((current.rotated_at, current.successor_sealed), (None, None));
+        let next = successor(b"next", now());
+        assert_eq!(store.rotate_refresh_token(app_id, "legacy-current", &next).await.unwrap(), Some(session_id));
+        assert_eq!(
+            store.refresh_token(app_id, "legacy-current").await.unwrap().unwrap().successor_sealed,
+            Some(next.sealed)
+        );
+    })
+    .await;
+    fresh.dispose().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

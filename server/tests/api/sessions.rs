@@ -3,7 +3,7 @@
 
 use chrono::TimeDelta;
 use domain::crypto::token_digest;
-use domain::model::{RefreshToken, Session};
+use domain::model::{NewRefreshToken, Session};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -249,14 +249,12 @@ async fn sessions_expire_absolutely(app: TestApp) {
         let token = format!("rt_{}", Uuid::new_v4().simple());
         let mut tx = app.engine.store().begin().await.unwrap();
         tx.insert_session(&session).await.unwrap();
-        tx.insert_refresh_token(&RefreshToken {
+        tx.insert_refresh_token(&NewRefreshToken {
             id: Uuid::new_v4(),
             app_id: record.id,
             session_id: session.id,
             digest: token_digest(&token),
             created_at: session.created_at,
-            rotated_at: None,
-            successor_sealed: None,
         })
         .await
         .unwrap();
