@@ -186,7 +186,6 @@ impl Session {
 /// successor: the token that names it as parent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefreshToken {
-    pub id: Uuid,
     pub app_id: Uuid,
     pub session_id: Uuid,
     pub digest: String,
@@ -200,7 +199,6 @@ pub struct RefreshToken {
 /// A session's first refresh token.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewRefreshToken {
-    pub id: Uuid,
     pub app_id: Uuid,
     pub session_id: Uuid,
     pub digest: String,
@@ -211,7 +209,6 @@ impl NewRefreshToken {
     /// How it reads back before any rotation.
     pub fn unrotated(&self) -> RefreshToken {
         RefreshToken {
-            id: self.id,
             app_id: self.app_id,
             session_id: self.session_id,
             digest: self.digest.clone(),
@@ -225,7 +222,6 @@ impl NewRefreshToken {
 /// The token a rotation puts in its parent's place; it joins the parent's session.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefreshSuccessor {
-    pub id: Uuid,
     pub digest: String,
     /// The successor itself, sealed with the master key and bound to the parent's digest.
     pub sealed: Vec<u8>,

@@ -220,7 +220,6 @@ impl Engine {
         let at = now();
         let successor = random_token(REFRESH_PREFIX);
         let rotation = RefreshSuccessor {
-            id: Uuid::new_v4(),
             digest: token_digest(&successor),
             sealed: self.config.master_key.seal(successor.as_bytes(), digest.as_bytes())?,
             created_at: at,
@@ -403,7 +402,6 @@ impl Engine {
         tx.insert_session(&session).await?;
         let refresh = random_token(REFRESH_PREFIX);
         tx.insert_refresh_token(&NewRefreshToken {
-            id: Uuid::new_v4(),
             app_id: app.id,
             session_id: session.id,
             digest: token_digest(&refresh),

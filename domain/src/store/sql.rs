@@ -220,7 +220,6 @@ impl SessionRow {
 
 #[derive(FromRow)]
 pub(super) struct RefreshTokenRow {
-    id: Uuid,
     app_id: Uuid,
     session_id: Uuid,
     digest: String,
@@ -232,7 +231,6 @@ pub(super) struct RefreshTokenRow {
 impl RefreshTokenRow {
     pub(super) fn into_model(self) -> Result<RefreshToken> {
         Ok(RefreshToken {
-            id: self.id,
             app_id: self.app_id,
             session_id: self.session_id,
             digest: self.digest,
@@ -451,9 +449,9 @@ macro_rules! impl_sql_store {
 
             async fn refresh_token(&self, app_id: uuid::Uuid, digest: &str) -> $crate::Result<Option<$crate::model::RefreshToken>> {
                 sqlx::query_as::<_, sql::RefreshTokenRow>(
-                    "SELECT p.id, p.app_id, p.session_id, p.digest, p.created_at, \
+                    "SELECT p.app_id, p.session_id, p.digest, p.created_at, \
                             c.created_at AS rotated_at, c.sealed AS successor_sealed \
-                     FROM refresh_tokens p LEFT JOIN refresh_tokens c ON c.parent_id = p.id \
+                     FROM refresh_tokens p LEFT JOIN refresh_tokens c ON c.parent = p.digest \
                      WHERE p.app_id = $1 AND p.digest = $2",
                 ).bind(app_id).bind(digest).fetch_optional(&self.reader).await?.map(sql::RefreshTokenRow::into_model).transpose()
             }
@@ -465,15 +463,14 @@ macro_rules! impl_sql_store {
                 successor: &$crate::model::RefreshSuccessor,
             ) -> $crate::Result<Option<uuid::Uuid>> {
                 let rotated = sqlx::query_scalar::<_, uuid::Uuid>(
-                    "INSERT INTO refresh_tokens (id, app_id, session_id, digest, created_at, parent_id, sealed) \
-                     SELECT $3, p.app_id, p.session_id, $4, $5, p.id, $6 \
+                    "INSERT INTO refresh_tokens (digest, app_id, session_id, created_at, parent, sealed) \
+                     SELECT $3, p.app_id, p.session_id, $4, p.digest, $5 \
                      FROM refresh_tokens p JOIN sessions s ON s.id = p.session_id \
-                     WHERE p.app_id = $1 AND p.digest = $2 AND s.revoked_at IS NULL AND s.expires_at > $5 \
-                       AND NOT EXISTS (SELECT 1 FROM refresh_tokens c WHERE c.parent_id = p.id) \
+                     WHERE p.app_id = $1 AND p.digest = $2 AND s.revoked_at IS NULL AND s.expires_at > $4 \
+                       AND NOT EXISTS (SELECT 1 FROM refresh_tokens c WHERE c.parent = p.digest) \
                      RETURNING session_id",
                 )
-                .bind(app_id).bind(digest).bind(successor.id).bind(&successor.digest)
-                .bind(Ts(successor.created_at)).bind(&successor.sealed)
+                .bind(app_id).bind(digest).bind(&successor.digest).bind(Ts(successor.created_at)).bind(&successor.sealed)
                 .fetch_all(&self.writer).await;
                 match rotated {
                     Ok(sessions) => Ok(sessions.into_iter().next()),
@@ -739,9 +736,9 @@ macro_rules! impl_sql_store {
 
             async fn insert_refresh_token(&mut self, t: &$crate::model::NewRefreshToken) -> $crate::Result<()> {
                 sqlx::query(
-                    "INSERT INTO refresh_tokens (id, app_id, session_id, digest, created_at) VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO refresh_tokens (digest, app_id, session_id, created_at) VALUES ($1, $2, $3, $4)",
                 )
-                .bind(t.id).bind(t.app_id).bind(t.session_id).bind(&t.digest).bind(Ts(t.created_at))
+                .bind(&t.digest).bind(t.app_id).bind(t.session_id).bind(Ts(t.created_at))
                 .execute(&mut *self.0).await.map_err(map_write_error)?;
                 Ok(())
             }

@@ -260,7 +260,6 @@ fn new_session(user: &User) -> Session {
 
 fn new_refresh_token(session: &Session) -> NewRefreshToken {
     NewRefreshToken {
-        id: Uuid::new_v4(),
         app_id: session.app_id,
         session_id: session.id,
         digest: format!("digest-{}", Uuid::new_v4().simple()),
@@ -269,12 +268,7 @@ fn new_refresh_token(session: &Session) -> NewRefreshToken {
 }
 
 fn successor(sealed: &[u8], at: DateTime<Utc>) -> RefreshSuccessor {
-    RefreshSuccessor {
-        id: Uuid::new_v4(),
-        digest: format!("digest-{}", Uuid::new_v4().simple()),
-        sealed: sealed.to_vec(),
-        created_at: at,
-    }
+    RefreshSuccessor { digest: format!("digest-{}", Uuid::new_v4().simple()), sealed: sealed.to_vec(), created_at: at }
 }
 
 fn new_signing_key(app_id: Uuid, active: bool, created_at: DateTime<Utc>) -> SigningKey {
@@ -723,7 +717,6 @@ async fn refresh_tokens_rotate_once(store: Arc<dyn Store>) {
     assert_eq!(
         next,
         RefreshToken {
-            id: first.id,
             app_id: a.id,
             session_id: session.id,
             digest: first.digest.clone(),

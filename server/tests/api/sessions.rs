@@ -250,7 +250,6 @@ async fn sessions_expire_absolutely(app: TestApp) {
         let mut tx = app.engine.store().begin().await.unwrap();
         tx.insert_session(&session).await.unwrap();
         tx.insert_refresh_token(&NewRefreshToken {
-            id: Uuid::new_v4(),
             app_id: record.id,
             session_id: session.id,
             digest: token_digest(&token),
