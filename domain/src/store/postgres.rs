@@ -4,9 +4,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use uuid::Uuid;
 
 use super::sql::{self, impl_sql_store};
 use super::{map_write_error, Ts};
+use crate::model::RefreshSuccessor;
 use crate::{Error, Result};
 
 pub struct PostgresStore {
@@ -34,6 +36,18 @@ impl PostgresStore {
 }
 
 impl_sql_store!(PostgresStore, PostgresTx, sqlx::Postgres, "postgres");
+
+impl PostgresStore {
+    /// One statement; of two concurrent rotations of a token, the one that commits second
+    /// meets the unique parent.
+    async fn rotate(&self, app_id: Uuid, digest: &str, successor: &RefreshSuccessor) -> Result<Option<Uuid>> {
+        match sql::rotate_refresh_token_query!(app_id, digest, successor).fetch_optional(&self.writer).await {
+            Ok(session) => Ok(session),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),
+            Err(e) => Err(map_write_error(e)),
+        }
+    }
+}
 
 /// The channel nodes tell each other about changes that invalidate their caches on.
 const CHANNEL: &str = "rampart_changes";

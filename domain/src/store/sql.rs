@@ -333,6 +333,30 @@ pub(super) fn many<R, M>(rows: Vec<R>, f: impl Fn(R) -> Result<M>) -> Result<Vec
     rows.into_iter().map(f).collect()
 }
 
+/// Rotates a refresh token (see `Store::rotate_refresh_token`): binds the app, the parent's
+/// digest, the successor's digest, the time and the sealed successor; returns the session.
+pub(super) const ROTATE_REFRESH_TOKEN: &str =
+    "INSERT INTO refresh_tokens (digest, app_id, session_id, created_at, parent, sealed) \
+     SELECT $3, p.app_id, p.session_id, $4, p.digest, $5 \
+     FROM refresh_tokens p JOIN sessions s ON s.id = p.session_id \
+     WHERE p.app_id = $1 AND p.digest = $2 AND s.revoked_at IS NULL AND s.expires_at > $4 \
+       AND NOT EXISTS (SELECT 1 FROM refresh_tokens c WHERE c.parent = p.digest) \
+     RETURNING session_id";
+
+/// `ROTATE_REFRESH_TOKEN` with its arguments bound, for either store.
+macro_rules! rotate_refresh_token_query {
+    ($app_id:expr, $digest:expr, $successor:expr) => {
+        sqlx::query_scalar::<_, uuid::Uuid>($crate::store::sql::ROTATE_REFRESH_TOKEN)
+            .bind($app_id)
+            .bind($digest)
+            .bind(&$successor.digest)
+            .bind($crate::store::Ts($successor.created_at))
+            .bind(&$successor.sealed)
+    };
+}
+
+pub(super) use rotate_refresh_token_query;
+
 /// Implements `Store` for `$store` (fields `reader` and `writer`, both `Pool<$db>`) and
 /// `Tx` for `$tx` (a `sqlx::Transaction<'static, $db>`).
 macro_rules! impl_sql_store {
@@ -462,22 +486,7 @@ macro_rules! impl_sql_store {
                 digest: &str,
                 successor: &$crate::model::RefreshSuccessor,
             ) -> $crate::Result<Option<uuid::Uuid>> {
-                let rotated = sqlx::query_scalar::<_, uuid::Uuid>(
-                    "INSERT INTO refresh_tokens (digest, app_id, session_id, created_at, parent, sealed) \
-                     SELECT $3, p.app_id, p.session_id, $4, p.digest, $5 \
-                     FROM refresh_tokens p JOIN sessions s ON s.id = p.session_id \
-                     WHERE p.app_id = $1 AND p.digest = $2 AND s.revoked_at IS NULL AND s.expires_at > $4 \
-                       AND NOT EXISTS (SELECT 1 FROM refresh_tokens c WHERE c.parent = p.digest) \
-                     RETURNING session_id",
-                )
-                .bind(app_id).bind(digest).bind(&successor.digest).bind(Ts(successor.created_at)).bind(&successor.sealed)
-                .fetch_all(&self.writer).await;
-                match rotated {
-                    Ok(sessions) => Ok(sessions.into_iter().next()),
-                    // A concurrent rotation of the same parent committed first.
-                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),
-                    Err(e) => Err(map_write_error(e)),
-                }
+                self.rotate(app_id, digest, successor).await
             }
 
             async fn permissions(&self, app_id: uuid::Uuid) -> $crate::Result<Vec<$crate::model::Permission>> {

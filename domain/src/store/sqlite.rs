@@ -6,14 +6,19 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::Connection;
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
 
 use super::sql::{self, impl_sql_store};
 use super::{map_write_error, Ts};
+use crate::model::RefreshSuccessor;
 use crate::{Error, Result};
 
 pub struct SqliteStore {
     reader: SqlitePool,
     writer: SqlitePool,
+    rotations: mpsc::Sender<Rotation>,
 }
 
 impl SqliteStore {
@@ -44,7 +49,9 @@ impl SqliteStore {
             .test_before_acquire(false)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(SqliteStore { reader, writer })
+        let (rotations, queue) = mpsc::channel(ROTATION_QUEUE);
+        tokio::spawn(rotate_in_batches(writer.clone(), queue));
+        Ok(SqliteStore { reader, writer, rotations })
     }
 
     /// The write pool, shared with the console's session store.
@@ -56,6 +63,14 @@ impl SqliteStore {
 impl_sql_store!(SqliteStore, SqliteTx, sqlx::Sqlite, "sqlite");
 
 impl SqliteStore {
+    /// Through the rotation queue (see `rotate_in_batches`).
+    async fn rotate(&self, app_id: Uuid, digest: &str, successor: &RefreshSuccessor) -> Result<Option<Uuid>> {
+        let (reply, answer) = oneshot::channel();
+        let rotation = Rotation { app_id, digest: digest.to_owned(), successor: successor.clone(), reply };
+        self.rotations.send(rotation).await.map_err(|_| Error::internal(anyhow::anyhow!("the store is closed")))?;
+        answer.await.map_err(|_| Error::internal(anyhow::anyhow!("the rotation was dropped")))?
+    }
+
     /// One SQLite file has one node: nothing to listen to.
     async fn listen(&self) -> Result<Option<futures_core::stream::BoxStream<'static, String>>> {
         Ok(None)
@@ -64,4 +79,58 @@ impl SqliteStore {
 
 async fn notify(_: &mut sqlx::Transaction<'static, sqlx::Sqlite>, _: &str) -> Result<()> {
     Ok(())
+}
+
+/// Rotations waiting for the writer, at most this many before senders wait.
+const ROTATION_QUEUE: usize = 1024;
+/// Rotations committed together, at most.
+const ROTATION_BATCH: usize = 64;
+
+/// One refresh-token rotation waiting for the writer, and where its outcome goes.
+struct Rotation {
+    app_id: Uuid,
+    digest: String,
+    successor: RefreshSuccessor,
+    reply: oneshot::Sender<Result<Option<Uuid>>>,
+}
+
+/// Group commit for refresh-token rotations, the one write on a hot path. Taking SQLite's
+/// single writer connection from the pool costs a ping to its thread on every release, and
+/// each commit writes its pages to the WAL: rotations that arrive together share one
+/// connection checkout and one transaction. Each is still its own statement, so a token
+/// rotated twice in one batch is rotated once (the second sees the first's successor).
+/// Outcomes are sent only after the commit; if anything fails, the whole batch is rolled
+/// back and every rotation in it fails, so none is half-done.
+async fn rotate_in_batches(writer: SqlitePool, mut queue: mpsc::Receiver<Rotation>) {
+    let mut batch = Vec::with_capacity(ROTATION_BATCH);
+    while queue.recv_many(&mut batch, ROTATION_BATCH).await > 0 {
+        match rotate_batch(&writer, &batch).await {
+            Ok(sessions) => {
+                for (rotation, session) in batch.drain(..).zip(sessions) {
+                    let _ = rotation.reply.send(Ok(session));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = ?e, rotations = batch.len(), "refresh rotations rolled back");
+                for rotation in batch.drain(..) {
+                    let _ = rotation.reply.send(Err(Error::internal(anyhow::anyhow!("refresh rotation rolled back"))));
+                }
+            }
+        }
+    }
+}
+
+async fn rotate_batch(writer: &SqlitePool, batch: &[Rotation]) -> Result<Vec<Option<Uuid>>> {
+    let mut conn = writer.acquire().await?;
+    let mut tx = conn.begin().await?;
+    let mut sessions = Vec::with_capacity(batch.len());
+    for r in batch {
+        let rows = sql::rotate_refresh_token_query!(r.app_id, &r.digest, r.successor)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_write_error)?;
+        sessions.push(rows.into_iter().next());
+    }
+    tx.commit().await?;
+    Ok(sessions)
 }

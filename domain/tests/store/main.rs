@@ -156,6 +156,7 @@ conformance! {
     user_profile_joins_role_and_primary_email => sqlite_user_profile_joins_role_and_primary_email, postgres_user_profile_joins_role_and_primary_email;
     sessions_round_trip => sqlite_sessions_round_trip, postgres_sessions_round_trip;
     refresh_tokens_rotate_once => sqlite_refresh_tokens_rotate_once, postgres_refresh_tokens_rotate_once;
+    concurrent_rotations_of_different_tokens_all_land => sqlite_concurrent_rotations_of_different_tokens_all_land, postgres_concurrent_rotations_of_different_tokens_all_land;
     dropped_tx_rolls_back => sqlite_dropped_tx_rolls_back, postgres_dropped_tx_rolls_back;
     committed_tx_is_visible => sqlite_committed_tx_is_visible, postgres_committed_tx_is_visible;
     concurrent_rotation_has_one_winner => sqlite_concurrent_rotation_has_one_winner, postgres_concurrent_rotation_has_one_winner;
@@ -820,6 +821,43 @@ async fn concurrent_rotation_has_one_winner(store: Arc<dyn Store>) {
     let stored = store.refresh_token(a.id, &token.digest).await.unwrap().unwrap();
     assert!(stored.rotated_at.is_some());
     assert_eq!(stored.successor_sealed.as_ref(), winners.first());
+}
+
+/// Rotations arriving together (SQLite commits them as one batch) each land, in their own
+/// session, and each successor reads back with its own sealed value.
+async fn concurrent_rotations_of_different_tokens_all_land(store: Arc<dyn Store>) {
+    let (a, _, user) = seed(&store, "app-a").await;
+    let mut tokens = Vec::new();
+    let mut tx = store.begin().await.unwrap();
+    for _ in 0..40 {
+        let session = new_session(&user);
+        let token = new_refresh_token(&session);
+        tx.insert_session(&session).await.unwrap();
+        tx.insert_refresh_token(&token).await.unwrap();
+        tokens.push(token);
+    }
+    tx.commit().await.unwrap();
+
+    let attempts: Vec<_> = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, token)| {
+            let (store, token) = (Arc::clone(&store), token.clone());
+            tokio::spawn(async move {
+                let next = successor(format!("successor-{i}").as_bytes(), now());
+                let session = store.rotate_refresh_token(token.app_id, &token.digest, &next).await.unwrap();
+                (token, next, session)
+            })
+        })
+        .collect();
+    for attempt in attempts {
+        let (token, next, session) = attempt.await.unwrap();
+        assert_eq!(session, Some(token.session_id));
+        let parent = store.refresh_token(a.id, &token.digest).await.unwrap().unwrap();
+        assert_eq!(parent.successor_sealed.as_ref(), Some(&next.sealed));
+        let child = store.refresh_token(a.id, &next.digest).await.unwrap().unwrap();
+        assert_eq!((child.session_id, child.rotated_at), (token.session_id, None));
+    }
 }
 
 // ---------------------------------------------------------------------------------------
