@@ -65,7 +65,9 @@ impl Engine {
         }
         let app = self.new_app_record(PLATFORM_SLUG.into(), "Rampart".into(), serde_json::json!({}));
         let mut tx = self.store.begin().await?;
-        match self.insert_app_with_roles_and_key(&mut *tx, &app, keys::SigningAlg::default()).await {
+        // EdDSA: an Ed25519 key is made in microseconds, an RSA key in tens to hundreds of
+        // milliseconds, which the first start would wait for. Apps default to RS256.
+        match self.insert_app_with_roles_and_key(&mut *tx, &app, keys::SigningAlg::EdDsa).await {
             // Another node created it first.
             Err(Error::Conflict(_)) => Ok(()),
             Err(e) => Err(e),

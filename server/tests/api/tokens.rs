@@ -57,19 +57,37 @@ fn der_uint(bytes: &[u8]) -> Vec<u8> {
     der(0x02, &content)
 }
 
-/// The RSA public key of a JWK as PKCS#1 DER, SPKI DER and SPKI PEM.
+/// The public key of a JWK in every form an HMAC key-confusion attack feeds it in as a
+/// "secret": the raw key (RSA `n`; Ed25519 `x`), PKCS#1 DER (RSA), SPKI DER and PEM, and the
+/// JWK itself.
 fn public_key_encodings(jwk: &Value) -> Vec<Vec<u8>> {
-    let n = unb64(jwk["n"].as_str().unwrap());
-    let e = unb64(jwk["e"].as_str().unwrap());
-    let pkcs1 = der(0x30, &[der_uint(&n), der_uint(&e)].concat());
-    // rsaEncryption OID 1.2.840.113549.1.1.1, NULL parameters.
-    let algorithm =
-        der(0x30, &[der(0x06, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]), der(0x05, &[])].concat());
-    let spki = der(0x30, &[algorithm, der(0x03, &[&[0u8][..], &pkcs1].concat())].concat());
+    let (mut out, spki) = match jwk["kty"].as_str() {
+        Some("RSA") => {
+            let n = unb64(jwk["n"].as_str().unwrap());
+            let e = unb64(jwk["e"].as_str().unwrap());
+            let pkcs1 = der(0x30, &[der_uint(&n), der_uint(&e)].concat());
+            // rsaEncryption OID 1.2.840.113549.1.1.1, NULL parameters.
+            let algorithm = der(
+                0x30,
+                &[der(0x06, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]), der(0x05, &[])].concat(),
+            );
+            let spki = der(0x30, &[algorithm, der(0x03, &[&[0u8][..], &pkcs1].concat())].concat());
+            (vec![n, pkcs1], spki)
+        }
+        Some("OKP") => {
+            let x = unb64(jwk["x"].as_str().unwrap());
+            // id-Ed25519 OID 1.3.101.112, no parameters.
+            let algorithm = der(0x30, &der(0x06, &[0x2b, 0x65, 0x70]));
+            let spki = der(0x30, &[algorithm, der(0x03, &[&[0u8][..], &x].concat())].concat());
+            (vec![x], spki)
+        }
+        other => panic!("no encodings for kty {other:?}"),
+    };
     let body = STANDARD.encode(&spki);
     let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
     let pem = format!("-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n", lines.join("\n"));
-    vec![n, pkcs1, spki, pem.into_bytes(), serde_json::to_vec(jwk).unwrap()]
+    out.extend([spki, pem.into_bytes(), serde_json::to_vec(jwk).unwrap()]);
+    out
 }
 
 /// A signer over the app's own private key, as the engine keeps it (sealed with the master
@@ -129,10 +147,11 @@ async fn forgeries(app: &TestApp, slug: &str, genuine: &str, other_user: &str) -
             out.push((format!("{alg:?} with public key encoding #{i}"), token));
         }
     }
-    out.push(("HS256 with the n string".into(), {
+    out.push(("HS256 with the key's base64url string".into(), {
         let mut h = Header::new(Algorithm::HS256);
         h.kid = Some(kid.clone());
-        encode(&h, &claims, &EncodingKey::from_secret(jwk["n"].as_str().unwrap().as_bytes())).unwrap()
+        let text = jwk["n"].as_str().or(jwk["x"].as_str()).unwrap();
+        encode(&h, &claims, &EncodingKey::from_secret(text.as_bytes())).unwrap()
     }));
 
     // The genuine signature over a changed payload.
