@@ -61,17 +61,24 @@ pub async fn measure() -> Result<Ceilings> {
         hashing.push(started.elapsed());
     }
 
-    // All cores at once, through the same bounded pool the server uses.
-    let rounds = 6 * cores;
-    let started = Instant::now();
-    let mut running = Vec::new();
-    for _ in 0..rounds {
+    // All cores at once, through the same bounded pool the server uses: one round first, so
+    // that every core's working area exists (as in a server that has been up a while).
+    let all_cores = |rounds: usize| {
         let hash = hash.clone();
-        running.push(tokio::spawn(domain::password::verify(SecretString::from(password), Some(hash))));
-    }
-    for r in running {
-        anyhow::ensure!(r.await??, "argon2 verify failed on its own hash");
-    }
+        async move {
+            let running: Vec<_> = (0..rounds)
+                .map(|_| tokio::spawn(domain::password::verify(SecretString::from(password), Some(hash.clone()))))
+                .collect();
+            for r in running {
+                anyhow::ensure!(r.await??, "argon2 verify failed on its own hash");
+            }
+            anyhow::Ok(())
+        }
+    };
+    all_cores(cores).await?;
+    let rounds = 12 * cores;
+    let started = Instant::now();
+    all_cores(rounds).await?;
     let argon2_parallel_rps = rounds as f64 / started.elapsed().as_secs_f64();
 
     let master = MasterKey::from_base64(&MasterKey::generate_base64()).map_err(anyhow::Error::msg)?;

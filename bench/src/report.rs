@@ -127,7 +127,13 @@ fn targets(ceilings: &Ceilings, stores: &[StoreRun]) -> Vec<Target> {
         );
         if let Some(r) = small.row("sign-in") {
             let pct = r.pct_of_ceiling().unwrap_or(0.0);
-            push(format!("{s}: sign-in ≥ 90% of the argon2 ceiling"), format!("{pct:.0}%"), pct >= 90.0);
+            // What the cores manage with every one verifying at once, for the reader.
+            let parallel = 100.0 * ceilings.argon2_parallel_rps / ceilings.signin_rps();
+            push(
+                format!("{s}: sign-in ≥ 90% of the argon2 ceiling"),
+                format!("{pct:.0}% (argon2 alone on every core at once: {parallel:.0}%)"),
+                pct >= 90.0,
+            );
             let limit = 3.0 * ceilings.argon2_verify_ms;
             push(
                 format!("{s}: sign-in p99 < 3 × one verify ({})", ms(limit)),
@@ -137,7 +143,18 @@ fn targets(ceilings: &Ceilings, stores: &[StoreRun]) -> Vec<Target> {
         }
         if let Some(r) = small.row("refresh, RS256") {
             let pct = r.pct_of_ceiling().unwrap_or(0.0);
-            push(format!("{s}: refresh (RS256) ≥ 80% of the signing ceiling"), format!("{pct:.0}%"), pct >= 80.0);
+            let mut measured = format!("{pct:.0}%");
+            // An EdDSA refresh is all the rest of a refresh (its signature is microseconds):
+            // with the RS256 signatures added, the cores can do at most this.
+            if let (Some(signing), Some(eddsa)) = (r.ceiling_rps, small.row("refresh, EdDSA")) {
+                let bound = 1.0 / (1.0 / signing + 1.0 / eddsa.measured.rps);
+                measured += &format!(
+                    " ({:.0}% of {}/s, the signatures plus the rest of a refresh at EdDSA's rate)",
+                    100.0 * r.measured.rps / bound,
+                    rate(bound)
+                );
+            }
+            push(format!("{s}: refresh (RS256) ≥ 80% of the signing ceiling"), measured, pct >= 80.0);
         }
         if let Some(r) = small.row("refresh, EdDSA") {
             push(
@@ -402,6 +419,16 @@ mod tests {
         assert_eq!(verdict("GET /me ≥ 20,000"), Some(true));
         assert_eq!(verdict("idle RSS"), Some(true));
         assert_eq!(verdict("within 20%"), Some(false), "GET /me fell 24%");
+        // RS256 against what signing plus the rest of a refresh (EdDSA's rate) allow:
+        // 1 / (1/4000 + 1/4000) = 2000/s, of which 3000/s is 150%.
+        let measured =
+            |prefix: &str| targets(&ceilings(), &stores).into_iter().find(|t| t.target.contains(prefix)).unwrap();
+        assert!(
+            measured("refresh (RS256)").measured.contains("(150% of 2"),
+            "{}",
+            measured("refresh (RS256)").measured
+        );
+        assert!(measured("sign-in ≥ 90%").measured.contains("every core at once"));
     }
 
     #[test]
