@@ -33,10 +33,14 @@ impl Ceilings {
         self.cores as f64 * 1000.0 / self.argon2_hash_ms
     }
 
+    /// One signature with `alg`, in microseconds, if it was measured.
+    pub fn sign_us_of(&self, alg: SigningAlg) -> Option<f64> {
+        self.sign_us.iter().find(|(a, _)| a == alg.as_str()).map(|(_, us)| *us)
+    }
+
     /// Refreshes a second if every core did nothing but sign.
     pub fn refresh_rps(&self, alg: SigningAlg) -> f64 {
-        let us = self.sign_us.iter().find(|(a, _)| a == alg.as_str()).map(|(_, us)| *us).unwrap_or(f64::NAN);
-        self.cores as f64 * 1_000_000.0 / us
+        self.cores as f64 * 1_000_000.0 / self.sign_us_of(alg).unwrap_or(f64::NAN)
     }
 }
 

@@ -39,6 +39,43 @@ pub struct Measured {
     pub max_ms: f64,
     /// Non-2xx answers, socket errors and timeouts.
     pub errors: u64,
+    /// The share of the machine's cores busy during the run (server, database and wrk
+    /// alike), from `/proc/stat`; 0 where it cannot be read.
+    #[serde(default)]
+    pub cpu_busy: f64,
+}
+
+impl Measured {
+    /// Core time per request, in microseconds: what the whole machine spent on each.
+    pub fn core_us_per_request(&self, cores: usize) -> Option<f64> {
+        (self.cpu_busy > 0.0 && self.rps > 0.0).then(|| cores as f64 * self.cpu_busy * 1e6 / self.rps)
+    }
+}
+
+/// Busy and total jiffies of all cores together, from the `cpu` line of `/proc/stat`.
+fn cpu_jiffies() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    parse_cpu_line(stat.lines().next()?)
+}
+
+fn parse_cpu_line(line: &str) -> Option<(u64, u64)> {
+    let mut fields = line.split_whitespace();
+    if fields.next()? != "cpu" {
+        return None;
+    }
+    // user nice system idle iowait irq softirq steal (guest time is counted in user).
+    let v: Vec<u64> = fields.take(8).map(|f| f.parse().ok()).collect::<Option<_>>()?;
+    let [user, nice, system, idle, iowait, irq, softirq, steal] = v[..] else { return None };
+    let busy = user + nice + system + irq + softirq + steal;
+    Some((busy, busy + idle + iowait))
+}
+
+/// The share of the cores busy between two `cpu_jiffies` readings.
+fn busy_between(before: Option<(u64, u64)>, after: Option<(u64, u64)>) -> f64 {
+    match (before, after) {
+        (Some((b0, t0)), Some((b1, t1))) if t1 > t0 => (b1.saturating_sub(b0)) as f64 / (t1 - t0) as f64,
+        _ => 0.0,
+    }
 }
 
 impl WrkSummary {
@@ -58,6 +95,7 @@ impl WrkSummary {
             p99_ms: self.p99_us as f64 / 1e3,
             max_ms: self.max_us as f64 / 1e3,
             errors: self.connect_errors + self.read_errors + self.write_errors + self.status_errors + self.timeouts,
+            cpu_busy: 0.0,
         }
     }
 }
@@ -85,6 +123,7 @@ impl Wrk {
         duration: Duration,
         args: &[String],
     ) -> Result<Measured> {
+        let before = cpu_jiffies();
         let output = Command::new("wrk")
             .current_dir(&self.scripts)
             .arg("--threads=1")
@@ -101,13 +140,31 @@ impl Wrk {
         if !output.status.success() {
             bail!("wrk {script} failed: {}{}", stdout, String::from_utf8_lossy(&output.stderr));
         }
-        Ok(WrkSummary::parse(&stdout)?.measured())
+        let cpu_busy = busy_between(before, cpu_jiffies());
+        Ok(Measured { cpu_busy, ..WrkSummary::parse(&stdout)?.measured() })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_busy_comes_from_the_cpu_line() {
+        let before = parse_cpu_line("cpu  100 0 50 800 50 0 0 0 0 0");
+        let after = parse_cpu_line("cpu  400 0 150 900 50 0 0 0 0 0");
+        assert_eq!(before, Some((150, 1000)));
+        // 400 busy jiffies of 500.
+        assert!((busy_between(before, after) - 0.8).abs() < 1e-9);
+        assert_eq!(parse_cpu_line("cpu0 1 2 3 4 5 6 7 8"), None);
+        assert_eq!(busy_between(None, after), 0.0);
+        let m = Measured { rps: 4000.0, cpu_busy: 0.5, ..WrkSummary::parse(SUMMARY).unwrap().measured() };
+        assert_eq!(m.core_us_per_request(2), Some(250.0));
+    }
+
+    const SUMMARY: &str =
+        "{\"requests\":1,\"duration_us\":1000000,\"connect_errors\":0,\"read_errors\":0,\"write_errors\":0,\
+        \"status_errors\":0,\"timeouts\":0,\"p50_us\":1,\"p90_us\":1,\"p99_us\":1,\"max_us\":1,\"mean_us\":1.0}";
 
     #[test]
     fn parses_the_summary_line_after_wrks_own_output() {
