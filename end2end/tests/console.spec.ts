@@ -1,4 +1,4 @@
-import { expect, hydrated, newAccount, signIn, test } from "./fixtures";
+import { createAppInConsole, expect, hydrated, newAccount, signIn, test } from "./fixtures";
 
 test("sign in, create an app, see it listed, sign out", async ({ page }, testInfo) => {
   const account = await newAccount(page);
@@ -7,13 +7,9 @@ test("sign in, create an app, see it listed, sign out", async ({ page }, testInf
   await expect(page.getByRole("heading", { name: "Your apps" })).toBeVisible();
   await expect(page.getByText("No apps yet")).toBeVisible();
 
-  const slug = `acme-${Math.random().toString(36).slice(2, 8)}`;
-  await page.getByLabel("Slug").fill(slug);
-  await page.getByLabel("Display name").fill("Acme Corporation");
-  await page.getByRole("button", { name: "Create app" }).click();
+  const slug = await createAppInConsole(page, "acme", "Acme Corporation");
 
   // The app's page: slug, status, roles and the JWKS URL.
-  await expect(page).toHaveURL(new RegExp(`/console/apps/${slug}$`));
   const facts = page.getByTestId("app-facts");
   await expect(facts).toContainText(slug);
   await expect(facts).toContainText("active");
@@ -64,12 +60,7 @@ test("the console works without JavaScript", async ({ browser }) => {
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByTestId("account")).toHaveText(account.username);
   // The signing algorithm travels with the plain form post too.
-  const slug = `nojs-${Math.random().toString(36).slice(2, 8)}`;
-  await page.getByLabel("Slug").fill(slug);
-  await page.getByLabel("Display name").fill("No Script");
-  await page.getByLabel("Token signing").selectOption("ES256");
-  await page.getByRole("button", { name: "Create app" }).click();
-  await expect(page).toHaveURL(new RegExp(`/console/apps/${slug}$`));
+  await createAppInConsole(page, "nojs", "No Script", "ES256");
   await expect(page.getByTestId("signing-alg")).toHaveText("ES256");
   await context.close();
 });
@@ -78,12 +69,7 @@ test("an app can sign its tokens with EdDSA", async ({ page }) => {
   const account = await newAccount(page);
   await signIn(page, account.username, account.password);
   await expect(page.getByRole("heading", { name: "Your apps" })).toBeVisible();
-  const slug = `edwards-${Math.random().toString(36).slice(2, 8)}`;
-  await page.getByLabel("Slug").fill(slug);
-  await page.getByLabel("Display name").fill("Edwards");
-  await page.getByLabel("Token signing").selectOption("EdDSA");
-  await page.getByRole("button", { name: "Create app" }).click();
-  await expect(page).toHaveURL(new RegExp(`/console/apps/${slug}$`));
+  const slug = await createAppInConsole(page, "edwards", "Edwards", "EdDSA");
   await expect(page.getByTestId("signing-alg")).toHaveText("EdDSA");
   // What the page says is what the app publishes.
   const jwks = await (await page.request.get(`/${slug}/v1/.well-known/jwks.json`)).json();

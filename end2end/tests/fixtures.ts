@@ -76,6 +76,18 @@ export async function signIn(page: Page, identifier: string, password: string) {
   await page.getByRole("button", { name: "Sign in" }).click();
 }
 
+/** Creates an app with the console's form (the signing algorithm left at its default unless
+ *  given) and waits for the app's page; answers the slug. */
+export async function createAppInConsole(page: Page, prefix: string, displayName: string, alg?: string) {
+  const slug = `${prefix}-${suffix()}`;
+  await page.getByLabel("Slug").fill(slug);
+  await page.getByLabel("Display name").fill(displayName);
+  if (alg) await page.getByLabel("Token signing").selectOption(alg);
+  await page.getByRole("button", { name: "Create app" }).click();
+  await expect(page).toHaveURL(new RegExp(`/console/apps/${slug}$`));
+  return slug;
+}
+
 /** An account with an app, signed in to the console: what every management test starts from. */
 export async function ownerWithApp(page: Page) {
   const account = await newAccount(page);

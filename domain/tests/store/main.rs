@@ -63,21 +63,26 @@ async fn fresh_store(backend: Backend) -> FreshStore {
             FreshStore { store, pool, leftover: Leftover::File(path) }
         }
         Backend::Postgres => {
-            let base_url = postgres_base_url();
-            let schema = format!("t_{}", Uuid::new_v4().simple());
-            let mut admin = PgConnection::connect(&base_url)
-                .await
-                .expect("PostgreSQL is not reachable; set RAMPART_TEST_POSTGRES_URL");
-            sqlx::query(&format!(r#"CREATE SCHEMA "{schema}""#)).execute(&mut admin).await.expect("create schema");
-            admin.close().await.ok();
-            // `options` is sent as the startup packet's options: every pooled connection,
-            // the migrator's included, works inside the schema.
-            let separator = if base_url.contains('?') { '&' } else { '?' };
-            let url = format!("{base_url}{separator}options=-c%20search_path%3D{schema}");
+            let (url, leftover) = new_postgres_schema().await;
             let (store, pool) = store::connect(&url).await.expect("PostgreSQL store");
-            FreshStore { store, pool, leftover: Leftover::Schema { base_url, schema } }
+            FreshStore { store, pool, leftover }
         }
     }
+}
+
+/// An empty schema of its own on the test PostgreSQL, and a URL whose connections work in it.
+async fn new_postgres_schema() -> (String, Leftover) {
+    let base_url = postgres_base_url();
+    let schema = format!("t_{}", Uuid::new_v4().simple());
+    let mut admin =
+        PgConnection::connect(&base_url).await.expect("PostgreSQL is not reachable; set RAMPART_TEST_POSTGRES_URL");
+    sqlx::query(&format!(r#"CREATE SCHEMA "{schema}""#)).execute(&mut admin).await.expect("create schema");
+    admin.close().await.ok();
+    // `options` is sent as the startup packet's options: every pooled connection, the
+    // migrator's included, works inside the schema.
+    let separator = if base_url.contains('?') { '&' } else { '?' };
+    let url = format!("{base_url}{separator}options=-c%20search_path%3D{schema}");
+    (url, Leftover::Schema { base_url, schema })
 }
 
 impl FreshStore {
@@ -115,6 +120,15 @@ where
 {
     let fresh = fresh_store(backend).await;
     assert_eq!(fresh.store.backend(), backend.name());
+    run_on(fresh, test).await;
+}
+
+/// Runs one test body on `fresh`, cleans up, then reports the outcome.
+async fn run_on<F, Fut>(fresh: FreshStore, test: F)
+where
+    F: FnOnce(Arc<dyn Store>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     // Spawned so that a failing assertion still lets the cleanup below run.
     let outcome = tokio::spawn(test(Arc::clone(&fresh.store))).await;
     fresh.dispose().await;
@@ -1014,24 +1028,16 @@ async fn tokens_rotated_before_0003_stay_rotated(backend: Backend) {
             (format!("sqlite://{}", path.display()), Leftover::File(path))
         }
         Backend::Postgres => {
-            let base_url = postgres_base_url();
-            let schema = format!("t_{}", Uuid::new_v4().simple());
-            let mut admin = PgConnection::connect(&base_url).await.unwrap();
-            sqlx::query(&format!(r#"CREATE SCHEMA "{schema}""#)).execute(&mut admin).await.unwrap();
-            admin.close().await.ok();
-            let separator = if base_url.contains('?') { '&' } else { '?' };
-            let url = format!("{base_url}{separator}options=-c%20search_path%3D{schema}");
+            let (url, leftover) = new_postgres_schema().await;
             let mut conn = PgConnection::connect(&url).await.unwrap();
             write_old_rows!(&mut conn);
             conn.close().await.unwrap();
-            (url, Leftover::Schema { base_url, schema })
+            (url, leftover)
         }
     };
     let _ = std::fs::remove_dir_all(&scratch);
     let (store, pool) = store::connect(&url).await.expect("the store migrates the old schema");
-    let fresh = FreshStore { store, pool, leftover };
-    let store = Arc::clone(&fresh.store);
-    let outcome = tokio::spawn(async move {
+    run_on(FreshStore { store, pool, leftover }, move |store| async move {
         let rotated = store.refresh_token(app_id, "legacy-rotated").await.unwrap().unwrap();
         assert_eq!(rotated.rotated_at, Some(rotated_at));
         assert_eq!(rotated.successor_sealed, None, "sealed for the old format: no grace answer");
@@ -1047,8 +1053,4 @@ async fn tokens_rotated_before_0003_stay_rotated(backend: Backend) {
         );
     })
     .await;
-    fresh.dispose().await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
 }
