@@ -34,6 +34,10 @@ pub enum Error {
     Conflict(String),
     #[error("Too many requests, please try again later")]
     RateLimited { retry_after_seconds: u64 },
+    /// Rampart cannot serve this now (its database is unreachable, or it is too busy to
+    /// take more password work): `503` with `Retry-After`.
+    #[error("{message}")]
+    Unavailable { message: &'static str, retry_after_seconds: u64 },
     #[error("Internal server error")]
     Internal(#[source] anyhow::Error),
 }
@@ -59,6 +63,7 @@ impl Error {
             Error::SlugTaken => "SLUG_TAKEN",
             Error::Conflict(_) => "CONFLICT",
             Error::RateLimited { .. } => "RATE_LIMIT_EXCEEDED",
+            Error::Unavailable { .. } => "SERVICE_UNAVAILABLE",
             Error::Internal(_) => "INTERNAL",
         }
     }
@@ -77,6 +82,7 @@ impl Error {
             Error::NotFound(_) => 404,
             Error::UserExists(_) | Error::SlugTaken | Error::Conflict(_) => 409,
             Error::RateLimited { .. } => 429,
+            Error::Unavailable { .. } => 503,
             Error::Internal(_) => 500,
         }
     }
@@ -87,6 +93,16 @@ impl Error {
 
     pub fn invalid(message: impl Into<String>) -> Self {
         Error::InvalidRequest(message.into())
+    }
+
+    /// How long a client should wait before trying again, for the errors that say so.
+    pub fn retry_after_seconds(&self) -> Option<u64> {
+        match self {
+            Error::RateLimited { retry_after_seconds } | Error::Unavailable { retry_after_seconds, .. } => {
+                Some(*retry_after_seconds)
+            }
+            _ => None,
+        }
     }
 }
 

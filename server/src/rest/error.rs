@@ -38,8 +38,8 @@ impl IntoResponse for ApiError {
             tracing::error!(error = format!("{cause:#}"), "internal error");
         }
         let mut response = error_response(status, self.0.code(), &self.0.to_string());
-        if let Error::RateLimited { retry_after_seconds } = self.0 {
-            if let Ok(v) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
+        if let Some(seconds) = self.0.retry_after_seconds() {
+            if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }
         }
@@ -94,6 +94,7 @@ fn code_for(status: StatusCode) -> &'static str {
         StatusCode::CONFLICT => "CONFLICT",
         StatusCode::PAYLOAD_TOO_LARGE => "PAYLOAD_TOO_LARGE",
         StatusCode::TOO_MANY_REQUESTS => "RATE_LIMIT_EXCEEDED",
+        StatusCode::SERVICE_UNAVAILABLE => "SERVICE_UNAVAILABLE",
         s if s.is_server_error() => "INTERNAL",
         _ => "INVALID_REQUEST",
     }
