@@ -12,10 +12,13 @@ use crate::{Error, Result};
 
 const NONCE_LEN: usize = 12;
 
-/// The server's master key: encrypts signing keys and other secrets stored in the database.
-/// Its `Debug` never prints the key.
+/// The server's master key: encrypts signing keys and other secrets stored in the database,
+/// and derives the keys of Rampart's MACs (`subkey`). Its `Debug` never prints the key.
 #[derive(Clone)]
-pub struct MasterKey(Aes256Gcm);
+pub struct MasterKey {
+    aead: Aes256Gcm,
+    raw: [u8; 32],
+}
 
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -30,10 +33,22 @@ impl MasterKey {
             .decode(encoded.trim())
             .or_else(|_| URL_SAFE_NO_PAD.decode(encoded.trim()))
             .map_err(|_| "must be base64".to_string())?;
-        if bytes.len() != 32 {
-            return Err(format!("must decode to 32 bytes, got {}", bytes.len()));
-        }
-        Aes256Gcm::new_from_slice(&bytes).map(MasterKey).map_err(|_| "must decode to 32 bytes".into())
+        let raw: [u8; 32] =
+            bytes.as_slice().try_into().map_err(|_| format!("must decode to 32 bytes, got {}", bytes.len()))?;
+        let aead = Aes256Gcm::new_from_slice(&raw).map_err(|_| "must decode to 32 bytes".to_string())?;
+        Ok(MasterKey { aead, raw })
+    }
+
+    /// An HMAC-SHA256 key for one purpose, derived from the master key with HKDF (RFC 5869)
+    /// under `label`: each use gets its own key, and none of them reveals the master key.
+    pub fn subkey(&self, label: &str) -> Result<aws_lc_rs::hmac::Key> {
+        use aws_lc_rs::{hkdf, hmac};
+        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"rampart master key subkeys v1").extract(&self.raw);
+        let info = [label.as_bytes()];
+        let okm = prk
+            .expand(&info, hmac::HMAC_SHA256)
+            .map_err(|_| Error::internal(anyhow::anyhow!("cannot derive the {label} key")))?;
+        Ok(hmac::Key::from(okm))
     }
 
     /// A fresh random key, base64-encoded, for the dev key file.
@@ -49,7 +64,7 @@ impl MasterKey {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let sealed = self
-            .0
+            .aead
             .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: context })
             .map_err(|_| Error::internal(anyhow::anyhow!("encryption failed")))?;
         let mut out = nonce.to_vec();
@@ -62,7 +77,7 @@ impl MasterKey {
             return Err(Error::internal(anyhow::anyhow!("sealed secret too short")));
         }
         let (nonce, body) = sealed.split_at(NONCE_LEN);
-        self.0
+        self.aead
             .decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad: context })
             .map_err(|_| Error::internal(anyhow::anyhow!("cannot decrypt a stored secret: wrong RAMPART_MASTER_KEY?")))
     }
@@ -103,6 +118,17 @@ mod tests {
         let other = MasterKey::from_base64(&MasterKey::generate_base64()).unwrap();
         assert!(other.open(&sealed, b"kid-1").is_err());
         assert!(key.open(&sealed[..5], b"kid-1").is_err());
+    }
+
+    #[test]
+    fn subkeys_differ_by_label_and_by_master_key() {
+        use aws_lc_rs::hmac;
+        let key = MasterKey::from_base64(&MasterKey::generate_base64()).unwrap();
+        let tag = |k: &MasterKey, label: &str| hmac::sign(&k.subkey(label).unwrap(), b"message").as_ref().to_vec();
+        assert_eq!(tag(&key, "a"), tag(&key, "a"), "deterministic");
+        assert_ne!(tag(&key, "a"), tag(&key, "b"));
+        let other = MasterKey::from_base64(&MasterKey::generate_base64()).unwrap();
+        assert_ne!(tag(&key, "a"), tag(&other, "a"));
     }
 
     #[test]

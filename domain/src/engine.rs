@@ -49,6 +49,8 @@ pub struct Principal {
 pub struct Engine {
     store: Arc<dyn Store>,
     config: EngineConfig,
+    /// Derives refresh-token successors (see `Engine::refresh`).
+    refresh_key: aws_lc_rs::hmac::Key,
     keys: keyring::KeyRing,
     caches: Arc<cache::Caches>,
     listener: Option<tokio::task::AbortHandle>,
@@ -87,7 +89,8 @@ impl Engine {
             }
             None => None,
         };
-        let engine = Engine { store, config, keys: keyring::KeyRing::default(), caches, listener };
+        let refresh_key = config.master_key.subkey("refresh-token successor")?;
+        let engine = Engine { store, config, refresh_key, keys: keyring::KeyRing::default(), caches, listener };
         engine.ensure_platform_app().await?;
         crate::password::warm_up();
         Ok(engine)

@@ -28,7 +28,7 @@ pub enum Error {
     NotFound(&'static str),
     #[error("{0}")]
     UserExists(String),
-    #[error("An app with this slug already exists")]
+    #[error("This slug is taken: slugs are permanent, even after their app is deleted")]
     SlugTaken,
     #[error("{0}")]
     Conflict(String),
@@ -107,7 +107,45 @@ impl Error {
 }
 
 impl From<sqlx::Error> for Error {
+    /// A database that cannot be reached (no connection to be had in time, a dropped or
+    /// refused connection, a server shutting down) is `Unavailable`: the request may succeed
+    /// later. Everything else is a fault.
     fn from(e: sqlx::Error) -> Self {
-        Error::Internal(e.into())
+        let unreachable = match &e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+            sqlx::Error::WorkerCrashed => true,
+            // SQLSTATE class 08 (connection exception) and 57 (operator intervention: admin
+            // shutdown, cannot connect now).
+            sqlx::Error::Database(db) => db.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57")),
+            _ => false,
+        };
+        if unreachable {
+            tracing::warn!(error = %e, "the database is unreachable");
+            Error::Unavailable {
+                message: "The service is temporarily unavailable, please try again shortly",
+                retry_after_seconds: 5,
+            }
+        } else {
+            Error::Internal(e.into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_503_not_500() {
+        for e in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused")),
+        ] {
+            let mapped = Error::from(e);
+            assert_eq!((mapped.status(), mapped.code()), (503, "SERVICE_UNAVAILABLE"), "{mapped:?}");
+            assert!(mapped.retry_after_seconds().is_some());
+        }
+        assert_eq!(Error::from(sqlx::Error::RowNotFound).status(), 500);
     }
 }

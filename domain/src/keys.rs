@@ -150,7 +150,7 @@ enum Pair {
 pub struct Signer {
     kid: String,
     alg: SigningAlg,
-    /// `{"alg":…,"typ":"JWT","kid":…}`, encoded once.
+    /// The access tokens' header, `{"alg":…,"typ":"at+jwt","kid":…}`, encoded once.
     header_b64: String,
     pair: Pair,
     rng: SystemRandom,
@@ -174,9 +174,8 @@ impl Signer {
             }
             SigningAlg::EdDsa => Pair::Ed25519(Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(unreadable)?),
         };
-        let header = serde_json::json!({ "alg": alg.as_str(), "typ": "JWT", "kid": kid });
-        let header = serde_json::to_vec(&header).map_err(Error::internal)?;
-        Ok(Signer { kid: kid.to_owned(), alg, header_b64: b64url(&header), pair, rng: SystemRandom::new() })
+        let header_b64 = encoded_header(alg, crate::tokens::ACCESS_TOKEN_TYP, kid)?;
+        Ok(Signer { kid: kid.to_owned(), alg, header_b64, pair, rng: SystemRandom::new() })
     }
 
     pub fn kid(&self) -> &str {
@@ -187,11 +186,22 @@ impl Signer {
         self.alg
     }
 
-    /// Signs `claims` as a compact JWS (RFC 7515) with header `{alg, typ, kid}`.
+    /// Signs `claims` as an access token: a compact JWS (RFC 7515) with header
+    /// `{alg, typ: "at+jwt", kid}` (RFC 9068).
     pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String> {
+        self.sign_with_header(&self.header_b64, claims)
+    }
+
+    /// Signs `claims` as another kind of token of the app (`typ` tells the kinds apart, so
+    /// one cannot pass for another: RFC 8725, 3.11).
+    pub fn sign_typed<T: Serialize>(&self, typ: &str, claims: &T) -> Result<String> {
+        self.sign_with_header(&encoded_header(self.alg, typ, &self.kid)?, claims)
+    }
+
+    fn sign_with_header<T: Serialize>(&self, header_b64: &str, claims: &T) -> Result<String> {
         let payload = serde_json::to_vec(claims).map_err(Error::internal)?;
-        let mut jws = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 360);
-        jws.push_str(&self.header_b64);
+        let mut jws = String::with_capacity(header_b64.len() + payload.len() * 4 / 3 + 360);
+        jws.push_str(header_b64);
         jws.push('.');
         jws.push_str(&b64url(&payload));
         let signature = match &self.pair {
@@ -210,6 +220,11 @@ impl Signer {
         jws.push_str(&b64url(&signature));
         Ok(jws)
     }
+}
+
+fn encoded_header(alg: SigningAlg, typ: &str, kid: &str) -> Result<String> {
+    let header = serde_json::json!({ "alg": alg.as_str(), "typ": typ, "kid": kid });
+    Ok(b64url(&serde_json::to_vec(&header).map_err(Error::internal)?))
 }
 
 #[cfg(test)]

@@ -62,7 +62,7 @@ impl Default for AuthConfig {
             password_require_symbol: false,
             access_token_ttl_seconds: 3600,
             refresh_token_ttl_seconds: 2_592_000,
-            refresh_reuse_grace_seconds: 10,
+            refresh_reuse_grace_seconds: 0,
             enforce_app_permissions: false,
             signup_default_role: "member".into(),
         }
@@ -182,7 +182,7 @@ impl Session {
     }
 }
 
-/// A refresh token as read. Once rotated, `rotated_at` and `successor_sealed` come from its
+/// A refresh token as read. Once rotated, `rotated_at` and `successor_digest` come from its
 /// successor: the token that names it as parent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefreshToken {
@@ -191,9 +191,9 @@ pub struct RefreshToken {
     pub digest: String,
     pub created_at: DateTime<Utc>,
     pub rotated_at: Option<DateTime<Utc>>,
-    /// The successor, sealed with the master key, kept so a double refresh within the
-    /// grace window gets the same answer instead of a false reuse alarm.
-    pub successor_sealed: Option<Vec<u8>>,
+    /// The successor's digest. The successor itself is derived again from the presented
+    /// parent when a repeat within the grace window needs it; it is stored nowhere.
+    pub successor_digest: Option<String>,
 }
 
 /// A session's first refresh token.
@@ -214,7 +214,7 @@ impl NewRefreshToken {
             digest: self.digest.clone(),
             created_at: self.created_at,
             rotated_at: None,
-            successor_sealed: None,
+            successor_digest: None,
         }
     }
 }
@@ -223,8 +223,6 @@ impl NewRefreshToken {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefreshSuccessor {
     pub digest: String,
-    /// The successor itself, sealed with the master key and bound to the parent's digest.
-    pub sealed: Vec<u8>,
     pub created_at: DateTime<Utc>,
 }
 

@@ -48,7 +48,8 @@ pub fn system_roles() -> Vec<(&'static str, &'static str, Vec<String>)> {
         (
             MEMBER,
             "Default role of new users",
-            ["app.read", "user.read", "role.read"].iter().map(|p| p.to_string()).collect(),
+            // Not `user.read`: that would show every member the others' email addresses.
+            ["app.read", "role.read"].iter().map(|p| p.to_string()).collect(),
         ),
     ]
 }

@@ -84,6 +84,11 @@ pub fn kid_of(token: &str) -> Result<String> {
     header.kid.ok_or_else(invalid)
 }
 
+/// The `typ` of every access token's header (RFC 9068): verification requires it, so a token
+/// of another kind signed with the same key (a license token, an ID token) is never taken
+/// for an access token (RFC 8725, 3.11).
+pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
+
 /// Seconds of clock skew forgiven on `exp`.
 const LEEWAY_SECONDS: i64 = 5;
 
@@ -97,7 +102,8 @@ fn invalid() -> Error {
 }
 
 /// Verifies a compact JWS: exactly three segments, a header naming the key's own algorithm
-/// (so `alg: none`, HMAC-with-the-public-key and cross-algorithm forgeries fail), the
+/// (so `alg: none`, HMAC-with-the-public-key and cross-algorithm forgeries fail) and the
+/// access tokens' `typ`, the
 /// signature over `header.payload` with the parsed key, then the claims: every one present
 /// and well typed, `exp` not past, `iss` and `aud` exactly the app's.
 ///
@@ -106,7 +112,7 @@ fn invalid() -> Error {
 /// the cost of an authenticated request).
 pub fn verify(token: &str, verifier: &Verifier, issuer: &str, audience: &str) -> Result<Claims> {
     let header = decode_header(token).map_err(|_| invalid())?;
-    if header.alg != verifier.alg {
+    if header.alg != verifier.alg || header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
         return Err(invalid());
     }
     let (message, signature) = token.rsplit_once('.').ok_or_else(invalid)?;
@@ -196,6 +202,11 @@ mod tests {
         // A payload that is not our claims (a missing claim) is refused even when signed.
         let partial = serde_json::json!({ "iss": iss, "aud": aud, "exp": c.exp, "sub": c.sub });
         assert!(verify(&ed.sign(&partial).unwrap(), &ed_verifier, iss, aud).is_err());
+        // The right key and claims under another `typ` (a license or ID token, a plain JWT).
+        for typ in ["JWT", "license+jwt", "AT+JWT"] {
+            assert!(verify(&ed.sign_typed(typ, &c).unwrap(), &ed_verifier, iss, aud).is_err(), "{typ}");
+        }
+        assert!(verify(&ed.sign_typed(ACCESS_TOKEN_TYP, &c).unwrap(), &ed_verifier, iss, aud).is_ok());
         let mut array_aud = serde_json::to_value(&c).unwrap();
         array_aud["aud"] = serde_json::json!([aud]);
         assert!(verify(&ed.sign(&array_aud).unwrap(), &ed_verifier, iss, aud).is_err(), "aud must be the app's string");

@@ -160,6 +160,20 @@ pub struct PasswordPolicy {
 /// Longest password accepted: bounds the work one request can ask of argon2.
 pub const PASSWORD_MAX_LENGTH: usize = 128;
 
+/// Longest password input looked at at all, sign-in included: anything longer is refused
+/// before it reaches argon2 (a sign-in still spends the dummy verify, so it takes as long).
+pub const PASSWORD_MAX_BYTES: usize = 1024;
+
+/// The form a password is hashed and verified in: Unicode NFKC, so the same password typed
+/// two ways (a composed or decomposed accent, full-width digits) is one password (NIST SP
+/// 800-63B, 5.1.1.2). `None` when the input is longer than `PASSWORD_MAX_BYTES`.
+pub fn normalized_password(raw: &secrecy::SecretString) -> Option<secrecy::SecretString> {
+    use secrecy::ExposeSecret;
+    use unicode_normalization::UnicodeNormalization;
+    let raw = raw.expose_secret();
+    (raw.len() <= PASSWORD_MAX_BYTES).then(|| secrecy::SecretString::from(raw.nfkc().collect::<String>()))
+}
+
 impl PasswordPolicy {
     /// Checks a new password; the error names the first rule it breaks.
     pub fn check(&self, password: &str) -> Result<()> {
@@ -187,6 +201,19 @@ impl PasswordPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_are_compared_in_nfkc_and_bounded() {
+        use secrecy::{ExposeSecret, SecretString};
+        let n = |s: &str| normalized_password(&SecretString::from(s.to_owned())).map(|p| p.expose_secret().to_owned());
+        // "é" composed and as "e" + combining acute; full-width and ASCII digits; a ligature.
+        assert_eq!(n("caf\u{e9}-1"), n("cafe\u{301}-1"));
+        assert_eq!(n("\u{ff11}\u{ff12}3"), n("123"));
+        assert_eq!(n("\u{fb01}ne").as_deref(), Some("fine"));
+        assert_eq!(n("CorrectHorseBatteryStaple").as_deref(), Some("CorrectHorseBatteryStaple"));
+        assert!(n(&"x".repeat(PASSWORD_MAX_BYTES)).is_some());
+        assert!(n(&"x".repeat(PASSWORD_MAX_BYTES + 1)).is_none());
+    }
 
     #[test]
     fn slugs() {

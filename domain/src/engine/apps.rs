@@ -187,7 +187,7 @@ impl Engine {
     pub async fn delete_app(&self, caller: &Caller, slug: &str) -> Result<()> {
         let Access { app, .. } = self.authorize(caller, slug, "app.delete").await?;
         let mut tx = self.store.begin().await?;
-        tx.delete_app(app.id).await?;
+        tx.delete_app(app.id, now()).await?;
         self.commit(tx, &[Change::App(app.id)]).await?;
         self.keys.forget(app.id);
         tracing::info!(app = %app.slug, "app deleted");

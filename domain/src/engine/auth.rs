@@ -14,7 +14,7 @@ use super::{now, Engine, Principal, RequestMeta};
 use crate::crypto::{random_token, token_digest};
 use crate::model::{App, Contact, ContactKind, NewRefreshToken, RefreshSuccessor, Session, Status, User, UserProfile};
 use crate::tokens::{self, Claims, TokenPair};
-use crate::types::{DisplayName, Email, Username};
+use crate::types::{normalized_password, DisplayName, Email, Username, PASSWORD_MAX_LENGTH};
 use crate::{password, Error, Result};
 
 const REFRESH_PREFIX: &str = "rt_";
@@ -81,9 +81,11 @@ impl Engine {
             Some(name) => DisplayName::parse(name, "display_name")?,
             None => DisplayName::parse(username.as_str(), "display_name")?,
         };
+        let password = normalized_password(&input.password)
+            .ok_or_else(|| Error::WeakPassword(format!("Password must be at most {PASSWORD_MAX_LENGTH} characters")))?;
         {
             use secrecy::ExposeSecret;
-            app.config.password_policy().check(input.password.expose_secret())?;
+            app.config.password_policy().check(password.expose_secret())?;
         }
         let taken = || Error::UserExists("User with this username or email already exists".into());
         if self.store.user_by_username(app.id, username.as_str()).await?.is_some()
@@ -95,7 +97,7 @@ impl Engine {
             self.store.role_by_name(app.id, &app.config.signup_default_role).await?.ok_or_else(|| {
                 Error::internal(anyhow::anyhow!("signup_default_role is missing in app {}", app.slug))
             })?;
-        let hash = password::hash(input.password).await?;
+        let hash = password::hash(password).await?;
 
         let at = now();
         let user = User {
@@ -165,9 +167,14 @@ impl Engine {
             Ok(app) => self.find_by_identifier(app.id, identifier).await?,
             Err(_) => None,
         };
-        let eligible = matches!(&app, Ok(a) if a.status == Status::Active && a.config.signin_enabled)
+        // An oversized password is checked as an empty one against the dummy hash: refused
+        // in the same time, without feeding argon2 what the client chose.
+        let password = normalized_password(&password);
+        let eligible = password.is_some()
+            && matches!(&app, Ok(a) if a.status == Status::Active && a.config.signin_enabled)
             && user.as_ref().is_some_and(|u| u.status == Status::Active);
         let stored = user.as_ref().filter(|_| eligible).and_then(|u| u.password_hash.clone());
+        let password = password.unwrap_or_else(|| SecretString::from(String::new()));
         let verified = password::verify(password, stored).await?;
         let (Ok(app), Some(user), true) = (app, user, verified) else {
             return Err(Error::InvalidCredentials);
@@ -211,19 +218,18 @@ impl Engine {
         }
     }
 
-    /// Rotates a refresh token. A token already rotated within the grace window answers with
-    /// the same successor; after it, the whole session is revoked.
+    /// Rotates a refresh token. Presenting a token already rotated revokes the whole session
+    /// (seed 001, step 6), unless the app opted into a retry tolerance
+    /// (`refresh_reuse_grace_seconds`) and the repeat comes within it: then it answers with
+    /// the same successor.
     #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn refresh(&self, slug: &str, refresh_token: &str) -> Result<TokenPair> {
         let app = self.active_app(slug).await?;
         let digest = token_digest(refresh_token);
         let at = now();
-        let successor = random_token(REFRESH_PREFIX);
-        let rotation = RefreshSuccessor {
-            digest: token_digest(&successor),
-            sealed: self.config.master_key.seal(successor.as_bytes(), digest.as_bytes())?,
-            created_at: at,
-        };
+        // Derived from the presented token, never stored: a repeat derives the same one.
+        let successor = self.successor_of(refresh_token);
+        let rotation = RefreshSuccessor { digest: token_digest(&successor), created_at: at };
         // The common case is one statement: the token is current and its session live.
         if let Some(sid) = self.store.rotate_refresh_token(app.id, &digest, &rotation).await? {
             let live = self.live(&app, sid).await?;
@@ -240,11 +246,13 @@ impl Engine {
         let token = self.store.refresh_token(app.id, &digest).await?.ok_or_else(invalid_refresh)?;
         let sid = token.session_id;
         let live = self.live(&app, sid).await?;
-        let grace = TimeDelta::seconds(app.config.refresh_reuse_grace_seconds.max(0));
-        match (token.rotated_at, &token.successor_sealed) {
-            (Some(rotated), Some(sealed)) if at - rotated <= grace => {
-                let successor = self.config.master_key.open(sealed, digest.as_bytes())?;
-                let successor = String::from_utf8(successor).map_err(Error::internal)?;
+        let grace = app.config.refresh_reuse_grace_seconds;
+        match (token.rotated_at, token.successor_digest) {
+            // Within the tolerance, and this token's successor is the one derived again (a
+            // token rotated before successors were derived has another, and is reuse).
+            (Some(rotated), Some(child))
+                if grace > 0 && at - rotated <= TimeDelta::seconds(grace) && child == rotation.digest =>
+            {
                 self.token_pair(&app, live.user_id, &live.role, sid, successor).await
             }
             (Some(_), _) => {
@@ -258,6 +266,14 @@ impl Engine {
             // ended between the two reads.
             (None, _) => Err(Error::SessionRevoked),
         }
+    }
+
+    /// The successor of a refresh token: an HMAC of the token under a subkey of the master
+    /// key. Only its digest is stored, so neither the database nor the database and the
+    /// master key together yield a live refresh token.
+    fn successor_of(&self, refresh_token: &str) -> String {
+        let tag = aws_lc_rs::hmac::sign(&self.refresh_key, refresh_token.as_bytes());
+        format!("{REFRESH_PREFIX}{}", crate::crypto::b64url(tag.as_ref()))
     }
 
     /// A live session's user and role: from this node's cache when it has checked the

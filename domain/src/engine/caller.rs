@@ -34,6 +34,24 @@ impl Access {
             (None, Caller::Account(_)) => false,
         }
     }
+
+    /// A caller may put someone in a role (a user's role, the target of a reassignment, the
+    /// role sign-ups get) only when it holds every management permission of that role
+    /// itself: otherwise `user.update` would be a way to make anyone, oneself included, an
+    /// owner.
+    pub fn may_assign(&self, caller: &Caller, role: &Role) -> Result<()> {
+        let missing = role
+            .permissions
+            .iter()
+            .find(|p| crate::permissions::MANAGEMENT.contains(&p.as_str()) && !self.holds(caller, p));
+        match missing {
+            Some(p) => Err(Error::Forbidden(format!(
+                "You cannot assign the role {}: it holds {p}, which you do not",
+                role.name
+            ))),
+            None => Ok(()),
+        }
+    }
 }
 
 pub fn is_api_key(bearer: &str) -> bool {

@@ -104,8 +104,8 @@ impl Engine {
         slug: &str,
         patch: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<AuthConfig> {
-        let Access { app, .. } = self.authorize(caller, slug, "config.update").await?;
-        self.apply_config(app, patch).await
+        let access = self.authorize(caller, slug, "config.update").await?;
+        self.apply_config(access.app.clone(), patch, Some((caller, &access))).await
     }
 
     /// The operator's way to configure any app, the `platform` app (which has no members)
@@ -116,20 +116,27 @@ impl Engine {
         patch: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<AuthConfig> {
         let app = self.fresh_app(slug).await?;
-        self.apply_config(app, patch).await
+        self.apply_config(app, patch, None).await
     }
 
+    /// `by` is the caller and its access, absent for the operator.
     async fn apply_config(
         &self,
         mut app: crate::model::App,
         patch: &serde_json::Map<String, serde_json::Value>,
+        by: Option<(&Caller, &Access)>,
     ) -> Result<AuthConfig> {
+        let before = app.config.signup_default_role.clone();
         apply_config_patch(&mut app.config, patch)?;
-        if self.store.role_by_name(app.id, &app.config.signup_default_role).await?.is_none() {
+        let Some(default_role) = self.store.role_by_name(app.id, &app.config.signup_default_role).await? else {
             return Err(Error::invalid(format!(
                 "signup_default_role: no role named '{}' in this app",
                 app.config.signup_default_role
             )));
+        };
+        // Choosing the role every sign-up gets is assigning it.
+        if let Some((caller, access)) = by.filter(|_| default_role.name != before) {
+            access.may_assign(caller, &default_role)?;
         }
         app.updated_at = now();
         let mut tx = self.store.begin().await?;
@@ -285,7 +292,8 @@ impl Engine {
     /// Deletes a custom role. While users or members hold it, `reassign_to` names the role
     /// they move to; without it the delete is refused.
     pub async fn delete_role(&self, caller: &Caller, slug: &str, name: &str, reassign_to: Option<&str>) -> Result<()> {
-        let Access { app, .. } = self.authorize(caller, slug, "role.delete").await?;
+        let access = self.authorize(caller, slug, "role.delete").await?;
+        let app = &access.app;
         let role = self.store.role_by_name(app.id, name).await?.ok_or(Error::NotFound("Role"))?;
         if role.is_system {
             return Err(Error::invalid("system roles cannot be deleted"));
@@ -295,12 +303,15 @@ impl Engine {
         }
         let target = match reassign_to {
             Some(to) if to == name => return Err(Error::invalid("reassign_to must name another role")),
-            Some(to) => Some(
-                self.store
+            Some(to) => {
+                let target = self
+                    .store
                     .role_by_name(app.id, to)
                     .await?
-                    .ok_or_else(|| Error::invalid(format!("reassign_to: no role named '{to}' in this app")))?,
-            ),
+                    .ok_or_else(|| Error::invalid(format!("reassign_to: no role named '{to}' in this app")))?;
+                access.may_assign(caller, &target)?;
+                Some(target)
+            }
             None => None,
         };
         let mut tx = self.store.begin().await?;

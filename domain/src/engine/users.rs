@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::cache::Change;
 use super::{now, Access, Caller, Engine, Principal};
-use crate::model::{ContactKind, Session, Status, User, UserCursor};
+use crate::model::{Session, Status, User, UserCursor, UserProfile};
 use crate::types::DisplayName;
 use crate::{Error, Result};
 
@@ -24,13 +24,22 @@ pub struct UserView {
     pub display_name: String,
     pub role: String,
     pub status: &'static str,
-    pub email: Option<String>,
-    #[serde(serialize_with = "crate::time_format::option::serialize")]
-    pub email_verified_at: Option<DateTime<Utc>>,
+    /// Left out (both fields absent) for callers who may not read users' contacts.
+    #[serde(flatten)]
+    pub contact: Option<PrimaryEmail>,
     #[serde(with = "crate::time_format")]
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::time_format")]
     pub updated_at: DateTime<Utc>,
+}
+
+/// A user's primary email, `null`s when there is none.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrimaryEmail {
+    pub email: Option<String>,
+    #[serde(serialize_with = "crate::time_format::option::serialize")]
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -89,22 +98,27 @@ fn session_view(s: Session, current: Option<Uuid>) -> SessionView {
     }
 }
 
+/// The view of a user read with its role and primary email; `with_contact` false leaves the
+/// email out.
+fn user_view(profile: UserProfile, with_contact: bool) -> UserView {
+    let UserProfile { user, role_name, email, email_verified_at } = profile;
+    UserView {
+        id: user.id,
+        username: user.username,
+        display_name: user.display_name,
+        role: role_name,
+        status: user.status.as_str(),
+        contact: with_contact.then_some(PrimaryEmail { email, email_verified_at }),
+        created_at: user.created_at,
+        updated_at: user.updated_at,
+    }
+}
+
 impl Engine {
-    async fn user_view(&self, user: User) -> Result<UserView> {
-        let role = self.store.role_by_id(user.app_id, user.role_id).await?.map(|r| r.name).unwrap_or_default();
-        let contacts = self.store.contacts_of(user.app_id, user.id).await?;
-        let email = contacts.into_iter().find(|c| c.kind == ContactKind::Email && c.is_primary);
-        Ok(UserView {
-            id: user.id,
-            username: user.username,
-            display_name: user.display_name,
-            role,
-            status: user.status.as_str(),
-            email: email.as_ref().map(|c| c.value.clone()),
-            email_verified_at: email.and_then(|c| c.verified_at),
-            created_at: user.created_at,
-            updated_at: user.updated_at,
-        })
+    /// The user as the management API shows it, read afresh.
+    async fn user_view_of(&self, app_id: Uuid, user_id: Uuid) -> Result<UserView> {
+        let profile = self.store.user_profile(app_id, user_id).await?.ok_or(Error::NotFound("User"))?;
+        Ok(user_view(profile, true))
     }
 
     async fn find_user(&self, app_id: Uuid, id: &str) -> Result<User> {
@@ -122,7 +136,7 @@ impl Engine {
         limit: Option<u32>,
     ) -> Result<UserPage> {
         let Access { app, .. } = self.authorize(caller, slug, "user.list").await?;
-        self.users_page(app.id, search, cursor, limit).await
+        self.users_page(app.id, search, cursor, limit, true).await
     }
 
     async fn users_page(
@@ -131,6 +145,7 @@ impl Engine {
         search: Option<&str>,
         cursor: Option<&str>,
         limit: Option<u32>,
+        with_contact: bool,
     ) -> Result<UserPage> {
         let limit = limit.unwrap_or(20);
         if !(1..=100).contains(&limit) {
@@ -142,21 +157,19 @@ impl Engine {
         }
         let after = cursor.map(decode_cursor).transpose()?;
         // One extra row tells whether there is a next page.
-        let mut rows = self.store.users_page(app_id, search, after, limit + 1).await?;
+        // Without the right to see contacts, searching them would be an oracle for them.
+        let mut rows = self.store.users_page(app_id, search, with_contact, after, limit + 1).await?;
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
-        let next_cursor = if more { rows.last().map(encode_cursor) } else { None };
-        let mut users = Vec::with_capacity(rows.len());
-        for user in rows {
-            users.push(self.user_view(user).await?);
-        }
+        let next_cursor = if more { rows.last().map(|p| encode_cursor(&p.user)) } else { None };
+        let users = rows.into_iter().map(|p| user_view(p, with_contact)).collect();
         Ok(UserPage { users, next_cursor })
     }
 
     pub async fn get_user(&self, caller: &Caller, slug: &str, id: &str) -> Result<UserView> {
         let Access { app, .. } = self.authorize(caller, slug, "user.read").await?;
         let user = self.find_user(app.id, id).await?;
-        self.user_view(user).await
+        self.user_view_of(app.id, user.id).await
     }
 
     pub async fn user_sessions(&self, caller: &Caller, slug: &str, id: &str) -> Result<Vec<SessionView>> {
@@ -169,7 +182,8 @@ impl Engine {
 
     /// Display name, status and role; suspending also ends the user's sessions.
     pub async fn update_user(&self, caller: &Caller, slug: &str, id: &str, patch: UserPatch) -> Result<UserView> {
-        let Access { app, .. } = self.authorize(caller, slug, "user.update").await?;
+        let access = self.authorize(caller, slug, "user.update").await?;
+        let app = &access.app;
         let mut user = self.find_user(app.id, id).await?;
         if let Some(name) = patch.display_name {
             user.display_name = DisplayName::parse(&name, "displayName")?.as_str().to_owned();
@@ -179,12 +193,15 @@ impl Engine {
                 Status::parse(&status).ok_or_else(|| Error::invalid("status must be 'active' or 'suspended'"))?;
         }
         if let Some(role) = patch.role {
-            user.role_id = self
+            let role = self
                 .store
                 .role_by_name(app.id, &role)
                 .await?
-                .ok_or_else(|| Error::invalid(format!("role: no role named '{role}' in this app")))?
-                .id;
+                .ok_or_else(|| Error::invalid(format!("role: no role named '{role}' in this app")))?;
+            if role.id != user.role_id {
+                access.may_assign(caller, &role)?;
+            }
+            user.role_id = role.id;
         }
         user.updated_at = now();
         let mut tx = self.store.begin().await?;
@@ -193,7 +210,7 @@ impl Engine {
             tx.revoke_user_sessions(app.id, user.id, user.updated_at).await?;
         }
         self.commit(tx, &[Change::User(user.id)]).await?;
-        self.user_view(user).await
+        self.user_view_of(app.id, user.id).await
     }
 
     pub async fn delete_user(&self, caller: &Caller, slug: &str, id: &str) -> Result<()> {
@@ -260,7 +277,9 @@ impl Engine {
     }
 
     /// The app's users for the consumer API, gated by `user.list` when the app enforces
-    /// permissions.
+    /// permissions. Their emails are shown only to callers whose role holds `user.read`,
+    /// whether or not the app enforces permissions: a directory of names is what seed 001's
+    /// open default allows, not a list of every user's address.
     pub async fn app_users_for(
         &self,
         me: &Principal,
@@ -269,7 +288,8 @@ impl Engine {
         limit: Option<u32>,
     ) -> Result<UserPage> {
         self.require_app_permission(me, "user.list").await?;
-        self.users_page(me.app.id, search, cursor, limit).await
+        let with_contact = self.my_permissions(me).await?.iter().any(|p| p == "user.read");
+        self.users_page(me.app.id, search, cursor, limit, with_contact).await
     }
 
     /// The app's roles for the consumer API, gated by `role.read` when enforced.

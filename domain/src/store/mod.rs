@@ -65,15 +65,17 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<Uuid>>;
     /// The app's custom permission strings, by name.
     async fn permissions(&self, app_id: Uuid) -> Result<Vec<Permission>>;
-    /// A page of the app's users in creation order, after `after`, optionally only those
-    /// whose username, display name or a contact contains `search` (case-insensitively).
+    /// A page of the app's users (each with its role's name and primary email) in creation
+    /// order, after `after`, optionally only those whose username, display name or (with
+    /// `search_contacts`) a contact contains `search` (case-insensitively).
     async fn users_page(
         &self,
         app_id: Uuid,
         search: Option<&str>,
+        search_contacts: bool,
         after: Option<UserCursor>,
         limit: u32,
-    ) -> Result<Vec<User>>;
+    ) -> Result<Vec<UserProfile>>;
     /// How many users and members hold the role.
     async fn role_holders(&self, app_id: Uuid, role_id: Uuid) -> Result<i64>;
     /// The user's sessions, newest first.
@@ -94,10 +96,11 @@ pub trait Store: Send + Sync + 'static {
 pub trait Tx: Send {
     async fn commit(self: Box<Self>) -> Result<()>;
 
-    /// `Error::Conflict` when the slug is taken.
+    /// `Error::Conflict` when the slug is taken, by a live app or a deleted one.
     async fn insert_app(&mut self, app: &App) -> Result<()>;
     async fn update_app(&mut self, app: &App) -> Result<()>;
-    async fn delete_app(&mut self, id: Uuid) -> Result<bool>;
+    /// Deletes the app and everything in it; its slug stays taken (a tombstone).
+    async fn delete_app(&mut self, id: Uuid, at: DateTime<Utc>) -> Result<bool>;
     async fn insert_role(&mut self, role: &Role) -> Result<()>;
     async fn insert_membership(
         &mut self,
@@ -163,13 +166,15 @@ pub async fn connect(url: &str) -> Result<(Arc<dyn Store>, DbPool)> {
     }
 }
 
-/// Unique violations become `Conflict`; everything else is unexpected.
+/// Unique violations become `Conflict`, with a message fit for a client (the constraint's
+/// name goes to the log, not into the answer); everything else as `From<sqlx::Error>` says.
 pub(crate) fn map_write_error(e: sqlx::Error) -> Error {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
-            Error::Conflict(db.constraint().unwrap_or("unique").to_owned())
+            tracing::debug!(constraint = db.constraint().unwrap_or("unique"), "write refused by a unique constraint");
+            Error::Conflict("This conflicts with something that already exists".into())
         }
-        _ => Error::internal(e),
+        _ => e.into(),
     }
 }
 

@@ -225,7 +225,7 @@ pub(super) struct RefreshTokenRow {
     digest: String,
     created_at: Ts,
     rotated_at: Option<Ts>,
-    successor_sealed: Option<Vec<u8>>,
+    successor_digest: Option<String>,
 }
 
 impl RefreshTokenRow {
@@ -236,7 +236,7 @@ impl RefreshTokenRow {
             digest: self.digest,
             created_at: self.created_at.0,
             rotated_at: self.rotated_at.map(|t| t.0),
-            successor_sealed: self.successor_sealed,
+            successor_digest: self.successor_digest,
         })
     }
 }
@@ -334,10 +334,10 @@ pub(super) fn many<R, M>(rows: Vec<R>, f: impl Fn(R) -> Result<M>) -> Result<Vec
 }
 
 /// Rotates a refresh token (see `Store::rotate_refresh_token`): binds the app, the parent's
-/// digest, the successor's digest, the time and the sealed successor; returns the session.
+/// digest, the successor's digest and the time; returns the session.
 pub(super) const ROTATE_REFRESH_TOKEN: &str =
-    "INSERT INTO refresh_tokens (digest, app_id, session_id, created_at, parent, sealed) \
-     SELECT $3, p.app_id, p.session_id, $4, p.digest, $5 \
+    "INSERT INTO refresh_tokens (digest, app_id, session_id, created_at, parent) \
+     SELECT $3, p.app_id, p.session_id, $4, p.digest \
      FROM refresh_tokens p JOIN sessions s ON s.id = p.session_id \
      WHERE p.app_id = $1 AND p.digest = $2 AND s.revoked_at IS NULL AND s.expires_at > $4 \
        AND NOT EXISTS (SELECT 1 FROM refresh_tokens c WHERE c.parent = p.digest) \
@@ -351,7 +351,6 @@ macro_rules! rotate_refresh_token_query {
             .bind($digest)
             .bind(&$successor.digest)
             .bind($crate::store::Ts($successor.created_at))
-            .bind(&$successor.sealed)
     };
 }
 
@@ -474,7 +473,7 @@ macro_rules! impl_sql_store {
             async fn refresh_token(&self, app_id: uuid::Uuid, digest: &str) -> $crate::Result<Option<$crate::model::RefreshToken>> {
                 sqlx::query_as::<_, sql::RefreshTokenRow>(
                     "SELECT p.app_id, p.session_id, p.digest, p.created_at, \
-                            c.created_at AS rotated_at, c.sealed AS successor_sealed \
+                            c.created_at AS rotated_at, c.digest AS successor_digest \
                      FROM refresh_tokens p LEFT JOIN refresh_tokens c ON c.parent = p.digest \
                      WHERE p.app_id = $1 AND p.digest = $2",
                 ).bind(app_id).bind(digest).fetch_optional(&self.reader).await?.map(sql::RefreshTokenRow::into_model).transpose()
@@ -500,26 +499,38 @@ macro_rules! impl_sql_store {
                 &self,
                 app_id: uuid::Uuid,
                 search: Option<&str>,
+                search_contacts: bool,
                 after: Option<$crate::model::UserCursor>,
                 limit: u32,
-            ) -> $crate::Result<Vec<$crate::model::User>> {
-                let mut sql = format!("SELECT {} FROM users u WHERE u.app_id = $1", sql::USER_COLUMNS);
+            ) -> $crate::Result<Vec<$crate::model::UserProfile>> {
+                // Each user with its role's name and primary email: one query for the page.
+                let mut sql = format!(
+                    "SELECT {}, r.name AS role_name, c.value AS email, c.verified_at AS email_verified_at \
+                     FROM users u JOIN roles r ON r.id = u.role_id \
+                     LEFT JOIN contacts c ON c.user_id = u.id AND c.kind = 'email' AND c.is_primary = TRUE \
+                     WHERE u.app_id = $1",
+                    sql::USER_COLUMNS
+                );
                 if search.is_some() {
-                    sql.push_str(
-                        " AND (u.username_normalized LIKE $2 ESCAPE '\\' OR LOWER(u.display_name) LIKE $2 ESCAPE '\\'                          OR EXISTS (SELECT 1 FROM contacts c WHERE c.user_id = u.id AND c.value_normalized LIKE $2 ESCAPE '\\'))",
-                    );
+                    sql.push_str(" AND (u.username_normalized LIKE $2 ESCAPE '\\' OR LOWER(u.display_name) LIKE $2 ESCAPE '\\'");
+                    if search_contacts {
+                        sql.push_str(
+                            " OR EXISTS (SELECT 1 FROM contacts s WHERE s.user_id = u.id AND s.value_normalized LIKE $2 ESCAPE '\\')",
+                        );
+                    }
+                    sql.push(')');
                 }
                 if after.is_some() {
                     sql.push_str(" AND (u.created_at > $3 OR (u.created_at = $3 AND u.id > $4))");
                 }
                 sql.push_str(" ORDER BY u.created_at, u.id LIMIT $5");
                 // Unused parameters are bound anyway so the numbering stays fixed.
-                let mut query = sqlx::query_as::<_, sql::UserRow>(&sql)
+                let mut query = sqlx::query_as::<_, sql::ProfileRow>(&sql)
                     .bind(app_id)
                     .bind(search.map(sql::contains_pattern).unwrap_or_default());
                 let (at, id) = after.map(|c| (Ts(c.created_at), c.id)).unwrap_or((Ts(chrono::DateTime::UNIX_EPOCH), uuid::Uuid::nil()));
                 query = query.bind(at).bind(id).bind(i64::from(limit));
-                sql::many(query.fetch_all(&self.reader).await?, sql::UserRow::into_model)
+                sql::many(query.fetch_all(&self.reader).await?, sql::ProfileRow::into_model)
             }
 
             async fn role_holders(&self, app_id: uuid::Uuid, role_id: uuid::Uuid) -> $crate::Result<i64> {
@@ -576,6 +587,10 @@ macro_rules! impl_sql_store {
                 .bind(sqlx::types::Json(&app.metadata)).bind(sqlx::types::Json(&app.config))
                 .bind(Ts(app.created_at)).bind(Ts(app.updated_at))
                 .execute(&mut *self.0).await.map_err(map_write_error)?;
+                // Slugs are permanent: the registry keeps every one ever used.
+                sqlx::query("INSERT INTO app_slugs (slug, app_id, created_at) VALUES ($1, $2, $3)")
+                    .bind(&app.slug).bind(app.id).bind(Ts(app.created_at))
+                    .execute(&mut *self.0).await.map_err(map_write_error)?;
                 Ok(())
             }
 
@@ -589,7 +604,9 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
-            async fn delete_app(&mut self, id: uuid::Uuid) -> $crate::Result<bool> {
+            async fn delete_app(&mut self, id: uuid::Uuid, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<bool> {
+                // The slug stays taken, as a tombstone.
+                sqlx::query("UPDATE app_slugs SET deleted_at = $2 WHERE app_id = $1").bind(id).bind(Ts(at)).execute(&mut *self.0).await?;
                 // Memberships point at roles of this app; remove them before the cascade.
                 sqlx::query("DELETE FROM memberships WHERE app_id = $1").bind(id).execute(&mut *self.0).await?;
                 let done = sqlx::query("DELETE FROM apps WHERE id = $1").bind(id).execute(&mut *self.0).await?;

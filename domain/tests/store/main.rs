@@ -282,8 +282,10 @@ fn new_refresh_token(session: &Session) -> NewRefreshToken {
     }
 }
 
-fn successor(sealed: &[u8], at: DateTime<Utc>) -> RefreshSuccessor {
-    RefreshSuccessor { digest: format!("digest-{}", Uuid::new_v4().simple()), sealed: sealed.to_vec(), created_at: at }
+/// A successor whose digest starts with `label`, unique per call.
+fn successor(label: &[u8], at: DateTime<Utc>) -> RefreshSuccessor {
+    let label = String::from_utf8_lossy(label);
+    RefreshSuccessor { digest: format!("digest-{label}-{}", Uuid::new_v4().simple()), created_at: at }
 }
 
 fn new_signing_key(app_id: Uuid, active: bool, created_at: DateTime<Utc>) -> SigningKey {
@@ -318,8 +320,12 @@ async fn seed(store: &Arc<dyn Store>, slug: &str) -> (App, Role, User) {
     (app, role, user)
 }
 
+/// A `Conflict` whose message can go to a client: no constraint, index or table name in it.
 fn assert_conflict(outcome: domain::Result<()>) {
-    assert!(matches!(outcome, Err(Error::Conflict(_))), "expected Conflict, got {outcome:?}");
+    let Err(Error::Conflict(message)) = &outcome else { panic!("expected Conflict, got {outcome:?}") };
+    for leak in ["_key", "pkey", "unique", "UNIQUE", "constraint", "index", "apps", "users", "contacts", "app_slugs"] {
+        assert!(!message.contains(leak), "the message names the database's internals ({leak}): {message}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -391,7 +397,7 @@ async fn delete_app_cascades(store: Arc<dyn Store>) {
     tx.commit().await.unwrap();
 
     let mut tx = store.begin().await.unwrap();
-    assert!(tx.delete_app(app.id).await.unwrap());
+    assert!(tx.delete_app(app.id, now()).await.unwrap());
     tx.commit().await.unwrap();
 
     assert_eq!(store.app_by_id(app.id).await.unwrap(), None);
@@ -415,9 +421,16 @@ async fn delete_app_cascades(store: Arc<dyn Store>) {
     assert_eq!(memberships[0].app, other);
 
     let mut tx = store.begin().await.unwrap();
-    assert!(!tx.delete_app(app.id).await.unwrap());
-    assert!(!tx.delete_app(Uuid::new_v4()).await.unwrap());
+    assert!(!tx.delete_app(app.id, now()).await.unwrap());
+    assert!(!tx.delete_app(Uuid::new_v4(), now()).await.unwrap());
     tx.commit().await.unwrap();
+
+    // The slug stays taken: nobody may register it again and mint tokens with the deleted
+    // app's issuer and audience.
+    let mut tx = store.begin().await.unwrap();
+    assert_conflict(tx.insert_app(&new_app("acme")).await);
+    drop(tx);
+    assert_eq!(store.app_by_slug("acme").await.unwrap(), None);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -705,7 +718,6 @@ async fn refresh_tokens_rotate_once(store: Arc<dyn Store>) {
     assert_eq!(store.refresh_token(b.id, &token.digest).await.unwrap(), None);
     assert_eq!(store.refresh_token(a.id, "no-such-digest").await.unwrap(), None);
 
-    let sealed: Vec<u8> = (0..=255u8).rev().collect();
     let rotated = token.created_at + secs(1);
     // Rotations are scoped by app: another app cannot rotate this token.
     assert_eq!(store.rotate_refresh_token(b.id, &token.digest, &successor(b"foreign", rotated)).await.unwrap(), None);
@@ -713,7 +725,7 @@ async fn refresh_tokens_rotate_once(store: Arc<dyn Store>) {
         store.rotate_refresh_token(a.id, "no-such-digest", &successor(b"unknown", rotated)).await.unwrap(),
         None
     );
-    let first = successor(&sealed, rotated);
+    let first = successor(b"first", rotated);
     assert_eq!(store.rotate_refresh_token(a.id, &token.digest, &first).await.unwrap(), Some(session.id));
     assert_eq!(
         store.rotate_refresh_token(a.id, &token.digest, &successor(b"late", rotated + secs(1))).await.unwrap(),
@@ -724,7 +736,7 @@ async fn refresh_tokens_rotate_once(store: Arc<dyn Store>) {
     let stored = store.refresh_token(a.id, &token.digest).await.unwrap().unwrap();
     assert_eq!(
         stored,
-        RefreshToken { rotated_at: Some(rotated), successor_sealed: Some(sealed), ..token.unrotated() },
+        RefreshToken { rotated_at: Some(rotated), successor_digest: Some(first.digest.clone()), ..token.unrotated() },
         "the first rotation's successor is kept"
     );
     // The successor joins the session and is itself current.
@@ -737,7 +749,7 @@ async fn refresh_tokens_rotate_once(store: Arc<dyn Store>) {
             digest: first.digest.clone(),
             created_at: rotated,
             rotated_at: None,
-            successor_sealed: None,
+            successor_digest: None,
         }
     );
     let third = successor(b"third", rotated + secs(2));
@@ -820,9 +832,9 @@ async fn concurrent_rotation_has_one_winner(store: Arc<dyn Store>) {
             let store = Arc::clone(&store);
             let digest = token.digest.clone();
             tokio::spawn(async move {
-                let sealed = format!("successor-{i}").into_bytes();
-                let won = store.rotate_refresh_token(app_id, &digest, &successor(&sealed, now())).await.unwrap();
-                won.map(|_| sealed)
+                let next = successor(format!("successor-{i}").as_bytes(), now());
+                let won = store.rotate_refresh_token(app_id, &digest, &next).await.unwrap();
+                won.map(|_| next.digest)
             })
         })
         .collect();
@@ -834,11 +846,11 @@ async fn concurrent_rotation_has_one_winner(store: Arc<dyn Store>) {
 
     let stored = store.refresh_token(a.id, &token.digest).await.unwrap().unwrap();
     assert!(stored.rotated_at.is_some());
-    assert_eq!(stored.successor_sealed.as_ref(), winners.first());
+    assert_eq!(stored.successor_digest.as_ref(), winners.first());
 }
 
 /// Rotations arriving together (SQLite commits them as one batch) each land, in their own
-/// session, and each successor reads back with its own sealed value.
+/// session, and each parent reads back with its own successor.
 async fn concurrent_rotations_of_different_tokens_all_land(store: Arc<dyn Store>) {
     let (a, _, user) = seed(&store, "app-a").await;
     let mut tokens = Vec::new();
@@ -868,7 +880,7 @@ async fn concurrent_rotations_of_different_tokens_all_land(store: Arc<dyn Store>
         let (token, next, session) = attempt.await.unwrap();
         assert_eq!(session, Some(token.session_id));
         let parent = store.refresh_token(a.id, &token.digest).await.unwrap().unwrap();
-        assert_eq!(parent.successor_sealed.as_ref(), Some(&next.sealed));
+        assert_eq!(parent.successor_digest.as_ref(), Some(&next.digest));
         let child = store.refresh_token(a.id, &next.digest).await.unwrap().unwrap();
         assert_eq!((child.session_id, child.rotated_at), (token.session_id, None));
     }
@@ -1040,16 +1052,20 @@ async fn tokens_rotated_before_0003_stay_rotated(backend: Backend) {
     run_on(FreshStore { store, pool, leftover }, move |store| async move {
         let rotated = store.refresh_token(app_id, "legacy-rotated").await.unwrap().unwrap();
         assert_eq!(rotated.rotated_at, Some(rotated_at));
-        assert_eq!(rotated.successor_sealed, None, "sealed for the old format: no grace answer");
+        assert_eq!(
+            rotated.successor_digest.as_deref(),
+            Some("rotated-before-0003:legacy-rotated"),
+            "a marker no derived successor can match: no grace answer"
+        );
         assert_eq!(store.rotate_refresh_token(app_id, "legacy-rotated", &successor(b"x", now())).await.unwrap(), None);
 
         let current = store.refresh_token(app_id, "legacy-current").await.unwrap().unwrap();
-        assert_eq!((current.rotated_at, current.successor_sealed), (None, None));
+        assert_eq!((current.rotated_at, current.successor_digest), (None, None));
         let next = successor(b"next", now());
         assert_eq!(store.rotate_refresh_token(app_id, "legacy-current", &next).await.unwrap(), Some(session_id));
         assert_eq!(
-            store.refresh_token(app_id, "legacy-current").await.unwrap().unwrap().successor_sealed,
-            Some(next.sealed)
+            store.refresh_token(app_id, "legacy-current").await.unwrap().unwrap().successor_digest,
+            Some(next.digest)
         );
     })
     .await;

@@ -64,7 +64,9 @@ async fn users_page_in_order_with_cursor(store: Arc<dyn Store>) {
     let mut seen = Vec::new();
     let mut after = None;
     loop {
-        let page = store.users_page(app.id, None, after, 4).await.unwrap();
+        let page: Vec<_> = store.users_page(app.id, None, true, after, 4).await.unwrap();
+        assert!(page.iter().all(|p| p.role_name == role.name), "each row comes with its role's name");
+        let page: Vec<_> = page.into_iter().map(|p| p.user).collect();
         assert!(page.len() <= 4);
         if page.is_empty() {
             break;
@@ -93,13 +95,20 @@ async fn users_page_search(store: Arc<dyn Store>) {
     let find = |q: &'static str| {
         let store = Arc::clone(&store);
         async move {
-            let mut names: Vec<_> =
-                store.users_page(app.id, Some(q), None, 50).await.unwrap().into_iter().map(|u| u.username).collect();
+            let page = store.users_page(app.id, Some(q), true, None, 50).await.unwrap();
+            let mut names: Vec<_> = page.into_iter().map(|p| p.user.username).collect();
             names.sort();
             names
         }
     };
     assert_eq!(find("ADA").await, ["ada"]);
+    // The primary email comes with its user; a secondary contact is found but not shown.
+    let bob = store.users_page(app.id, Some("bob"), true, None, 50).await.unwrap();
+    assert_eq!(bob.len(), 1);
+    assert_eq!(bob[0].email, None, "{:?}", bob[0]);
+    // Searching names only: a contact is no longer a way in.
+    assert!(store.users_page(app.id, Some("robert@example"), false, None, 50).await.unwrap().is_empty());
+    assert_eq!(store.users_page(app.id, Some("ADA"), false, None, 50).await.unwrap().len(), 1);
     assert_eq!(find("robert@example").await, ["bob"], "by a contact, case-insensitively");
     assert_eq!(find("(display)").await.len(), 5, "by display name");
     // `_` and `%` are literal, not wildcards.
