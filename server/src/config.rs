@@ -157,7 +157,19 @@ impl Config {
 
         let (master_key, master_key_generated) = match pick("RAMPART_MASTER_KEY", file.master_key) {
             Some(raw) => (MasterKey::from_base64(&raw).map_err(|m| bad("RAMPART_MASTER_KEY", m))?, false),
-            None => (dev_master_key(&data_dir)?, true),
+            None => {
+                // The generated key lies beside the database: a copy of one is a copy of both.
+                // Fine on a developer's machine, never where others can reach the server.
+                let https = public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+                if https || !bind.ip().is_loopback() {
+                    return Err(bad(
+                        "RAMPART_MASTER_KEY",
+                        "must be set when RAMPART_PUBLIC_URL is https or RAMPART_BIND is not a loopback address \
+                         (the generated development key is kept beside the database)",
+                    ));
+                }
+                (dev_master_key(&data_dir)?, true)
+            }
         };
 
         let smtp_url = pick("RAMPART_SMTP_URL", file.smtp_url);
@@ -319,15 +331,47 @@ mod tests {
         )
         .unwrap();
         let path = file.display().to_string();
-        let c = Config::load(&env(&[("RAMPART_CONFIG", &path)])).unwrap();
+        let key = MasterKey::generate_base64();
+        let c = Config::load(&env(&[("RAMPART_CONFIG", &path), ("RAMPART_MASTER_KEY", &key)])).unwrap();
         assert_eq!(c.bind.port(), 4000);
         assert_eq!(c.public_url.as_deref(), Some("https://auth.example.com"));
         assert!(c.secure_cookies());
         assert_eq!(c.log_format, LogFormat::Json);
-        let c = Config::load(&env(&[("RAMPART_CONFIG", &path), ("RAMPART_BIND", "0.0.0.0:5000")])).unwrap();
+        let c = Config::load(&env(&[
+            ("RAMPART_CONFIG", &path),
+            ("RAMPART_BIND", "0.0.0.0:5000"),
+            ("RAMPART_MASTER_KEY", &key),
+        ]))
+        .unwrap();
         assert_eq!(c.bind.port(), 5000);
         std::fs::write(&file, "unknown_key = 1\n").unwrap();
         assert_eq!(Config::load(&env(&[("RAMPART_CONFIG", &path)])).unwrap_err().variable, "RAMPART_CONFIG");
+    }
+
+    /// The development key is for a developer's own machine: a server reachable by others
+    /// (https, or bound beyond loopback) must be given its key, and nothing is written.
+    #[test]
+    fn no_generated_master_key_where_others_can_reach_the_server() {
+        for vars in [
+            vec![("RAMPART_PUBLIC_URL", "https://auth.example.com")],
+            vec![("RAMPART_BIND", "0.0.0.0:3000")],
+            vec![("RAMPART_BIND", "[::]:3000")],
+            vec![("RAMPART_BIND", "192.0.2.10:3000"), ("RAMPART_PUBLIC_URL", "http://auth.example.com")],
+        ] {
+            let source = env(&vars);
+            let dir = PathBuf::from(source.get("RAMPART_DATA_DIR").unwrap());
+            let err = Config::load(&source).unwrap_err();
+            assert_eq!(err.variable, "RAMPART_MASTER_KEY", "{vars:?}");
+            assert!(err.to_string().contains("must be set"), "{err}");
+            assert!(!dir.join("master.key").exists(), "no key file written for {vars:?}");
+        }
+        // Loopback over plain http stays the zero-setup developer start.
+        for bind in ["127.0.0.1:3000", "[::1]:3000"] {
+            assert!(Config::load(&env(&[("RAMPART_BIND", bind)])).unwrap().master_key_generated);
+        }
+        let key = MasterKey::generate_base64();
+        let given = Config::load(&env(&[("RAMPART_BIND", "0.0.0.0:3000"), ("RAMPART_MASTER_KEY", &key)])).unwrap();
+        assert!(!given.master_key_generated);
     }
 
     #[test]

@@ -16,7 +16,17 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use crate::rest::error::error_response;
 
-const COOKIE: &str = "rampart_console";
+/// The console cookie's name and path. Over https it takes the `__Host-` prefix, which
+/// browsers honour only for a `Secure` cookie of path `/` without a domain: no subdomain and
+/// no plain-http page can then set or shadow it. Over plain http (a developer's machine) the
+/// prefix cannot be had, and the cookie stays within `/console`.
+pub fn cookie_name_and_path(secure: bool) -> (&'static str, &'static str) {
+    if secure {
+        ("__Host-rampart_console", "/")
+    } else {
+        ("rampart_console", "/console")
+    }
+}
 
 pub async fn routes(state: &AppState, pool: DbPool, secure: bool) -> anyhow::Result<Router<AppState>> {
     let routes = generate_route_list(app::App);
@@ -49,9 +59,10 @@ where
     S: SessionStore + ExpiredDeletion + Clone,
 {
     tokio::spawn(store.clone().continuously_delete_expired(tokio::time::Duration::from_secs(300)));
+    let (name, path) = cookie_name_and_path(secure);
     let layer = SessionManagerLayer::new(store)
-        .with_name(COOKIE)
-        .with_path("/console")
+        .with_name(name)
+        .with_path(path)
         .with_http_only(true)
         .with_secure(secure)
         .with_same_site(SameSite::Lax)

@@ -69,6 +69,13 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        // No page of Rampart's may be framed (clickjacking): the CSP directive for today's
+        // browsers, X-Frame-Options for older ones.
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
             // The path only: query strings may carry tokens.
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
@@ -76,8 +83,27 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             tracing::error!("a request handler panicked");
             error_response(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "Internal server error")
-        }));
+        }))
+        .layer(axum::middleware::from_fn(limit_bodies));
     Ok(Application { listener, router, engine, public_url })
+}
+
+/// One body limit for every surface (REST, console server functions, pages), applied
+/// outside everything else: a body is read into memory only up to `MAX_BODY_BYTES`, whether
+/// it declares its length or arrives chunked, and a larger one is a `413` before any
+/// handler sees it.
+async fn limit_bodies(req: Request, next: axum::middleware::Next) -> Response {
+    let too_large = || error_response(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "Request body is too large");
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > rest::MAX_BODY_BYTES as u64) {
+        return too_large();
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, rest::MAX_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => return too_large(),
+    };
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
 
 /// Unknown API paths are JSON 404s; everything else is a static file or a page.

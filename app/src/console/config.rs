@@ -111,7 +111,7 @@ fn ConfigEditor(slug: String, config: ConfigView, editable: bool, save: ServerAc
                     "300 to 31536000, and at least the access token's.",
                     c.refresh_token_ttl_seconds, invalid("refresh_token_ttl_seconds"))}
                 {number("refresh_reuse_grace_seconds", "Refresh reuse grace (seconds)",
-                    "0 to 300: a refresh token presented twice within this window gets the same answer instead of ending the session.",
+                    "0 (the default) to 300. At 0, a refresh token presented twice ends the session: a thief's replay and the user's refresh collide, and both lose it. Above 0, a repeat within the window gets the same answer (kind to flaky networks, and to a thief who replays within it).",
                     c.refresh_reuse_grace_seconds, invalid("refresh_reuse_grace_seconds"))}
             </fieldset>
             <fieldset class="card group" disabled=!editable>

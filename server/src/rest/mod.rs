@@ -59,6 +59,23 @@ fn consumer() -> Router<AppState> {
         .route("/{slug}/v1/roles", get(auth::app_roles))
         .route("/{slug}/v1/.well-known/jwks.json", get(wellknown::jwks))
         .route("/{slug}/v1/.well-known/openid-configuration", get(wellknown::openid_configuration))
+        .layer(axum::middleware::from_fn(platform_only_account_flows))
+}
+
+/// The `platform` app's end-users are the accounts: of its consumer API only the account
+/// flows (`auth/*`, `me`, `me/*`) exist, with the public keys that verify account tokens
+/// (`.well-known/*`). Everything else (its users, its roles, whatever a later route adds) is
+/// a 404, so no account can list the others.
+async fn platform_only_account_flows(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let prefix = format!("/{}/v1/", domain::types::PLATFORM_SLUG);
+    if let Some(rest) = req.uri().path().strip_prefix(&prefix) {
+        let account_flow =
+            rest.starts_with("auth/") || rest == "me" || rest.starts_with("me/") || rest.starts_with(".well-known/");
+        if !account_flow {
+            return not_found().await;
+        }
+    }
+    next.run(req).await
 }
 
 pub fn routes() -> Router<AppState> {
