@@ -81,6 +81,8 @@ async fn me_and_signin(app: TestApp) {
 }
 
 async fn refresh_rotates(app: TestApp) {
+    // The retry tolerance is opt-in (seed 001's rule, reuse revokes, is the default).
+    set_config(&app, "platform", |c| c.refresh_reuse_grace_seconds = 10).await;
     let first = app.signup_account("rotor").await;
     let r0 = refresh_token(&first);
 

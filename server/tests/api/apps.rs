@@ -175,15 +175,10 @@ async fn get_patch_delete(app: TestApp) {
     )
     .await;
 
-    // The slug is free again; the old app's tokens mean nothing to the new one, though issuer
-    // and audience are the same.
-    app.create_app_ok(&owner, "shop").await;
-    assert_error(
-        app.get_with_bearer("/shop/v1/me", &access_token(&user)).await,
-        StatusCode::UNAUTHORIZED,
-        "UNAUTHENTICATED",
-    )
-    .await;
+    // The slug is not free again: slugs are permanent, so no new app can mint tokens with the
+    // old one's issuer and audience.
+    assert_error(app.create_app(&owner, "shop").await, StatusCode::CONFLICT, "SLUG_TAKEN").await;
+    assert_error(app.get("/shop/v1/.well-known/jwks.json").await, StatusCode::NOT_FOUND, "NOT_FOUND").await;
 }
 
 async fn other_accounts_see_nothing(app: TestApp) {

@@ -97,6 +97,9 @@ pub struct TestApp {
     pub engine: Arc<Engine>,
     /// The master key the server was started with (`RAMPART_MASTER_KEY`).
     pub master_key: MasterKey,
+    /// The store's `DATABASE_URL`, for tests that look at what is stored as an attacker
+    /// with a copy of the database would.
+    pub database_url: String,
     cleanup: Option<Cleanup>,
 }
 
@@ -127,6 +130,16 @@ impl TestApp {
         std::fs::create_dir_all(&dir).expect("create the test's data dir");
         let url = format!("sqlite://{}", dir.join("rampart.db").display());
         Self::start(Backend::Sqlite, url, dir.clone(), Leftover::Dir(dir), MasterKey::generate_base64(), None).await
+    }
+
+    /// A server over a fresh SQLite file that believes it is reached at `public_url` (say an
+    /// https URL behind a TLS-terminating proxy).
+    pub async fn spawn_with_public_url(public_url: &str) -> TestApp {
+        let dir = std::env::temp_dir().join("rampart-api-tests").join(Uuid::new_v4().to_string());
+        std::fs::create_dir_all(&dir).expect("create the test's data dir");
+        let url = format!("sqlite://{}", dir.join("rampart.db").display());
+        let (key, public_url) = (MasterKey::generate_base64(), Some(public_url.to_owned()));
+        Self::start(Backend::Sqlite, url, dir.clone(), Leftover::Dir(dir), key, public_url).await
     }
 
     /// A server over a fresh schema of the test PostgreSQL database.
@@ -190,7 +203,7 @@ impl TestApp {
         public_url: Option<String>,
     ) -> TestApp {
         let mut vars = HashMap::from([
-            ("DATABASE_URL", database_url),
+            ("DATABASE_URL", database_url.clone()),
             ("RAMPART_BIND", "127.0.0.1:0".to_owned()),
             ("RAMPART_MASTER_KEY", master.clone()),
             ("RAMPART_DATA_DIR", data_dir.display().to_string()),
@@ -216,6 +229,7 @@ impl TestApp {
             client,
             engine,
             master_key: MasterKey::from_base64(&master).expect("master key"),
+            database_url,
             cleanup: Some(Cleanup { server: server.abort_handle(), leftover }),
         }
     }
@@ -484,3 +498,46 @@ macro_rules! two_nodes {
     };
 }
 pub(crate) use two_nodes;
+
+/// Every value stored in every table of the app's database, as bytes (text as UTF-8, blobs
+/// as they are; numbers, UUIDs and timestamps left out): what someone holding a copy of the
+/// database would read.
+pub async fn stored_values(app: &TestApp) -> Vec<Vec<u8>> {
+    use sqlx::{Column, Row};
+    macro_rules! collect {
+        ($conn:expr, $tables_sql:expr) => {{
+            let tables: Vec<String> = sqlx::query_scalar($tables_sql).fetch_all(&mut $conn).await.expect("tables");
+            let mut values = Vec::new();
+            for table in tables {
+                let rows =
+                    sqlx::query(&format!(r#"SELECT * FROM "{table}""#)).fetch_all(&mut $conn).await.expect("rows");
+                for row in rows {
+                    for column in row.columns() {
+                        let i = column.ordinal();
+                        if let Ok(Some(text)) = row.try_get::<Option<String>, _>(i) {
+                            values.push(text.into_bytes());
+                        } else if let Ok(Some(bytes)) = row.try_get::<Option<Vec<u8>>, _>(i) {
+                            values.push(bytes);
+                        } else if let Ok(Some(json)) = row.try_get::<Option<Value>, _>(i) {
+                            values.push(json.to_string().into_bytes());
+                        }
+                    }
+                }
+            }
+            values
+        }};
+    }
+    match app.backend {
+        Backend::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(&app.database_url).await.expect("sqlite");
+            collect!(conn, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        }
+        Backend::Postgres => {
+            let mut conn = PgConnection::connect(&app.database_url).await.expect("postgres");
+            collect!(
+                conn,
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()"
+            )
+        }
+    }
+}

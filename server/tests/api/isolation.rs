@@ -179,7 +179,7 @@ async fn apps_do_not_meet(app: TestApp) {
     .await;
     let permissions =
         json_of(app.get_with_bearer("/beta/v1/me/permissions", &access_token(&ada_b)).await, StatusCode::OK).await;
-    assert_eq!(permissions, json!({ "role": "member", "permissions": ["app.read", "role.read", "user.read"] }));
+    assert_eq!(permissions, json!({ "role": "member", "permissions": ["app.read", "role.read"] }));
 
     // A's config is A's alone.
     app.patch_config(&owner_a, "alpha", &json!({ "signup_enabled": false, "access_token_ttl_seconds": 120 })).await;

@@ -15,6 +15,7 @@ mod multinode;
 mod ops;
 mod quickstart;
 mod roles;
+mod security;
 mod seed001;
 mod sessions;
 mod signing;

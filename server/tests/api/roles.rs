@@ -198,12 +198,12 @@ async fn system_roles(app: TestApp) {
     assert_eq!(sorted(&role("owner")), expected);
     expected.retain(|p| p != "app.delete");
     assert_eq!(sorted(&role("admin")), expected);
-    assert_eq!(sorted(&role("member")), [json!("app.read"), json!("role.read"), json!("user.read")]);
+    assert_eq!(sorted(&role("member")), [json!("app.read"), json!("role.read")]);
 
     // member's permissions can be edited; its users see the change at once.
     assert_eq!(
         permissions_of(&app, &user).await,
-        json!({ "role": "member", "permissions": ["app.read", "role.read", "user.read"] })
+        json!({ "role": "member", "permissions": ["app.read", "role.read"] })
     );
     let edited = json_of(
         app.patch_json_with_bearer(
@@ -321,7 +321,7 @@ async fn deleting_a_held_role(app: TestApp) {
     assert_eq!(app.me("perm", &token).await["role"], "member");
     assert_eq!(
         permissions_of(&app, &token).await,
-        json!({ "role": "member", "permissions": ["app.read", "role.read", "user.read"] })
+        json!({ "role": "member", "permissions": ["app.read", "role.read"] })
     );
     assert_error(
         app.get_with_bearer("/api/v1/apps/perm/roles/billing", &owner).await,

@@ -21,7 +21,7 @@ pub fn seed_defaults() -> Value {
         "refresh_token_ttl_seconds": 2_592_000,
         "enforce_app_permissions": false,
         "signup_default_role": "member",
-        "refresh_reuse_grace_seconds": 10,
+        "refresh_reuse_grace_seconds": 0,
     })
 }
 
@@ -114,7 +114,7 @@ async fn seed_001(app: TestApp) {
 
     // The role's flat permission set.
     let permissions = json_of(app.get_with_bearer("/acme/v1/me/permissions", &token).await, StatusCode::OK).await;
-    assert_eq!(permissions, json!({ "role": "member", "permissions": ["app.read", "role.read", "user.read"] }));
+    assert_eq!(permissions, json!({ "role": "member", "permissions": ["app.read", "role.read"] }));
 
     // Step 6: refresh rotates the refresh token.
     let response = app.post_json("/acme/v1/auth/refresh", &json!({ "refresh_token": refresh_token(&signed_in) })).await;

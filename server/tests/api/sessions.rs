@@ -29,7 +29,9 @@ async fn sid_of(app: &TestApp, pair: &Value) -> Value {
 }
 
 async fn rotation_and_grace(app: TestApp) {
-    app.app_with_owner("club").await;
+    let owner = app.app_with_owner("club").await;
+    // The retry tolerance is opt-in (seed 001's rule, reuse revokes, is the default).
+    app.patch_config(&owner, "club", &json!({ "refresh_reuse_grace_seconds": 10 })).await;
     let first = app.signup_end_user("club", "ada").await;
     let r0 = refresh_token(&first);
 
@@ -95,8 +97,11 @@ async fn reuse_after_grace_revokes_the_family(app: TestApp) {
     refresh_ok(&app, &refresh_token(&other)).await;
 }
 
+/// With the opt-in retry tolerance, a client's parallel refreshes of one token all get the
+/// same successor (without it, seed 001's rule applies: see `parallel_reuse_revokes`).
 async fn parallel_refreshes_share_one_successor(app: TestApp) {
-    app.app_with_owner("club").await;
+    let owner = app.app_with_owner("club").await;
+    app.patch_config(&owner, "club", &json!({ "refresh_reuse_grace_seconds": 10 })).await;
     let first = app.signup_end_user("club", "ada").await;
     let r0 = refresh_token(&first);
     let mut tasks = tokio::task::JoinSet::new();
@@ -125,6 +130,36 @@ async fn parallel_refreshes_share_one_successor(app: TestApp) {
     let sessions =
         json_of(app.get_with_bearer("/club/v1/me/sessions", &access_token(&next)).await, StatusCode::OK).await;
     assert_eq!(sessions["sessions"].as_array().unwrap().len(), 1, "{sessions}");
+}
+
+/// By default, twenty parallel refreshes of one token are one rotation and nineteen reuses:
+/// at most one answer is a token pair, and the session ends.
+async fn parallel_reuse_revokes(app: TestApp) {
+    app.app_with_owner("club").await;
+    let first = app.signup_end_user("club", "ada").await;
+    let r0 = refresh_token(&first);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let (client, url, body) =
+            (app.client.clone(), app.url("/club/v1/auth/refresh"), json!({ "refresh_token": r0 }));
+        tasks.spawn(async move { client.post(url).json(&body).send().await.unwrap().status() });
+    }
+    let mut ok = 0;
+    while let Some(status) = tasks.join_next().await {
+        match status.unwrap() {
+            StatusCode::OK => ok += 1,
+            StatusCode::UNAUTHORIZED => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(ok <= 1, "{ok} parallel refreshes of one token succeeded");
+    assert_error(refresh(&app, &r0).await, StatusCode::UNAUTHORIZED, "SESSION_REVOKED").await;
+    assert_error(
+        app.get_with_bearer("/club/v1/me", &access_token(&first)).await,
+        StatusCode::UNAUTHORIZED,
+        "SESSION_REVOKED",
+    )
+    .await;
 }
 
 async fn what_ends_a_session(app: TestApp) {
@@ -358,6 +393,7 @@ both_stores!(
     rotation_and_grace,
     reuse_after_grace_revokes_the_family,
     parallel_refreshes_share_one_successor,
+    parallel_reuse_revokes,
     what_ends_a_session,
     sessions_expire_absolutely,
     signin_failures_are_identical,
