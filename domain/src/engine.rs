@@ -130,8 +130,9 @@ impl Engine {
         if let Some(app) = self.caches.app(slug) {
             return Ok(App::clone(&app));
         }
+        let generation = self.caches.generation();
         let app = self.fresh_app(slug).await?;
-        self.caches.put_app(std::sync::Arc::new(app.clone()));
+        self.caches.put_app_if(generation, std::sync::Arc::new(app.clone()));
         Ok(app)
     }
 
