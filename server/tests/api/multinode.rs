@@ -324,37 +324,58 @@ async fn revoke_through(node: &TestApp, token: &str, session: &str) {
 
 /// Ends the backend of the connection that listens for changes on behalf of the node whose
 /// connections are named `application_name`, and only that one (other tests' nodes listen on
-/// the same database).
+/// the same database); returns once the backend is gone.
 async fn kill_listener(application_name: &str) {
     let mut admin = PgConnection::connect(&postgres_base_url()).await.unwrap();
-    let (killed,): (i64,) = sqlx::query_as(
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
-         WHERE application_name = $1 AND query ILIKE 'LISTEN%'",
-    )
-    .bind(application_name)
-    .fetch_one(&mut admin)
-    .await
-    .unwrap();
-    assert_eq!(killed, 1, "one listener named {application_name}");
+    let listeners: Vec<(i32,)> =
+        sqlx::query_as("SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query ILIKE 'LISTEN%'")
+            .bind(application_name)
+            .fetch_all(&mut admin)
+            .await
+            .unwrap();
+    assert_eq!(listeners.len(), 1, "one listener named {application_name}");
+    let pid = listeners[0].0;
+    let (killed,): (bool,) =
+        sqlx::query_as("SELECT pg_terminate_backend($1)").bind(pid).fetch_one(&mut admin).await.unwrap();
+    assert!(killed, "terminate {pid}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (left,): (i64,) = sqlx::query_as("SELECT count(*) FROM pg_stat_activity WHERE pid = $1")
+            .bind(pid)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+        if left == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the listener's backend {pid} is still there");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     admin.close().await.ok();
 }
 
-/// A's listening connection dies, and B revokes a session A has cached at once, before A
-/// listens again: the message is never delivered to A, which must not go on believing the
-/// session live for the rest of its cache's lifetime.
+/// A's listening connection dies, and B revokes a session A has cached before A even learns
+/// of it (A's connections pass through a proxy, paused meanwhile): the message is delivered to
+/// no listener of A's, which must not go on believing the session live for the rest of its
+/// cache's lifetime.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revocation_made_while_the_listener_reconnects_is_not_missed() {
+    let proxy = Proxy::start(address_of(&postgres_base_url())).await;
+    let port = proxy.port;
     let name = format!("rampart-test-{}", Uuid::new_v4().simple());
     let application_name = name.clone();
-    let first_url = move |url: &str| format!("{url}&application_name={application_name}");
+    let first_url = move |url: &str| format!("{}&application_name={application_name}", through(url, port));
     run_pair_with(first_url, |a, b| async move {
         let (token, session) = cached_on_a(&a, &b).await;
+        proxy.pause();
         kill_listener(&name).await;
         revoke_through(&b, &token, &session).await;
+        proxy.resume();
         within(Duration::from_secs(3), "revocation while A's listener reconnects", || async {
             a.get_with_bearer("/multi/v1/me", &token).await.status() == StatusCode::UNAUTHORIZED
         })
         .await;
+        drop(proxy);
     })
     .await;
 }
