@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::config::EngineConfig;
 use crate::model::{App, Status};
-use crate::store::Store;
+use crate::store::{Notice, Store};
 use crate::types::PLATFORM_SLUG;
 use crate::{Error, Result};
 
@@ -75,15 +75,22 @@ impl Engine {
     /// accounts) exists with its signing key.
     pub async fn new(store: Arc<dyn Store>, config: EngineConfig) -> Result<Engine> {
         let caches = Arc::new(cache::Caches::default());
-        // Other nodes' changes reach this node's caches through the store.
+        // Other nodes' changes reach this node's caches through the store. While they may be
+        // missed, the caches serve nothing.
         let listener = match store.subscribe().await? {
             Some(mut changes) => {
                 let caches = caches.clone();
                 let task = tokio::spawn(async move {
                     use futures_util::StreamExt;
-                    while let Some(message) = changes.next().await {
-                        caches.apply(cache::Change::decode(&message));
+                    while let Some(notice) = changes.next().await {
+                        match notice {
+                            Notice::Message(message) => caches.apply(cache::Change::decode(&message)),
+                            Notice::Lost => caches.suspend(),
+                            Notice::Listening => caches.resume(),
+                        }
                     }
+                    // Not expected: without messages, the caches stay off.
+                    caches.suspend();
                 });
                 Some(task.abort_handle())
             }
@@ -133,8 +140,9 @@ impl Engine {
         if let Some(app) = self.caches.app(slug) {
             return Ok(App::clone(&app));
         }
+        let generation = self.caches.generation();
         let app = self.fresh_app(slug).await?;
-        self.caches.put_app(std::sync::Arc::new(app.clone()));
+        self.caches.put_app_if(generation, std::sync::Arc::new(app.clone()));
         Ok(app)
     }
 

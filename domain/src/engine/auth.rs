@@ -232,13 +232,16 @@ impl Engine {
         let rotation = RefreshSuccessor { digest: token_digest(&successor), created_at: at };
         // The common case is one statement: the token is current and its session live.
         if let Some(sid) = self.store.rotate_refresh_token(app.id, &digest, &rotation).await? {
+            // Taken before `live` reads the session: a revocation meanwhile keeps the touched
+            // entry out of the cache.
+            let generation = self.caches.generation();
             let live = self.live(&app, sid).await?;
             // `last_used_at` is kept to the minute: a write saved on most refreshes.
             if at - live.last_used_at >= TimeDelta::seconds(TOUCH_EVERY_SECONDS) {
                 let mut tx = self.store.begin().await?;
                 tx.touch_session(app.id, sid, at).await?;
                 tx.commit().await?;
-                self.caches.put_session(sid, LiveSession { last_used_at: at, ..live.clone() });
+                self.caches.put_session_if(generation, sid, LiveSession { last_used_at: at, ..live.clone() });
             }
             return self.token_pair(&app, live.user_id, &live.role, sid, successor).await;
         }
@@ -286,6 +289,7 @@ impl Engine {
             }
             return Ok(live);
         }
+        let generation = self.caches.generation();
         let (session, user, role) = self.live_session(app, sid).await?;
         let live = LiveSession {
             user_id: user.id,
@@ -294,7 +298,7 @@ impl Engine {
             expires_at: session.expires_at,
             last_used_at: session.last_used_at,
         };
-        self.caches.put_session(sid, live.clone());
+        self.caches.put_session_if(generation, sid, live.clone());
         Ok(live)
     }
 
@@ -326,6 +330,7 @@ impl Engine {
                 claims
             }
             None => {
+                let generation = self.caches.generation();
                 let kid = tokens::kid_of(bearer)?;
                 let (issuer, audience) = (self.issuer(&app.slug), app.slug.clone());
                 let claims = self
@@ -333,7 +338,7 @@ impl Engine {
                     .with_verifier(self.store.as_ref(), app.id, &kid, |v| tokens::verify(bearer, v, &issuer, &audience))
                     .await?;
                 let claims = Arc::new(claims);
-                self.caches.put_verified(digest, app.id, claims.clone());
+                self.caches.put_verified_if(generation, digest, app.id, claims.clone());
                 claims
             }
         };
@@ -358,6 +363,7 @@ impl Engine {
         if let Some(cached) = self.caches.profile(principal.user_id) {
             return Ok(cached);
         }
+        let generation = self.caches.generation();
         let found = self.store.user_profile(principal.app.id, principal.user_id).await?;
         let UserProfile { user, role_name, email, email_verified_at } = found.ok_or(Error::NotFound("User"))?;
         let profile = Arc::new(Profile {
@@ -370,7 +376,7 @@ impl Engine {
             email,
             email_verified_at,
         });
-        self.caches.put_profile(principal.user_id, profile.clone());
+        self.caches.put_profile_if(generation, principal.user_id, profile.clone());
         Ok(profile)
     }
 

@@ -1,11 +1,17 @@
 //! Short caches in front of the store for what every request asks: which app is this slug,
 //! is this session live, and what may this role do. Each node drops entries the moment a change is made on it,
-//! and on every other node through the store's change messages (PostgreSQL NOTIFY); the
-//! TTLs bound staleness should a message be lost.
+//! and on every other node through the store's change messages (PostgreSQL NOTIFY). While
+//! those messages may be missed (the listener's connection is lost and not yet back), the
+//! caches are cleared and bypassed; the TTLs bound staleness should a message be lost anyway.
+//!
+//! A read that missed the cache and then asked the store keeps its answer only if no change
+//! was applied since it started (`generation`): else a revocation that commits between the
+//! read and the put would be undone by the put, for a whole TTL.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -39,7 +45,8 @@ pub(super) struct LiveSession {
 }
 
 /// Entries with the time they were loaded.
-type Timed<V> = RwLock<HashMap<Uuid, (Instant, V)>>;
+type TimedBy<K, V> = RwLock<HashMap<K, (Instant, V)>>;
+type Timed<V> = TimedBy<Uuid, V>;
 
 /// A token whose signature, issuer and audience were checked for an app: the same bytes
 /// need not be checked again until they expire. Keyed by the token's SHA-256.
@@ -51,13 +58,22 @@ struct Verified {
 #[derive(Default)]
 pub(super) struct Caches {
     /// By slug; only apps that exist are kept, so a deleted slug is never answered from here.
-    apps: RwLock<HashMap<String, (Instant, Arc<App>)>>,
+    apps: TimedBy<String, Arc<App>>,
     sessions: Timed<LiveSession>,
     permissions: Timed<Arc<Vec<String>>>,
     /// By user id.
     profiles: Timed<Arc<Profile>>,
     verified: RwLock<HashMap<[u8; 32], Verified>>,
+    /// Bumped by every change applied, while the changed map's write lock is held.
+    generation: AtomicU64,
+    /// Set while change messages may be missed: nothing is served or kept.
+    suspended: AtomicBool,
 }
+
+/// When a read of the store started, as far as the caches are concerned: take it before the
+/// read, and hand it to the `put_*` that keeps the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Generation(u64);
 
 /// A change that makes cached answers wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,107 +129,150 @@ where
     (at.elapsed() < ttl).then(|| value.clone())
 }
 
-/// Keeps `value` under `key` from now, within the entry bound.
-fn keep<K: Eq + Hash, V>(map: &RwLock<HashMap<K, (Instant, V)>>, key: K, value: V) {
-    if let Ok(mut map) = map.write() {
-        bounded(&mut map);
-        map.insert(key, (Instant::now(), value));
-    }
-}
-
 impl Caches {
-    pub fn app(&self, slug: &str) -> Option<Arc<App>> {
-        fresh(&self.apps, slug, APP_TTL)
+    /// Take before reading the store for an answer that may be kept.
+    pub fn generation(&self) -> Generation {
+        Generation(self.generation.load(Ordering::SeqCst))
     }
 
-    pub fn put_app(&self, app: Arc<App>) {
-        keep(&self.apps, app.slug.clone(), app);
+    /// Whether answers may be served from here.
+    fn serving(&self) -> bool {
+        !self.suspended.load(Ordering::SeqCst)
+    }
+
+    /// The entry under `key`, if it was loaded less than `ttl` ago and the caches serve.
+    fn fresh<K, Q, V>(&self, map: &RwLock<HashMap<K, (Instant, V)>>, key: &Q, ttl: Duration) -> Option<V>
+    where
+        K: Eq + Hash + Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+        V: Clone,
+    {
+        if !self.serving() {
+            return None;
+        }
+        fresh(map, key, ttl)
+    }
+
+    /// Runs `keep` under the map's write lock if no change was applied since `generation` and
+    /// the caches serve: checked under the lock every change bumps the generation under, so
+    /// the entry is either kept before a change (which then drops it) or not at all.
+    fn keep_if<M>(&self, map: &RwLock<M>, generation: Generation, keep: impl FnOnce(&mut M)) {
+        if let Ok(mut map) = map.write() {
+            if self.serving() && self.generation() == generation {
+                keep(&mut map);
+            }
+        }
+    }
+
+    /// Runs `edit` under the map's write lock, and bumps the generation before releasing it.
+    fn change<M>(&self, map: &RwLock<M>, edit: impl FnOnce(&mut M)) {
+        let mut guard = map.write();
+        if let Ok(map) = &mut guard {
+            edit(map);
+        }
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn timed_if<K: Eq + Hash, V>(&self, map: &TimedBy<K, V>, generation: Generation, key: K, value: V) {
+        self.keep_if(map, generation, |map| {
+            bounded(map);
+            map.insert(key, (Instant::now(), value));
+        });
+    }
+
+    pub fn app(&self, slug: &str) -> Option<Arc<App>> {
+        self.fresh(&self.apps, slug, APP_TTL)
+    }
+
+    pub fn put_app_if(&self, generation: Generation, app: Arc<App>) {
+        self.timed_if(&self.apps, generation, app.slug.clone(), app);
     }
 
     pub fn session(&self, id: Uuid) -> Option<LiveSession> {
-        fresh(&self.sessions, &id, SESSION_TTL)
+        self.fresh(&self.sessions, &id, SESSION_TTL)
     }
 
-    pub fn put_session(&self, id: Uuid, s: LiveSession) {
-        keep(&self.sessions, id, s);
+    pub fn put_session_if(&self, generation: Generation, id: Uuid, s: LiveSession) {
+        self.timed_if(&self.sessions, generation, id, s);
     }
 
     pub fn profile(&self, user_id: Uuid) -> Option<Arc<Profile>> {
-        fresh(&self.profiles, &user_id, PROFILE_TTL)
+        self.fresh(&self.profiles, &user_id, PROFILE_TTL)
     }
 
-    pub fn put_profile(&self, user_id: Uuid, p: Arc<Profile>) {
-        keep(&self.profiles, user_id, p);
+    pub fn put_profile_if(&self, generation: Generation, user_id: Uuid, p: Arc<Profile>) {
+        self.timed_if(&self.profiles, generation, user_id, p);
     }
 
     /// The claims of a token already verified for `app_id` (expiry is the caller's to check).
     pub fn verified(&self, digest: &[u8; 32], app_id: Uuid) -> Option<Arc<Claims>> {
+        if !self.serving() {
+            return None;
+        }
         let map = self.verified.read().ok()?;
         map.get(digest).filter(|v| v.app_id == app_id).map(|v| v.claims.clone())
     }
 
-    pub fn put_verified(&self, digest: [u8; 32], app_id: Uuid, claims: Arc<Claims>) {
-        if let Ok(mut map) = self.verified.write() {
+    pub fn put_verified_if(&self, generation: Generation, digest: [u8; 32], app_id: Uuid, claims: Arc<Claims>) {
+        self.keep_if(&self.verified, generation, |map| {
             if map.len() >= MAX_VERIFIED {
                 map.clear();
             }
             map.insert(digest, Verified { app_id, claims });
-        }
+        });
     }
 
     pub fn permissions(&self, role_id: Uuid) -> Option<Arc<Vec<String>>> {
-        fresh(&self.permissions, &role_id, PERMISSIONS_TTL)
+        self.fresh(&self.permissions, &role_id, PERMISSIONS_TTL)
     }
 
-    pub fn put_permissions(&self, role_id: Uuid, p: Arc<Vec<String>>) {
-        keep(&self.permissions, role_id, p);
+    pub fn put_permissions_if(&self, generation: Generation, role_id: Uuid, p: Arc<Vec<String>>) {
+        self.timed_if(&self.permissions, generation, role_id, p);
+    }
+
+    /// Change messages may be missed from now on (the listener lost its connection): drop
+    /// everything, and serve and keep nothing until `resume`.
+    pub fn suspend(&self) {
+        self.suspended.store(true, Ordering::SeqCst);
+        self.apply(Change::Everything);
+    }
+
+    /// Change messages arrive again: drop what reads made while they did not may have
+    /// fetched (the generation moves, so none of those reads keeps its answer), then serve.
+    pub fn resume(&self) {
+        self.apply(Change::Everything);
+        self.suspended.store(false, Ordering::SeqCst);
     }
 
     pub fn apply(&self, change: Change) {
         match change {
             Change::App(id) => {
-                if let Ok(mut map) = self.apps.write() {
-                    map.retain(|_, (_, app)| app.id != id);
-                }
+                self.change(&self.apps, |map| map.retain(|_, (_, app)| app.id != id));
                 // A deleted app's tokens, or a re-keyed one's, are checked afresh.
-                if let Ok(mut map) = self.verified.write() {
-                    map.retain(|_, v| v.app_id != id);
-                }
+                self.change(&self.verified, |map| map.retain(|_, v| v.app_id != id));
             }
             Change::Session(id) => {
-                if let Ok(mut map) = self.sessions.write() {
+                self.change(&self.sessions, |map| {
                     map.remove(&id);
-                }
+                });
             }
             Change::User(user) => {
-                if let Ok(mut map) = self.sessions.write() {
-                    map.retain(|_, (_, s)| s.user_id != user);
-                }
-                if let Ok(mut map) = self.profiles.write() {
+                self.change(&self.sessions, |map| map.retain(|_, (_, s)| s.user_id != user));
+                self.change(&self.profiles, |map| {
                     map.remove(&user);
-                }
+                });
             }
             Change::Role(id) => {
-                if let Ok(mut map) = self.permissions.write() {
+                self.change(&self.permissions, |map| {
                     map.remove(&id);
-                }
+                });
             }
             Change::Everything => {
-                if let Ok(mut map) = self.apps.write() {
-                    map.clear();
-                }
-                if let Ok(mut map) = self.profiles.write() {
-                    map.clear();
-                }
-                if let Ok(mut map) = self.verified.write() {
-                    map.clear();
-                }
-                if let Ok(mut map) = self.sessions.write() {
-                    map.clear();
-                }
-                if let Ok(mut map) = self.permissions.write() {
-                    map.clear();
-                }
+                self.change(&self.apps, HashMap::clear);
+                self.change(&self.profiles, HashMap::clear);
+                self.change(&self.verified, HashMap::clear);
+                self.change(&self.sessions, HashMap::clear);
+                self.change(&self.permissions, HashMap::clear);
             }
         }
     }
@@ -242,9 +301,9 @@ mod tests {
     fn invalidation() {
         let caches = Caches::default();
         let (s1, s2, user, role) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-        caches.put_session(s1, live(user, role));
-        caches.put_session(s2, live(Uuid::new_v4(), role));
-        caches.put_permissions(role, Arc::new(vec!["a.b".into()]));
+        caches.put_session_if(caches.generation(), s1, live(user, role));
+        caches.put_session_if(caches.generation(), s2, live(Uuid::new_v4(), role));
+        caches.put_permissions_if(caches.generation(), role, Arc::new(vec!["a.b".into()]));
         caches.apply(Change::User(user));
         assert!(caches.session(s1).is_none());
         assert!(caches.session(s2).is_some());
@@ -269,12 +328,73 @@ mod tests {
             updated_at: chrono::Utc::now(),
         };
         let (a, b) = (Arc::new(app("alpha")), Arc::new(app("beta")));
-        caches.put_app(a.clone());
-        caches.put_app(b.clone());
+        caches.put_app_if(caches.generation(), a.clone());
+        caches.put_app_if(caches.generation(), b.clone());
         caches.apply(Change::App(a.id));
         assert!(caches.app("alpha").is_none());
         assert_eq!(caches.app("beta").map(|x| x.id), Some(b.id));
         caches.apply(Change::Everything);
         assert!(caches.app("beta").is_none());
+    }
+
+    /// A read misses the cache and asks the store; a revocation commits and is applied; the
+    /// read then keeps what it read before the revocation. It must not be served.
+    #[test]
+    fn a_read_older_than_a_change_is_not_kept() {
+        let caches = Caches::default();
+        let (sid, user, role) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let before = caches.generation();
+        caches.apply(Change::Session(sid));
+        caches.put_session_if(before, sid, live(user, role));
+        assert!(caches.session(sid).is_none(), "a revoked session was kept by a read that began before");
+
+        // Any change counts, on any map: profiles, permissions and apps alike.
+        let before = caches.generation();
+        caches.apply(Change::User(Uuid::new_v4()));
+        caches.put_profile_if(before, user, Arc::new(profile(user)));
+        caches.put_permissions_if(before, role, Arc::new(vec!["a.b".into()]));
+        assert!(caches.profile(user).is_none());
+        assert!(caches.permissions(role).is_none());
+
+        // A read that began after the change keeps its answer.
+        let after = caches.generation();
+        caches.put_session_if(after, sid, live(user, role));
+        caches.put_profile_if(after, user, Arc::new(profile(user)));
+        assert!(caches.session(sid).is_some());
+        assert!(caches.profile(user).is_some());
+    }
+
+    /// While change messages may be missed, nothing is served or kept; once they arrive
+    /// again, nothing read meanwhile is kept either.
+    #[test]
+    fn suspended_caches_serve_and_keep_nothing() {
+        let caches = Caches::default();
+        let (sid, user, role) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        caches.put_session_if(caches.generation(), sid, live(user, role));
+        caches.suspend();
+        assert!(caches.session(sid).is_none());
+        let during = caches.generation();
+        caches.put_session_if(during, sid, live(user, role));
+        assert!(caches.session(sid).is_none());
+        caches.resume();
+        assert!(caches.session(sid).is_none(), "dropped on suspension");
+        caches.put_session_if(during, sid, live(user, role));
+        assert!(caches.session(sid).is_none(), "a read made while suspended is not kept");
+        caches.put_session_if(caches.generation(), sid, live(user, role));
+        assert!(caches.session(sid).is_some());
+    }
+
+    fn profile(id: Uuid) -> Profile {
+        let now = chrono::Utc::now();
+        Profile {
+            id,
+            username: "ada".into(),
+            display_name: "Ada".into(),
+            role: "member".into(),
+            joined_at: now,
+            created_at: now,
+            email: None,
+            email_verified_at: None,
+        }
     }
 }

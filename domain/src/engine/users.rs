@@ -239,11 +239,12 @@ impl Engine {
         if let Some(cached) = self.caches.permissions(me.role_id) {
             return Ok(cached);
         }
+        let generation = self.caches.generation();
         let role = self.store.role_by_id(me.app.id, me.role_id).await?.ok_or(Error::SessionRevoked)?;
         let mut permissions = role.permissions;
         permissions.sort();
         let permissions = Arc::new(permissions);
-        self.caches.put_permissions(me.role_id, permissions.clone());
+        self.caches.put_permissions_if(generation, me.role_id, permissions.clone());
         Ok(permissions)
     }
 

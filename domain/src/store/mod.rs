@@ -82,12 +82,24 @@ pub trait Store: Send + Sync + 'static {
     async fn sessions_of(&self, app_id: Uuid, user_id: Uuid) -> Result<Vec<Session>>;
     async fn api_keys(&self, app_id: Uuid) -> Result<Vec<ApiKey>>;
     async fn api_key_by_digest(&self, digest: &str) -> Result<Option<ApiKey>>;
-    /// Messages other nodes published (PostgreSQL `LISTEN`); `None` where there are no
-    /// other nodes (SQLite).
-    async fn subscribe(&self) -> Result<Option<futures_core::stream::BoxStream<'static, String>>>;
+    /// Messages other nodes published (PostgreSQL `LISTEN`), listening from before this
+    /// returns; `None` where there are no other nodes (SQLite). The stream says when messages
+    /// may have been missed (`Lost`) and when they arrive again (`Listening`); it does not end.
+    async fn subscribe(&self) -> Result<Option<futures_core::stream::BoxStream<'static, Notice>>>;
 
     /// Every key of the app still published in its JWKS, newest first.
     async fn signing_keys(&self, app_id: Uuid) -> Result<Vec<SigningKey>>;
+}
+
+/// What a subscription to other nodes' messages yields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// A message, as published.
+    Message(String),
+    /// The connection is lost: messages published from now until `Listening` are missed.
+    Lost,
+    /// Listening again, on a new connection.
+    Listening,
 }
 
 /// A write transaction. Dropped without `commit`, it rolls back. After a method fails, drop

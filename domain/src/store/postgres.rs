@@ -3,11 +3,12 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use futures_core::stream::BoxStream;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use uuid::Uuid;
 
 use super::sql::{self, impl_sql_store};
-use super::{map_write_error, Ts};
+use super::{map_write_error, Notice, Ts};
 use crate::model::RefreshSuccessor;
 use crate::{Error, Result};
 
@@ -52,16 +53,65 @@ impl PostgresStore {
 /// The channel nodes tell each other about changes that invalidate their caches on.
 const CHANNEL: &str = "rampart_changes";
 
+/// The first retry of a lost listener; each failure doubles it, up to `RETRY_MAX`.
+const RETRY_FIRST: Duration = Duration::from_millis(50);
+const RETRY_MAX: Duration = Duration::from_secs(1);
+
+/// Where the change stream is: listening on a connection, or waiting to listen again.
+enum Listener {
+    Up(PgListener),
+    Down(Duration),
+}
+
+/// A connection from the pool that listens on `CHANNEL` once this returns. A lost connection
+/// is not re-established behind our back (`eager_reconnect`): the stream below does it, and
+/// says so.
+async fn listener(pool: &PgPool) -> Result<PgListener> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.eager_reconnect(false);
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
 impl PostgresStore {
-    async fn listen(&self) -> Result<Option<futures_core::stream::BoxStream<'static, String>>> {
+    /// Messages on `CHANNEL`, for as long as the stream is kept. A lost connection (or any
+    /// error reading it) yields `Lost`; the listener is then made anew, after 50 ms doubling
+    /// up to 1 s between failures, and `Listening` is yielded once it listens again. Whatever
+    /// was published in between is missed, which is why both are said.
+    async fn listen(&self) -> Result<Option<BoxStream<'static, Notice>>> {
         use futures_util::StreamExt;
-        let mut listener = sqlx::postgres::PgListener::connect_with(&self.writer).await?;
-        listener.listen(CHANNEL).await?;
-        // A lost connection is re-established by the listener; a message that could not be
-        // read becomes "*" so the caches drop everything rather than miss an invalidation.
-        let stream = listener.into_stream().map(|n| match n {
-            Ok(n) => n.payload().to_owned(),
-            Err(_) => "*".to_owned(),
+        let first = listener(&self.writer).await?;
+        let pool = self.writer.clone();
+        let stream = futures_util::stream::unfold(Listener::Up(first), move |state| {
+            let pool = pool.clone();
+            async move {
+                match state {
+                    Listener::Up(mut listener) => match listener.try_recv().await {
+                        Ok(Some(n)) => Some((Notice::Message(n.payload().to_owned()), Listener::Up(listener))),
+                        Ok(None) => {
+                            tracing::warn!("lost the connection listening for other nodes' changes");
+                            Some((Notice::Lost, Listener::Down(RETRY_FIRST)))
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "listening for other nodes' changes failed");
+                            Some((Notice::Lost, Listener::Down(RETRY_FIRST)))
+                        }
+                    },
+                    Listener::Down(mut delay) => loop {
+                        tokio::time::sleep(delay).await;
+                        match listener(&pool).await {
+                            Ok(listener) => {
+                                tracing::info!("listening for other nodes' changes again");
+                                break Some((Notice::Listening, Listener::Up(listener)));
+                            }
+                            Err(e) => {
+                                delay = (delay * 2).min(RETRY_MAX);
+                                tracing::warn!(error = %e, retry_in = ?delay, "cannot listen for other nodes' changes");
+                            }
+                        }
+                    },
+                }
+            }
         });
         Ok(Some(stream.boxed()))
     }

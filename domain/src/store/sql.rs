@@ -558,7 +558,7 @@ macro_rules! impl_sql_store {
                 sqlx::query_as::<_, sql::ApiKeyRow>(&sql).bind(digest).fetch_optional(&self.reader).await?.map(sql::ApiKeyRow::into_model).transpose()
             }
 
-            async fn subscribe(&self) -> $crate::Result<Option<futures_core::stream::BoxStream<'static, String>>> {
+            async fn subscribe(&self) -> $crate::Result<Option<futures_core::stream::BoxStream<'static, $crate::store::Notice>>> {
                 self.listen().await
             }
 

@@ -72,7 +72,7 @@ impl SqliteStore {
     }
 
     /// One SQLite file has one node: nothing to listen to.
-    async fn listen(&self) -> Result<Option<futures_core::stream::BoxStream<'static, String>>> {
+    async fn listen(&self) -> Result<Option<futures_core::stream::BoxStream<'static, super::Notice>>> {
         Ok(None)
     }
 }

@@ -103,7 +103,7 @@ pub struct TestApp {
     cleanup: Option<Cleanup>,
 }
 
-fn postgres_base_url() -> String {
+pub fn postgres_base_url() -> String {
     std::env::var("RAMPART_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
 }
 
@@ -150,10 +150,12 @@ impl TestApp {
 
     /// Two servers over one fresh PostgreSQL schema, with one master key and one public URL
     /// (the first node's address): two nodes of one deployment behind a load balancer.
-    pub async fn spawn_postgres_pair() -> (TestApp, TestApp) {
+    /// The first node connects with the URL `first_url` makes of the schema's (`str::to_owned`,
+    /// or through a proxy, or with its own `application_name`).
+    pub async fn spawn_postgres_pair_with(first_url: impl FnOnce(&str) -> String) -> (TestApp, TestApp) {
         let (url, leftover) = fresh_schema().await;
         let master = MasterKey::generate_base64();
-        let first = Self::start_postgres(url.clone(), leftover, master.clone(), None).await;
+        let first = Self::start_postgres(first_url(&url), leftover, master.clone(), None).await;
         let second = Self::start_postgres(url, Leftover::Nothing, master, Some(first.public_url.clone())).await;
         (first, second)
     }
@@ -443,7 +445,16 @@ where
     F: FnOnce(TestApp, TestApp) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let (mut first, mut second) = TestApp::spawn_postgres_pair().await;
+    run_pair_with(str::to_owned, test).await
+}
+
+/// As `run_pair`, the first node connecting with the URL `first_url` makes of the schema's.
+pub async fn run_pair_with<F, Fut>(first_url: impl FnOnce(&str) -> String, test: F)
+where
+    F: FnOnce(TestApp, TestApp) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (mut first, mut second) = TestApp::spawn_postgres_pair_with(first_url).await;
     // Both servers stop before the first node's cleanup drops the schema.
     let cleanups = [second.take_cleanup(), first.take_cleanup()];
     let outcome = tokio::spawn(test(first, second)).await;

@@ -3,6 +3,7 @@
 //! SQLite file or a fresh PostgreSQL schema (`RAMPART_TEST_POSTGRES_URL`).
 
 mod helpers;
+mod proxy;
 
 mod accounts;
 mod api_keys;

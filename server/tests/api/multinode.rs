@@ -7,24 +7,38 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use sqlx::{Connection, PgConnection};
+use uuid::Uuid;
 
 use crate::api_keys::create_key;
 use crate::end_users::user_id;
-use crate::helpers::{access_token, assert_error, json_of, refresh_token, two_nodes, TestApp};
+use crate::helpers::{
+    access_token, assert_error, json_of, postgres_base_url, refresh_token, run_pair_with, two_nodes, TestApp,
+};
+use crate::proxy::Proxy;
 
 /// Polls `check` every 20 ms until it holds, failing after 2 s (the caches' own lifetimes are
 /// 30 and 60 s, so passing here means the change message arrived).
-async fn eventually<F, Fut>(what: &str, mut check: F)
+async fn eventually<F, Fut>(what: &str, check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
-    let deadline = Instant::now() + Duration::from_secs(2);
+    within(Duration::from_secs(2), what, check).await
+}
+
+/// Polls `check` every 20 ms until it holds, failing after `limit`.
+async fn within<F, Fut>(limit: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
     loop {
         if check().await {
             return;
         }
-        assert!(Instant::now() < deadline, "{what}: not seen on the other node within 2 s");
+        assert!(Instant::now() < deadline, "{what}: not seen on the other node within {limit:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -293,3 +307,118 @@ two_nodes!(
     role_deletion_reaches_the_other_node,
     suspension_reaches_the_other_node,
 );
+
+/// A session A has cached, the revocation of which B makes through its API.
+async fn cached_on_a(a: &TestApp, b: &TestApp) -> (String, String) {
+    setup(a, b).await;
+    let token = access_token(&a.signup_end_user("multi", "ada").await);
+    let session = a.current_session_id("multi", &token).await;
+    a.me("multi", &token).await;
+    (token, session)
+}
+
+async fn revoke_through(node: &TestApp, token: &str, session: &str) {
+    let response = node.delete_with_bearer(&format!("/multi/v1/me/sessions/{session}"), token).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+}
+
+/// Ends the backend of the connection that listens for changes on behalf of the node whose
+/// connections are named `application_name`, and only that one (other tests' nodes listen on
+/// the same database); returns once the backend is gone.
+async fn kill_listener(application_name: &str) {
+    let mut admin = PgConnection::connect(&postgres_base_url()).await.unwrap();
+    let listeners: Vec<(i32,)> =
+        sqlx::query_as("SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query ILIKE 'LISTEN%'")
+            .bind(application_name)
+            .fetch_all(&mut admin)
+            .await
+            .unwrap();
+    assert_eq!(listeners.len(), 1, "one listener named {application_name}");
+    let pid = listeners[0].0;
+    let (killed,): (bool,) =
+        sqlx::query_as("SELECT pg_terminate_backend($1)").bind(pid).fetch_one(&mut admin).await.unwrap();
+    assert!(killed, "terminate {pid}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (left,): (i64,) = sqlx::query_as("SELECT count(*) FROM pg_stat_activity WHERE pid = $1")
+            .bind(pid)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+        if left == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the listener's backend {pid} is still there");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    admin.close().await.ok();
+}
+
+/// A's listening connection dies, and B revokes a session A has cached before A even learns
+/// of it (A's connections pass through a proxy, paused meanwhile): the message is delivered to
+/// no listener of A's, which must not go on believing the session live for the rest of its
+/// cache's lifetime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_made_while_the_listener_reconnects_is_not_missed() {
+    let proxy = Proxy::start(address_of(&postgres_base_url())).await;
+    let port = proxy.port;
+    let name = format!("rampart-test-{}", Uuid::new_v4().simple());
+    let application_name = name.clone();
+    let first_url = move |url: &str| format!("{}&application_name={application_name}", through(url, port));
+    run_pair_with(first_url, |a, b| async move {
+        let (token, session) = cached_on_a(&a, &b).await;
+        proxy.pause();
+        kill_listener(&name).await;
+        revoke_through(&b, &token, &session).await;
+        proxy.resume();
+        within(Duration::from_secs(3), "revocation while A's listener reconnects", || async {
+            a.get_with_bearer("/multi/v1/me", &token).await.status() == StatusCode::UNAUTHORIZED
+        })
+        .await;
+        drop(proxy);
+    })
+    .await;
+}
+
+/// `host:port` of a PostgreSQL URL.
+fn address_of(url: &str) -> String {
+    let url = reqwest::Url::parse(url).unwrap();
+    format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432))
+}
+
+/// The URL, through the proxy on `port`.
+fn through(url: &str, port: u16) -> String {
+    let mut url = reqwest::Url::parse(url).unwrap();
+    url.set_host(Some("127.0.0.1")).unwrap();
+    url.set_port(Some(port)).unwrap();
+    url.to_string()
+}
+
+/// A's connections to PostgreSQL are all cut, and its listener's first attempts to connect
+/// again fail; once PostgreSQL is reachable again, A caches the session anew, and a
+/// revocation through B still reaches it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_that_fails_to_reconnect_keeps_trying() {
+    let proxy = Proxy::start(address_of(&postgres_base_url())).await;
+    let port = proxy.port;
+    run_pair_with(
+        move |url| through(url, port),
+        |a, b| async move {
+            let (token, session) = cached_on_a(&a, &b).await;
+            proxy.cut();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            proxy.restore();
+            within(Duration::from_secs(5), "A reaching PostgreSQL again", || async {
+                a.get_with_bearer("/multi/v1/me", &token).await.status() == StatusCode::OK
+            })
+            .await;
+            revoke_through(&b, &token, &session).await;
+            within(Duration::from_secs(3), "revocation after A's listener failed to reconnect", || async {
+                a.get_with_bearer("/multi/v1/me", &token).await.status() == StatusCode::UNAUTHORIZED
+            })
+            .await;
+            drop(proxy);
+        },
+    )
+    .await;
+}
