@@ -95,7 +95,7 @@ impl Engine {
             self.store.role_by_name(app.id, &app.config.signup_default_role).await?.ok_or_else(|| {
                 Error::internal(anyhow::anyhow!("signup_default_role is missing in app {}", app.slug))
             })?;
-        let hash = password::hash(input.password).await?;
+        let hash = password::hash_for(app.id, input.password).await?;
 
         let at = now();
         let user = User {
@@ -168,7 +168,8 @@ impl Engine {
         let eligible = matches!(&app, Ok(a) if a.status == Status::Active && a.config.signin_enabled)
             && user.as_ref().is_some_and(|u| u.status == Status::Active);
         let stored = user.as_ref().filter(|_| eligible).and_then(|u| u.password_hash.clone());
-        let verified = password::verify(password, stored).await?;
+        let key = app.as_ref().map_or(password::NEUTRAL, |a| a.id);
+        let verified = password::verify_for(key, password, stored).await?;
         let (Ok(app), Some(user), true) = (app, user, verified) else {
             return Err(Error::InvalidCredentials);
         };
