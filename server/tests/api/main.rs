@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod admission;
 mod api_keys;
 mod apps;
 mod config;
