@@ -5,8 +5,13 @@ use std::sync::LazyLock;
 use argon2::password_hash::{self, Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
+
+use self::admission::{Admission, Limits};
 
 use crate::{Error, Result};
+
+mod admission;
 
 /// m = 19 MiB, t = 2, p = 1 (OWASP's argon2id recommendation).
 fn params() -> Result<Params> {
@@ -76,43 +81,67 @@ fn verify_blocking(password: &SecretString, stored: Option<&str>, memory: &mut V
     Ok(ok && known)
 }
 
+/// Hashes a password on the blocking pool, as work of no app in particular.
+pub async fn hash(password: SecretString) -> Result<String> {
+    hash_for(NEUTRAL, password).await
+}
+
+/// Hashes a password on the blocking pool, queued as `app`'s work (see `admission`).
+pub async fn hash_for(app: Uuid, password: SecretString) -> Result<String> {
+    on_a_core(app, move |memory| hash_blocking(&password, memory)).await
+}
+
+/// Verifies a password on the blocking pool, as work of no app in particular. With
+/// `stored = None` (unknown user, or a user without a password) it verifies against a
+/// dummy hash and answers `false`, in the same time.
+pub async fn verify(password: SecretString, stored: Option<String>) -> Result<bool> {
+    verify_for(NEUTRAL, password, stored).await
+}
+
+/// [`verify`], queued as `app`'s work (see `admission`).
+pub async fn verify_for(app: Uuid, password: SecretString, stored: Option<String>) -> Result<bool> {
+    on_a_core(app, move |memory| verify_blocking(&password, stored.as_deref(), memory)).await
+}
+
+// ---- Where argon2 runs: admission and working areas ----
+
+/// The admission key of password work done for no app in particular (the bench, an
+/// unknown app's sign-in).
+pub const NEUTRAL: Uuid = Uuid::nil();
+
 /// At most one argon2 computation per core at a time, each in a working area kept from the
-/// last: a burst of sign-ins queues here (in order) instead of starting a blocking thread
-/// and allocating — and page-faulting — 19 MiB each. Memory stays at cores × 19 MiB.
+/// last: a burst of sign-ins waits here instead of starting a blocking thread and
+/// allocating — and page-faulting — 19 MiB each. Memory stays at cores × 19 MiB. Waiting
+/// is per app, served in turn, and bounded (`admission`): past the bound a request is
+/// refused at once with `Unavailable`.
 struct Slots {
-    permits: tokio::sync::Semaphore,
+    admission: Admission,
     areas: std::sync::Mutex<Vec<Vec<Block>>>,
 }
 
-static SLOTS: LazyLock<Slots> = LazyLock::new(|| Slots {
-    permits: tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
-    areas: std::sync::Mutex::new(Vec::new()),
+static SLOTS: LazyLock<Slots> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    Slots { admission: Admission::new(Limits::for_cores(cores)), areas: std::sync::Mutex::new(Vec::new()) }
 });
 
-async fn on_a_core<T: Send + 'static>(work: impl FnOnce(&mut Vec<Block>) -> Result<T> + Send + 'static) -> Result<T> {
-    let _slot = SLOTS.permits.acquire().await.map_err(Error::internal)?;
+async fn on_a_core<T: Send + 'static>(
+    app: Uuid,
+    work: impl FnOnce(&mut Vec<Block>) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let slot = SLOTS.admission.enter(app)?.await;
     let mut area = SLOTS.areas.lock().ok().and_then(|mut a| a.pop()).unwrap_or_default();
-    let (outcome, area) = tokio::task::spawn_blocking(move || {
+    // The slot and the area go with the work: if the caller goes away meanwhile, they are
+    // still held until the computation ends, so no more than one runs per core.
+    tokio::task::spawn_blocking(move || {
         let outcome = work(&mut area);
-        (outcome, area)
+        if let Ok(mut areas) = SLOTS.areas.lock() {
+            areas.push(area);
+        }
+        drop(slot);
+        outcome
     })
     .await
-    .map_err(Error::internal)?;
-    if let Ok(mut areas) = SLOTS.areas.lock() {
-        areas.push(area);
-    }
-    outcome
-}
-
-/// Hashes a password on the blocking pool.
-pub async fn hash(password: SecretString) -> Result<String> {
-    on_a_core(move |memory| hash_blocking(&password, memory)).await
-}
-
-/// Verifies a password on the blocking pool. With `stored = None` (unknown user, or a user
-/// without a password) it verifies against a dummy hash and answers `false`, in the same time.
-pub async fn verify(password: SecretString, stored: Option<String>) -> Result<bool> {
-    on_a_core(move |memory| verify_blocking(&password, stored.as_deref(), memory)).await
+    .map_err(Error::internal)?
 }
 
 /// Computes the dummy hash in the background, so the first unknown-user sign-in is not

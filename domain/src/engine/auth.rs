@@ -97,7 +97,7 @@ impl Engine {
             self.store.role_by_name(app.id, &app.config.signup_default_role).await?.ok_or_else(|| {
                 Error::internal(anyhow::anyhow!("signup_default_role is missing in app {}", app.slug))
             })?;
-        let hash = password::hash(password).await?;
+        let hash = password::hash_for(app.id, password).await?;
 
         let at = now();
         let user = User {
@@ -175,7 +175,8 @@ impl Engine {
             && user.as_ref().is_some_and(|u| u.status == Status::Active);
         let stored = user.as_ref().filter(|_| eligible).and_then(|u| u.password_hash.clone());
         let password = password.unwrap_or_else(|| SecretString::from(String::new()));
-        let verified = password::verify(password, stored).await?;
+        let key = app.as_ref().map_or(password::NEUTRAL, |a| a.id);
+        let verified = password::verify_for(key, password, stored).await?;
         let (Ok(app), Some(user), true) = (app, user, verified) else {
             return Err(Error::InvalidCredentials);
         };

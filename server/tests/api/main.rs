@@ -6,6 +6,7 @@ mod helpers;
 mod proxy;
 
 mod accounts;
+mod admission;
 mod api_keys;
 mod apps;
 mod config;
