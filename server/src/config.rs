@@ -225,6 +225,12 @@ impl Config {
         self.database_url.expose_secret()
     }
 
+    /// The base of issuers and mail links for a server listening on `bound`: the configured
+    /// public URL, else `http://{bound}`. The one rule `serve` and the commands share.
+    pub fn public_url_for(&self, bound: SocketAddr) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{bound}"))
+    }
+
     /// Cookies get `Secure` when the public URL is https.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))

@@ -37,7 +37,7 @@ pub struct Application {
 pub async fn build(config: Config) -> anyhow::Result<Application> {
     let listener = TcpListener::bind(config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
     let local = listener.local_addr()?;
-    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
+    let public_url = config.public_url_for(local);
 
     let (store, pool) = domain::store::connect(config.database_url()).await.map_err(|e| match e {
         domain::Error::Internal(cause) => cause.context("cannot open the store named by DATABASE_URL"),

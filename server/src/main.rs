@@ -110,7 +110,7 @@ async fn create_account(
         }
     };
     let (store, _) = domain::store::connect(config.database_url()).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.bind));
+    let public_url = config.public_url_for(config.bind);
     let engine = Engine::new(store, EngineConfig { public_url, master_key: config.master_key.clone() })
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;

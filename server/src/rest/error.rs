@@ -38,6 +38,17 @@ impl IntoResponse for ApiError {
             tracing::error!(error = format!("{cause:#}"), "internal error");
         }
         let mut response = error_response(status, self.0.code(), &self.0.to_string());
+        if status == StatusCode::UNAUTHORIZED {
+            // RFC 6750, 3: a 401 names the scheme; a token that was sent and refused says so.
+            let challenge = match &self.0 {
+                Error::Unauthenticated(m) if *m == super::extract::MISSING_BEARER => "Bearer",
+                Error::Unauthenticated(_) | Error::TokenExpired | Error::SessionRevoked => {
+                    "Bearer error=\"invalid_token\""
+                }
+                _ => "Bearer",
+            };
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        }
         if let Some(seconds) = self.0.retry_after_seconds() {
             if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);

@@ -56,6 +56,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Meta {
 /// The token of an `Authorization: Bearer …` header.
 pub struct Bearer(pub String);
 
+/// The message of the `401` for a request that carried no bearer at all.
+pub const MISSING_BEARER: &str = "Missing bearer token";
+
 pub fn bearer_of(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
@@ -67,7 +70,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        bearer_of(&parts.headers).map(Bearer).ok_or(ApiError(Error::Unauthenticated("Missing bearer token")))
+        bearer_of(&parts.headers).map(Bearer).ok_or(ApiError(Error::Unauthenticated(MISSING_BEARER)))
     }
 }
 

@@ -315,6 +315,22 @@ async fn no_page_may_be_framed(app: TestApp) {
     }
 }
 
+/// RFC 6750: a 401 names the Bearer scheme, and says when a token was sent and refused.
+async fn unauthorized_answers_name_the_bearer_scheme(app: TestApp) {
+    app.app_with_owner("club").await;
+    let challenge = |r: &reqwest::Response| {
+        r.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+    };
+    let missing = app.get("/club/v1/me").await;
+    assert_eq!(challenge(&missing), "Bearer");
+    assert_error(missing, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
+    let garbage = app.get_with_bearer("/club/v1/me", "not-a-token").await;
+    assert_eq!(challenge(&garbage), "Bearer error=\"invalid_token\"");
+    assert_error(garbage, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
+    let wrong = app.post_json("/club/v1/auth/signin", &json!({ "identifier": "x", "password": "y" })).await;
+    assert_eq!(challenge(&wrong), "Bearer");
+}
+
 /// The cookies a response sets, as `name=value` pairs, with their whole header lines.
 fn set_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
@@ -440,5 +456,6 @@ both_stores!(
     a_deleted_apps_slug_is_never_reused,
     reuse_revokes_by_default,
     no_page_may_be_framed,
+    unauthorized_answers_name_the_bearer_scheme,
     a_key_made_without_javascript_is_never_stored_in_the_clear,
 );
