@@ -97,6 +97,20 @@ async fn reuse_after_grace_revokes_the_family(app: TestApp) {
     refresh_ok(&app, &refresh_token(&other)).await;
 }
 
+/// Presents `token` to club's refresh `times` at once; the answers' statuses and bodies.
+async fn refresh_in_parallel(app: &TestApp, token: &str, times: usize) -> Vec<(StatusCode, String)> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..times {
+        let (client, url, body) =
+            (app.client.clone(), app.url("/club/v1/auth/refresh"), json!({ "refresh_token": token }));
+        tasks.spawn(async move {
+            let response = client.post(url).json(&body).send().await.unwrap();
+            (response.status(), response.text().await.unwrap())
+        });
+    }
+    tasks.join_all().await
+}
+
 /// With the opt-in retry tolerance, a client's parallel refreshes of one token all get the
 /// same successor (without it, seed 001's rule applies: see `parallel_reuse_revokes`).
 async fn parallel_refreshes_share_one_successor(app: TestApp) {
@@ -104,18 +118,8 @@ async fn parallel_refreshes_share_one_successor(app: TestApp) {
     app.patch_config(&owner, "club", &json!({ "refresh_reuse_grace_seconds": 10 })).await;
     let first = app.signup_end_user("club", "ada").await;
     let r0 = refresh_token(&first);
-    let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..20 {
-        let (client, url, body) =
-            (app.client.clone(), app.url("/club/v1/auth/refresh"), json!({ "refresh_token": r0 }));
-        tasks.spawn(async move {
-            let response = client.post(url).json(&body).send().await.unwrap();
-            (response.status(), response.text().await.unwrap())
-        });
-    }
     let mut successors = Vec::new();
-    while let Some(answer) = tasks.join_next().await {
-        let (status, text) = answer.unwrap();
+    for (status, text) in refresh_in_parallel(&app, &r0, 20).await {
         assert_eq!(status, StatusCode::OK, "{text}");
         let pair: Value = serde_json::from_str(&text).unwrap();
         app.me("club", &access_token(&pair)).await;
@@ -138,18 +142,12 @@ async fn parallel_reuse_revokes(app: TestApp) {
     app.app_with_owner("club").await;
     let first = app.signup_end_user("club", "ada").await;
     let r0 = refresh_token(&first);
-    let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..20 {
-        let (client, url, body) =
-            (app.client.clone(), app.url("/club/v1/auth/refresh"), json!({ "refresh_token": r0 }));
-        tasks.spawn(async move { client.post(url).json(&body).send().await.unwrap().status() });
-    }
     let mut ok = 0;
-    while let Some(status) = tasks.join_next().await {
-        match status.unwrap() {
+    for (status, text) in refresh_in_parallel(&app, &r0, 20).await {
+        match status {
             StatusCode::OK => ok += 1,
             StatusCode::UNAUTHORIZED => {}
-            other => panic!("unexpected {other}"),
+            other => panic!("unexpected {other}: {text}"),
         }
     }
     assert!(ok <= 1, "{ok} parallel refreshes of one token succeeded");
