@@ -63,9 +63,9 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Base of issuers and mail links; `None` means `http://{the bound address}`.
     pub public_url: Option<String>,
-    pub master_key: MasterKey,
-    /// True when the master key was generated into the data dir (development only).
-    pub master_key_generated: bool,
+    /// Given, or (development only) a file in the data dir, made on first use: loading the
+    /// configuration writes nothing (`Config::master_key` does).
+    pub master_key: MasterKeySource,
     pub smtp_url: Option<SecretString>,
     pub mail_from: String,
     pub sms_url: Option<String>,
@@ -74,6 +74,19 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Where the built site (wasm, css) is served from.
     pub site_root: String,
+    /// The site's folder of built assets under `site_root`, and their file name, as
+    /// cargo-leptos built them.
+    pub site_pkg_dir: String,
+    pub output_name: String,
+}
+
+/// Where the master key comes from.
+#[derive(Debug, Clone)]
+pub enum MasterKeySource {
+    /// `RAMPART_MASTER_KEY`, or the file's `master_key` (boxed: an expanded AES key is 1 KiB).
+    Given(Box<MasterKey>),
+    /// Development only: this file, generated on first use (`Config::master_key`).
+    DevelopmentFile(PathBuf),
 }
 
 /// The optional file, with every key optional.
@@ -91,6 +104,8 @@ struct FileConfig {
     log_format: Option<String>,
     data_dir: Option<String>,
     site_root: Option<String>,
+    site_pkg_dir: Option<String>,
+    output_name: Option<String>,
 }
 
 /// A configuration error, printed as one line naming the variable.
@@ -155,8 +170,10 @@ impl Config {
             None => None,
         };
 
-        let (master_key, master_key_generated) = match pick("RAMPART_MASTER_KEY", file.master_key) {
-            Some(raw) => (MasterKey::from_base64(&raw).map_err(|m| bad("RAMPART_MASTER_KEY", m))?, false),
+        let master_key = match pick("RAMPART_MASTER_KEY", file.master_key) {
+            Some(raw) => MasterKeySource::Given(Box::new(
+                MasterKey::from_base64(&raw).map_err(|m| bad("RAMPART_MASTER_KEY", m))?,
+            )),
             None => {
                 // The generated key lies beside the database: a copy of one is a copy of both.
                 // Fine on a developer's machine, never where others can reach the server.
@@ -168,7 +185,7 @@ impl Config {
                          (the generated development key is kept beside the database)",
                     ));
                 }
-                (dev_master_key(&data_dir)?, true)
+                MasterKeySource::DevelopmentFile(data_dir.join("master.key"))
             }
         };
 
@@ -204,13 +221,14 @@ impl Config {
             Some(other) => return Err(bad("RAMPART_LOG_FORMAT", format!("'{other}' is not 'text' or 'json'"))),
         };
         let site_root = pick("LEPTOS_SITE_ROOT", file.site_root).unwrap_or_else(|| "target/site".into());
+        let site_pkg_dir = pick("LEPTOS_SITE_PKG_DIR", file.site_pkg_dir).unwrap_or_else(|| "pkg".into());
+        let output_name = pick("LEPTOS_OUTPUT_NAME", file.output_name).unwrap_or_else(|| "rampart".into());
 
         Ok(Config {
             database_url: SecretString::from(database_url),
             bind,
             public_url,
             master_key,
-            master_key_generated,
             smtp_url: smtp_url.map(SecretString::from),
             mail_from,
             sms_url,
@@ -218,7 +236,22 @@ impl Config {
             log_format,
             data_dir,
             site_root,
+            site_pkg_dir,
+            output_name,
         })
+    }
+
+    /// The master key: the one given, or the development key file's, made if missing.
+    pub fn master_key(&self) -> Result<MasterKey, ConfigError> {
+        match &self.master_key {
+            MasterKeySource::Given(key) => Ok(MasterKey::clone(key)),
+            MasterKeySource::DevelopmentFile(path) => dev_master_key(path),
+        }
+    }
+
+    /// Whether the master key is the generated development one.
+    pub fn master_key_generated(&self) -> bool {
+        matches!(self.master_key, MasterKeySource::DevelopmentFile(_))
     }
 
     pub fn database_url(&self) -> &str {
@@ -246,15 +279,15 @@ fn read_file(path: &str, required: bool) -> Result<FileConfig, ConfigError> {
 }
 
 /// Development only: a key generated once into the data dir, readable by its owner only.
-fn dev_master_key(data_dir: &std::path::Path) -> Result<MasterKey, ConfigError> {
-    let path = data_dir.join("master.key");
+fn dev_master_key(path: &std::path::Path) -> Result<MasterKey, ConfigError> {
     let var = "RAMPART_MASTER_KEY";
-    if let Ok(text) = std::fs::read_to_string(&path) {
+    if let Ok(text) = std::fs::read_to_string(path) {
         return MasterKey::from_base64(&text).map_err(|m| bad(var, format!("{}: {m}", path.display())));
     }
+    let data_dir = path.parent().unwrap_or(std::path::Path::new("."));
     std::fs::create_dir_all(data_dir).map_err(|e| bad("RAMPART_DATA_DIR", format!("{}: {e}", data_dir.display())))?;
     let encoded = MasterKey::generate_base64();
-    write_private(&path, &encoded).map_err(|e| bad(var, format!("cannot write {}: {e}", path.display())))?;
+    write_private(path, &encoded).map_err(|e| bad(var, format!("cannot write {}: {e}", path.display())))?;
     MasterKey::from_base64(&encoded).map_err(|m| bad(var, m))
 }
 
@@ -296,14 +329,16 @@ mod tests {
         assert_eq!(c.bind.to_string(), "127.0.0.1:3000");
         assert_eq!(c.public_url, None);
         assert!(c.database_url().starts_with("sqlite://") && c.database_url().ends_with("/rampart.db"));
-        assert!(c.master_key_generated);
+        assert!(c.master_key_generated());
+        // Loading wrote nothing; the key file is made when the key is first asked for.
+        assert!(!c.data_dir.join("master.key").exists());
         assert_eq!(c.log_format, LogFormat::Text);
         assert!(!format!("{c:?}").contains(c.database_url()));
         // The generated key is kept: a second start reads the same one.
         let dir = c.data_dir.display().to_string();
         let again = Config::load(&env(&[("RAMPART_DATA_DIR", &dir)])).unwrap();
-        let sealed = c.master_key.seal(b"x", b"y").unwrap();
-        assert_eq!(again.master_key.open(&sealed, b"y").unwrap(), b"x");
+        let sealed = c.master_key().unwrap().seal(b"x", b"y").unwrap();
+        assert_eq!(again.master_key().unwrap().open(&sealed, b"y").unwrap(), b"x");
     }
 
     #[test]
@@ -373,11 +408,11 @@ mod tests {
         }
         // Loopback over plain http stays the zero-setup developer start.
         for bind in ["127.0.0.1:3000", "[::1]:3000"] {
-            assert!(Config::load(&env(&[("RAMPART_BIND", bind)])).unwrap().master_key_generated);
+            assert!(Config::load(&env(&[("RAMPART_BIND", bind)])).unwrap().master_key_generated());
         }
         let key = MasterKey::generate_base64();
         let given = Config::load(&env(&[("RAMPART_BIND", "0.0.0.0:3000"), ("RAMPART_MASTER_KEY", &key)])).unwrap();
-        assert!(!given.master_key_generated);
+        assert!(!given.master_key_generated());
     }
 
     #[test]

@@ -43,15 +43,16 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         domain::Error::Internal(cause) => cause.context("cannot open the store named by DATABASE_URL"),
         other => anyhow::anyhow!("{other}"),
     })?;
+    let master_key = config.master_key()?;
     let engine = Arc::new(
-        Engine::new(store, EngineConfig { public_url: public_url.clone(), master_key: config.master_key.clone() })
+        Engine::new(store, EngineConfig { public_url: public_url.clone(), master_key })
             .await
             .map_err(|e| anyhow::anyhow!("cannot start the engine: {e:?}"))?,
     );
     let leptos_options = leptos::prelude::LeptosOptions::builder()
-        .output_name(std::env::var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|_| "rampart".into()))
+        .output_name(config.output_name.clone())
         .site_root(config.site_root.clone())
-        .site_pkg_dir(std::env::var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|_| "pkg".into()))
+        .site_pkg_dir(config.site_pkg_dir.clone())
         .site_addr(local)
         .build();
     let state = AppState { engine: engine.clone(), leptos_options: Arc::new(leptos_options) };

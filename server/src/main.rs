@@ -81,7 +81,7 @@ fn main() -> ExitCode {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    if config.master_key_generated {
+    if config.master_key_generated() {
         tracing::warn!(
             path = %config.data_dir.join("master.key").display(),
             "RAMPART_MASTER_KEY is not set: using a generated development key; set it in production"
@@ -111,7 +111,7 @@ async fn create_account(
     };
     let (store, _) = domain::store::connect(config.database_url()).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let public_url = config.public_url_for(config.bind);
-    let engine = Engine::new(store, EngineConfig { public_url, master_key: config.master_key.clone() })
+    let engine = Engine::new(store, EngineConfig { public_url, master_key: config.master_key()? })
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let input = SignupInput {

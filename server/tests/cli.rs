@@ -60,7 +60,8 @@ fn migrate_then_create_account_then_sign_in() {
     let out = rampart(&dir, &["migrate"], &vars, None);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(dir.join("rampart.db").exists());
-    assert!(dir.join("data/master.key").exists(), "a development key was generated");
+    // Migrating needs no master key, so none is made: loading the configuration writes nothing.
+    assert!(!dir.join("data/master.key").exists(), "migrate made a development key");
 
     // The password comes from stdin, never from the command line.
     let out = rampart(
@@ -71,6 +72,7 @@ fn migrate_then_create_account_then_sign_in() {
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("account 'ops' created"));
+    assert!(dir.join("data/master.key").exists(), "the account's signing needed a development key");
 
     // A weak password is refused with the rule, and nothing is created.
     let out = rampart(

@@ -24,13 +24,13 @@ pub async fn openid_configuration(State(s): State<AppState>, Path(slug): Path<St
     let app = s.engine.app(&slug).await?;
     let issuer = s.engine.issuer(&app.slug);
     let alg = s.engine.signing_alg(&app).await?;
+    // Only what Rampart does today: no authorization or token endpoint yet, so no response
+    // types or client authentication methods are advertised (the OIDC provider adds them).
     let doc = serde_json::json!({
         "issuer": issuer,
         "jwks_uri": s.engine.jwks_url(&app.slug),
-        "response_types_supported": ["token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [alg.as_str()],
-        "token_endpoint_auth_methods_supported": ["none"],
         "claims_supported": ["iss", "aud", "sub", "iat", "exp", "jti", "sid", "role", "org", "org_role"],
     });
     Ok(([(header::CACHE_CONTROL, format!("public, max-age={JWKS_MAX_AGE_SECONDS}"))], Json(doc)))

@@ -214,7 +214,7 @@ impl TestApp {
             vars.insert("RAMPART_PUBLIC_URL", url.clone());
         }
         let config = Config::load(&Vars(vars)).expect("test configuration");
-        assert!(!config.master_key_generated);
+        assert!(!config.master_key_generated());
         let application = server::build(config).await.expect("build the server");
         let port = application.port();
         let address = format!("http://127.0.0.1:{port}");

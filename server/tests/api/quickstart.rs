@@ -158,6 +158,9 @@ async fn quickstart(app: TestApp) {
     let discovery = json_of(app.get("/acme-corp/v1/.well-known/openid-configuration").await, StatusCode::OK).await;
     assert_eq!(discovery["issuer"], app.issuer("acme-corp"));
     assert_eq!(discovery["jwks_uri"], format!("{}/acme-corp/v1/.well-known/jwks.json", app.address));
+    // Nothing Rampart does not do: no response types, no token endpoint auth methods yet.
+    assert!(discovery.get("response_types_supported").is_none(), "{discovery}");
+    assert!(discovery.get("token_endpoint_auth_methods_supported").is_none(), "{discovery}");
 }
 
 /// `/api/v1/...` answers exactly as `/v1/...` does.
