@@ -9,6 +9,7 @@ mod caller;
 mod keyring;
 mod manage;
 mod users;
+mod write;
 
 use std::sync::Arc;
 
@@ -101,19 +102,6 @@ impl Engine {
         engine.ensure_platform_app().await?;
         crate::password::warm_up();
         Ok(engine)
-    }
-
-    /// Commits `tx` together with messages telling other nodes about `changes`, then applies
-    /// them to this node's caches.
-    pub(crate) async fn commit(&self, mut tx: Box<dyn crate::store::Tx>, changes: &[cache::Change]) -> Result<()> {
-        for change in changes {
-            tx.publish(&change.encode()).await?;
-        }
-        tx.commit().await?;
-        for change in changes {
-            self.caches.apply(*change);
-        }
-        Ok(())
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -60,6 +60,7 @@ impl From<ApiKey> for ApiKeyView {
 impl Engine {
     /// Creates a key; the secret is in the answer and nowhere else, ever again. An account
     /// can only give a key scopes its own role holds (signing users up needs `user.create`).
+    #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn create_api_key(&self, caller: &Caller, slug: &str, input: NewApiKey) -> Result<(ApiKeyView, String)> {
         let access = self.authorize(caller, slug, "apikey.create").await?;
         let app = &access.app;
@@ -106,21 +107,23 @@ impl Engine {
             last_used_at: None,
             revoked_at: None,
         };
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.write().await?;
         tx.insert_api_key(&key).await?;
         tx.commit().await?;
         Ok((key.into(), secret))
     }
 
+    #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn list_api_keys(&self, caller: &Caller, slug: &str) -> Result<Vec<ApiKeyView>> {
         let Access { app, .. } = self.authorize(caller, slug, "apikey.read").await?;
         Ok(self.store.api_keys(app.id).await?.into_iter().map(Into::into).collect())
     }
 
+    #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn revoke_api_key(&self, caller: &Caller, slug: &str, id: &str) -> Result<()> {
         let Access { app, .. } = self.authorize(caller, slug, "apikey.revoke").await?;
         let id = Uuid::parse_str(id).map_err(|_| Error::NotFound("API key"))?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.write().await?;
         if !tx.revoke_api_key(app.id, id, now()).await? {
             let exists = self.store.api_keys(app.id).await?.iter().any(|k| k.id == id);
             return Err(if exists {

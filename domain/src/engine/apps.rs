@@ -64,7 +64,7 @@ impl Engine {
             return Ok(());
         }
         let app = self.new_app_record(PLATFORM_SLUG.into(), "Rampart".into(), serde_json::json!({}));
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.write().await?;
         // EdDSA: an Ed25519 key is made in microseconds, an RSA key in tens to hundreds of
         // milliseconds, which the first start would wait for. Apps default to RS256.
         match self.insert_app_with_roles_and_key(&mut *tx, &app, keys::SigningAlg::EdDsa).await {
@@ -146,7 +146,7 @@ impl Engine {
         if self.store.app_by_slug(&app.slug).await?.is_some() {
             return Err(Error::SlugTaken);
         }
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.write().await?;
         let roles = self.insert_app_with_roles_and_key(&mut *tx, &app, alg).await.map_err(|e| match e {
             Error::Conflict(_) => Error::SlugTaken,
             e => e,
@@ -165,6 +165,7 @@ impl Engine {
         self.store.memberships_of(account.user_id).await
     }
 
+    #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn update_app(&self, caller: &Caller, slug: &str, patch: AppPatch) -> Result<App> {
         let Access { mut app, .. } = self.authorize(caller, slug, "app.update").await?;
         if let Some(name) = patch.display_name {
@@ -178,23 +179,27 @@ impl Engine {
             app.metadata = metadata_object(patch.metadata)?;
         }
         app.updated_at = now();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.write().await?;
         tx.update_app(&app).await?;
-        self.commit(tx, &[Change::App(app.id)]).await?;
+        tx.changed(Change::App(app.id));
+        tx.commit().await?;
         Ok(app)
     }
 
+    #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn delete_app(&self, caller: &Caller, slug: &str) -> Result<()> {
         let Access { app, .. } = self.authorize(caller, slug, "app.delete").await?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.write().await?;
         tx.delete_app(app.id, now()).await?;
-        self.commit(tx, &[Change::App(app.id)]).await?;
+        tx.changed(Change::App(app.id));
+        tx.commit().await?;
         self.keys.forget(app.id);
         tracing::info!(app = %app.slug, "app deleted");
         Ok(())
     }
 
     /// What the calling account may do on the app; `404` when the app does not exist.
+    #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn introspect(&self, account: &Principal, slug: &str) -> Result<Introspection> {
         self.require_platform(account)?;
         let app = self.app(slug).await?;
@@ -209,6 +214,7 @@ impl Engine {
     }
 
     /// The app with its roles, for an account allowed to read it.
+    #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn app_detail(&self, caller: &Caller, slug: &str) -> Result<(App, Option<Role>, Vec<Role>)> {
         let Access { app, role } = self.authorize(caller, slug, "app.read").await?;
         let roles = self.store.roles(app.id).await?;

@@ -121,7 +121,7 @@ impl Engine {
             verified_at: input.email_verified.then_some(at),
             created_at: at,
         };
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.write().await?;
         tx.insert_user(&user).await.map_err(|e| match e {
             Error::Conflict(_) => taken(),
             e => e,
@@ -182,7 +182,7 @@ impl Engine {
         };
         let role = self.role_name(&app, user.role_id).await?;
         let at = now();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.write().await?;
         let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at).await?;
         tx.commit().await?;
         let pair = self.token_pair(&app, user.id, &role, session.id, refresh).await?;
@@ -201,10 +201,12 @@ impl Engine {
     }
 
     /// Ends a session by id (sign-out of a cookie session).
+    #[tracing::instrument(skip_all, fields(app = %principal.app.slug))]
     pub async fn end_session(&self, principal: &Principal) -> Result<()> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.write().await?;
         tx.revoke_session(principal.app.id, principal.session_id, now()).await?;
-        self.commit(tx, &[Change::Session(principal.session_id)]).await
+        tx.changed(Change::Session(principal.session_id));
+        tx.commit().await
     }
 
     async fn find_by_identifier(&self, app_id: Uuid, identifier: &str) -> Result<Option<User>> {
@@ -239,7 +241,7 @@ impl Engine {
             let live = self.live(&app, sid).await?;
             // `last_used_at` is kept to the minute: a write saved on most refreshes.
             if at - live.last_used_at >= TimeDelta::seconds(TOUCH_EVERY_SECONDS) {
-                let mut tx = self.store.begin().await?;
+                let mut tx = self.write().await?;
                 tx.touch_session(app.id, sid, at).await?;
                 tx.commit().await?;
                 self.caches.put_session_if(generation, sid, LiveSession { last_used_at: at, ..live.clone() });
@@ -260,9 +262,10 @@ impl Engine {
                 self.token_pair(&app, live.user_id, &live.role, sid, successor).await
             }
             (Some(_), _) => {
-                let mut tx = self.store.begin().await?;
+                let mut tx = self.write().await?;
                 tx.revoke_session(app.id, sid, at).await?;
-                self.commit(tx, &[Change::Session(sid)]).await?;
+                tx.changed(Change::Session(sid));
+                tx.commit().await?;
                 tracing::warn!(session = %sid, "refresh token reused after rotation; session revoked");
                 Err(Error::RefreshTokenReused)
             }
@@ -304,13 +307,15 @@ impl Engine {
     }
 
     /// Ends the session a refresh token belongs to. Unknown tokens are refused.
+    #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn logout(&self, slug: &str, refresh_token: &str) -> Result<()> {
         let app = self.app(slug).await?;
         let token =
             self.store.refresh_token(app.id, &token_digest(refresh_token)).await?.ok_or_else(invalid_refresh)?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.write().await?;
         tx.revoke_session(app.id, token.session_id, now()).await?;
-        self.commit(tx, &[Change::Session(token.session_id)]).await
+        tx.changed(Change::Session(token.session_id));
+        tx.commit().await
     }
 
     /// Verifies a bearer access token for the app in the URL and checks that its session and

@@ -79,7 +79,7 @@ impl Engine {
         }
         let app = self.store.app_by_id(key.app_id).await?.ok_or_else(refused)?;
         if key.last_used_at.is_none_or(|t| at - t > TimeDelta::seconds(60)) {
-            let mut tx = self.store.begin().await?;
+            let mut tx = self.write().await?;
             tx.touch_api_key(app.id, key.id, at).await?;
             tx.commit().await?;
         }
@@ -89,6 +89,7 @@ impl Engine {
     /// The single authorisation point for managing an app: an account needs a membership
     /// whose role holds `permission`; an API key must belong to the app and carry it as a
     /// scope. Callers with no standing on the app learn nothing (`404`).
+    #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn authorize(&self, caller: &Caller, slug: &str, permission: &str) -> Result<Access> {
         match caller {
             Caller::Account(account) => {

@@ -93,6 +93,7 @@ pub fn apply_config_patch(config: &mut AuthConfig, patch: &serde_json::Map<Strin
 }
 
 impl Engine {
+    #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn config(&self, caller: &Caller, slug: &str) -> Result<AuthConfig> {
         Ok(self.authorize(caller, slug, "config.read").await?.app.config)
     }
@@ -139,23 +140,27 @@ impl Engine {
             access.may_assign(caller, &default_role)?;
         }
         app.updated_at = now();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.write().await?;
         tx.update_app(&app).await?;
-        self.commit(tx, &[Change::App(app.id)]).await?;
+        tx.changed(Change::App(app.id));
+        tx.commit().await?;
         Ok(app.config)
     }
 
+    #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn roles(&self, caller: &Caller, slug: &str) -> Result<Vec<Role>> {
         let Access { app, .. } = self.authorize(caller, slug, "role.read").await?;
         self.store.roles(app.id).await
     }
 
+    #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn role(&self, caller: &Caller, slug: &str, name: &str) -> Result<Role> {
         let Access { app, .. } = self.authorize(caller, slug, "role.read").await?;
         self.store.role_by_name(app.id, name).await?.ok_or(Error::NotFound("Role"))
     }
 
     /// The management permissions and the app's custom ones.
+    #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn permission_catalog(&self, caller: &Caller, slug: &str) -> Result<Vec<(String, String, bool)>> {
         let Access { app, .. } = self.authorize(caller, slug, "role.read").await?;
         let mut all: Vec<(String, String, bool)> =
@@ -186,7 +191,7 @@ impl Engine {
                 .unwrap_or_default(),
             created_at: now(),
         };
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.write().await?;
         tx.insert_permission(&permission).await.map_err(|e| match e {
             Error::Conflict(_) => Error::Conflict(format!("Permission '{name}' already exists")),
             e => e,
@@ -233,6 +238,7 @@ impl Engine {
         Ok(set)
     }
 
+    #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn create_role(&self, caller: &Caller, slug: &str, input: NewRole) -> Result<Role> {
         let access = self.authorize(caller, slug, "role.create").await?;
         let name = input.name.trim();
@@ -245,7 +251,7 @@ impl Engine {
             Some(d) if !d.trim().is_empty() => DisplayName::parse(d, "description")?.as_str().to_owned(),
             _ => String::new(),
         };
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.write().await?;
         let permissions = self.prepare_permissions(&mut *tx, caller, &access, &input.permissions).await?;
         let role = Role {
             id: Uuid::new_v4(),
@@ -266,6 +272,7 @@ impl Engine {
 
     /// Edits description and permissions of any role, system roles included. The owner role
     /// keeps every management permission, so an app cannot lock out its owners.
+    #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn update_role(&self, caller: &Caller, slug: &str, name: &str, patch: RolePatch) -> Result<Role> {
         let access = self.authorize(caller, slug, "role.update").await?;
         let mut role = self.store.role_by_name(access.app.id, name).await?.ok_or(Error::NotFound("Role"))?;
@@ -276,7 +283,7 @@ impl Engine {
                 DisplayName::parse(&d, "description")?.as_str().to_owned()
             };
         }
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.write().await?;
         if let Some(requested) = patch.permissions {
             let set = self.prepare_permissions(&mut *tx, caller, &access, &requested).await?;
             if role.name == OWNER && MANAGEMENT.iter().any(|m| !set.iter().any(|p| p == m)) {
@@ -285,12 +292,14 @@ impl Engine {
             role.permissions = set;
         }
         tx.update_role(&role).await?;
-        self.commit(tx, &[Change::Role(role.id)]).await?;
+        tx.changed(Change::Role(role.id));
+        tx.commit().await?;
         Ok(role)
     }
 
     /// Deletes a custom role. While users or members hold it, `reassign_to` names the role
     /// they move to; without it the delete is refused.
+    #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn delete_role(&self, caller: &Caller, slug: &str, name: &str, reassign_to: Option<&str>) -> Result<()> {
         let access = self.authorize(caller, slug, "role.delete").await?;
         let app = &access.app;
@@ -314,7 +323,7 @@ impl Engine {
             }
             None => None,
         };
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.write().await?;
         let reassigned = target.is_some();
         match target {
             Some(target) => tx.reassign_role(app.id, role.id, target.id).await?,
@@ -337,7 +346,8 @@ impl Engine {
         // Moved holders' live sessions carry the old role's name in every node's cache; which
         // sessions those are is not known here, so every node drops its caches (a rare edit).
         let change = if reassigned { Change::Everything } else { Change::Role(role.id) };
-        self.commit(tx, &[change]).await
+        tx.changed(change);
+        tx.commit().await
     }
 }
 

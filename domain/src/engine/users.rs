@@ -127,6 +127,7 @@ impl Engine {
     }
 
     /// A page of the app's users, oldest first, optionally filtered by `search`.
+    #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn list_users(
         &self,
         caller: &Caller,
@@ -166,12 +167,14 @@ impl Engine {
         Ok(UserPage { users, next_cursor })
     }
 
+    #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn get_user(&self, caller: &Caller, slug: &str, id: &str) -> Result<UserView> {
         let Access { app, .. } = self.authorize(caller, slug, "user.read").await?;
         let user = self.find_user(app.id, id).await?;
         self.user_view_of(app.id, user.id).await
     }
 
+    #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn user_sessions(&self, caller: &Caller, slug: &str, id: &str) -> Result<Vec<SessionView>> {
         let Access { app, .. } = self.authorize(caller, slug, "user.read").await?;
         let user = self.find_user(app.id, id).await?;
@@ -181,6 +184,7 @@ impl Engine {
     }
 
     /// Display name, status and role; suspending also ends the user's sessions.
+    #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn update_user(&self, caller: &Caller, slug: &str, id: &str, patch: UserPatch) -> Result<UserView> {
         let access = self.authorize(caller, slug, "user.update").await?;
         let app = &access.app;
@@ -204,30 +208,35 @@ impl Engine {
             user.role_id = role.id;
         }
         user.updated_at = now();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.write().await?;
         tx.update_user(&user).await?;
         if user.status == Status::Suspended {
             tx.revoke_user_sessions(app.id, user.id, user.updated_at).await?;
         }
-        self.commit(tx, &[Change::User(user.id)]).await?;
+        tx.changed(Change::User(user.id));
+        tx.commit().await?;
         self.user_view_of(app.id, user.id).await
     }
 
+    #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn delete_user(&self, caller: &Caller, slug: &str, id: &str) -> Result<()> {
         let Access { app, .. } = self.authorize(caller, slug, "user.delete").await?;
         let user = self.find_user(app.id, id).await?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.write().await?;
         tx.delete_user(app.id, user.id).await?;
-        self.commit(tx, &[Change::User(user.id)]).await
+        tx.changed(Change::User(user.id));
+        tx.commit().await
     }
 
     /// Ends every session of the user; answers how many were live.
+    #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn revoke_user_sessions(&self, caller: &Caller, slug: &str, id: &str) -> Result<u64> {
         let Access { app, .. } = self.authorize(caller, slug, "user.update").await?;
         let user = self.find_user(app.id, id).await?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.write().await?;
         let revoked = tx.revoke_user_sessions(app.id, user.id, now()).await?;
-        self.commit(tx, &[Change::User(user.id)]).await?;
+        tx.changed(Change::User(user.id));
+        tx.commit().await?;
         Ok(revoked)
     }
 
@@ -268,13 +277,15 @@ impl Engine {
     }
 
     /// Revokes one of the caller's own sessions; its bearer stops working on the next request.
+    #[tracing::instrument(skip_all, fields(app = %me.app.slug))]
     pub async fn revoke_my_session(&self, me: &Principal, id: &str) -> Result<()> {
         let id = Uuid::parse_str(id).map_err(|_| Error::NotFound("Session"))?;
         let session = self.store.session(me.app.id, id).await?.filter(|s| s.user_id == me.user_id);
         let session = session.ok_or(Error::NotFound("Session"))?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.write().await?;
         tx.revoke_session(me.app.id, session.id, now()).await?;
-        self.commit(tx, &[Change::Session(session.id)]).await
+        tx.changed(Change::Session(session.id));
+        tx.commit().await
     }
 
     /// The app's users for the consumer API, gated by `user.list` when the app enforces
