@@ -6,9 +6,12 @@ mod apps;
 mod auth;
 mod cache;
 mod caller;
+mod issuer;
 mod keyring;
 mod manage;
+mod sessions;
 mod users;
+mod views;
 mod write;
 
 use std::sync::Arc;
@@ -24,11 +27,12 @@ use crate::{Error, Result};
 
 pub use api_keys::{ApiKeyView, NewApiKey, SIGNUP_SCOPES};
 pub use apps::{AppPatch, Introspection, NewApp};
-pub use auth::{Profile, SignupInput};
+pub use auth::SignupInput;
 pub use cache::Change;
 pub use caller::{is_api_key, Access, Caller, API_KEY_PREFIX};
 pub use manage::{NewRole, RolePatch};
 pub use users::{SessionView, UserPage, UserPatch, UserView};
+pub use views::Profile;
 
 /// Who made a request: IP and user agent, kept on the session it opens.
 #[derive(Debug, Clone, Default)]

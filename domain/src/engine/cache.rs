@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
-use super::auth::Profile;
+use super::views::Profile;
 use crate::model::App;
 use crate::tokens::Claims;
 

@@ -1,0 +1,88 @@
+//! The issuer: the one place that mints what proves a sign-in. Sessions and their first
+//! refresh token, rotated refresh tokens' successors and access tokens today; ID tokens,
+//! license tokens and cookie sessions join here.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use uuid::Uuid;
+
+use super::{Engine, RequestMeta};
+use crate::crypto::{random_token, token_digest};
+use crate::model::{App, NewRefreshToken, Session};
+use crate::tokens::{Claims, TokenPair};
+use crate::Result;
+
+/// Every refresh token starts with this.
+const REFRESH_PREFIX: &str = "rt_";
+
+impl Engine {
+    /// The successor of a refresh token: an HMAC of the token under a subkey of the master
+    /// key. Only its digest is stored, so neither the database nor the database and the
+    /// master key together yield a live refresh token.
+    pub(super) fn successor_of(&self, refresh_token: &str) -> String {
+        let tag = aws_lc_rs::hmac::sign(&self.refresh_key, refresh_token.as_bytes());
+        format!("{REFRESH_PREFIX}{}", crate::crypto::b64url(tag.as_ref()))
+    }
+
+    pub(super) async fn open_session(
+        &self,
+        tx: &mut dyn crate::store::Tx,
+        app: &App,
+        user_id: Uuid,
+        meta: &RequestMeta,
+        at: DateTime<Utc>,
+    ) -> Result<(Session, String)> {
+        let session = Session {
+            id: Uuid::new_v4(),
+            app_id: app.id,
+            user_id,
+            created_at: at,
+            last_used_at: at,
+            expires_at: at + TimeDelta::seconds(app.config.refresh_token_ttl_seconds),
+            revoked_at: None,
+            ip: meta.ip.clone(),
+            user_agent: meta.user_agent.as_ref().map(|ua| ua.chars().take(512).collect()),
+        };
+        tx.insert_session(&session).await?;
+        let refresh = random_token(REFRESH_PREFIX);
+        tx.insert_refresh_token(&NewRefreshToken {
+            app_id: app.id,
+            session_id: session.id,
+            digest: token_digest(&refresh),
+            created_at: at,
+        })
+        .await?;
+        Ok((session, refresh))
+    }
+
+    /// The one place access tokens are minted.
+    pub(super) async fn token_pair(
+        &self,
+        app: &App,
+        user_id: Uuid,
+        role: &str,
+        session_id: Uuid,
+        refresh_token: String,
+    ) -> Result<TokenPair> {
+        let signer = self.keys.signer(self.store.as_ref(), &self.config.master_key, app.id).await?;
+        let iat = Utc::now().timestamp();
+        let ttl = app.config.access_token_ttl_seconds;
+        let claims = Claims {
+            iss: self.issuer(&app.slug),
+            aud: app.slug.clone(),
+            sub: user_id.to_string(),
+            iat,
+            exp: iat + ttl,
+            jti: Uuid::new_v4().to_string(),
+            sid: session_id.to_string(),
+            role: role.to_owned(),
+            org: None,
+            org_role: None,
+        };
+        Ok(TokenPair {
+            access_token: signer.sign(&claims)?,
+            refresh_token,
+            token_type: "Bearer".into(),
+            expires_in: ttl,
+        })
+    }
+}
