@@ -263,11 +263,6 @@ impl Config {
     pub fn public_url_for(&self, bound: SocketAddr) -> String {
         self.public_url.clone().unwrap_or_else(|| format!("http://{bound}"))
     }
-
-    /// Cookies get `Secure` when the public URL is https.
-    pub fn secure_cookies(&self) -> bool {
-        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
-    }
 }
 
 fn read_file(path: &str, required: bool) -> Result<FileConfig, ConfigError> {
@@ -376,7 +371,6 @@ mod tests {
         let c = Config::load(&env(&[("RAMPART_CONFIG", &path), ("RAMPART_MASTER_KEY", &key)])).unwrap();
         assert_eq!(c.bind.port(), 4000);
         assert_eq!(c.public_url.as_deref(), Some("https://auth.example.com"));
-        assert!(c.secure_cookies());
         assert_eq!(c.log_format, LogFormat::Json);
         let c = Config::load(&env(&[
             ("RAMPART_CONFIG", &path),

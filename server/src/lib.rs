@@ -39,7 +39,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     let local = listener.local_addr()?;
     let public_url = config.public_url_for(local);
 
-    let (store, pool) = domain::store::connect(config.database_url()).await.map_err(|e| match e {
+    let (store, _) = domain::store::connect(config.database_url()).await.map_err(|e| match e {
         domain::Error::Internal(cause) => cause.context("cannot open the store named by DATABASE_URL"),
         other => anyhow::anyhow!("{other}"),
     })?;
@@ -57,7 +57,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         .build();
     let state = AppState { engine: engine.clone(), leptos_options: Arc::new(leptos_options) };
 
-    let console = console::routes(&state, pool, config.secure_cookies()).await?;
+    let console = console::routes(&state);
     let trusted = Arc::new(config.trusted_proxies.clone());
     let router = Router::new()
         .merge(rest::routes())

@@ -42,50 +42,15 @@ pub struct ApiKeysView {
     pub fresh: Option<FreshApiKey>,
 }
 
-/// Where a key created without JavaScript waits for the page the browser is sent back to:
-/// sealed in the console session, under a one-time key that only the browser holds (the
-/// `FLASH_COOKIE`), so the session row never holds a usable secret.
-#[cfg(feature = "ssr")]
-const FRESH_KEY: &str = "fresh_api_key";
+/// A key created without JavaScript waits for the page the browser is sent back to in this
+/// cookie, sealed by the server (bound to the account's session and the app): the database
+/// never holds it, and nothing but this server can open it.
 #[cfg(feature = "ssr")]
 const FLASH_COOKIE: &str = "rampart_flash";
 
 #[cfg(feature = "ssr")]
-#[derive(Serialize, Deserialize)]
-struct SealedFreshKey {
-    app: String,
-    name: String,
-    sealed: Vec<u8>,
-}
-
-/// Sets (or, with `None`, clears) the cookie holding the one-time key.
-#[cfg(feature = "ssr")]
-fn set_flash_cookie(key: Option<&str>) -> Result<(), ConsoleError> {
-    let secure = super::session::guard::state()?.engine.public_url().starts_with("https://");
-    let cookie = format!(
-        "{FLASH_COOKIE}={}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={}{}",
-        key.unwrap_or_default(),
-        if key.is_some() { 600 } else { 0 },
-        if secure { "; Secure" } else { "" },
-    );
-    if let (Some(options), Ok(value)) =
-        (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(&cookie))
-    {
-        options.append_header(http::header::SET_COOKIE, value);
-    }
-    Ok(())
-}
-
-/// The one-time key the browser sent back, if any.
-#[cfg(feature = "ssr")]
-fn flash_cookie() -> Option<String> {
-    let parts = use_context::<http::request::Parts>()?;
-    parts.headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|header| {
-        header.split(';').find_map(|pair| {
-            let (name, value) = pair.trim().split_once('=')?;
-            (name == FLASH_COOKIE && !value.is_empty()).then(|| value.to_owned())
-        })
-    })
+fn flash_context(principal: &domain::engine::Principal, app: &str) -> String {
+    format!("console api key:{}:{app}", principal.session_id)
 }
 
 #[cfg(feature = "ssr")]
@@ -111,18 +76,14 @@ fn key_info(k: domain::engine::ApiKeyView) -> ApiKeyInfo {
     }
 }
 
-#[cfg(feature = "ssr")]
-fn session_failed(e: impl std::fmt::Display) -> ConsoleError {
-    tracing::error!(error = %e, "console session store");
-    ConsoleError::Refused { code: "INTERNAL".into(), message: "Something went wrong on our side".into() }
-}
-
 #[server(prefix = "/console/_fn", endpoint = "list_api_keys")]
 pub async fn list_api_keys(slug: String) -> Result<ApiKeysView, ConsoleError> {
     use super::session::guard;
     use domain::engine::SIGNUP_SCOPES;
     use domain::permissions::MANAGEMENT;
-    let caller = guard::caller().await?;
+    let principal = guard::require().await?;
+    let context = flash_context(&principal, &slug);
+    let caller = domain::engine::Caller::Account(principal);
     let engine = guard::state()?.engine;
     let keys = engine.list_api_keys(&caller, &slug).await?;
     let held = engine.authorize(&caller, &slug, "apikey.read").await?.role.map(|r| r.permissions).unwrap_or_default();
@@ -131,28 +92,21 @@ pub async fn list_api_keys(slug: String) -> Result<ApiKeysView, ConsoleError> {
     if holds("user.create") {
         grantable_scopes.push(SIGNUP_SCOPES[0].to_owned());
     }
-    let session = guard::cookie_session().await?;
-    let fresh = match session.get::<SealedFreshKey>(FRESH_KEY).await.map_err(session_failed)? {
-        Some(waiting) if waiting.app == slug => {
-            session.remove_value(FRESH_KEY).await.map_err(session_failed)?;
-            set_flash_cookie(None)?;
-            // Without the browser's half (another browser, an expired cookie) it stays sealed.
-            let key = flash_cookie().and_then(|k| domain::crypto::MasterKey::from_base64(&k).ok());
-            let secret = key.and_then(|k| k.open(&waiting.sealed, waiting.app.as_bytes()).ok());
-            secret.and_then(|s| String::from_utf8(s).ok()).map(|secret| FreshApiKey {
-                app: waiting.app,
-                name: waiting.name,
-                secret,
-            })
-        }
-        _ => None,
-    };
+    // Shown once: the page that opens the waiting key tells the browser to forget it.
+    let fresh = guard::request_cookie(FLASH_COOKIE).and_then(|sealed| {
+        // Another app's page, or another session's key, leaves it waiting.
+        let opened = engine.open_from_browser(&sealed, &context)?;
+        guard::set_cookie(FLASH_COOKIE, "/console", None, "Strict", None);
+        let (name, secret) =
+            String::from_utf8(opened).ok()?.split_once('\n').map(|(n, s)| (n.to_owned(), s.to_owned()))?;
+        Some(FreshApiKey { app: slug.clone(), name, secret })
+    });
     Ok(ApiKeysView { keys: keys.into_iter().map(key_info).collect(), grantable_scopes, fresh })
 }
 
 /// `expires_in_days` is blank for a key that never expires. Called by a form without
-/// JavaScript, the secret waits sealed in the console session for the page the browser goes
-/// back to, which takes it out (see `FRESH_KEY`); otherwise it is only in the answer.
+/// JavaScript, the secret waits sealed in a cookie for the page the browser goes back to
+/// (see `FLASH_COOKIE`); otherwise it is only in the answer.
 #[server(prefix = "/console/_fn", endpoint = "create_api_key")]
 pub async fn create_api_key(
     slug: String,
@@ -161,7 +115,9 @@ pub async fn create_api_key(
     #[server(default)] expires_in_days: String,
 ) -> Result<FreshApiKey, ConsoleError> {
     use super::session::guard;
-    let caller = guard::caller().await?;
+    let principal = guard::require().await?;
+    let context = flash_context(&principal, &slug);
+    let caller = domain::engine::Caller::Account(principal);
     let expires_in_days = match expires_in_days.trim() {
         "" => None,
         days => Some(days.parse::<i64>().map_err(|_| {
@@ -176,12 +132,9 @@ pub async fn create_api_key(
     let (key, secret) = guard::state()?.engine.create_api_key(&caller, &slug, input).await?;
     let fresh = FreshApiKey { app: slug, name: key.name, secret };
     if super::plain_form_post() {
-        let key = domain::crypto::MasterKey::generate_base64();
-        let sealer = domain::crypto::MasterKey::from_base64(&key).map_err(session_failed)?;
-        let sealed = sealer.seal(fresh.secret.as_bytes(), fresh.app.as_bytes())?;
-        let waiting = SealedFreshKey { app: fresh.app.clone(), name: fresh.name.clone(), sealed };
-        guard::cookie_session().await?.insert(FRESH_KEY, &waiting).await.map_err(session_failed)?;
-        set_flash_cookie(Some(&key))?;
+        let waiting = format!("{}\n{}", fresh.name, fresh.secret);
+        let sealed = guard::state()?.engine.seal_for_browser(waiting.as_bytes(), &context)?;
+        guard::set_cookie(FLASH_COOKIE, "/console", Some(&sealed), "Strict", Some(600));
     }
     Ok(fresh)
 }

@@ -1,4 +1,4 @@
-//! Console sign-in and sign-out over a cookie session.
+//! Console sign-in and sign-out: a cookie that names the account's Rampart session.
 
 use leptos::prelude::*;
 
@@ -9,21 +9,13 @@ pub(crate) mod guard {
     use domain::engine::Principal;
     use domain::types::PLATFORM_SLUG;
     use leptos::prelude::*;
-    use serde::{Deserialize, Serialize};
-    use tower_sessions::Session;
-    use uuid::Uuid;
 
     use crate::api::ConsoleError;
     use crate::state::AppState;
 
-    pub const KEY: &str = "account";
-
-    /// What the cookie session remembers: which Rampart session of which account.
-    #[derive(Serialize, Deserialize)]
-    pub struct ConsoleSession {
-        pub session_id: Uuid,
-        pub user_id: Uuid,
-    }
+    /// A console cookie unused this long is over (the Rampart session it names may live on,
+    /// and its own end always holds).
+    const IDLE_HOURS: i64 = 8;
 
     /// The shared state. Missing only when the page that started this call was dropped
     /// mid-render (Suspense renders its children more than once on the server), so nobody
@@ -35,25 +27,66 @@ pub(crate) mod guard {
         })
     }
 
-    pub async fn cookie_session() -> Result<Session, ConsoleError> {
-        leptos_axum::extract::<Session>().await.map_err(ConsoleError::ServerFn)
+    /// Whether the console is reached over https (cookies then get `Secure`).
+    pub fn secure() -> Result<bool, ConsoleError> {
+        Ok(state()?.engine.public_url().starts_with("https://"))
     }
 
-    fn internal(e: impl std::fmt::Display) -> ConsoleError {
-        tracing::error!(error = %e, "console session store");
-        ConsoleError::Refused { code: "INTERNAL".into(), message: "Something went wrong on our side".into() }
+    /// The console cookie's name and path. Over https it takes the `__Host-` prefix, which
+    /// browsers honour only for a `Secure` cookie of path `/` without a domain: no subdomain
+    /// and no plain-http page can then set or shadow it. Over plain http (a developer's
+    /// machine) the prefix cannot be had, and the cookie stays within `/console`.
+    pub fn cookie_name_and_path(secure: bool) -> (&'static str, &'static str) {
+        if secure {
+            ("__Host-rampart_console", "/")
+        } else {
+            ("rampart_console", "/console")
+        }
     }
 
-    /// The signed-in account, if its Rampart session is still live.
+    /// The value of the request's cookie `name`, if it sent one.
+    pub fn request_cookie(name: &str) -> Option<String> {
+        let parts = use_context::<http::request::Parts>()?;
+        parts.headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|header| {
+            header.split(';').find_map(|pair| {
+                let (n, value) = pair.trim().split_once('=')?;
+                (n == name && !value.is_empty()).then(|| value.to_owned())
+            })
+        })
+    }
+
+    /// Adds a `Set-Cookie` to the response: `value` for the browser to keep (`HttpOnly`,
+    /// `Secure` over https), or, with `None`, an order to forget the cookie.
+    pub fn set_cookie(name: &str, path: &str, value: Option<&str>, same_site: &str, max_age: Option<i64>) {
+        let secure = secure().unwrap_or(true);
+        let max_age = match (value, max_age) {
+            (None, _) => "; Max-Age=0".to_owned(),
+            (Some(_), Some(seconds)) => format!("; Max-Age={seconds}"),
+            (Some(_), None) => String::new(),
+        };
+        let cookie = format!(
+            "{name}={}; Path={path}; HttpOnly; SameSite={same_site}{max_age}{}",
+            value.unwrap_or_default(),
+            if secure { "; Secure" } else { "" },
+        );
+        if let (Some(options), Ok(value)) =
+            (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(&cookie))
+        {
+            options.append_header(http::header::SET_COOKIE, value);
+        }
+    }
+
+    /// The signed-in account, if the Rampart session its cookie names is still live.
     pub async fn current() -> Result<Option<Principal>, ConsoleError> {
-        let session = cookie_session().await?;
-        let Some(saved) = session.get::<ConsoleSession>(KEY).await.map_err(internal)? else {
+        let (name, path) = cookie_name_and_path(secure()?);
+        let Some(cookie) = request_cookie(name) else {
             return Ok(None);
         };
-        match state()?.engine.resume_session(PLATFORM_SLUG, saved.session_id).await {
-            Ok(p) if p.user_id == saved.user_id => Ok(Some(p)),
-            Ok(_) | Err(domain::Error::SessionRevoked | domain::Error::Unauthenticated(_)) => {
-                session.flush().await.map_err(internal)?;
+        let idle = chrono::TimeDelta::hours(IDLE_HOURS);
+        match state()?.engine.cookie_session(PLATFORM_SLUG, &cookie, idle).await {
+            Ok(p) => Ok(Some(p)),
+            Err(domain::Error::SessionRevoked | domain::Error::Unauthenticated(_)) => {
+                set_cookie(name, path, None, "Lax", None);
                 Ok(None)
             }
             Err(e) => Err(e.into()),
@@ -99,15 +132,12 @@ pub(crate) mod guard {
         remember(principal).await
     }
 
-    /// Binds the cookie session to a fresh Rampart session.
+    /// Gives the browser a cookie naming the fresh Rampart session: a new one at every
+    /// sign-in, so a planted cookie cannot ride the new session.
     async fn remember(principal: Principal) -> Result<(), ConsoleError> {
-        let session = cookie_session().await?;
-        // A new id at sign-in, so a planted cookie cannot ride the new session.
-        session.cycle_id().await.map_err(internal)?;
-        session
-            .insert(KEY, ConsoleSession { session_id: principal.session_id, user_id: principal.user_id })
-            .await
-            .map_err(internal)?;
+        let cookie = state()?.engine.issue_cookie(&principal).await?;
+        let (name, path) = cookie_name_and_path(secure()?);
+        set_cookie(name, path, Some(&cookie), "Lax", None);
         Ok(())
     }
 
@@ -115,7 +145,9 @@ pub(crate) mod guard {
         if let Some(principal) = current().await? {
             state()?.engine.end_session(&principal).await?;
         }
-        cookie_session().await?.flush().await.map_err(internal)
+        let (name, path) = cookie_name_and_path(secure()?);
+        set_cookie(name, path, None, "Lax", None);
+        Ok(())
     }
 }
 

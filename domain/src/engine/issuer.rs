@@ -1,11 +1,11 @@
-//! The issuer: the one place that mints what proves a sign-in. Sessions and their first
-//! refresh token, rotated refresh tokens' successors and access tokens today; ID tokens,
-//! license tokens and cookie sessions join here.
+//! The issuer: the one place that mints what proves a sign-in: sessions and their first
+//! refresh token, rotated refresh tokens' successors, access tokens and the browser cookies
+//! that name a session. ID tokens and license tokens join here.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
-use super::{Engine, RequestMeta};
+use super::{Engine, Principal, RequestMeta};
 use crate::crypto::{random_token, token_digest};
 use crate::model::{App, NewRefreshToken, Session};
 use crate::tokens::{Claims, TokenPair};
@@ -13,6 +13,8 @@ use crate::Result;
 
 /// Every refresh token starts with this.
 const REFRESH_PREFIX: &str = "rt_";
+/// Every session cookie starts with this.
+const COOKIE_PREFIX: &str = "cs_";
 
 impl Engine {
     /// The successor of a refresh token: an HMAC of the token under a subkey of the master
@@ -84,5 +86,16 @@ impl Engine {
             token_type: "Bearer".into(),
             expires_in: ttl,
         })
+    }
+
+    /// A browser cookie for the principal's session: an opaque token, stored as its digest on
+    /// the session, so revoking the session ends the cookie at once (the console's today; the
+    /// hosted pages' and seed 003's cookie API next). Each sign-in gets a new one.
+    pub async fn issue_cookie(&self, principal: &Principal) -> Result<String> {
+        let cookie = random_token(COOKIE_PREFIX);
+        let mut tx = self.write().await?;
+        tx.set_session_cookie(principal.app.id, principal.session_id, &token_digest(&cookie)).await?;
+        tx.commit().await?;
+        Ok(cookie)
     }
 }

@@ -5,12 +5,14 @@
 
 use std::sync::Arc;
 
+use chrono::TimeDelta;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::cache::{Change, LiveSession};
 use super::views::Profile;
 use super::{now, Engine, Principal};
+use crate::crypto::token_digest;
 use crate::model::{App, Session, Status, User, UserProfile};
 use crate::tokens;
 use crate::{Error, Result};
@@ -143,5 +145,46 @@ impl Engine {
             return Err(Error::SessionRevoked);
         }
         Ok((session, user, role_name))
+    }
+
+    /// The principal of the session a browser cookie names, if it is live and has been used
+    /// within `idle` (the cookie's inactivity limit; the session's own end still holds).
+    /// Every check goes through the session cache, so a revocation ends the cookie at once;
+    /// a use is recorded at most once a minute.
+    pub async fn cookie_session(&self, slug: &str, cookie: &str, idle: TimeDelta) -> Result<Principal> {
+        let app = self.active_app(slug).await.map_err(|e| match e {
+            Error::NotFound(_) | Error::Forbidden(_) => Error::SessionRevoked,
+            e => e,
+        })?;
+        if !cookie.starts_with("cs_") || cookie.len() > 100 {
+            return Err(Error::SessionRevoked);
+        }
+        let sid = self.store.session_by_cookie(app.id, &token_digest(cookie)).await?.ok_or(Error::SessionRevoked)?;
+        let live = self.cached_session(&app, sid).await?;
+        let at = now();
+        if at - live.last_used_at > idle {
+            return Err(Error::Unauthenticated("Session has expired"));
+        }
+        if at - live.last_used_at >= TimeDelta::seconds(60) {
+            let generation = self.caches.generation();
+            let mut tx = self.write().await?;
+            tx.touch_session(app.id, sid, at).await?;
+            tx.commit().await?;
+            self.caches.put_session_if(generation, sid, LiveSession { last_used_at: at, ..live.clone() });
+        }
+        Ok(Principal { app, user_id: live.user_id, session_id: sid, role_id: live.role_id, role: live.role })
+    }
+
+    /// Seals a short-lived secret for the browser to hold (a cookie) until the page that
+    /// shows it: only this server can open it, and it is bound to `context`.
+    pub fn seal_for_browser(&self, secret: &[u8], context: &str) -> Result<String> {
+        Ok(crate::crypto::b64url(&self.config.master_key.seal(secret, context.as_bytes())?))
+    }
+
+    /// Opens what `seal_for_browser` sealed with the same `context`; `None` if it does not.
+    pub fn open_from_browser(&self, sealed: &str, context: &str) -> Option<Vec<u8>> {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sealed).ok()?;
+        self.config.master_key.open(&bytes, context.as_bytes()).ok()
     }
 }

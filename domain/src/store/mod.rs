@@ -51,6 +51,8 @@ pub trait Store: Send + Sync + 'static {
     async fn user_profile(&self, app_id: Uuid, id: Uuid) -> Result<Option<UserProfile>>;
 
     async fn session(&self, app_id: Uuid, id: Uuid) -> Result<Option<Session>>;
+    /// The id of the app's session a browser cookie names, by the cookie's digest.
+    async fn session_by_cookie(&self, app_id: Uuid, digest: &str) -> Result<Option<Uuid>>;
     async fn refresh_token(&self, app_id: Uuid, digest: &str) -> Result<Option<RefreshToken>>;
     /// Rotates the app's refresh token with this digest, if its session is live at
     /// `successor.created_at` and it has no successor yet: one atomic statement that inserts
@@ -149,6 +151,8 @@ pub trait Tx: Send {
 
     async fn insert_session(&mut self, session: &Session) -> Result<()>;
     async fn touch_session(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<()>;
+    /// Binds a browser cookie (by its digest) to the session.
+    async fn set_session_cookie(&mut self, app_id: Uuid, id: Uuid, digest: &str) -> Result<()>;
     /// Revokes a live session; false when it was already revoked or does not exist.
     async fn revoke_session(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool>;
     async fn insert_refresh_token(&mut self, token: &NewRefreshToken) -> Result<()>;

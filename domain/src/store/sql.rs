@@ -470,6 +470,12 @@ macro_rules! impl_sql_store {
                 ).bind(app_id).bind(id).fetch_optional(&self.reader).await?.map(sql::SessionRow::into_model).transpose()
             }
 
+            async fn session_by_cookie(&self, app_id: uuid::Uuid, digest: &str) -> $crate::Result<Option<uuid::Uuid>> {
+                let id = sqlx::query_scalar("SELECT id FROM sessions WHERE app_id = $1 AND cookie_digest = $2")
+                    .bind(app_id).bind(digest).fetch_optional(&self.reader).await?;
+                Ok(id)
+            }
+
             async fn refresh_token(&self, app_id: uuid::Uuid, digest: &str) -> $crate::Result<Option<$crate::model::RefreshToken>> {
                 sqlx::query_as::<_, sql::RefreshTokenRow>(
                     "SELECT p.app_id, p.session_id, p.digest, p.created_at, \
@@ -751,6 +757,12 @@ macro_rules! impl_sql_store {
 
             async fn touch_session(&mut self, app_id: uuid::Uuid, id: uuid::Uuid, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<()> {
                 sqlx::query("UPDATE sessions SET last_used_at = $3 WHERE app_id = $1 AND id = $2").bind(app_id).bind(id).bind(Ts(at)).execute(&mut *self.0).await?;
+                Ok(())
+            }
+
+            async fn set_session_cookie(&mut self, app_id: uuid::Uuid, id: uuid::Uuid, digest: &str) -> $crate::Result<()> {
+                sqlx::query("UPDATE sessions SET cookie_digest = $3 WHERE app_id = $1 AND id = $2")
+                    .bind(app_id).bind(id).bind(digest).execute(&mut *self.0).await.map_err(map_write_error)?;
                 Ok(())
             }
 

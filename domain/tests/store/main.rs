@@ -677,6 +677,7 @@ async fn sessions_round_trip(store: Arc<dyn Store>) {
     tx.commit().await.unwrap();
 
     assert_eq!(store.session(a.id, session.id).await.unwrap(), Some(session.clone()));
+    let bare_id = bare.id;
     assert_eq!(store.session(a.id, bare.id).await.unwrap(), Some(bare));
     assert_eq!(store.session(b.id, session.id).await.unwrap(), None);
     assert_eq!(store.session(a.id, Uuid::new_v4()).await.unwrap(), None);
@@ -687,6 +688,18 @@ async fn sessions_round_trip(store: Arc<dyn Store>) {
     tx.commit().await.unwrap();
     let touched = store.session(a.id, session.id).await.unwrap().unwrap();
     assert_eq!(touched, Session { last_used_at: used, ..session.clone() });
+
+    // A browser cookie names the session by its digest, within its app only; one cookie, one
+    // session.
+    let mut tx = store.begin().await.unwrap();
+    tx.set_session_cookie(a.id, session.id, "cookie-digest").await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.session_by_cookie(a.id, "cookie-digest").await.unwrap(), Some(session.id));
+    assert_eq!(store.session_by_cookie(b.id, "cookie-digest").await.unwrap(), None);
+    assert_eq!(store.session_by_cookie(a.id, "other-digest").await.unwrap(), None);
+    let mut tx = store.begin().await.unwrap();
+    assert_conflict(tx.set_session_cookie(a.id, bare_id, "cookie-digest").await);
+    drop(tx);
 
     let revoked = session.last_used_at + secs(60);
     let mut tx = store.begin().await.unwrap();

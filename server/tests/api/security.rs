@@ -384,20 +384,17 @@ async fn a_key_made_without_javascript_is_never_stored_in_the_clear(app: TestApp
         .find(|(pair, _)| pair.starts_with("rampart_flash="))
         .expect("the one-time key goes to the browser");
     assert!(flash.1.contains("HttpOnly") && flash.1.contains("Path=/console"), "{}", flash.1);
-    // What the database holds while the key waits for its page.
+    // What the database holds while the key waits for its page; the cookie is sealed too.
     let stored = stored_values(&app).await;
     jar.push(flash.0.clone());
 
-    let page = app
-        .client
-        .get(app.url("/console/apps/club/api-keys"))
-        .header(COOKIE, jar.join("; "))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let response = app.client.get(app.url("/console/apps/club/api-keys")).header(COOKIE, jar.join("; ")).send().await;
+    let response = response.unwrap();
+    // The page that shows it tells the browser to forget it.
+    let forget = set_cookies(response.headers()).into_iter().find(|(pair, _)| pair.starts_with("rampart_flash="));
+    assert!(forget.is_some_and(|(pair, line)| pair == "rampart_flash=" && line.contains("Max-Age=0")));
+    jar.pop();
+    let page = response.text().await.unwrap();
     let shown = page.find("data-testid=\"api-key-secret\"").expect("the page shows the new key once");
     let start = shown + page[shown..].find('>').unwrap() + 1;
     let secret: String = page[start..].chars().take_while(|c| *c != '<').collect();
@@ -405,10 +402,46 @@ async fn a_key_made_without_javascript_is_never_stored_in_the_clear(app: TestApp
     for value in &stored {
         assert!(!contains(value, secret.as_bytes()), "the secret sat in the database in the clear");
     }
+    assert!(!flash.0.contains(&secret) && !flash.0.contains(&secret[3..]), "the cookie holds it in the clear");
     // It is a real key, and it is shown only once.
     json_of(app.get_with_bearer("/api/v1/apps/club", &secret).await, StatusCode::OK).await;
     let again = app.client.get(app.url("/console/apps/club/api-keys")).header(COOKIE, jar.join("; ")).send().await;
     assert!(!again.unwrap().text().await.unwrap().contains(&secret));
+}
+
+/// The console's cookie names the account's Rampart session, kept only as a digest: ending
+/// that session anywhere (here, with the account's own API) signs the console out at once.
+async fn the_console_cookie_is_the_rampart_session(app: TestApp) {
+    let account = app.account_token("ada").await;
+    let cookies = console_sign_in(&app, "ada").await;
+    let (pair, line) = cookies.iter().find(|(pair, _)| pair.starts_with("rampart_console=")).expect("cookie");
+    assert!(line.contains("HttpOnly") && line.contains("SameSite=Lax"), "{line}");
+    let token = pair.trim_start_matches("rampart_console=").to_owned();
+    assert!(token.starts_with("cs_") && token.len() > 40, "{token}");
+    let whoami = |cookie: String| {
+        let request = app.client.post(app.url("/console/_fn/whoami")).header(COOKIE, cookie);
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(whoami(pair.clone()).await.contains("\"ada\""));
+    // Not stored as it is.
+    assert!(stored_values(&app).await.iter().all(|v| !contains(v, token.as_bytes())));
+    // A made-up or tampered cookie is nobody.
+    assert_eq!(whoami("rampart_console=cs_forged".into()).await, "null");
+    assert_eq!(whoami(format!("{pair}x")).await, "null");
+
+    // The console's session is one of the account's sessions; ending it ends the cookie.
+    let sessions = json_of(app.get_with_bearer("/platform/v1/me/sessions", &account).await, StatusCode::OK).await;
+    let console =
+        sessions["sessions"].as_array().unwrap().iter().find(|s| s["current"] == false).expect("the console's");
+    let id = console["id"].as_str().unwrap();
+    let response = app.delete_with_bearer(&format!("/platform/v1/me/sessions/{id}"), &account).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(whoami(pair.clone()).await, "null", "the revoked session's cookie still signs in");
+    // Signing in again gives a new cookie, not the old one back.
+    let again = console_sign_in(&app, "ada").await;
+    let (fresh, _) = again.iter().find(|(pair, _)| pair.starts_with("rampart_console=")).expect("cookie");
+    assert_ne!(fresh, pair);
+    assert!(whoami(fresh.clone()).await.contains("\"ada\""));
 }
 
 /// Over https the console cookie takes the `__Host-` prefix; over plain http it cannot.
@@ -458,4 +491,5 @@ both_stores!(
     no_page_may_be_framed,
     unauthorized_answers_name_the_bearer_scheme,
     a_key_made_without_javascript_is_never_stored_in_the_clear,
+    the_console_cookie_is_the_rampart_session,
 );
