@@ -5,13 +5,15 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use async_trait::async_trait;
+use futures_core::stream::BoxStream;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Connection;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::sql::{self, impl_sql_store};
-use super::{map_write_error, Ts};
+use super::sql::{impl_sql_store, Backend};
+use super::{map_write_error, Notice};
 use crate::model::RefreshSuccessor;
 use crate::{Error, Result};
 
@@ -60,9 +62,21 @@ impl SqliteStore {
     }
 }
 
-impl_sql_store!(SqliteStore, SqliteTx, sqlx::Sqlite, "sqlite");
+impl_sql_store!(SqliteStore, SqliteTx, sqlx::Sqlite);
 
-impl SqliteStore {
+#[async_trait]
+impl Backend for SqliteStore {
+    type Db = sqlx::Sqlite;
+    const NAME: &'static str = "sqlite";
+
+    fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
     /// Through the rotation queue (see `rotate_in_batches`).
     async fn rotate(&self, app_id: Uuid, digest: &str, successor: &RefreshSuccessor) -> Result<Option<Uuid>> {
         let (reply, answer) = oneshot::channel();
@@ -72,13 +86,14 @@ impl SqliteStore {
     }
 
     /// One SQLite file has one node: nothing to listen to.
-    async fn listen(&self) -> Result<Option<futures_core::stream::BoxStream<'static, super::Notice>>> {
+    async fn listen(&self) -> Result<Option<BoxStream<'static, Notice>>> {
         Ok(None)
     }
-}
 
-async fn notify(_: &mut sqlx::Transaction<'static, sqlx::Sqlite>, _: &str) -> Result<()> {
-    Ok(())
+    /// Nobody to tell.
+    async fn notify(_: &mut sqlx::Transaction<'static, sqlx::Sqlite>, _: &str) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Rotations waiting for the writer, at most this many before senders wait.
@@ -125,7 +140,7 @@ async fn rotate_batch(writer: &SqlitePool, batch: &[Rotation]) -> Result<Vec<Opt
     let mut tx = conn.begin().await?;
     let mut sessions = Vec::with_capacity(batch.len());
     for r in batch {
-        let rows = sql::rotate_refresh_token_query!(r.app_id, &r.digest, r.successor)
+        let rows = queries::sessions::rotate_refresh_token(r.app_id, &r.digest, &r.successor)
             .fetch_all(&mut *tx)
             .await
             .map_err(map_write_error)?;
