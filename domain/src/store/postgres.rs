@@ -9,7 +9,7 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use uuid::Uuid;
 
 use super::sql::{impl_sql_store, Backend};
-use super::{map_write_error, Notice};
+use super::{Notice, StoreError, StoreResult};
 use crate::model::RefreshSuccessor;
 use crate::{Error, Result};
 
@@ -54,19 +54,21 @@ impl Backend for PostgresStore {
 
     /// One statement; of two concurrent rotations of a token, the one that commits second
     /// meets the unique parent.
-    async fn rotate(&self, app_id: Uuid, digest: &str, successor: &RefreshSuccessor) -> Result<Option<Uuid>> {
+    async fn rotate(&self, app_id: Uuid, digest: &str, successor: &RefreshSuccessor) -> StoreResult<Option<Uuid>> {
         match queries::sessions::rotate_refresh_token(app_id, digest, successor).fetch_optional(&self.writer).await {
             Ok(session) => Ok(session),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),
-            Err(e) => Err(map_write_error(e)),
+            Err(e) => match StoreError::from(e) {
+                StoreError::Unique { .. } => Ok(None),
+                e => Err(e),
+            },
         }
     }
 
-    async fn listen(&self) -> Result<Option<BoxStream<'static, Notice>>> {
+    async fn listen(&self) -> StoreResult<Option<BoxStream<'static, Notice>>> {
         listen(&self.writer).await
     }
 
-    async fn notify(tx: &mut sqlx::Transaction<'static, sqlx::Postgres>, message: &str) -> Result<()> {
+    async fn notify(tx: &mut sqlx::Transaction<'static, sqlx::Postgres>, message: &str) -> StoreResult<()> {
         sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(message).execute(&mut **tx).await?;
         Ok(())
     }
@@ -88,7 +90,7 @@ enum Listener {
 /// A connection from the pool that listens on `CHANNEL` once this returns. A lost connection
 /// is not re-established behind our back (`eager_reconnect`): the stream below does it, and
 /// says so.
-async fn listener(pool: &PgPool) -> Result<PgListener> {
+async fn listener(pool: &PgPool) -> StoreResult<PgListener> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener.eager_reconnect(false);
     listener.listen(CHANNEL).await?;
@@ -99,7 +101,7 @@ async fn listener(pool: &PgPool) -> Result<PgListener> {
 /// error reading it) yields `Lost`; the listener is then made anew, after 50 ms doubling
 /// up to 1 s between failures, and `Listening` is yielded once it listens again. Whatever
 /// was published in between is missed, which is why both are said.
-async fn listen(pool: &PgPool) -> Result<Option<BoxStream<'static, Notice>>> {
+async fn listen(pool: &PgPool) -> StoreResult<Option<BoxStream<'static, Notice>>> {
     use futures_util::StreamExt;
     let first = listener(pool).await?;
     let pool = pool.clone();

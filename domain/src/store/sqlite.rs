@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::sql::{impl_sql_store, Backend};
-use super::{map_write_error, Notice};
+use super::{Notice, StoreError, StoreResult};
 use crate::model::RefreshSuccessor;
 use crate::{Error, Result};
 
@@ -78,20 +78,20 @@ impl Backend for SqliteStore {
     }
 
     /// Through the rotation queue (see `rotate_in_batches`).
-    async fn rotate(&self, app_id: Uuid, digest: &str, successor: &RefreshSuccessor) -> Result<Option<Uuid>> {
+    async fn rotate(&self, app_id: Uuid, digest: &str, successor: &RefreshSuccessor) -> StoreResult<Option<Uuid>> {
         let (reply, answer) = oneshot::channel();
         let rotation = Rotation { app_id, digest: digest.to_owned(), successor: successor.clone(), reply };
-        self.rotations.send(rotation).await.map_err(|_| Error::internal(anyhow::anyhow!("the store is closed")))?;
-        answer.await.map_err(|_| Error::internal(anyhow::anyhow!("the rotation was dropped")))?
+        self.rotations.send(rotation).await.map_err(|_| StoreError::other("the store is closed"))?;
+        answer.await.map_err(|_| StoreError::other("the rotation was dropped"))?
     }
 
     /// One SQLite file has one node: nothing to listen to.
-    async fn listen(&self) -> Result<Option<BoxStream<'static, Notice>>> {
+    async fn listen(&self) -> StoreResult<Option<BoxStream<'static, Notice>>> {
         Ok(None)
     }
 
     /// Nobody to tell.
-    async fn notify(_: &mut sqlx::Transaction<'static, sqlx::Sqlite>, _: &str) -> Result<()> {
+    async fn notify(_: &mut sqlx::Transaction<'static, sqlx::Sqlite>, _: &str) -> StoreResult<()> {
         Ok(())
     }
 }
@@ -106,7 +106,7 @@ struct Rotation {
     app_id: Uuid,
     digest: String,
     successor: RefreshSuccessor,
-    reply: oneshot::Sender<Result<Option<Uuid>>>,
+    reply: oneshot::Sender<StoreResult<Option<Uuid>>>,
 }
 
 /// Group commit for refresh-token rotations, the one write on a hot path. Taking SQLite's
@@ -128,22 +128,20 @@ async fn rotate_in_batches(writer: SqlitePool, mut queue: mpsc::Receiver<Rotatio
             Err(e) => {
                 tracing::error!(error = ?e, rotations = batch.len(), "refresh rotations rolled back");
                 for rotation in batch.drain(..) {
-                    let _ = rotation.reply.send(Err(Error::internal(anyhow::anyhow!("refresh rotation rolled back"))));
+                    let _ = rotation.reply.send(Err(StoreError::other("refresh rotation rolled back")));
                 }
             }
         }
     }
 }
 
-async fn rotate_batch(writer: &SqlitePool, batch: &[Rotation]) -> Result<Vec<Option<Uuid>>> {
+async fn rotate_batch(writer: &SqlitePool, batch: &[Rotation]) -> StoreResult<Vec<Option<Uuid>>> {
     let mut conn = writer.acquire().await?;
     let mut tx = conn.begin().await?;
     let mut sessions = Vec::with_capacity(batch.len());
     for r in batch {
-        let rows = queries::sessions::rotate_refresh_token(r.app_id, &r.digest, &r.successor)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(map_write_error)?;
+        let rows =
+            queries::sessions::rotate_refresh_token(r.app_id, &r.digest, &r.successor).fetch_all(&mut *tx).await?;
         sessions.push(rows.into_iter().next());
     }
     tx.commit().await?;

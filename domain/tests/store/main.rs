@@ -14,7 +14,7 @@ use domain::model::{
     App, AuthConfig, Contact, ContactKind, Membership, NewRefreshToken, RefreshSuccessor, RefreshToken, Role, Session,
     SigningKey, Status, User,
 };
-use domain::store::{self, DbPool, Store};
+use domain::store::{self, DbPool, Store, StoreError};
 use domain::Error;
 
 // ---------------------------------------------------------------------------------------
@@ -310,9 +310,14 @@ async fn seed(store: &Arc<dyn Store>, slug: &str) -> (App, Role, User) {
     (app, role, user)
 }
 
-/// A `Conflict` whose message can go to a client: no constraint, index or table name in it.
-fn assert_conflict(outcome: domain::Result<()>) {
-    let Err(Error::Conflict(message)) = &outcome else { panic!("expected Conflict, got {outcome:?}") };
+/// A unique refusal, which reaches a client as a `Conflict` whose message can go to it: no
+/// constraint, index or table name in it.
+fn assert_conflict(outcome: Result<(), StoreError>) {
+    let refusal = match outcome {
+        Err(e @ StoreError::Unique { .. }) => e,
+        other => panic!("expected a unique refusal, got {other:?}"),
+    };
+    let Error::Conflict(message) = Error::from(refusal) else { panic!("a unique refusal is not a Conflict") };
     for leak in ["_key", "pkey", "unique", "UNIQUE", "constraint", "index", "apps", "users", "contacts", "app_slugs"] {
         assert!(!message.contains(leak), "the message names the database's internals ({leak}): {message}");
     }

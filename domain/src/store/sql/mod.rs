@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::Notice;
 use crate::model::RefreshSuccessor;
-use crate::Result;
+use crate::store::StoreResult;
 
 /// What one database does its own way; everything else is the shared SQL.
 #[async_trait]
@@ -31,11 +31,11 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// The pool write transactions come from.
     fn writer(&self) -> &sqlx::Pool<Self::Db>;
     /// `Store::rotate_refresh_token`, with its guarantees.
-    async fn rotate(&self, app_id: Uuid, digest: &str, successor: &RefreshSuccessor) -> Result<Option<Uuid>>;
+    async fn rotate(&self, app_id: Uuid, digest: &str, successor: &RefreshSuccessor) -> StoreResult<Option<Uuid>>;
     /// `Store::subscribe`: other nodes' messages, or `None` where there are no other nodes.
-    async fn listen(&self) -> Result<Option<BoxStream<'static, Notice>>>;
+    async fn listen(&self) -> StoreResult<Option<BoxStream<'static, Notice>>>;
     /// `Tx::publish`, inside the transaction: delivered once, and only if, it commits.
-    async fn notify(tx: &mut sqlx::Transaction<'static, Self::Db>, message: &str) -> Result<()>;
+    async fn notify(tx: &mut sqlx::Transaction<'static, Self::Db>, message: &str) -> StoreResult<()>;
 }
 
 /// Implements `Store` for `$store` (a [`Backend`] on database `$db`) and `Tx` for `$tx` (a
@@ -60,24 +60,27 @@ macro_rules! impl_sql_store {
                 <$store as $crate::store::sql::Backend>::NAME
             }
 
-            async fn ping(&self) -> $crate::Result<()> {
+            async fn ping(&self) -> $crate::store::StoreResult<()> {
                 sqlx::query("SELECT 1").execute($crate::store::sql::Backend::reader(self)).await?;
                 Ok(())
             }
 
-            async fn begin(&self) -> $crate::Result<Box<dyn $crate::store::Tx>> {
+            async fn begin(&self) -> $crate::store::StoreResult<Box<dyn $crate::store::Tx>> {
                 Ok(Box::new($tx($crate::store::sql::Backend::writer(self).begin().await?)))
             }
 
-            async fn app_by_slug(&self, slug: &str) -> $crate::Result<Option<$crate::model::App>> {
+            async fn app_by_slug(&self, slug: &str) -> $crate::store::StoreResult<Option<$crate::model::App>> {
                 queries::apps::app_by_slug($crate::store::sql::Backend::reader(self), slug).await
             }
 
-            async fn app_by_id(&self, id: uuid::Uuid) -> $crate::Result<Option<$crate::model::App>> {
+            async fn app_by_id(&self, id: uuid::Uuid) -> $crate::store::StoreResult<Option<$crate::model::App>> {
                 queries::apps::app_by_id($crate::store::sql::Backend::reader(self), id).await
             }
 
-            async fn memberships_of(&self, account_id: uuid::Uuid) -> $crate::Result<Vec<$crate::model::Membership>> {
+            async fn memberships_of(
+                &self,
+                account_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::Membership>> {
                 queries::apps::memberships_of($crate::store::sql::Backend::reader(self), account_id).await
             }
 
@@ -85,11 +88,11 @@ macro_rules! impl_sql_store {
                 &self,
                 app_id: uuid::Uuid,
                 account_id: uuid::Uuid,
-            ) -> $crate::Result<Option<$crate::model::Role>> {
+            ) -> $crate::store::StoreResult<Option<$crate::model::Role>> {
                 queries::apps::member_role($crate::store::sql::Backend::reader(self), app_id, account_id).await
             }
 
-            async fn roles(&self, app_id: uuid::Uuid) -> $crate::Result<Vec<$crate::model::Role>> {
+            async fn roles(&self, app_id: uuid::Uuid) -> $crate::store::StoreResult<Vec<$crate::model::Role>> {
                 queries::apps::roles($crate::store::sql::Backend::reader(self), app_id).await
             }
 
@@ -97,7 +100,7 @@ macro_rules! impl_sql_store {
                 &self,
                 app_id: uuid::Uuid,
                 id: uuid::Uuid,
-            ) -> $crate::Result<Option<$crate::model::Role>> {
+            ) -> $crate::store::StoreResult<Option<$crate::model::Role>> {
                 queries::apps::role_by_id($crate::store::sql::Backend::reader(self), app_id, id).await
             }
 
@@ -105,7 +108,7 @@ macro_rules! impl_sql_store {
                 &self,
                 app_id: uuid::Uuid,
                 name: &str,
-            ) -> $crate::Result<Option<$crate::model::Role>> {
+            ) -> $crate::store::StoreResult<Option<$crate::model::Role>> {
                 queries::apps::role_by_name($crate::store::sql::Backend::reader(self), app_id, name).await
             }
 
@@ -113,7 +116,7 @@ macro_rules! impl_sql_store {
                 &self,
                 app_id: uuid::Uuid,
                 id: uuid::Uuid,
-            ) -> $crate::Result<Option<$crate::model::User>> {
+            ) -> $crate::store::StoreResult<Option<$crate::model::User>> {
                 queries::users::user_by_id($crate::store::sql::Backend::reader(self), app_id, id).await
             }
 
@@ -121,7 +124,7 @@ macro_rules! impl_sql_store {
                 &self,
                 app_id: uuid::Uuid,
                 username: &str,
-            ) -> $crate::Result<Option<$crate::model::User>> {
+            ) -> $crate::store::StoreResult<Option<$crate::model::User>> {
                 queries::users::user_by_username($crate::store::sql::Backend::reader(self), app_id, username).await
             }
 
@@ -130,7 +133,7 @@ macro_rules! impl_sql_store {
                 app_id: uuid::Uuid,
                 kind: $crate::model::ContactKind,
                 value: &str,
-            ) -> $crate::Result<Option<$crate::model::User>> {
+            ) -> $crate::store::StoreResult<Option<$crate::model::User>> {
                 queries::users::user_by_verified_contact($crate::store::sql::Backend::reader(self), app_id, kind, value)
                     .await
             }
@@ -139,7 +142,7 @@ macro_rules! impl_sql_store {
                 &self,
                 app_id: uuid::Uuid,
                 user_id: uuid::Uuid,
-            ) -> $crate::Result<Vec<$crate::model::Contact>> {
+            ) -> $crate::store::StoreResult<Vec<$crate::model::Contact>> {
                 queries::users::contacts_of($crate::store::sql::Backend::reader(self), app_id, user_id).await
             }
 
@@ -147,7 +150,7 @@ macro_rules! impl_sql_store {
                 &self,
                 app_id: uuid::Uuid,
                 id: uuid::Uuid,
-            ) -> $crate::Result<Option<$crate::model::UserProfile>> {
+            ) -> $crate::store::StoreResult<Option<$crate::model::UserProfile>> {
                 queries::users::user_profile($crate::store::sql::Backend::reader(self), app_id, id).await
             }
 
@@ -155,7 +158,7 @@ macro_rules! impl_sql_store {
                 &self,
                 app_id: uuid::Uuid,
                 id: uuid::Uuid,
-            ) -> $crate::Result<Option<$crate::model::Session>> {
+            ) -> $crate::store::StoreResult<Option<$crate::model::Session>> {
                 queries::sessions::session($crate::store::sql::Backend::reader(self), app_id, id).await
             }
 
@@ -163,7 +166,7 @@ macro_rules! impl_sql_store {
                 &self,
                 app_id: uuid::Uuid,
                 digest: &str,
-            ) -> $crate::Result<Option<$crate::model::RefreshToken>> {
+            ) -> $crate::store::StoreResult<Option<$crate::model::RefreshToken>> {
                 queries::sessions::refresh_token($crate::store::sql::Backend::reader(self), app_id, digest).await
             }
 
@@ -172,11 +175,14 @@ macro_rules! impl_sql_store {
                 app_id: uuid::Uuid,
                 digest: &str,
                 successor: &$crate::model::RefreshSuccessor,
-            ) -> $crate::Result<Option<uuid::Uuid>> {
+            ) -> $crate::store::StoreResult<Option<uuid::Uuid>> {
                 $crate::store::sql::Backend::rotate(self, app_id, digest, successor).await
             }
 
-            async fn permissions(&self, app_id: uuid::Uuid) -> $crate::Result<Vec<$crate::model::Permission>> {
+            async fn permissions(
+                &self,
+                app_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::Permission>> {
                 queries::apps::permissions($crate::store::sql::Backend::reader(self), app_id).await
             }
 
@@ -187,7 +193,7 @@ macro_rules! impl_sql_store {
                 search_contacts: bool,
                 after: Option<$crate::model::UserCursor>,
                 limit: u32,
-            ) -> $crate::Result<Vec<$crate::model::UserProfile>> {
+            ) -> $crate::store::StoreResult<Vec<$crate::model::UserProfile>> {
                 queries::users::users_page(
                     $crate::store::sql::Backend::reader(self),
                     app_id,
@@ -199,7 +205,7 @@ macro_rules! impl_sql_store {
                 .await
             }
 
-            async fn role_holders(&self, app_id: uuid::Uuid, role_id: uuid::Uuid) -> $crate::Result<i64> {
+            async fn role_holders(&self, app_id: uuid::Uuid, role_id: uuid::Uuid) -> $crate::store::StoreResult<i64> {
                 queries::apps::role_holders($crate::store::sql::Backend::reader(self), app_id, role_id).await
             }
 
@@ -207,49 +213,60 @@ macro_rules! impl_sql_store {
                 &self,
                 app_id: uuid::Uuid,
                 user_id: uuid::Uuid,
-            ) -> $crate::Result<Vec<$crate::model::Session>> {
+            ) -> $crate::store::StoreResult<Vec<$crate::model::Session>> {
                 queries::sessions::sessions_of($crate::store::sql::Backend::reader(self), app_id, user_id).await
             }
 
-            async fn api_keys(&self, app_id: uuid::Uuid) -> $crate::Result<Vec<$crate::model::ApiKey>> {
+            async fn api_keys(&self, app_id: uuid::Uuid) -> $crate::store::StoreResult<Vec<$crate::model::ApiKey>> {
                 queries::api_keys::api_keys($crate::store::sql::Backend::reader(self), app_id).await
             }
 
-            async fn api_key_by_digest(&self, digest: &str) -> $crate::Result<Option<$crate::model::ApiKey>> {
+            async fn api_key_by_digest(
+                &self,
+                digest: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::model::ApiKey>> {
                 queries::api_keys::api_key_by_digest($crate::store::sql::Backend::reader(self), digest).await
             }
 
             async fn subscribe(
                 &self,
-            ) -> $crate::Result<Option<futures_core::stream::BoxStream<'static, $crate::store::Notice>>> {
+            ) -> $crate::store::StoreResult<Option<futures_core::stream::BoxStream<'static, $crate::store::Notice>>>
+            {
                 $crate::store::sql::Backend::listen(self).await
             }
 
-            async fn signing_keys(&self, app_id: uuid::Uuid) -> $crate::Result<Vec<$crate::model::SigningKey>> {
+            async fn signing_keys(
+                &self,
+                app_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::SigningKey>> {
                 queries::signing_keys::signing_keys($crate::store::sql::Backend::reader(self), app_id).await
             }
         }
 
         #[async_trait::async_trait]
         impl $crate::store::Tx for $tx {
-            async fn commit(self: Box<Self>) -> $crate::Result<()> {
+            async fn commit(self: Box<Self>) -> $crate::store::StoreResult<()> {
                 self.0.commit().await?;
                 Ok(())
             }
 
-            async fn insert_app(&mut self, app: &$crate::model::App) -> $crate::Result<()> {
+            async fn insert_app(&mut self, app: &$crate::model::App) -> $crate::store::StoreResult<()> {
                 queries::apps::insert_app(&mut self.0, app).await
             }
 
-            async fn update_app(&mut self, app: &$crate::model::App) -> $crate::Result<()> {
+            async fn update_app(&mut self, app: &$crate::model::App) -> $crate::store::StoreResult<()> {
                 queries::apps::update_app(&mut self.0, app).await
             }
 
-            async fn delete_app(&mut self, id: uuid::Uuid, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<bool> {
+            async fn delete_app(
+                &mut self,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
                 queries::apps::delete_app(&mut self.0, id, at).await
             }
 
-            async fn insert_role(&mut self, role: &$crate::model::Role) -> $crate::Result<()> {
+            async fn insert_role(&mut self, role: &$crate::model::Role) -> $crate::store::StoreResult<()> {
                 queries::apps::insert_role(&mut self.0, role).await
             }
 
@@ -259,27 +276,27 @@ macro_rules! impl_sql_store {
                 account_id: uuid::Uuid,
                 role_id: uuid::Uuid,
                 at: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::Result<()> {
+            ) -> $crate::store::StoreResult<()> {
                 queries::apps::insert_membership(&mut self.0, app_id, account_id, role_id, at).await
             }
 
-            async fn insert_signing_key(&mut self, key: &$crate::model::SigningKey) -> $crate::Result<()> {
+            async fn insert_signing_key(&mut self, key: &$crate::model::SigningKey) -> $crate::store::StoreResult<()> {
                 queries::signing_keys::insert_signing_key(&mut self.0, key).await
             }
 
-            async fn insert_user(&mut self, user: &$crate::model::User) -> $crate::Result<()> {
+            async fn insert_user(&mut self, user: &$crate::model::User) -> $crate::store::StoreResult<()> {
                 queries::users::insert_user(&mut self.0, user).await
             }
 
-            async fn insert_contact(&mut self, contact: &$crate::model::Contact) -> $crate::Result<()> {
+            async fn insert_contact(&mut self, contact: &$crate::model::Contact) -> $crate::store::StoreResult<()> {
                 queries::users::insert_contact(&mut self.0, contact).await
             }
 
-            async fn insert_permission(&mut self, p: &$crate::model::Permission) -> $crate::Result<()> {
+            async fn insert_permission(&mut self, p: &$crate::model::Permission) -> $crate::store::StoreResult<()> {
                 queries::apps::insert_permission(&mut self.0, p).await
             }
 
-            async fn update_role(&mut self, role: &$crate::model::Role) -> $crate::Result<()> {
+            async fn update_role(&mut self, role: &$crate::model::Role) -> $crate::store::StoreResult<()> {
                 queries::apps::update_role(&mut self.0, role).await
             }
 
@@ -288,19 +305,19 @@ macro_rules! impl_sql_store {
                 app_id: uuid::Uuid,
                 from: uuid::Uuid,
                 to: uuid::Uuid,
-            ) -> $crate::Result<()> {
+            ) -> $crate::store::StoreResult<()> {
                 queries::apps::reassign_role(&mut self.0, app_id, from, to).await
             }
 
-            async fn delete_role(&mut self, app_id: uuid::Uuid, id: uuid::Uuid) -> $crate::Result<bool> {
+            async fn delete_role(&mut self, app_id: uuid::Uuid, id: uuid::Uuid) -> $crate::store::StoreResult<bool> {
                 queries::apps::delete_role(&mut self.0, app_id, id).await
             }
 
-            async fn update_user(&mut self, user: &$crate::model::User) -> $crate::Result<()> {
+            async fn update_user(&mut self, user: &$crate::model::User) -> $crate::store::StoreResult<()> {
                 queries::users::update_user(&mut self.0, user).await
             }
 
-            async fn delete_user(&mut self, app_id: uuid::Uuid, id: uuid::Uuid) -> $crate::Result<bool> {
+            async fn delete_user(&mut self, app_id: uuid::Uuid, id: uuid::Uuid) -> $crate::store::StoreResult<bool> {
                 queries::users::delete_user(&mut self.0, app_id, id).await
             }
 
@@ -309,11 +326,11 @@ macro_rules! impl_sql_store {
                 app_id: uuid::Uuid,
                 user_id: uuid::Uuid,
                 at: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::Result<u64> {
+            ) -> $crate::store::StoreResult<u64> {
                 queries::sessions::revoke_user_sessions(&mut self.0, app_id, user_id, at).await
             }
 
-            async fn insert_api_key(&mut self, key: &$crate::model::ApiKey) -> $crate::Result<()> {
+            async fn insert_api_key(&mut self, key: &$crate::model::ApiKey) -> $crate::store::StoreResult<()> {
                 queries::api_keys::insert_api_key(&mut self.0, key).await
             }
 
@@ -322,7 +339,7 @@ macro_rules! impl_sql_store {
                 app_id: uuid::Uuid,
                 id: uuid::Uuid,
                 at: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::Result<bool> {
+            ) -> $crate::store::StoreResult<bool> {
                 queries::api_keys::revoke_api_key(&mut self.0, app_id, id, at).await
             }
 
@@ -331,15 +348,15 @@ macro_rules! impl_sql_store {
                 app_id: uuid::Uuid,
                 id: uuid::Uuid,
                 at: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::Result<()> {
+            ) -> $crate::store::StoreResult<()> {
                 queries::api_keys::touch_api_key(&mut self.0, app_id, id, at).await
             }
 
-            async fn publish(&mut self, message: &str) -> $crate::Result<()> {
+            async fn publish(&mut self, message: &str) -> $crate::store::StoreResult<()> {
                 <$store as $crate::store::sql::Backend>::notify(&mut self.0, message).await
             }
 
-            async fn insert_session(&mut self, session: &$crate::model::Session) -> $crate::Result<()> {
+            async fn insert_session(&mut self, session: &$crate::model::Session) -> $crate::store::StoreResult<()> {
                 queries::sessions::insert_session(&mut self.0, session).await
             }
 
@@ -348,7 +365,7 @@ macro_rules! impl_sql_store {
                 app_id: uuid::Uuid,
                 id: uuid::Uuid,
                 at: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::Result<()> {
+            ) -> $crate::store::StoreResult<()> {
                 queries::sessions::touch_session(&mut self.0, app_id, id, at).await
             }
 
@@ -357,11 +374,14 @@ macro_rules! impl_sql_store {
                 app_id: uuid::Uuid,
                 id: uuid::Uuid,
                 at: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::Result<bool> {
+            ) -> $crate::store::StoreResult<bool> {
                 queries::sessions::revoke_session(&mut self.0, app_id, id, at).await
             }
 
-            async fn insert_refresh_token(&mut self, token: &$crate::model::NewRefreshToken) -> $crate::Result<()> {
+            async fn insert_refresh_token(
+                &mut self,
+                token: &$crate::model::NewRefreshToken,
+            ) -> $crate::store::StoreResult<()> {
                 queries::sessions::insert_refresh_token(&mut self.0, token).await
             }
         }

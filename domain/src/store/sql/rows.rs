@@ -9,14 +9,13 @@ use crate::model::{
     ApiKey, App, AuthConfig, Contact, ContactKind, Membership, Permission, RefreshToken, Role, Session, SigningKey,
     Status, User, UserProfile,
 };
-use crate::store::Ts;
-use crate::{Error, Result};
+use crate::store::{StoreError, StoreResult, Ts};
 
-fn corrupt(what: &str) -> Error {
-    Error::internal(anyhow::anyhow!("stored {what} is unreadable"))
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Other(anyhow::anyhow!("stored {what} is unreadable"))
 }
 
-fn status(raw: &str) -> Result<Status> {
+fn status(raw: &str) -> StoreResult<Status> {
     Status::parse(raw).ok_or_else(|| corrupt("status"))
 }
 
@@ -33,7 +32,7 @@ pub(crate) struct AppRow {
 }
 
 impl AppRow {
-    pub(crate) fn into_model(self) -> Result<App> {
+    pub(crate) fn into_model(self) -> StoreResult<App> {
         let config: AuthConfig = serde_json::from_value(self.config.0).map_err(|_| corrupt("app config"))?;
         Ok(App {
             id: self.id,
@@ -60,7 +59,7 @@ pub(crate) struct RoleRow {
 }
 
 impl RoleRow {
-    pub(crate) fn into_model(self) -> Result<Role> {
+    pub(crate) fn into_model(self) -> StoreResult<Role> {
         Ok(Role {
             id: self.id,
             app_id: self.app_id,
@@ -88,7 +87,7 @@ pub(crate) struct MembershipRow {
 }
 
 impl MembershipRow {
-    pub(crate) fn into_model(self) -> Result<Membership> {
+    pub(crate) fn into_model(self) -> StoreResult<Membership> {
         Ok(Membership {
             app: self.app.into_model()?,
             role: RoleRow {
@@ -120,7 +119,7 @@ pub(crate) struct UserRow {
 }
 
 impl UserRow {
-    pub(crate) fn into_model(self) -> Result<User> {
+    pub(crate) fn into_model(self) -> StoreResult<User> {
         Ok(User {
             id: self.id,
             app_id: self.app_id,
@@ -145,7 +144,7 @@ pub(crate) struct ProfileRow {
 }
 
 impl ProfileRow {
-    pub(crate) fn into_model(self) -> Result<UserProfile> {
+    pub(crate) fn into_model(self) -> StoreResult<UserProfile> {
         Ok(UserProfile {
             user: self.user.into_model()?,
             role_name: self.role_name,
@@ -168,7 +167,7 @@ pub(crate) struct ContactRow {
 }
 
 impl ContactRow {
-    pub(crate) fn into_model(self) -> Result<Contact> {
+    pub(crate) fn into_model(self) -> StoreResult<Contact> {
         Ok(Contact {
             id: self.id,
             app_id: self.app_id,
@@ -196,7 +195,7 @@ pub(crate) struct SessionRow {
 }
 
 impl SessionRow {
-    pub(crate) fn into_model(self) -> Result<Session> {
+    pub(crate) fn into_model(self) -> StoreResult<Session> {
         Ok(Session {
             id: self.id,
             app_id: self.app_id,
@@ -222,7 +221,7 @@ pub(crate) struct RefreshTokenRow {
 }
 
 impl RefreshTokenRow {
-    pub(crate) fn into_model(self) -> Result<RefreshToken> {
+    pub(crate) fn into_model(self) -> StoreResult<RefreshToken> {
         Ok(RefreshToken {
             app_id: self.app_id,
             session_id: self.session_id,
@@ -247,7 +246,7 @@ pub(crate) struct SigningKeyRow {
 }
 
 impl SigningKeyRow {
-    pub(crate) fn into_model(self) -> Result<SigningKey> {
+    pub(crate) fn into_model(self) -> StoreResult<SigningKey> {
         Ok(SigningKey {
             kid: self.kid,
             app_id: self.app_id,
@@ -270,7 +269,7 @@ pub(crate) struct PermissionRow {
 }
 
 impl PermissionRow {
-    pub(crate) fn into_model(self) -> Result<Permission> {
+    pub(crate) fn into_model(self) -> StoreResult<Permission> {
         Ok(Permission {
             app_id: self.app_id,
             name: self.name,
@@ -296,7 +295,7 @@ pub(crate) struct ApiKeyRow {
 }
 
 impl ApiKeyRow {
-    pub(crate) fn into_model(self) -> Result<ApiKey> {
+    pub(crate) fn into_model(self) -> StoreResult<ApiKey> {
         Ok(ApiKey {
             id: self.id,
             app_id: self.app_id,
@@ -314,6 +313,6 @@ impl ApiKeyRow {
 }
 
 /// Each row as its model; the first unreadable one fails the lot.
-pub(crate) fn many<R, M>(rows: Vec<R>, f: impl Fn(R) -> Result<M>) -> Result<Vec<M>> {
+pub(crate) fn many<R, M>(rows: Vec<R>, f: impl Fn(R) -> StoreResult<M>) -> StoreResult<Vec<M>> {
     rows.into_iter().map(f).collect()
 }

@@ -20,21 +20,20 @@ macro_rules! sessions {
             use $crate::model::{NewRefreshToken, RefreshSuccessor, RefreshToken, Session};
             use $crate::store::sql::rows::{many, RefreshTokenRow, SessionRow};
             use $crate::store::sql::sessions::ROTATE_REFRESH_TOKEN;
-            use $crate::store::{map_write_error, Ts};
-            use $crate::Result;
+            use $crate::store::{StoreResult, Ts};
 
             type Pool = sqlx::Pool<$db>;
             type Tx = sqlx::Transaction<'static, $db>;
 
             const SESSION_COLUMNS: &str = "id, app_id, user_id, created_at, last_used_at, expires_at, revoked_at, ip, user_agent";
 
-            pub(crate) async fn session(db: &Pool, app_id: Uuid, id: Uuid) -> Result<Option<Session>> {
+            pub(crate) async fn session(db: &Pool, app_id: Uuid, id: Uuid) -> StoreResult<Option<Session>> {
                 let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE app_id = $1 AND id = $2");
                 let row = sqlx::query_as::<_, SessionRow>(&sql).bind(app_id).bind(id).fetch_optional(db).await?;
                 row.map(SessionRow::into_model).transpose()
             }
 
-            pub(crate) async fn sessions_of(db: &Pool, app_id: Uuid, user_id: Uuid) -> Result<Vec<Session>> {
+            pub(crate) async fn sessions_of(db: &Pool, app_id: Uuid, user_id: Uuid) -> StoreResult<Vec<Session>> {
                 let sql = format!(
                     "SELECT {SESSION_COLUMNS} FROM sessions WHERE app_id = $1 AND user_id = $2 ORDER BY created_at DESC, id"
                 );
@@ -42,7 +41,7 @@ macro_rules! sessions {
                 many(rows, SessionRow::into_model)
             }
 
-            pub(crate) async fn refresh_token(db: &Pool, app_id: Uuid, digest: &str) -> Result<Option<RefreshToken>> {
+            pub(crate) async fn refresh_token(db: &Pool, app_id: Uuid, digest: &str) -> StoreResult<Option<RefreshToken>> {
                 let row = sqlx::query_as::<_, RefreshTokenRow>(
                     "SELECT p.app_id, p.session_id, p.digest, p.created_at, \
                             c.created_at AS rotated_at, c.digest AS successor_digest \
@@ -70,28 +69,28 @@ macro_rules! sessions {
                     .bind(Ts(successor.created_at))
             }
 
-            pub(crate) async fn insert_session(tx: &mut Tx, s: &Session) -> Result<()> {
+            pub(crate) async fn insert_session(tx: &mut Tx, s: &Session) -> StoreResult<()> {
                 let sql = format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
                 sqlx::query(&sql)
                     .bind(s.id).bind(s.app_id).bind(s.user_id).bind(Ts(s.created_at)).bind(Ts(s.last_used_at))
                     .bind(Ts(s.expires_at)).bind(s.revoked_at.map(Ts)).bind(&s.ip).bind(&s.user_agent)
-                    .execute(&mut **tx).await.map_err(map_write_error)?;
+                    .execute(&mut **tx).await?;
                 Ok(())
             }
 
-            pub(crate) async fn touch_session(tx: &mut Tx, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<()> {
+            pub(crate) async fn touch_session(tx: &mut Tx, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
                 sqlx::query("UPDATE sessions SET last_used_at = $3 WHERE app_id = $1 AND id = $2")
                     .bind(app_id).bind(id).bind(Ts(at)).execute(&mut **tx).await?;
                 Ok(())
             }
 
-            pub(crate) async fn revoke_session(tx: &mut Tx, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool> {
+            pub(crate) async fn revoke_session(tx: &mut Tx, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
                 let done = sqlx::query("UPDATE sessions SET revoked_at = $3 WHERE app_id = $1 AND id = $2 AND revoked_at IS NULL")
                     .bind(app_id).bind(id).bind(Ts(at)).execute(&mut **tx).await?;
                 Ok(done.rows_affected() == 1)
             }
 
-            pub(crate) async fn revoke_user_sessions(tx: &mut Tx, app_id: Uuid, user_id: Uuid, at: DateTime<Utc>) -> Result<u64> {
+            pub(crate) async fn revoke_user_sessions(tx: &mut Tx, app_id: Uuid, user_id: Uuid, at: DateTime<Utc>) -> StoreResult<u64> {
                 let done = sqlx::query(
                     "UPDATE sessions SET revoked_at = $3 \
                      WHERE app_id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3",
@@ -100,10 +99,10 @@ macro_rules! sessions {
                 Ok(done.rows_affected())
             }
 
-            pub(crate) async fn insert_refresh_token(tx: &mut Tx, t: &NewRefreshToken) -> Result<()> {
+            pub(crate) async fn insert_refresh_token(tx: &mut Tx, t: &NewRefreshToken) -> StoreResult<()> {
                 sqlx::query("INSERT INTO refresh_tokens (digest, app_id, session_id, created_at) VALUES ($1, $2, $3, $4)")
                     .bind(&t.digest).bind(t.app_id).bind(t.session_id).bind(Ts(t.created_at))
-                    .execute(&mut **tx).await.map_err(map_write_error)?;
+                    .execute(&mut **tx).await?;
                 Ok(())
             }
         }

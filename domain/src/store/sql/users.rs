@@ -20,19 +20,18 @@ macro_rules! users {
             use $crate::model::{Contact, ContactKind, User, UserCursor, UserProfile};
             use $crate::store::sql::rows::{many, ContactRow, ProfileRow, UserRow};
             use $crate::store::sql::users::{contains_pattern, USER_COLUMNS};
-            use $crate::store::{map_write_error, Ts};
-            use $crate::Result;
+            use $crate::store::{StoreResult, Ts};
 
             type Pool = sqlx::Pool<$db>;
             type Tx = sqlx::Transaction<'static, $db>;
 
-            pub(crate) async fn user_by_id(db: &Pool, app_id: Uuid, id: Uuid) -> Result<Option<User>> {
+            pub(crate) async fn user_by_id(db: &Pool, app_id: Uuid, id: Uuid) -> StoreResult<Option<User>> {
                 let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.app_id = $1 AND u.id = $2");
                 let row = sqlx::query_as::<_, UserRow>(&sql).bind(app_id).bind(id).fetch_optional(db).await?;
                 row.map(UserRow::into_model).transpose()
             }
 
-            pub(crate) async fn user_by_username(db: &Pool, app_id: Uuid, username: &str) -> Result<Option<User>> {
+            pub(crate) async fn user_by_username(db: &Pool, app_id: Uuid, username: &str) -> StoreResult<Option<User>> {
                 let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.app_id = $1 AND u.username_normalized = $2");
                 let row = sqlx::query_as::<_, UserRow>(&sql)
                     .bind(app_id)
@@ -47,7 +46,7 @@ macro_rules! users {
                 app_id: Uuid,
                 kind: ContactKind,
                 value: &str,
-            ) -> Result<Option<User>> {
+            ) -> StoreResult<Option<User>> {
                 let sql = format!(
                     "SELECT {USER_COLUMNS} FROM contacts c JOIN users u ON u.id = c.user_id \
                      WHERE c.app_id = $1 AND c.kind = $2 AND c.value_normalized = $3 AND c.verified_at IS NOT NULL"
@@ -61,7 +60,7 @@ macro_rules! users {
                 row.map(UserRow::into_model).transpose()
             }
 
-            pub(crate) async fn contacts_of(db: &Pool, app_id: Uuid, user_id: Uuid) -> Result<Vec<Contact>> {
+            pub(crate) async fn contacts_of(db: &Pool, app_id: Uuid, user_id: Uuid) -> StoreResult<Vec<Contact>> {
                 let rows = sqlx::query_as::<_, ContactRow>(
                     "SELECT id, app_id, user_id, kind, value, is_primary, verified_at, created_at FROM contacts \
                      WHERE app_id = $1 AND user_id = $2 ORDER BY is_primary DESC, created_at",
@@ -73,7 +72,7 @@ macro_rules! users {
                 many(rows, ContactRow::into_model)
             }
 
-            pub(crate) async fn user_profile(db: &Pool, app_id: Uuid, id: Uuid) -> Result<Option<UserProfile>> {
+            pub(crate) async fn user_profile(db: &Pool, app_id: Uuid, id: Uuid) -> StoreResult<Option<UserProfile>> {
                 let sql = format!(
                     "SELECT {USER_COLUMNS}, r.name AS role_name, c.value AS email, c.verified_at AS email_verified_at \
                      FROM users u JOIN roles r ON r.id = u.role_id \
@@ -91,7 +90,7 @@ macro_rules! users {
                 search_contacts: bool,
                 after: Option<UserCursor>,
                 limit: u32,
-            ) -> Result<Vec<UserProfile>> {
+            ) -> StoreResult<Vec<UserProfile>> {
                 // Each user with its role's name and primary email: one query for the page.
                 let mut sql = format!(
                     "SELECT {USER_COLUMNS}, r.name AS role_name, c.value AS email, c.verified_at AS email_verified_at \
@@ -125,7 +124,7 @@ macro_rules! users {
                 many(rows, ProfileRow::into_model)
             }
 
-            pub(crate) async fn insert_user(tx: &mut Tx, user: &User) -> Result<()> {
+            pub(crate) async fn insert_user(tx: &mut Tx, user: &User) -> StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO users (id, app_id, username, username_normalized, display_name, password_hash, role_id, status, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -133,27 +132,27 @@ macro_rules! users {
                 .bind(user.id).bind(user.app_id).bind(&user.username).bind(user.username.to_lowercase())
                 .bind(&user.display_name).bind(&user.password_hash).bind(user.role_id).bind(user.status.as_str())
                 .bind(Ts(user.created_at)).bind(Ts(user.updated_at))
-                .execute(&mut **tx).await.map_err(map_write_error)?;
+                .execute(&mut **tx).await?;
                 Ok(())
             }
 
-            pub(crate) async fn update_user(tx: &mut Tx, user: &User) -> Result<()> {
+            pub(crate) async fn update_user(tx: &mut Tx, user: &User) -> StoreResult<()> {
                 sqlx::query(
                     "UPDATE users SET display_name = $3, role_id = $4, status = $5, updated_at = $6 WHERE app_id = $1 AND id = $2",
                 )
                 .bind(user.app_id).bind(user.id).bind(&user.display_name).bind(user.role_id)
                 .bind(user.status.as_str()).bind(Ts(user.updated_at))
-                .execute(&mut **tx).await.map_err(map_write_error)?;
+                .execute(&mut **tx).await?;
                 Ok(())
             }
 
-            pub(crate) async fn delete_user(tx: &mut Tx, app_id: Uuid, id: Uuid) -> Result<bool> {
+            pub(crate) async fn delete_user(tx: &mut Tx, app_id: Uuid, id: Uuid) -> StoreResult<bool> {
                 let done = sqlx::query("DELETE FROM users WHERE app_id = $1 AND id = $2")
                     .bind(app_id).bind(id).execute(&mut **tx).await?;
                 Ok(done.rows_affected() == 1)
             }
 
-            pub(crate) async fn insert_contact(tx: &mut Tx, contact: &Contact) -> Result<()> {
+            pub(crate) async fn insert_contact(tx: &mut Tx, contact: &Contact) -> StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO contacts (id, app_id, user_id, kind, value, value_normalized, is_primary, verified_at, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -161,7 +160,7 @@ macro_rules! users {
                 .bind(contact.id).bind(contact.app_id).bind(contact.user_id).bind(contact.kind.as_str())
                 .bind(&contact.value).bind(contact.value.to_lowercase()).bind(contact.is_primary)
                 .bind(contact.verified_at.map(Ts)).bind(Ts(contact.created_at))
-                .execute(&mut **tx).await.map_err(map_write_error)?;
+                .execute(&mut **tx).await?;
                 Ok(())
             }
         }
