@@ -2,12 +2,10 @@
 //! The store conformance suite: every test runs against a fresh SQLite file and a fresh PostgreSQL schema.
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use serde_json::json;
-use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 use domain::model::{
@@ -16,12 +14,11 @@ use domain::model::{
 };
 use domain::store::{self, DbPool, Store, StoreError};
 use domain::Error;
+use testkit::{PgSchema, SqliteFile};
 
 // ---------------------------------------------------------------------------------------
 // Harness: a fresh, isolated store per test, removed afterwards.
 // ---------------------------------------------------------------------------------------
-
-const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 #[derive(Clone, Copy)]
 enum Backend {
@@ -40,8 +37,8 @@ impl Backend {
 
 /// What to remove once the test is over.
 enum Leftover {
-    File(PathBuf),
-    Schema { base_url: String, schema: String },
+    File(SqliteFile),
+    Schema(PgSchema),
 }
 
 struct FreshStore {
@@ -50,39 +47,19 @@ struct FreshStore {
     leftover: Leftover,
 }
 
-fn postgres_base_url() -> String {
-    std::env::var("RAMPART_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
-}
-
 async fn fresh_store(backend: Backend) -> FreshStore {
     match backend {
         Backend::Sqlite => {
-            let path = std::env::temp_dir().join("rampart-store-tests").join(format!("{}.db", Uuid::new_v4()));
-            let url = format!("sqlite://{}", path.display());
-            let (store, pool) = store::connect(&url).await.expect("SQLite store");
-            FreshStore { store, pool, leftover: Leftover::File(path) }
+            let file = SqliteFile::create("rampart-store-tests").expect("a temporary directory");
+            let (store, pool) = store::connect(&file.url).await.expect("SQLite store");
+            FreshStore { store, pool, leftover: Leftover::File(file) }
         }
         Backend::Postgres => {
-            let (url, leftover) = new_postgres_schema().await;
-            let (store, pool) = store::connect(&url).await.expect("PostgreSQL store");
-            FreshStore { store, pool, leftover }
+            let schema = PgSchema::for_test().await;
+            let (store, pool) = store::connect(&schema.url).await.expect("PostgreSQL store");
+            FreshStore { store, pool, leftover: Leftover::Schema(schema) }
         }
     }
-}
-
-/// An empty schema of its own on the test PostgreSQL, and a URL whose connections work in it.
-async fn new_postgres_schema() -> (String, Leftover) {
-    let base_url = postgres_base_url();
-    let schema = format!("t_{}", Uuid::new_v4().simple());
-    let mut admin =
-        PgConnection::connect(&base_url).await.expect("PostgreSQL is not reachable; set RAMPART_TEST_POSTGRES_URL");
-    sqlx::query(&format!(r#"CREATE SCHEMA "{schema}""#)).execute(&mut admin).await.expect("create schema");
-    admin.close().await.ok();
-    // `options` is sent as the startup packet's options: every pooled connection, the
-    // migrator's included, works inside the schema.
-    let separator = if base_url.contains('?') { '&' } else { '?' };
-    let url = format!("{base_url}{separator}options=-c%20search_path%3D{schema}");
-    (url, Leftover::Schema { base_url, schema })
 }
 
 impl FreshStore {
@@ -94,19 +71,9 @@ impl FreshStore {
             DbPool::Postgres(pool) => pool.close().await,
         }
         match self.leftover {
-            Leftover::File(path) => {
-                for suffix in ["", "-wal", "-shm"] {
-                    let mut file = path.clone().into_os_string();
-                    file.push(suffix);
-                    let _ = std::fs::remove_file(file);
-                }
-            }
-            Leftover::Schema { base_url, schema } => {
-                if let Ok(mut admin) = PgConnection::connect(&base_url).await {
-                    let _ =
-                        sqlx::query(&format!(r#"DROP SCHEMA IF EXISTS "{schema}" CASCADE"#)).execute(&mut admin).await;
-                    let _ = admin.close().await;
-                }
+            Leftover::File(file) => file.remove(),
+            Leftover::Schema(schema) => {
+                let _ = schema.drop().await;
             }
         }
     }

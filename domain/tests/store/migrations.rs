@@ -1,6 +1,7 @@
 //! Migrations keep the meaning of data stored by older schemas.
 
 use super::*;
+use sqlx::Connection;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_tokens_rotated_before_0003_stay_rotated() {
@@ -105,19 +106,19 @@ async fn tokens_rotated_before_0003_stay_rotated(backend: Backend) {
     let (url, leftover) = match backend {
         Backend::Sqlite => {
             use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-            let path = scratch.with_extension("db");
-            let options = SqliteConnectOptions::new().filename(&path).create_if_missing(true);
+            let file = SqliteFile::create("rampart-store-tests").unwrap();
+            let options = SqliteConnectOptions::new().filename(file.dir.join("rampart.db")).create_if_missing(true);
             let mut conn = SqliteConnection::connect_with(&options).await.unwrap();
             write_old_rows!(&mut conn);
             conn.close().await.unwrap();
-            (format!("sqlite://{}", path.display()), Leftover::File(path))
+            (file.url.clone(), Leftover::File(file))
         }
         Backend::Postgres => {
-            let (url, leftover) = new_postgres_schema().await;
-            let mut conn = PgConnection::connect(&url).await.unwrap();
+            let schema = PgSchema::for_test().await;
+            let mut conn = sqlx::PgConnection::connect(&schema.url).await.unwrap();
             write_old_rows!(&mut conn);
             conn.close().await.unwrap();
-            (url, leftover)
+            (schema.url.clone(), Leftover::Schema(schema))
         }
     };
     let _ = std::fs::remove_dir_all(&scratch);
