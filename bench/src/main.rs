@@ -19,6 +19,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use domain::keys::SigningAlg;
 use secrecy::SecretString;
+use testkit::PgSchema;
 
 use crate::ceiling::Ceilings;
 use crate::load::Wrk;
@@ -317,28 +318,17 @@ impl Bench<'_> {
 }
 
 /// A fresh database for one store: a SQLite file, or a PostgreSQL schema of its own.
-async fn fresh_database(store: &str, args: &Args, scratch: &std::path::Path) -> Result<(String, Option<String>)> {
+async fn fresh_database(store: &str, args: &Args, scratch: &std::path::Path) -> Result<(String, Option<PgSchema>)> {
     match store {
         "sqlite" => Ok((format!("sqlite://{}/rampart.db", scratch.display()), None)),
         "postgres" => {
-            use sqlx::Connection;
-            let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
-            let mut admin = sqlx::PgConnection::connect(&args.postgres_url)
+            let schema = PgSchema::create(&args.postgres_url, "bench")
                 .await
                 .with_context(|| format!("PostgreSQL is not reachable at {}", args.postgres_url))?;
-            sqlx::query(&format!(r#"CREATE SCHEMA "{schema}""#)).execute(&mut admin).await?;
-            let separator = if args.postgres_url.contains('?') { '&' } else { '?' };
-            Ok((format!("{}{separator}options=-c%20search_path%3D{schema}", args.postgres_url), Some(schema)))
+            Ok((schema.url.clone(), Some(schema)))
         }
         other => anyhow::bail!("unknown store '{other}': use sqlite or postgres"),
     }
-}
-
-async fn drop_schema(args: &Args, schema: &str) -> Result<()> {
-    use sqlx::Connection;
-    let mut admin = sqlx::PgConnection::connect(&args.postgres_url).await?;
-    sqlx::query(&format!(r#"DROP SCHEMA IF EXISTS "{schema}" CASCADE"#)).execute(&mut admin).await?;
-    Ok(())
 }
 
 async fn run_store(store: &str, args: &Args, ceilings: &Ceilings, wrk: &Wrk, hash: &str) -> Result<StoreRun> {
@@ -383,7 +373,7 @@ async fn run_store(store: &str, args: &Args, ceilings: &Ceilings, wrk: &Wrk, has
     }
     .await;
     if let Some(schema) = schema {
-        drop_schema(args, &schema).await.ok();
+        schema.drop().await.ok();
     }
     std::fs::remove_dir_all(&scratch).ok();
     let (first_start_ms, phases) = outcome?;

@@ -85,7 +85,7 @@ impl Api {
 /// Inserts end-users `user<from>` … `user<to - 1>` of `slug` with verified emails and the
 /// `member` role, in transactions of 500.
 pub async fn users(database_url: &str, slug: &str, from: usize, to: usize, hash: &str) -> Result<()> {
-    let (store, _) = domain::store::connect(database_url).await.context("open the store to seed users")?;
+    let store = domain::store::connect(database_url).await.context("open the store to seed users")?;
     let app = store.app_by_slug(slug).await?.with_context(|| format!("no app {slug}"))?;
     let role = store.role_by_name(app.id, "member").await?.context("no member role")?;
     let mut i = from;

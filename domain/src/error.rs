@@ -107,27 +107,10 @@ impl Error {
 }
 
 impl From<sqlx::Error> for Error {
-    /// A database that cannot be reached (no connection to be had in time, a dropped or
-    /// refused connection, a server shutting down) is `Unavailable`: the request may succeed
-    /// later. Everything else is a fault.
+    /// As the store classifies it (see `StoreError`): an unreachable database is
+    /// `Unavailable`, everything else a fault.
     fn from(e: sqlx::Error) -> Self {
-        let unreachable = match &e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
-            sqlx::Error::WorkerCrashed => true,
-            // SQLSTATE class 08 (connection exception) and 57 (operator intervention: admin
-            // shutdown, cannot connect now).
-            sqlx::Error::Database(db) => db.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57")),
-            _ => false,
-        };
-        if unreachable {
-            tracing::warn!(error = %e, "the database is unreachable");
-            Error::Unavailable {
-                message: "The service is temporarily unavailable, please try again shortly",
-                retry_after_seconds: 5,
-            }
-        } else {
-            Error::Internal(e.into())
-        }
+        crate::store::StoreError::from(e).into()
     }
 }
 

@@ -39,7 +39,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     let local = listener.local_addr()?;
     let public_url = config.public_url_for(local);
 
-    let (store, _) = domain::store::connect(config.database_url()).await.map_err(|e| match e {
+    let store = domain::store::connect(config.database_url()).await.map_err(|e| match e {
         domain::Error::Internal(cause) => cause.context("cannot open the store named by DATABASE_URL"),
         other => anyhow::anyhow!("{other}"),
     })?;

@@ -109,7 +109,7 @@ async fn create_account(
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
-    let (store, _) = domain::store::connect(config.database_url()).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let store = domain::store::connect(config.database_url()).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let public_url = config.public_url_for(config.bind);
     let engine = Engine::new(store, EngineConfig { public_url, master_key: config.master_key()? })
         .await

@@ -96,7 +96,7 @@ fn migrate_then_create_account_then_sign_in() {
     // The account signs in by its (verified) email through the engine the server uses.
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let (store, _) = domain::store::connect(&db).await.unwrap();
+        let store = domain::store::connect(&db).await.unwrap();
         let key = std::fs::read_to_string(dir.join("data/master.key")).unwrap();
         let engine = domain::engine::Engine::new(
             store,

@@ -8,7 +8,7 @@ use super::{now, Access, Caller, Change, Engine, Principal};
 use crate::keys;
 use crate::model::{App, AuthConfig, Membership, Role, SigningKey, Status};
 use crate::permissions::{self, OWNER};
-use crate::store::Tx;
+use crate::store::{StoreError, Tx};
 use crate::types::{DisplayName, Slug, PLATFORM_SLUG};
 use crate::{Error, Result};
 
@@ -69,7 +69,7 @@ impl Engine {
         // milliseconds, which the first start would wait for. Apps default to RS256.
         match self.insert_app_with_roles_and_key(&mut *tx, &app, keys::SigningAlg::EdDsa).await {
             // Another node created it first.
-            Err(Error::Conflict(_)) => Ok(()),
+            Err(Error::SlugTaken) => Ok(()),
             Err(e) => Err(e),
             Ok(_) => tx.commit().await,
         }
@@ -90,13 +90,17 @@ impl Engine {
     }
 
     /// Inserts the app, its three system roles and its first signing key; returns the roles.
+    /// `SlugTaken` when the slug is, by a live app or a deleted one.
     async fn insert_app_with_roles_and_key(
         &self,
         tx: &mut dyn Tx,
         app: &App,
         alg: keys::SigningAlg,
     ) -> Result<Vec<Role>> {
-        tx.insert_app(app).await?;
+        tx.insert_app(app).await.map_err(|e| match e {
+            StoreError::Unique { .. } => Error::SlugTaken,
+            e => e.into(),
+        })?;
         let mut roles = Vec::new();
         for (name, description, perms) in permissions::system_roles() {
             let role = Role {
@@ -147,10 +151,7 @@ impl Engine {
             return Err(Error::SlugTaken);
         }
         let mut tx = self.write().await?;
-        let roles = self.insert_app_with_roles_and_key(&mut *tx, &app, alg).await.map_err(|e| match e {
-            Error::Conflict(_) => Error::SlugTaken,
-            e => e,
-        })?;
+        let roles = self.insert_app_with_roles_and_key(&mut *tx, &app, alg).await?;
         let owner =
             roles.iter().find(|r| r.name == OWNER).ok_or_else(|| Error::internal(anyhow::anyhow!("owner role")))?;
         tx.insert_membership(app.id, account.user_id, owner.id, app.created_at).await?;
@@ -162,7 +163,7 @@ impl Engine {
     /// The apps the account is a member of, with its role on each.
     pub async fn list_apps(&self, account: &Principal) -> Result<Vec<Membership>> {
         self.require_platform(account)?;
-        self.store.memberships_of(account.user_id).await
+        Ok(self.store.memberships_of(account.user_id).await?)
     }
 
     #[tracing::instrument(skip_all, fields(app = slug))]

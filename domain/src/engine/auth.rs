@@ -10,6 +10,7 @@ use super::cache::{Change, LiveSession};
 use super::{now, Engine, Principal, RequestMeta};
 use crate::crypto::token_digest;
 use crate::model::{App, Contact, ContactKind, RefreshSuccessor, Status, User};
+use crate::store::StoreError;
 use crate::tokens::TokenPair;
 use crate::types::{normalized_password, DisplayName, Email, Username, PASSWORD_MAX_LENGTH};
 use crate::{password, Error, Result};
@@ -102,12 +103,12 @@ impl Engine {
         };
         let mut tx = self.write().await?;
         tx.insert_user(&user).await.map_err(|e| match e {
-            Error::Conflict(_) => taken(),
-            e => e,
+            StoreError::Unique { .. } => taken(),
+            e => e.into(),
         })?;
         tx.insert_contact(&contact).await.map_err(|e| match e {
-            Error::Conflict(_) => taken(),
-            e => e,
+            StoreError::Unique { .. } => taken(),
+            e => e.into(),
         })?;
         let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at).await?;
         tx.commit().await?;
@@ -174,9 +175,9 @@ impl Engine {
             return Ok(None);
         }
         if identifier.contains('@') {
-            self.store.user_by_verified_contact(app_id, ContactKind::Email, &identifier.to_lowercase()).await
+            Ok(self.store.user_by_verified_contact(app_id, ContactKind::Email, &identifier.to_lowercase()).await?)
         } else {
-            self.store.user_by_username(app_id, identifier).await
+            Ok(self.store.user_by_username(app_id, identifier).await?)
         }
     }
 

@@ -10,6 +10,7 @@ use super::cache::Change;
 use super::{now, Access, Caller, Engine};
 use crate::model::{AuthConfig, Permission, Role};
 use crate::permissions::{MANAGEMENT, OWNER};
+use crate::store::StoreError;
 use crate::types::DisplayName;
 use crate::{Error, Result};
 
@@ -150,7 +151,7 @@ impl Engine {
     #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn roles(&self, caller: &Caller, slug: &str) -> Result<Vec<Role>> {
         let Access { app, .. } = self.authorize(caller, slug, "role.read").await?;
-        self.store.roles(app.id).await
+        Ok(self.store.roles(app.id).await?)
     }
 
     #[tracing::instrument(skip_all, fields(app = slug))]
@@ -193,8 +194,8 @@ impl Engine {
         };
         let mut tx = self.write().await?;
         tx.insert_permission(&permission).await.map_err(|e| match e {
-            Error::Conflict(_) => Error::Conflict(format!("Permission '{name}' already exists")),
-            e => e,
+            StoreError::Unique { .. } => Error::Conflict(format!("Permission '{name}' already exists")),
+            e => e.into(),
         })?;
         tx.commit().await?;
         Ok(permission)
@@ -263,8 +264,8 @@ impl Engine {
             created_at: now(),
         };
         tx.insert_role(&role).await.map_err(|e| match e {
-            Error::Conflict(_) => Error::Conflict(format!("A role named '{name}' already exists")),
-            e => e,
+            StoreError::Unique { .. } => Error::Conflict(format!("A role named '{name}' already exists")),
+            e => e.into(),
         })?;
         tx.commit().await?;
         Ok(role)
@@ -338,8 +339,8 @@ impl Engine {
         }
         // A holder added since the count makes the foreign key refuse the delete.
         if !tx.delete_role(app.id, role.id).await.map_err(|e| match e {
-            Error::Conflict(_) => Error::Conflict("The role is still held; retry with reassign_to".into()),
-            e => e,
+            StoreError::ForeignKey => Error::Conflict("The role is still held; retry with reassign_to".into()),
+            e => e.into(),
         })? {
             return Err(Error::NotFound("Role"));
         }

@@ -307,7 +307,7 @@ impl Engine {
     /// The app's roles for the consumer API, gated by `role.read` when enforced.
     pub async fn app_roles_for(&self, me: &Principal) -> Result<Vec<crate::model::Role>> {
         self.require_app_permission(me, "role.read").await?;
-        self.store.roles(me.app.id).await
+        Ok(self.store.roles(me.app.id).await?)
     }
 }
 

@@ -3,12 +3,13 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use futures_core::stream::BoxStream;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use uuid::Uuid;
 
-use super::sql::{self, impl_sql_store};
-use super::{map_write_error, Notice, Ts};
+use super::sql::{impl_sql_store, Backend};
+use super::{Notice, StoreError, StoreResult};
 use crate::model::RefreshSuccessor;
 use crate::{Error, Result};
 
@@ -30,23 +31,42 @@ impl PostgresStore {
         sqlx::migrate!("../migrations/postgres").run(&pool).await.map_err(Error::internal)?;
         Ok(PostgresStore { reader: pool.clone(), writer: pool })
     }
-
-    pub fn pool(&self) -> PgPool {
-        self.writer.clone()
-    }
 }
 
-impl_sql_store!(PostgresStore, PostgresTx, sqlx::Postgres, "postgres");
+impl_sql_store!(PostgresStore, PostgresTx, sqlx::Postgres);
 
-impl PostgresStore {
+#[async_trait]
+impl Backend for PostgresStore {
+    type Db = sqlx::Postgres;
+    const NAME: &'static str = "postgres";
+
+    fn reader(&self) -> &PgPool {
+        &self.reader
+    }
+
+    fn writer(&self) -> &PgPool {
+        &self.writer
+    }
+
     /// One statement; of two concurrent rotations of a token, the one that commits second
     /// meets the unique parent.
-    async fn rotate(&self, app_id: Uuid, digest: &str, successor: &RefreshSuccessor) -> Result<Option<Uuid>> {
-        match sql::rotate_refresh_token_query!(app_id, digest, successor).fetch_optional(&self.writer).await {
+    async fn rotate(&self, app_id: Uuid, digest: &str, successor: &RefreshSuccessor) -> StoreResult<Option<Uuid>> {
+        match queries::sessions::rotate_refresh_token(app_id, digest, successor).fetch_optional(&self.writer).await {
             Ok(session) => Ok(session),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),
-            Err(e) => Err(map_write_error(e)),
+            Err(e) => match StoreError::from(e) {
+                StoreError::Unique { .. } => Ok(None),
+                e => Err(e),
+            },
         }
+    }
+
+    async fn listen(&self) -> StoreResult<Option<BoxStream<'static, Notice>>> {
+        listen(&self.writer).await
+    }
+
+    async fn notify(tx: &mut sqlx::Transaction<'static, sqlx::Postgres>, message: &str) -> StoreResult<()> {
+        sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(message).execute(&mut **tx).await?;
+        Ok(())
     }
 }
 
@@ -66,58 +86,51 @@ enum Listener {
 /// A connection from the pool that listens on `CHANNEL` once this returns. A lost connection
 /// is not re-established behind our back (`eager_reconnect`): the stream below does it, and
 /// says so.
-async fn listener(pool: &PgPool) -> Result<PgListener> {
+async fn listener(pool: &PgPool) -> StoreResult<PgListener> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener.eager_reconnect(false);
     listener.listen(CHANNEL).await?;
     Ok(listener)
 }
 
-impl PostgresStore {
-    /// Messages on `CHANNEL`, for as long as the stream is kept. A lost connection (or any
-    /// error reading it) yields `Lost`; the listener is then made anew, after 50 ms doubling
-    /// up to 1 s between failures, and `Listening` is yielded once it listens again. Whatever
-    /// was published in between is missed, which is why both are said.
-    async fn listen(&self) -> Result<Option<BoxStream<'static, Notice>>> {
-        use futures_util::StreamExt;
-        let first = listener(&self.writer).await?;
-        let pool = self.writer.clone();
-        let stream = futures_util::stream::unfold(Listener::Up(first), move |state| {
-            let pool = pool.clone();
-            async move {
-                match state {
-                    Listener::Up(mut listener) => match listener.try_recv().await {
-                        Ok(Some(n)) => Some((Notice::Message(n.payload().to_owned()), Listener::Up(listener))),
-                        Ok(None) => {
-                            tracing::warn!("lost the connection listening for other nodes' changes");
-                            Some((Notice::Lost, Listener::Down(RETRY_FIRST)))
+/// Messages on `CHANNEL`, for as long as the stream is kept. A lost connection (or any
+/// error reading it) yields `Lost`; the listener is then made anew, after 50 ms doubling
+/// up to 1 s between failures, and `Listening` is yielded once it listens again. Whatever
+/// was published in between is missed, which is why both are said.
+async fn listen(pool: &PgPool) -> StoreResult<Option<BoxStream<'static, Notice>>> {
+    use futures_util::StreamExt;
+    let first = listener(pool).await?;
+    let pool = pool.clone();
+    let stream = futures_util::stream::unfold(Listener::Up(first), move |state| {
+        let pool = pool.clone();
+        async move {
+            match state {
+                Listener::Up(mut listener) => match listener.try_recv().await {
+                    Ok(Some(n)) => Some((Notice::Message(n.payload().to_owned()), Listener::Up(listener))),
+                    Ok(None) => {
+                        tracing::warn!("lost the connection listening for other nodes' changes");
+                        Some((Notice::Lost, Listener::Down(RETRY_FIRST)))
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "listening for other nodes' changes failed");
+                        Some((Notice::Lost, Listener::Down(RETRY_FIRST)))
+                    }
+                },
+                Listener::Down(mut delay) => loop {
+                    tokio::time::sleep(delay).await;
+                    match listener(&pool).await {
+                        Ok(listener) => {
+                            tracing::info!("listening for other nodes' changes again");
+                            break Some((Notice::Listening, Listener::Up(listener)));
                         }
                         Err(e) => {
-                            tracing::warn!(error = %e, "listening for other nodes' changes failed");
-                            Some((Notice::Lost, Listener::Down(RETRY_FIRST)))
+                            delay = (delay * 2).min(RETRY_MAX);
+                            tracing::warn!(error = %e, retry_in = ?delay, "cannot listen for other nodes' changes");
                         }
-                    },
-                    Listener::Down(mut delay) => loop {
-                        tokio::time::sleep(delay).await;
-                        match listener(&pool).await {
-                            Ok(listener) => {
-                                tracing::info!("listening for other nodes' changes again");
-                                break Some((Notice::Listening, Listener::Up(listener)));
-                            }
-                            Err(e) => {
-                                delay = (delay * 2).min(RETRY_MAX);
-                                tracing::warn!(error = %e, retry_in = ?delay, "cannot listen for other nodes' changes");
-                            }
-                        }
-                    },
-                }
+                    }
+                },
             }
-        });
-        Ok(Some(stream.boxed()))
-    }
-}
-
-async fn notify(tx: &mut sqlx::Transaction<'static, sqlx::Postgres>, message: &str) -> Result<()> {
-    sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(message).execute(&mut **tx).await?;
-    Ok(())
+        }
+    });
+    Ok(Some(stream.boxed()))
 }

@@ -5,13 +5,15 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use async_trait::async_trait;
+use futures_core::stream::BoxStream;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Connection;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::sql::{self, impl_sql_store};
-use super::{map_write_error, Ts};
+use super::sql::{impl_sql_store, Backend};
+use super::{Notice, StoreError, StoreResult};
 use crate::model::RefreshSuccessor;
 use crate::{Error, Result};
 
@@ -53,32 +55,40 @@ impl SqliteStore {
         tokio::spawn(rotate_in_batches(writer.clone(), queue));
         Ok(SqliteStore { reader, writer, rotations })
     }
-
-    /// The write pool, shared with the console's session store.
-    pub fn writer_pool(&self) -> SqlitePool {
-        self.writer.clone()
-    }
 }
 
-impl_sql_store!(SqliteStore, SqliteTx, sqlx::Sqlite, "sqlite");
+impl_sql_store!(SqliteStore, SqliteTx, sqlx::Sqlite);
 
-impl SqliteStore {
+#[async_trait]
+impl Backend for SqliteStore {
+    type Db = sqlx::Sqlite;
+    const NAME: &'static str = "sqlite";
+
+    fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
     /// Through the rotation queue (see `rotate_in_batches`).
-    async fn rotate(&self, app_id: Uuid, digest: &str, successor: &RefreshSuccessor) -> Result<Option<Uuid>> {
+    async fn rotate(&self, app_id: Uuid, digest: &str, successor: &RefreshSuccessor) -> StoreResult<Option<Uuid>> {
         let (reply, answer) = oneshot::channel();
         let rotation = Rotation { app_id, digest: digest.to_owned(), successor: successor.clone(), reply };
-        self.rotations.send(rotation).await.map_err(|_| Error::internal(anyhow::anyhow!("the store is closed")))?;
-        answer.await.map_err(|_| Error::internal(anyhow::anyhow!("the rotation was dropped")))?
+        self.rotations.send(rotation).await.map_err(|_| StoreError::other("the store is closed"))?;
+        answer.await.map_err(|_| StoreError::other("the rotation was dropped"))?
     }
 
     /// One SQLite file has one node: nothing to listen to.
-    async fn listen(&self) -> Result<Option<futures_core::stream::BoxStream<'static, super::Notice>>> {
+    async fn listen(&self) -> StoreResult<Option<BoxStream<'static, Notice>>> {
         Ok(None)
     }
-}
 
-async fn notify(_: &mut sqlx::Transaction<'static, sqlx::Sqlite>, _: &str) -> Result<()> {
-    Ok(())
+    /// Nobody to tell.
+    async fn notify(_: &mut sqlx::Transaction<'static, sqlx::Sqlite>, _: &str) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 /// Rotations waiting for the writer, at most this many before senders wait.
@@ -91,7 +101,7 @@ struct Rotation {
     app_id: Uuid,
     digest: String,
     successor: RefreshSuccessor,
-    reply: oneshot::Sender<Result<Option<Uuid>>>,
+    reply: oneshot::Sender<StoreResult<Option<Uuid>>>,
 }
 
 /// Group commit for refresh-token rotations, the one write on a hot path. Taking SQLite's
@@ -113,22 +123,20 @@ async fn rotate_in_batches(writer: SqlitePool, mut queue: mpsc::Receiver<Rotatio
             Err(e) => {
                 tracing::error!(error = ?e, rotations = batch.len(), "refresh rotations rolled back");
                 for rotation in batch.drain(..) {
-                    let _ = rotation.reply.send(Err(Error::internal(anyhow::anyhow!("refresh rotation rolled back"))));
+                    let _ = rotation.reply.send(Err(StoreError::other("refresh rotation rolled back")));
                 }
             }
         }
     }
 }
 
-async fn rotate_batch(writer: &SqlitePool, batch: &[Rotation]) -> Result<Vec<Option<Uuid>>> {
+async fn rotate_batch(writer: &SqlitePool, batch: &[Rotation]) -> StoreResult<Vec<Option<Uuid>>> {
     let mut conn = writer.acquire().await?;
     let mut tx = conn.begin().await?;
     let mut sessions = Vec::with_capacity(batch.len());
     for r in batch {
-        let rows = sql::rotate_refresh_token_query!(r.app_id, &r.digest, r.successor)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(map_write_error)?;
+        let rows =
+            queries::sessions::rotate_refresh_token(r.app_id, &r.digest, &r.successor).fetch_all(&mut *tx).await?;
         sessions.push(rows.into_iter().next());
     }
     tx.commit().await?;

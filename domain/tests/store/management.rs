@@ -143,9 +143,10 @@ async fn roles_change_and_move(store: Arc<dyn Store>) {
     assert!(!tx.delete_role(app.id, system.id).await.unwrap());
     tx.commit().await.unwrap();
 
-    // A role still held cannot go: the store says Conflict, not an internal failure.
+    // A role still held cannot go: the store says ForeignKey, not an internal failure.
     let mut tx = store.begin().await.unwrap();
-    assert_conflict(tx.delete_role(app.id, billing.id).await.map(|_| ()));
+    let outcome = tx.delete_role(app.id, billing.id).await;
+    assert!(matches!(outcome, Err(StoreError::ForeignKey)), "{outcome:?}");
     drop(tx);
 
     let mut tx = store.begin().await.unwrap();

@@ -11,12 +11,11 @@ use domain::engine::Engine;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use sqlx::{Connection, PgConnection};
+use testkit::{PgSchema, SqliteFile};
 use tokio::task::AbortHandle;
 use uuid::Uuid;
 
-use server::config::{Config, Source};
-
-const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+pub use testkit::postgres_base_url;
 
 /// The password every test account and end-user signs up with.
 pub const PASSWORD: &str = "YourSecurePassword123";
@@ -36,22 +35,10 @@ impl Backend {
     }
 }
 
-/// The variables a test server starts with, instead of the process environment.
-struct Vars(HashMap<&'static str, String>);
-
-impl Source for Vars {
-    fn get(&self, name: &str) -> Option<String> {
-        self.0.get(name).cloned()
-    }
-}
-
 /// What to remove once the test is over.
 enum Leftover {
-    Dir(PathBuf),
-    Schema {
-        base_url: String,
-        schema: String,
-    },
+    File(SqliteFile),
+    Schema(PgSchema),
     /// Another node's cleanup removes the shared database.
     Nothing,
 }
@@ -69,16 +56,9 @@ impl Cleanup {
         // Let the aborted server drop its pools before the schema goes.
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         match self.leftover {
-            Leftover::Dir(dir) => {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-            Leftover::Schema { base_url, schema } => {
-                if let Ok(mut admin) = PgConnection::connect(&base_url).await {
-                    let _ = sqlx::query("SET lock_timeout = '10s'").execute(&mut admin).await;
-                    let _ =
-                        sqlx::query(&format!(r#"DROP SCHEMA IF EXISTS "{schema}" CASCADE"#)).execute(&mut admin).await;
-                    let _ = admin.close().await;
-                }
+            Leftover::File(file) => file.remove(),
+            Leftover::Schema(schema) => {
+                let _ = schema.drop().await;
             }
             Leftover::Nothing => {}
         }
@@ -103,43 +83,32 @@ pub struct TestApp {
     cleanup: Option<Cleanup>,
 }
 
-pub fn postgres_base_url() -> String {
-    std::env::var("RAMPART_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
-}
-
 /// A fresh schema of the test PostgreSQL database: the URL that confines a store to it, and
 /// what removes it.
 async fn fresh_schema() -> (String, Leftover) {
-    let base_url = postgres_base_url();
-    let schema = format!("t_{}", Uuid::new_v4().simple());
-    let mut admin =
-        PgConnection::connect(&base_url).await.expect("PostgreSQL is not reachable; set RAMPART_TEST_POSTGRES_URL");
-    sqlx::query(&format!(r#"CREATE SCHEMA "{schema}""#)).execute(&mut admin).await.expect("create the test's schema");
-    admin.close().await.ok();
-    // `options` travels in the startup packet: every pooled connection, the migrator's
-    // included, works inside the schema.
-    let separator = if base_url.contains('?') { '&' } else { '?' };
-    let url = format!("{base_url}{separator}options=-c%20search_path%3D{schema}");
-    (url, Leftover::Schema { base_url, schema })
+    let schema = PgSchema::for_test().await;
+    (schema.url.clone(), Leftover::Schema(schema))
+}
+
+/// A fresh SQLite file: its URL, its directory (the server's data dir too), and what removes it.
+fn fresh_sqlite() -> (String, PathBuf, Leftover) {
+    let file = SqliteFile::create("rampart-api-tests").expect("create the test's data dir");
+    (file.url.clone(), file.dir.clone(), Leftover::File(file))
 }
 
 impl TestApp {
     /// A server over a fresh SQLite file in its own temporary directory.
     pub async fn spawn() -> TestApp {
-        let dir = std::env::temp_dir().join("rampart-api-tests").join(Uuid::new_v4().to_string());
-        std::fs::create_dir_all(&dir).expect("create the test's data dir");
-        let url = format!("sqlite://{}", dir.join("rampart.db").display());
-        Self::start(Backend::Sqlite, url, dir.clone(), Leftover::Dir(dir), MasterKey::generate_base64(), None).await
+        let (url, dir, leftover) = fresh_sqlite();
+        Self::start(Backend::Sqlite, url, dir, leftover, MasterKey::generate_base64(), None).await
     }
 
     /// A server over a fresh SQLite file that believes it is reached at `public_url` (say an
     /// https URL behind a TLS-terminating proxy).
     pub async fn spawn_with_public_url(public_url: &str) -> TestApp {
-        let dir = std::env::temp_dir().join("rampart-api-tests").join(Uuid::new_v4().to_string());
-        std::fs::create_dir_all(&dir).expect("create the test's data dir");
-        let url = format!("sqlite://{}", dir.join("rampart.db").display());
+        let (url, dir, leftover) = fresh_sqlite();
         let (key, public_url) = (MasterKey::generate_base64(), Some(public_url.to_owned()));
-        Self::start(Backend::Sqlite, url, dir.clone(), Leftover::Dir(dir), key, public_url).await
+        Self::start(Backend::Sqlite, url, dir, leftover, key, public_url).await
     }
 
     /// A server over a fresh schema of the test PostgreSQL database.
@@ -162,7 +131,7 @@ impl TestApp {
 
     async fn start_postgres(url: String, leftover: Leftover, master: String, public_url: Option<String>) -> TestApp {
         let schema = match &leftover {
-            Leftover::Schema { schema, .. } => Some(schema.clone()),
+            Leftover::Schema(schema) => Some(schema.name.clone()),
             _ => None,
         };
         let data_dir = std::env::temp_dir().join("rampart-api-tests").join(Uuid::new_v4().to_string());
@@ -206,22 +175,19 @@ impl TestApp {
     ) -> TestApp {
         let mut vars = HashMap::from([
             ("DATABASE_URL", database_url.clone()),
-            ("RAMPART_BIND", "127.0.0.1:0".to_owned()),
             ("RAMPART_MASTER_KEY", master.clone()),
             ("RAMPART_DATA_DIR", data_dir.display().to_string()),
         ]);
         if let Some(url) = &public_url {
             vars.insert("RAMPART_PUBLIC_URL", url.clone());
         }
-        let config = Config::load(&Vars(vars)).expect("test configuration");
+        let (config, spawned) = testkit::server::spawn(vars).await.expect("start the server");
         assert!(!config.master_key_generated());
-        let application = server::build(config).await.expect("build the server");
-        let port = application.port();
-        let address = format!("http://127.0.0.1:{port}");
+        let address = format!("http://127.0.0.1:{}", spawned.port);
         let public_url = public_url.unwrap_or_else(|| address.clone());
-        assert_eq!(application.public_url(), public_url);
-        let engine = application.engine();
-        let server = tokio::spawn(application.run_until_stopped());
+        assert_eq!(spawned.public_url, public_url);
+        let engine = spawned.engine;
+        let server = spawned.server;
         let client =
             reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("HTTP client");
         TestApp {
@@ -232,7 +198,7 @@ impl TestApp {
             engine,
             master_key: MasterKey::from_base64(&master).expect("master key"),
             database_url,
-            cleanup: Some(Cleanup { server: server.abort_handle(), leftover }),
+            cleanup: Some(Cleanup { server, leftover }),
         }
     }
 

@@ -1,0 +1,413 @@
+//! The SQL shared by both stores. Both speak `$n` placeholders, `RETURNING` and partial
+//! indexes, so one text serves both; the column types that differ live in the two migration
+//! folders. Each aggregate's file holds its SQL as a macro that writes a module of query
+//! functions for one database; `impl_sql_store!` instantiates them all for a [`Backend`] and
+//! implements `Store` and `Tx` on top, leaving to the backend only what differs.
+
+pub(crate) mod api_keys;
+pub(crate) mod apps;
+pub(crate) mod rows;
+pub(crate) mod sessions;
+pub(crate) mod signing_keys;
+pub(crate) mod users;
+
+use async_trait::async_trait;
+use futures_core::stream::BoxStream;
+use uuid::Uuid;
+
+use super::Notice;
+use crate::model::RefreshSuccessor;
+use crate::store::StoreResult;
+
+/// What one database does its own way; everything else is the shared SQL.
+#[async_trait]
+pub(crate) trait Backend: Send + Sync + 'static {
+    type Db: sqlx::Database;
+    /// `Store::backend`'s answer.
+    const NAME: &'static str;
+
+    /// The pool reads go to.
+    fn reader(&self) -> &sqlx::Pool<Self::Db>;
+    /// The pool write transactions come from.
+    fn writer(&self) -> &sqlx::Pool<Self::Db>;
+    /// `Store::rotate_refresh_token`, with its guarantees.
+    async fn rotate(&self, app_id: Uuid, digest: &str, successor: &RefreshSuccessor) -> StoreResult<Option<Uuid>>;
+    /// `Store::subscribe`: other nodes' messages, or `None` where there are no other nodes.
+    async fn listen(&self) -> StoreResult<Option<BoxStream<'static, Notice>>>;
+    /// `Tx::publish`, inside the transaction: delivered once, and only if, it commits.
+    async fn notify(tx: &mut sqlx::Transaction<'static, Self::Db>, message: &str) -> StoreResult<()>;
+}
+
+/// Implements `Store` for `$store` (a [`Backend`] on database `$db`) and `Tx` for `$tx` (a
+/// `sqlx::Transaction<'static, $db>`, defined here) over the shared SQL, instantiated in a
+/// module `queries` for that database.
+macro_rules! impl_sql_store {
+    ($store:ident, $tx:ident, $db:ty) => {
+        /// The shared SQL, for this database.
+        mod queries {
+            $crate::store::sql::apps::apps!($db);
+            $crate::store::sql::users::users!($db);
+            $crate::store::sql::sessions::sessions!($db);
+            $crate::store::sql::api_keys::api_keys!($db);
+            $crate::store::sql::signing_keys::signing_keys!($db);
+        }
+
+        pub struct $tx(sqlx::Transaction<'static, $db>);
+
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            fn backend(&self) -> &'static str {
+                <$store as $crate::store::sql::Backend>::NAME
+            }
+
+            async fn ping(&self) -> $crate::store::StoreResult<()> {
+                sqlx::query("SELECT 1").execute($crate::store::sql::Backend::reader(self)).await?;
+                Ok(())
+            }
+
+            async fn close(&self) {
+                $crate::store::sql::Backend::reader(self).close().await;
+                $crate::store::sql::Backend::writer(self).close().await;
+            }
+
+            async fn begin(&self) -> $crate::store::StoreResult<Box<dyn $crate::store::Tx>> {
+                Ok(Box::new($tx($crate::store::sql::Backend::writer(self).begin().await?)))
+            }
+
+            async fn app_by_slug(&self, slug: &str) -> $crate::store::StoreResult<Option<$crate::model::App>> {
+                queries::apps::app_by_slug($crate::store::sql::Backend::reader(self), slug).await
+            }
+
+            async fn app_by_id(&self, id: uuid::Uuid) -> $crate::store::StoreResult<Option<$crate::model::App>> {
+                queries::apps::app_by_id($crate::store::sql::Backend::reader(self), id).await
+            }
+
+            async fn memberships_of(
+                &self,
+                account_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::Membership>> {
+                queries::apps::memberships_of($crate::store::sql::Backend::reader(self), account_id).await
+            }
+
+            async fn member_role(
+                &self,
+                app_id: uuid::Uuid,
+                account_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<$crate::model::Role>> {
+                queries::apps::member_role($crate::store::sql::Backend::reader(self), app_id, account_id).await
+            }
+
+            async fn roles(&self, app_id: uuid::Uuid) -> $crate::store::StoreResult<Vec<$crate::model::Role>> {
+                queries::apps::roles($crate::store::sql::Backend::reader(self), app_id).await
+            }
+
+            async fn role_by_id(
+                &self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<$crate::model::Role>> {
+                queries::apps::role_by_id($crate::store::sql::Backend::reader(self), app_id, id).await
+            }
+
+            async fn role_by_name(
+                &self,
+                app_id: uuid::Uuid,
+                name: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::model::Role>> {
+                queries::apps::role_by_name($crate::store::sql::Backend::reader(self), app_id, name).await
+            }
+
+            async fn user_by_id(
+                &self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<$crate::model::User>> {
+                queries::users::user_by_id($crate::store::sql::Backend::reader(self), app_id, id).await
+            }
+
+            async fn user_by_username(
+                &self,
+                app_id: uuid::Uuid,
+                username: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::model::User>> {
+                queries::users::user_by_username($crate::store::sql::Backend::reader(self), app_id, username).await
+            }
+
+            async fn user_by_verified_contact(
+                &self,
+                app_id: uuid::Uuid,
+                kind: $crate::model::ContactKind,
+                value: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::model::User>> {
+                queries::users::user_by_verified_contact($crate::store::sql::Backend::reader(self), app_id, kind, value)
+                    .await
+            }
+
+            async fn contacts_of(
+                &self,
+                app_id: uuid::Uuid,
+                user_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::Contact>> {
+                queries::users::contacts_of($crate::store::sql::Backend::reader(self), app_id, user_id).await
+            }
+
+            async fn user_profile(
+                &self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<$crate::model::UserProfile>> {
+                queries::users::user_profile($crate::store::sql::Backend::reader(self), app_id, id).await
+            }
+
+            async fn session(
+                &self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<$crate::model::Session>> {
+                queries::sessions::session($crate::store::sql::Backend::reader(self), app_id, id).await
+            }
+
+            async fn session_by_cookie(
+                &self,
+                app_id: uuid::Uuid,
+                digest: &str,
+            ) -> $crate::store::StoreResult<Option<uuid::Uuid>> {
+                queries::sessions::session_by_cookie($crate::store::sql::Backend::reader(self), app_id, digest).await
+            }
+
+            async fn refresh_token(
+                &self,
+                app_id: uuid::Uuid,
+                digest: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::model::RefreshToken>> {
+                queries::sessions::refresh_token($crate::store::sql::Backend::reader(self), app_id, digest).await
+            }
+
+            async fn rotate_refresh_token(
+                &self,
+                app_id: uuid::Uuid,
+                digest: &str,
+                successor: &$crate::model::RefreshSuccessor,
+            ) -> $crate::store::StoreResult<Option<uuid::Uuid>> {
+                $crate::store::sql::Backend::rotate(self, app_id, digest, successor).await
+            }
+
+            async fn permissions(
+                &self,
+                app_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::Permission>> {
+                queries::apps::permissions($crate::store::sql::Backend::reader(self), app_id).await
+            }
+
+            async fn users_page(
+                &self,
+                app_id: uuid::Uuid,
+                search: Option<&str>,
+                search_contacts: bool,
+                after: Option<$crate::model::UserCursor>,
+                limit: u32,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::UserProfile>> {
+                queries::users::users_page(
+                    $crate::store::sql::Backend::reader(self),
+                    app_id,
+                    search,
+                    search_contacts,
+                    after,
+                    limit,
+                )
+                .await
+            }
+
+            async fn role_holders(&self, app_id: uuid::Uuid, role_id: uuid::Uuid) -> $crate::store::StoreResult<i64> {
+                queries::apps::role_holders($crate::store::sql::Backend::reader(self), app_id, role_id).await
+            }
+
+            async fn sessions_of(
+                &self,
+                app_id: uuid::Uuid,
+                user_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::Session>> {
+                queries::sessions::sessions_of($crate::store::sql::Backend::reader(self), app_id, user_id).await
+            }
+
+            async fn api_keys(&self, app_id: uuid::Uuid) -> $crate::store::StoreResult<Vec<$crate::model::ApiKey>> {
+                queries::api_keys::api_keys($crate::store::sql::Backend::reader(self), app_id).await
+            }
+
+            async fn api_key_by_digest(
+                &self,
+                digest: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::model::ApiKey>> {
+                queries::api_keys::api_key_by_digest($crate::store::sql::Backend::reader(self), digest).await
+            }
+
+            async fn subscribe(
+                &self,
+            ) -> $crate::store::StoreResult<Option<futures_core::stream::BoxStream<'static, $crate::store::Notice>>>
+            {
+                $crate::store::sql::Backend::listen(self).await
+            }
+
+            async fn signing_keys(
+                &self,
+                app_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::SigningKey>> {
+                queries::signing_keys::signing_keys($crate::store::sql::Backend::reader(self), app_id).await
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::Tx for $tx {
+            async fn commit(self: Box<Self>) -> $crate::store::StoreResult<()> {
+                self.0.commit().await?;
+                Ok(())
+            }
+
+            async fn insert_app(&mut self, app: &$crate::model::App) -> $crate::store::StoreResult<()> {
+                queries::apps::insert_app(&mut self.0, app).await
+            }
+
+            async fn update_app(&mut self, app: &$crate::model::App) -> $crate::store::StoreResult<()> {
+                queries::apps::update_app(&mut self.0, app).await
+            }
+
+            async fn delete_app(
+                &mut self,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::apps::delete_app(&mut self.0, id, at).await
+            }
+
+            async fn insert_role(&mut self, role: &$crate::model::Role) -> $crate::store::StoreResult<()> {
+                queries::apps::insert_role(&mut self.0, role).await
+            }
+
+            async fn insert_membership(
+                &mut self,
+                app_id: uuid::Uuid,
+                account_id: uuid::Uuid,
+                role_id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<()> {
+                queries::apps::insert_membership(&mut self.0, app_id, account_id, role_id, at).await
+            }
+
+            async fn insert_signing_key(&mut self, key: &$crate::model::SigningKey) -> $crate::store::StoreResult<()> {
+                queries::signing_keys::insert_signing_key(&mut self.0, key).await
+            }
+
+            async fn insert_user(&mut self, user: &$crate::model::User) -> $crate::store::StoreResult<()> {
+                queries::users::insert_user(&mut self.0, user).await
+            }
+
+            async fn insert_contact(&mut self, contact: &$crate::model::Contact) -> $crate::store::StoreResult<()> {
+                queries::users::insert_contact(&mut self.0, contact).await
+            }
+
+            async fn insert_permission(&mut self, p: &$crate::model::Permission) -> $crate::store::StoreResult<()> {
+                queries::apps::insert_permission(&mut self.0, p).await
+            }
+
+            async fn update_role(&mut self, role: &$crate::model::Role) -> $crate::store::StoreResult<()> {
+                queries::apps::update_role(&mut self.0, role).await
+            }
+
+            async fn reassign_role(
+                &mut self,
+                app_id: uuid::Uuid,
+                from: uuid::Uuid,
+                to: uuid::Uuid,
+            ) -> $crate::store::StoreResult<()> {
+                queries::apps::reassign_role(&mut self.0, app_id, from, to).await
+            }
+
+            async fn delete_role(&mut self, app_id: uuid::Uuid, id: uuid::Uuid) -> $crate::store::StoreResult<bool> {
+                queries::apps::delete_role(&mut self.0, app_id, id).await
+            }
+
+            async fn update_user(&mut self, user: &$crate::model::User) -> $crate::store::StoreResult<()> {
+                queries::users::update_user(&mut self.0, user).await
+            }
+
+            async fn delete_user(&mut self, app_id: uuid::Uuid, id: uuid::Uuid) -> $crate::store::StoreResult<bool> {
+                queries::users::delete_user(&mut self.0, app_id, id).await
+            }
+
+            async fn revoke_user_sessions(
+                &mut self,
+                app_id: uuid::Uuid,
+                user_id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<u64> {
+                queries::sessions::revoke_user_sessions(&mut self.0, app_id, user_id, at).await
+            }
+
+            async fn insert_api_key(&mut self, key: &$crate::model::ApiKey) -> $crate::store::StoreResult<()> {
+                queries::api_keys::insert_api_key(&mut self.0, key).await
+            }
+
+            async fn revoke_api_key(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::api_keys::revoke_api_key(&mut self.0, app_id, id, at).await
+            }
+
+            async fn touch_api_key(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<()> {
+                queries::api_keys::touch_api_key(&mut self.0, app_id, id, at).await
+            }
+
+            async fn publish(&mut self, message: &str) -> $crate::store::StoreResult<()> {
+                <$store as $crate::store::sql::Backend>::notify(&mut self.0, message).await
+            }
+
+            async fn insert_session(&mut self, session: &$crate::model::Session) -> $crate::store::StoreResult<()> {
+                queries::sessions::insert_session(&mut self.0, session).await
+            }
+
+            async fn touch_session(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<()> {
+                queries::sessions::touch_session(&mut self.0, app_id, id, at).await
+            }
+
+            async fn set_session_cookie(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+                digest: &str,
+            ) -> $crate::store::StoreResult<()> {
+                queries::sessions::set_session_cookie(&mut self.0, app_id, id, digest).await
+            }
+
+            async fn revoke_session(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::sessions::revoke_session(&mut self.0, app_id, id, at).await
+            }
+
+            async fn insert_refresh_token(
+                &mut self,
+                token: &$crate::model::NewRefreshToken,
+            ) -> $crate::store::StoreResult<()> {
+                queries::sessions::insert_refresh_token(&mut self.0, token).await
+            }
+        }
+    };
+}
+
+pub(crate) use impl_sql_store;

@@ -1,0 +1,124 @@
+//! The SQL of sessions and their refresh tokens, rotation included.
+
+/// Rotates a refresh token (see `Store::rotate_refresh_token`): binds the app, the parent's
+/// digest, the successor's digest and the time; returns the session.
+pub(crate) const ROTATE_REFRESH_TOKEN: &str =
+    "INSERT INTO refresh_tokens (digest, app_id, session_id, created_at, parent) \
+     SELECT $3, p.app_id, p.session_id, $4, p.digest \
+     FROM refresh_tokens p JOIN sessions s ON s.id = p.session_id \
+     WHERE p.app_id = $1 AND p.digest = $2 AND s.revoked_at IS NULL AND s.expires_at > $4 \
+       AND NOT EXISTS (SELECT 1 FROM refresh_tokens c WHERE c.parent = p.digest) \
+     RETURNING session_id";
+
+/// `mod sessions` of queries for database `$db`.
+macro_rules! sessions {
+    ($db:ty) => {
+        pub(crate) mod sessions {
+            use chrono::{DateTime, Utc};
+            use uuid::Uuid;
+
+            use $crate::model::{NewRefreshToken, RefreshSuccessor, RefreshToken, Session};
+            use $crate::store::sql::rows::{many, RefreshTokenRow, SessionRow};
+            use $crate::store::sql::sessions::ROTATE_REFRESH_TOKEN;
+            use $crate::store::{StoreResult, Ts};
+
+            type Pool = sqlx::Pool<$db>;
+            type Tx = sqlx::Transaction<'static, $db>;
+
+            const SESSION_COLUMNS: &str = "id, app_id, user_id, created_at, last_used_at, expires_at, revoked_at, ip, user_agent";
+
+            pub(crate) async fn session(db: &Pool, app_id: Uuid, id: Uuid) -> StoreResult<Option<Session>> {
+                let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE app_id = $1 AND id = $2");
+                let row = sqlx::query_as::<_, SessionRow>(&sql).bind(app_id).bind(id).fetch_optional(db).await?;
+                row.map(SessionRow::into_model).transpose()
+            }
+
+            pub(crate) async fn sessions_of(db: &Pool, app_id: Uuid, user_id: Uuid) -> StoreResult<Vec<Session>> {
+                let sql = format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE app_id = $1 AND user_id = $2 ORDER BY created_at DESC, id"
+                );
+                let rows = sqlx::query_as::<_, SessionRow>(&sql).bind(app_id).bind(user_id).fetch_all(db).await?;
+                many(rows, SessionRow::into_model)
+            }
+
+            pub(crate) async fn session_by_cookie(db: &Pool, app_id: Uuid, digest: &str) -> StoreResult<Option<Uuid>> {
+                let id = sqlx::query_scalar("SELECT id FROM sessions WHERE app_id = $1 AND cookie_digest = $2")
+                    .bind(app_id).bind(digest).fetch_optional(db).await?;
+                Ok(id)
+            }
+
+            pub(crate) async fn refresh_token(db: &Pool, app_id: Uuid, digest: &str) -> StoreResult<Option<RefreshToken>> {
+                let row = sqlx::query_as::<_, RefreshTokenRow>(
+                    "SELECT p.app_id, p.session_id, p.digest, p.created_at, \
+                            c.created_at AS rotated_at, c.digest AS successor_digest \
+                     FROM refresh_tokens p LEFT JOIN refresh_tokens c ON c.parent = p.digest \
+                     WHERE p.app_id = $1 AND p.digest = $2",
+                )
+                .bind(app_id)
+                .bind(digest)
+                .fetch_optional(db)
+                .await?;
+                row.map(RefreshTokenRow::into_model).transpose()
+            }
+
+            /// `ROTATE_REFRESH_TOKEN` with its arguments bound; each backend runs it its own
+            /// way (`Backend::rotate`).
+            pub(crate) fn rotate_refresh_token<'q>(
+                app_id: Uuid,
+                digest: &'q str,
+                successor: &'q RefreshSuccessor,
+            ) -> sqlx::query::QueryScalar<'q, $db, Uuid, <$db as sqlx::Database>::Arguments<'q>> {
+                sqlx::query_scalar::<_, Uuid>(ROTATE_REFRESH_TOKEN)
+                    .bind(app_id)
+                    .bind(digest)
+                    .bind(&successor.digest)
+                    .bind(Ts(successor.created_at))
+            }
+
+            pub(crate) async fn insert_session(tx: &mut Tx, s: &Session) -> StoreResult<()> {
+                let sql = format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+                sqlx::query(&sql)
+                    .bind(s.id).bind(s.app_id).bind(s.user_id).bind(Ts(s.created_at)).bind(Ts(s.last_used_at))
+                    .bind(Ts(s.expires_at)).bind(s.revoked_at.map(Ts)).bind(&s.ip).bind(&s.user_agent)
+                    .execute(&mut **tx).await?;
+                Ok(())
+            }
+
+            pub(crate) async fn touch_session(tx: &mut Tx, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
+                sqlx::query("UPDATE sessions SET last_used_at = $3 WHERE app_id = $1 AND id = $2")
+                    .bind(app_id).bind(id).bind(Ts(at)).execute(&mut **tx).await?;
+                Ok(())
+            }
+
+            pub(crate) async fn set_session_cookie(tx: &mut Tx, app_id: Uuid, id: Uuid, digest: &str) -> StoreResult<()> {
+                sqlx::query("UPDATE sessions SET cookie_digest = $3 WHERE app_id = $1 AND id = $2")
+                    .bind(app_id).bind(id).bind(digest).execute(&mut **tx).await?;
+                Ok(())
+            }
+
+            pub(crate) async fn revoke_session(tx: &mut Tx, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
+                let done = sqlx::query("UPDATE sessions SET revoked_at = $3 WHERE app_id = $1 AND id = $2 AND revoked_at IS NULL")
+                    .bind(app_id).bind(id).bind(Ts(at)).execute(&mut **tx).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            pub(crate) async fn revoke_user_sessions(tx: &mut Tx, app_id: Uuid, user_id: Uuid, at: DateTime<Utc>) -> StoreResult<u64> {
+                let done = sqlx::query(
+                    "UPDATE sessions SET revoked_at = $3 \
+                     WHERE app_id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3",
+                )
+                .bind(app_id).bind(user_id).bind(Ts(at)).execute(&mut **tx).await?;
+                Ok(done.rows_affected())
+            }
+
+            pub(crate) async fn insert_refresh_token(tx: &mut Tx, t: &NewRefreshToken) -> StoreResult<()> {
+                sqlx::query("INSERT INTO refresh_tokens (digest, app_id, session_id, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(&t.digest).bind(t.app_id).bind(t.session_id).bind(Ts(t.created_at))
+                    .execute(&mut **tx).await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use sessions;

@@ -1,0 +1,146 @@
+//! Migrations keep the meaning of data stored by older schemas.
+
+use super::*;
+use sqlx::Connection;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_tokens_rotated_before_0003_stay_rotated() {
+    tokens_rotated_before_0003_stay_rotated(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_tokens_rotated_before_0003_stay_rotated() {
+    tokens_rotated_before_0003_stay_rotated(Backend::Postgres).await;
+}
+
+/// A migrator holding only the migrations older than `version`, copied to a directory of
+/// their own.
+async fn migrations_before(backend: Backend, version: &str, dir: &std::path::Path) -> sqlx::migrate::Migrator {
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations").join(backend.name());
+    std::fs::create_dir_all(dir).unwrap();
+    for entry in std::fs::read_dir(source).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.as_str() < version {
+            std::fs::copy(&path, dir.join(name)).unwrap();
+        }
+    }
+    sqlx::migrate::Migrator::new(dir.to_path_buf()).await.unwrap()
+}
+
+/// Tokens stored by the schema before 0003 (rotation marked on the token itself) keep their
+/// meaning once 0003 moves it to a successor row: rotated ones stay rotated, the others
+/// rotate as usual.
+async fn tokens_rotated_before_0003_stay_rotated(backend: Backend) {
+    let scratch = std::env::temp_dir().join("rampart-store-tests").join(format!("m-{}", Uuid::new_v4()));
+    let old = migrations_before(backend, "0003", &scratch).await;
+    let (app_id, role_id, user_id, session_id) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let t0 = now() - secs(600);
+    let rotated_at = t0 + secs(60);
+    // The same rows on either store, written with the schema as it was before 0003.
+    macro_rules! write_old_rows {
+        ($conn:expr) => {{
+            let conn = $conn;
+            old.run(&mut *conn).await.unwrap();
+            sqlx::query(
+                "INSERT INTO apps (id, slug, display_name, status, metadata, config, created_at, updated_at) \
+                 VALUES ($1, 'legacy', 'Legacy', 'active', '{}', '{}', $2, $2)",
+            )
+            .bind(app_id)
+            .bind(store::Ts(t0))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+            sqlx::query(
+                "INSERT INTO roles (id, app_id, name, description, is_system, permissions, created_at) \
+                 VALUES ($1, $2, 'member', '', FALSE, '[]', $3)",
+            )
+            .bind(role_id)
+            .bind(app_id)
+            .bind(store::Ts(t0))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+            sqlx::query(
+                "INSERT INTO users (id, app_id, username, username_normalized, display_name, role_id, status, created_at, updated_at) \
+                 VALUES ($1, $2, 'ada', 'ada', 'Ada', $3, 'active', $4, $4)",
+            )
+            .bind(user_id)
+            .bind(app_id)
+            .bind(role_id)
+            .bind(store::Ts(t0))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+            sqlx::query(
+                "INSERT INTO sessions (id, app_id, user_id, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)",
+            )
+            .bind(session_id)
+            .bind(app_id)
+            .bind(user_id)
+            .bind(store::Ts(t0))
+            .bind(store::Ts(now() + secs(3600)))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+            for (digest, rotated, sealed) in
+                [("legacy-rotated", Some(rotated_at), Some(b"sealed".to_vec())), ("legacy-current", None, None)]
+            {
+                sqlx::query(
+                    "INSERT INTO refresh_tokens (id, app_id, session_id, digest, created_at, rotated_at, successor_sealed) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(Uuid::new_v4())
+                .bind(app_id)
+                .bind(session_id)
+                .bind(digest)
+                .bind(store::Ts(t0))
+                .bind(rotated.map(store::Ts))
+                .bind(sealed)
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            }
+        }};
+    }
+    let (url, leftover) = match backend {
+        Backend::Sqlite => {
+            use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+            let file = SqliteFile::create("rampart-store-tests").unwrap();
+            let options = SqliteConnectOptions::new().filename(file.dir.join("rampart.db")).create_if_missing(true);
+            let mut conn = SqliteConnection::connect_with(&options).await.unwrap();
+            write_old_rows!(&mut conn);
+            conn.close().await.unwrap();
+            (file.url.clone(), Leftover::File(file))
+        }
+        Backend::Postgres => {
+            let schema = PgSchema::for_test().await;
+            let mut conn = sqlx::PgConnection::connect(&schema.url).await.unwrap();
+            write_old_rows!(&mut conn);
+            conn.close().await.unwrap();
+            (schema.url.clone(), Leftover::Schema(schema))
+        }
+    };
+    let _ = std::fs::remove_dir_all(&scratch);
+    let store = store::connect(&url).await.expect("the store migrates the old schema");
+    run_on(FreshStore { store, leftover }, move |store| async move {
+        let rotated = store.refresh_token(app_id, "legacy-rotated").await.unwrap().unwrap();
+        assert_eq!(rotated.rotated_at, Some(rotated_at));
+        assert_eq!(
+            rotated.successor_digest.as_deref(),
+            Some("rotated-before-0003:legacy-rotated"),
+            "a marker no derived successor can match: no grace answer"
+        );
+        assert_eq!(store.rotate_refresh_token(app_id, "legacy-rotated", &successor(b"x", now())).await.unwrap(), None);
+
+        let current = store.refresh_token(app_id, "legacy-current").await.unwrap().unwrap();
+        assert_eq!((current.rotated_at, current.successor_digest), (None, None));
+        let next = successor(b"next", now());
+        assert_eq!(store.rotate_refresh_token(app_id, "legacy-current", &next).await.unwrap(), Some(session_id));
+        assert_eq!(
+            store.refresh_token(app_id, "legacy-current").await.unwrap().unwrap().successor_digest,
+            Some(next.digest)
+        );
+    })
+    .await;
+}
