@@ -2,35 +2,10 @@
 //! refresh tokens and signing keys.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Active,
-    Suspended,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Active => "active",
-            Status::Suspended => "suspended",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Status> {
-        match raw {
-            "active" => Some(Status::Active),
-            "suspended" => Some(Status::Suspended),
-            _ => None,
-        }
-    }
-}
-
 /// Defined once in `shared`, which the browser build also uses.
-pub use shared::AuthConfig;
+pub use shared::{AuthConfig, Status};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct App {

@@ -2,5 +2,8 @@
 //! the REST API and the console. Nothing here may depend on the database or on Leptos.
 
 pub mod config;
+pub mod time_format;
+pub mod users;
 
 pub use config::{AuthConfig, ConfigError};
+pub use users::{PrimaryEmail, SessionView, Status, UserPage, UserView};
