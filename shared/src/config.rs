@@ -82,28 +82,46 @@ impl AuthConfig {
     /// read in name order and the first wrong one (unknown, of the wrong type, out of range)
     /// refuses the patch, naming it.
     pub fn patched(&self, patch: &Map<String, Value>) -> Result<AuthConfig, ConfigError> {
-        let current = match serde_json::to_value(self) {
-            Ok(Value::Object(current)) => current,
-            _ => return Err(ConfigError("the stored auth config cannot be read".into())),
-        };
+        let current = serde_json::to_value(self).map_err(|_| ConfigError("the auth config cannot be read".into()))?;
+        let patch = Value::Object(patch.clone());
         let mut merged = current.clone();
-        merged.extend(patch.iter().map(|(field, value)| (field.clone(), value.clone())));
-        let config: AuthConfig = serde_path_to_error::deserialize(Value::Object(merged))
-            .map_err(|e| refusal(&current, patch, &e.path().to_string()))?;
+        lay_over(&mut merged, &patch);
+        let config: AuthConfig =
+            serde_path_to_error::deserialize(merged).map_err(|e| refusal(&current, &patch, &e.path().to_string()))?;
         config.validate()?;
         Ok(config)
     }
 }
 
-/// Why `field`'s value in `patch` does not fit, worded by the kind of value the field holds.
-fn refusal(current: &Map<String, Value>, patch: &Map<String, Value>, field: &str) -> ConfigError {
-    let expected = match current.get(field) {
+/// Lays `patch` over `target`: objects field by field, all the way down (so a patch of one
+/// field of a group of settings keeps the group's other fields), anything else replaced.
+fn lay_over(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(target), Value::Object(patch)) => {
+            for (field, value) in patch {
+                match target.get_mut(field) {
+                    Some(slot) => lay_over(slot, value),
+                    None => {
+                        target.insert(field.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (target, patch) => *target = patch.clone(),
+    }
+}
+
+/// Why the value at `field` (a dotted path) in `patch` does not fit, worded by the kind of
+/// value the config holds there.
+fn refusal(current: &Value, patch: &Value, field: &str) -> ConfigError {
+    let pointer = format!("/{}", field.replace('.', "/"));
+    let expected = match current.pointer(&pointer) {
         None => return ConfigError(format!("unknown config field '{field}'")),
         Some(Value::Bool(_)) => "true or false",
         Some(Value::Number(_)) => {
             // A whole number the field's type cannot hold: say which ones it takes.
             let bounds = AuthConfig::default().bounded().into_iter().find(|(name, ..)| *name == field);
-            if let (Some(_), Some((_, _, range))) = (patch.get(field).and_then(Value::as_i64), bounds) {
+            if let (Some(_), Some((_, _, range))) = (patch.pointer(&pointer).and_then(Value::as_i64), bounds) {
                 return ConfigError(format!("{field} must be {}-{}", range.start(), range.end()));
             }
             "a whole number"
@@ -162,6 +180,15 @@ mod tests {
         let patched = base.patched(patch.as_object().unwrap()).unwrap();
         assert_eq!(patched, AuthConfig { signup_enabled: false, password_min_length: 12, ..base.clone() });
         assert_eq!(base.patched(&Map::new()).unwrap(), base);
+    }
+
+    #[test]
+    fn groups_of_settings_are_patched_field_by_field() {
+        let mut target = json!({"a": 1, "group": {"x": 1, "y": 2}});
+        lay_over(&mut target, &json!({"group": {"y": 3, "z": 4}, "b": [1]}));
+        assert_eq!(target, json!({"a": 1, "b": [1], "group": {"x": 1, "y": 3, "z": 4}}));
+        lay_over(&mut target, &json!({"group": null}));
+        assert_eq!(target, json!({"a": 1, "b": [1], "group": null}));
     }
 
     #[test]
