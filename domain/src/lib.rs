@@ -13,8 +13,9 @@ pub mod model;
 pub mod password;
 pub mod permissions;
 pub mod store;
-pub mod time_format;
 pub mod tokens;
 pub mod types;
 
 pub use error::{Error, Result};
+/// Defined in `shared`, where the views that use it live.
+pub use shared::time_format;

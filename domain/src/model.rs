@@ -2,83 +2,10 @@
 //! refresh tokens and signing keys.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::types::PasswordPolicy;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Active,
-    Suspended,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Active => "active",
-            Status::Suspended => "suspended",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Status> {
-        match raw {
-            "active" => Some(Status::Active),
-            "suspended" => Some(Status::Suspended),
-            _ => None,
-        }
-    }
-}
-
-/// An app's auth configuration (seed 001, step 2). Unknown fields are refused on update;
-/// missing ones take their defaults, so older rows read as the current shape.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct AuthConfig {
-    pub signup_enabled: bool,
-    pub signin_enabled: bool,
-    pub signup_requires_pak: bool,
-    pub password_min_length: u32,
-    pub password_require_uppercase: bool,
-    pub password_require_number: bool,
-    pub password_require_symbol: bool,
-    pub access_token_ttl_seconds: i64,
-    pub refresh_token_ttl_seconds: i64,
-    pub refresh_reuse_grace_seconds: i64,
-    pub enforce_app_permissions: bool,
-    pub signup_default_role: String,
-}
-
-impl Default for AuthConfig {
-    fn default() -> Self {
-        AuthConfig {
-            signup_enabled: true,
-            signin_enabled: true,
-            signup_requires_pak: false,
-            password_min_length: 8,
-            password_require_uppercase: false,
-            password_require_number: false,
-            password_require_symbol: false,
-            access_token_ttl_seconds: 3600,
-            refresh_token_ttl_seconds: 2_592_000,
-            refresh_reuse_grace_seconds: 0,
-            enforce_app_permissions: false,
-            signup_default_role: "member".into(),
-        }
-    }
-}
-
-impl AuthConfig {
-    pub fn password_policy(&self) -> PasswordPolicy {
-        PasswordPolicy {
-            min_length: self.password_min_length,
-            require_uppercase: self.password_require_uppercase,
-            require_number: self.password_require_number,
-            require_symbol: self.password_require_symbol,
-        }
-    }
-}
+/// Defined once in `shared`, which the browser build also uses.
+pub use shared::{AuthConfig, Status};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct App {

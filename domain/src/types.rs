@@ -174,6 +174,17 @@ pub fn normalized_password(raw: &secrecy::SecretString) -> Option<secrecy::Secre
     (raw.len() <= PASSWORD_MAX_BYTES).then(|| secrecy::SecretString::from(raw.nfkc().collect::<String>()))
 }
 
+impl From<&crate::model::AuthConfig> for PasswordPolicy {
+    fn from(config: &crate::model::AuthConfig) -> Self {
+        PasswordPolicy {
+            min_length: config.password_min_length,
+            require_uppercase: config.password_require_uppercase,
+            require_number: config.password_require_number,
+            require_symbol: config.password_require_symbol,
+        }
+    }
+}
+
 impl PasswordPolicy {
     /// Checks a new password; the error names the first rule it breaks.
     pub fn check(&self, password: &str) -> Result<()> {

@@ -4,73 +4,18 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use shared::{SessionView, UserPage, UserView};
+
 use super::ConsoleError;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EndUserInfo {
-    pub id: String,
-    pub username: String,
-    pub display_name: String,
-    pub email: Option<String>,
-    pub email_verified: bool,
-    pub role: String,
-    pub status: String,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EndUserList {
-    pub users: Vec<EndUserInfo>,
-    /// The `cursor` of the next page; absent on the last one.
-    pub next_cursor: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SessionInfo {
-    pub id: String,
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
-    pub created_at: String,
-    pub last_used_at: String,
-    pub expires_at: String,
-}
-
+/// One end-user's page. The user and the sessions are the management API's own views
+/// (`shared`), so a field added there shows up here too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EndUserDetail {
-    pub user: EndUserInfo,
-    pub sessions: Vec<SessionInfo>,
+    pub user: UserView,
+    pub sessions: Vec<SessionView>,
     /// The roles the user can be moved to.
     pub roles: Vec<String>,
-}
-
-#[cfg(feature = "ssr")]
-fn user_info(u: domain::engine::UserView) -> EndUserInfo {
-    use domain::time_format::format;
-    EndUserInfo {
-        id: u.id.to_string(),
-        username: u.username,
-        display_name: u.display_name,
-        email: u.contact.as_ref().and_then(|c| c.email.clone()),
-        email_verified: u.contact.is_some_and(|c| c.email_verified_at.is_some()),
-        role: u.role,
-        status: u.status.into(),
-        created_at: format(&u.created_at),
-        updated_at: format(&u.updated_at),
-    }
-}
-
-#[cfg(feature = "ssr")]
-fn session_info(s: domain::engine::SessionView) -> SessionInfo {
-    use domain::time_format::format;
-    SessionInfo {
-        id: s.id.to_string(),
-        user_agent: s.user_agent,
-        ip: s.ip,
-        created_at: format(&s.created_at),
-        last_used_at: format(&s.last_used_at),
-        expires_at: format(&s.expires_at),
-    }
 }
 
 /// Rows per page of the end-user list.
@@ -81,15 +26,11 @@ pub async fn list_end_users(
     slug: String,
     search: Option<String>,
     cursor: Option<String>,
-) -> Result<EndUserList, ConsoleError> {
+) -> Result<UserPage, ConsoleError> {
     use super::session::guard;
     let caller = guard::caller().await?;
     let cursor = cursor.filter(|c| !c.is_empty());
-    let page = guard::state()?
-        .engine
-        .list_users(&caller, &slug, search.as_deref(), cursor.as_deref(), Some(PAGE_SIZE))
-        .await?;
-    Ok(EndUserList { users: page.users.into_iter().map(user_info).collect(), next_cursor: page.next_cursor })
+    Ok(guard::state()?.engine.list_users(&caller, &slug, search.as_deref(), cursor.as_deref(), Some(PAGE_SIZE)).await?)
 }
 
 #[server(prefix = "/console/_fn", endpoint = "get_end_user")]
@@ -100,7 +41,7 @@ pub async fn get_end_user(slug: String, id: String) -> Result<EndUserDetail, Con
     let user = engine.get_user(&caller, &slug, &id).await?;
     let sessions = engine.user_sessions(&caller, &slug, &id).await?;
     let roles = super::manage::role_names(&caller, &slug, &user.role).await?;
-    Ok(EndUserDetail { user: user_info(user), sessions: sessions.into_iter().map(session_info).collect(), roles })
+    Ok(EndUserDetail { user, sessions, roles })
 }
 
 /// `active` or `suspended`; suspending also ends the user's sessions.

@@ -1,6 +1,8 @@
 //! The console's view of an app's settings: the account's own permissions on it, the auth
 //! config, and the roles with their permission strings.
 
+use std::collections::BTreeMap;
+
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -9,67 +11,41 @@ use super::{ConsoleError, RoleInfo};
 /// The app's auth config as the console's form shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConfigView {
-    pub signup_enabled: bool,
-    pub signin_enabled: bool,
-    pub signup_requires_pak: bool,
-    pub password_min_length: u32,
-    pub password_require_uppercase: bool,
-    pub password_require_number: bool,
-    pub password_require_symbol: bool,
-    pub access_token_ttl_seconds: i64,
-    pub refresh_token_ttl_seconds: i64,
-    pub refresh_reuse_grace_seconds: i64,
-    pub enforce_app_permissions: bool,
-    pub signup_default_role: String,
+    // Spelled out: the `auth_config` server function below defines a struct `AuthConfig`.
+    pub config: shared::AuthConfig,
     /// The roles new end-users may get (every role but owner).
     pub roles: Vec<String>,
 }
 
-/// What the config form posts. A checkbox sends nothing when unchecked, so each is an
-/// `Option` and absent means false; numbers stay text, so a wrong one reaches the engine,
-/// which names the field.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ConfigForm {
-    pub signup_enabled: Option<String>,
-    pub signin_enabled: Option<String>,
-    pub signup_requires_pak: Option<String>,
-    pub password_min_length: String,
-    pub password_require_uppercase: Option<String>,
-    pub password_require_number: Option<String>,
-    pub password_require_symbol: Option<String>,
-    pub access_token_ttl_seconds: String,
-    pub refresh_token_ttl_seconds: String,
-    pub refresh_reuse_grace_seconds: String,
-    pub enforce_app_permissions: Option<String>,
-    pub signup_default_role: String,
-}
+/// What the config form posts, field by field (`config[signup_enabled]`). Its fields are the
+/// config's own: a new setting needs only its input on the form.
+pub type ConfigForm = BTreeMap<String, String>;
 
+/// The whole form as the JSON patch `update_config` takes, each field read as the kind of
+/// value the config holds there. A checkbox sends nothing when unchecked, so an absent
+/// true-or-false field is false; numbers that do not parse stay text, so the engine refuses
+/// them naming the field. Posted names the config does not have are ignored.
 #[cfg(feature = "ssr")]
-impl ConfigForm {
-    /// The whole form as the JSON patch `update_config` takes.
-    fn to_patch(&self) -> serde_json::Map<String, serde_json::Value> {
-        use serde_json::Value;
-        let flag = |v: &Option<String>| Value::Bool(v.as_deref().is_some_and(|v| !v.is_empty() && v != "false"));
-        let number = |v: &str| v.trim().parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(v.trim()));
-        [
-            ("signup_enabled", flag(&self.signup_enabled)),
-            ("signin_enabled", flag(&self.signin_enabled)),
-            ("signup_requires_pak", flag(&self.signup_requires_pak)),
-            ("password_min_length", number(&self.password_min_length)),
-            ("password_require_uppercase", flag(&self.password_require_uppercase)),
-            ("password_require_number", flag(&self.password_require_number)),
-            ("password_require_symbol", flag(&self.password_require_symbol)),
-            ("access_token_ttl_seconds", number(&self.access_token_ttl_seconds)),
-            ("refresh_token_ttl_seconds", number(&self.refresh_token_ttl_seconds)),
-            ("refresh_reuse_grace_seconds", number(&self.refresh_reuse_grace_seconds)),
-            ("enforce_app_permissions", flag(&self.enforce_app_permissions)),
-            ("signup_default_role", Value::from(self.signup_default_role.trim())),
-        ]
+fn to_patch(form: &ConfigForm) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::Value;
+    let Ok(Value::Object(shape)) = serde_json::to_value(shared::AuthConfig::default()) else {
+        return serde_json::Map::new();
+    };
+    shape
         .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
+        .map(|(field, kind)| {
+            let posted = form.get(&field).map(String::as_str);
+            let value = match kind {
+                Value::Bool(_) => Value::Bool(posted.is_some_and(|v| !v.is_empty() && v != "false")),
+                Value::Number(_) => {
+                    let text = posted.unwrap_or_default().trim();
+                    text.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(text))
+                }
+                _ => Value::from(posted.unwrap_or_default().trim()),
+            };
+            (field, value)
+        })
         .collect()
-    }
 }
 
 /// A permission string a role can hold: a built-in management one or the app's own.
@@ -134,27 +110,13 @@ pub async fn app_permissions(slug: String) -> Result<Vec<String>, ConsoleError> 
 pub async fn auth_config(slug: String) -> Result<ConfigView, ConsoleError> {
     use super::session::guard;
     let caller = guard::caller().await?;
-    let c = guard::state()?.engine.config(&caller, &slug).await?;
-    let roles = role_names(&caller, &slug, &c.signup_default_role)
+    let config = guard::state()?.engine.config(&caller, &slug).await?;
+    let roles = role_names(&caller, &slug, &config.signup_default_role)
         .await?
         .into_iter()
         .filter(|r| r != domain::permissions::OWNER)
         .collect();
-    Ok(ConfigView {
-        signup_enabled: c.signup_enabled,
-        signin_enabled: c.signin_enabled,
-        signup_requires_pak: c.signup_requires_pak,
-        password_min_length: c.password_min_length,
-        password_require_uppercase: c.password_require_uppercase,
-        password_require_number: c.password_require_number,
-        password_require_symbol: c.password_require_symbol,
-        access_token_ttl_seconds: c.access_token_ttl_seconds,
-        refresh_token_ttl_seconds: c.refresh_token_ttl_seconds,
-        refresh_reuse_grace_seconds: c.refresh_reuse_grace_seconds,
-        enforce_app_permissions: c.enforce_app_permissions,
-        signup_default_role: c.signup_default_role,
-        roles,
-    })
+    Ok(ConfigView { config, roles })
 }
 
 /// Saves every field of the form at once; the engine refuses the whole patch on the first
@@ -163,7 +125,7 @@ pub async fn auth_config(slug: String) -> Result<ConfigView, ConsoleError> {
 pub async fn save_config(slug: String, config: ConfigForm) -> Result<(), ConsoleError> {
     use super::session::guard;
     let caller = guard::caller().await?;
-    guard::state()?.engine.update_config(&caller, &slug, &config.to_patch()).await?;
+    guard::state()?.engine.update_config(&caller, &slug, &to_patch(&config)).await?;
     Ok(())
 }
 
@@ -241,17 +203,33 @@ mod tests {
 
     #[test]
     fn unchecked_boxes_are_false_and_numbers_stay_numbers() {
-        let form = ConfigForm {
-            signup_enabled: Some("true".into()),
-            password_min_length: " 12 ".into(),
-            access_token_ttl_seconds: "soon".into(),
-            ..ConfigForm::default()
-        };
-        let patch = form.to_patch();
+        let form: ConfigForm =
+            [("signup_enabled", "true"), ("password_min_length", " 12 "), ("access_token_ttl_seconds", "soon")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+        let patch = to_patch(&form);
         assert_eq!(patch["signup_enabled"], serde_json::json!(true));
         assert_eq!(patch["signin_enabled"], serde_json::json!(false));
         assert_eq!(patch["password_min_length"], serde_json::json!(12));
         assert_eq!(patch["access_token_ttl_seconds"], serde_json::json!("soon"));
+    }
+
+    /// The form as a browser posts it (brackets percent-encoded), read the way server
+    /// functions read it.
+    #[test]
+    fn the_posted_form_reads_field_by_field() {
+        let body = "slug=gate&config%5Bsignin_enabled%5D=true&config%5Bpassword_min_length%5D=12\
+                    &config%5Bsignup_default_role%5D=admin";
+        let posted: SaveConfig = serde_qs::Config::new(5, false).deserialize_str(body).unwrap();
+        assert_eq!(posted.slug, "gate");
+        let patch = to_patch(&posted.config);
+        assert_eq!(patch["signin_enabled"], serde_json::json!(true));
+        assert_eq!(patch["signup_enabled"], serde_json::json!(false));
+        assert_eq!(patch["password_min_length"], serde_json::json!(12));
+        assert_eq!(patch["signup_default_role"], serde_json::json!("admin"));
+        let fields = serde_json::to_value(shared::AuthConfig::default()).unwrap();
+        assert!(patch.keys().eq(fields.as_object().unwrap().keys()), "every setting, and only those: {patch:?}");
     }
 
     #[test]

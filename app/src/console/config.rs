@@ -70,7 +70,7 @@ fn ConfigEditor(slug: String, config: ConfigView, editable: bool, save: ServerAc
     let invalid = move |field: &'static str| {
         Signal::derive(move || save.value().with(|v| matches!(v, Some(Err(e)) if e.to_string().starts_with(field))))
     };
-    let c = config;
+    let ConfigView { config: c, roles } = config;
     let default_role = c.signup_default_role.clone();
     view! {
         <ActionForm action=save attr:class="settings" attr:data-testid="config-form">
@@ -87,7 +87,7 @@ fn ConfigEditor(slug: String, config: ConfigView, editable: bool, save: ServerAc
                 <label class="field" class:invalid=invalid("signup_default_role")>
                     <span>"Role of new end-users"</span>
                     <select name="config[signup_default_role]">
-                        {c.roles.into_iter().map(|role| {
+                        {roles.into_iter().map(|role| {
                             let selected = role == default_role;
                             view! { <option value=role.clone() selected=selected>{role.clone()}</option> }
                         }).collect_view()}

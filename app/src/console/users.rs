@@ -10,10 +10,10 @@ use leptos_router::params::ParamsMap;
 
 use super::app::{permissions_resource, slug_param, successes, unavailable, Perms};
 use super::error_text;
-use crate::api::{
-    self, DeleteEndUser, EndUserDetail, EndUserInfo, EndUserList, RevokeEndUserSessions, SessionInfo, SetEndUserRole,
-    SetEndUserStatus,
-};
+use shared::time_format::format;
+use shared::{SessionView, Status};
+
+use crate::api::{self, DeleteEndUser, EndUserDetail, RevokeEndUserSessions, SetEndUserRole, SetEndUserStatus};
 
 /// The list's address for a search and a page.
 fn list_href(slug: &str, search: &str, cursor: Option<&str>) -> String {
@@ -67,8 +67,8 @@ pub fn UsersPage() -> impl IntoView {
 }
 
 #[component]
-fn UserTable(slug: String, search: String, first_page: bool, list: EndUserList) -> impl IntoView {
-    let EndUserList { users, next_cursor } = list;
+fn UserTable(slug: String, search: String, first_page: bool, list: shared::UserPage) -> impl IntoView {
+    let shared::UserPage { users, next_cursor } = list;
     let pager = view! {
         <nav class="pager" aria-label="Pages">
             {(!first_page).then(|| view! { <A href=list_href(&slug, &search, None)>"First page"</A> })}
@@ -87,15 +87,17 @@ fn UserTable(slug: String, search: String, first_page: bool, list: EndUserList) 
     }
     let rows = users
         .into_iter()
-        .map(|u: EndUserInfo| {
+        .map(|u: shared::UserView| {
             let href = format!("/console/apps/{slug}/users/{}", u.id);
+            let email = u.email().unwrap_or_default().to_owned();
+            let status = u.status.as_str();
             view! {
                 <tr>
                     <td><A href=href>{u.display_name}</A><div class="muted small">{u.username}</div></td>
-                    <td>{u.email.unwrap_or_default()}</td>
+                    <td>{email}</td>
                     <td>{u.role}</td>
-                    <td><span class=format!("badge {}", u.status)>{u.status.clone()}</span></td>
-                    <td class="muted">{u.created_at}</td>
+                    <td><span class=format!("badge {status}")>{status}</span></td>
+                    <td class="muted">{format(&u.created_at)}</td>
                 </tr>
             }
         })
@@ -167,10 +169,10 @@ fn UserView(slug: String, detail: EndUserDetail, perms: Perms, actions: UserActi
         Some(Ok(n)) => Some(format!("Revoked {n} sessions.")),
         _ => None,
     };
-    let suspended = user.status == "suspended";
+    let suspended = user.status == Status::Suspended;
     // Copy handles: each form's children own what they capture.
     let slug = StoredValue::new(slug);
-    let id = StoredValue::new(user.id.clone());
+    let id = StoredValue::new(user.id.to_string());
     let username = user.username.clone();
     let manage = perms.has("user.update").then(|| {
         let current = user.role.clone();
@@ -221,7 +223,7 @@ fn UserView(slug: String, detail: EndUserDetail, perms: Perms, actions: UserActi
             </details>
         }
     });
-    let email = match (user.email.clone(), user.email_verified) {
+    let email = match (user.email().map(str::to_owned), user.email_verified()) {
         (Some(e), true) => EitherOf3::A(view! { {e}" "<span class="badge active">"verified"</span> }),
         (Some(e), false) => EitherOf3::B(view! { {e}" "<span class="badge muted-badge">"unverified"</span> }),
         (None, _) => EitherOf3::C(view! { <span class="muted">"none"</span> }),
@@ -234,10 +236,10 @@ fn UserView(slug: String, detail: EndUserDetail, perms: Perms, actions: UserActi
                     <dt>"Username"</dt><dd>{user.username.clone()}</dd>
                     <dt>"Email"</dt><dd>{email}</dd>
                     <dt>"Role"</dt><dd>{user.role.clone()}</dd>
-                    <dt>"Status"</dt><dd><span class=format!("badge {}", user.status) data-testid="user-status">{user.status.clone()}</span></dd>
-                    <dt>"ID"</dt><dd><code>{user.id.clone()}</code></dd>
-                    <dt>"Created"</dt><dd>{user.created_at.clone()}</dd>
-                    <dt>"Updated"</dt><dd>{user.updated_at.clone()}</dd>
+                    <dt>"Status"</dt><dd><span class=format!("badge {}", user.status.as_str()) data-testid="user-status">{user.status.as_str()}</span></dd>
+                    <dt>"ID"</dt><dd><code>{user.id.to_string()}</code></dd>
+                    <dt>"Created"</dt><dd>{format(&user.created_at)}</dd>
+                    <dt>"Updated"</dt><dd>{format(&user.updated_at)}</dd>
                 </dl>
             </div>
             {(manage.is_some() || remove.is_some()).then(|| view! {
@@ -256,7 +258,7 @@ fn UserView(slug: String, detail: EndUserDetail, perms: Perms, actions: UserActi
 }
 
 #[component]
-fn SessionTable(sessions: Vec<SessionInfo>) -> impl IntoView {
+fn SessionTable(sessions: Vec<SessionView>) -> impl IntoView {
     if sessions.is_empty() {
         return Either::Left(view! { <p class="empty">"No live sessions."</p> });
     }
@@ -268,9 +270,9 @@ fn SessionTable(sessions: Vec<SessionInfo>) -> impl IntoView {
                     <tr>
                         <td class="agent">{s.user_agent.unwrap_or_else(|| "unknown".into())}</td>
                         <td><code>{s.ip.unwrap_or_else(|| "unknown".into())}</code></td>
-                        <td class="muted">{s.created_at}</td>
-                        <td class="muted">{s.last_used_at}</td>
-                        <td class="muted">{s.expires_at}</td>
+                        <td class="muted">{format(&s.created_at)}</td>
+                        <td class="muted">{format(&s.last_used_at)}</td>
+                        <td class="muted">{format(&s.expires_at)}</td>
                     </tr>
                 }).collect_view()}
             </tbody>

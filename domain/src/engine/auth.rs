@@ -65,7 +65,7 @@ impl Engine {
             .ok_or_else(|| Error::WeakPassword(format!("Password must be at most {PASSWORD_MAX_LENGTH} characters")))?;
         {
             use secrecy::ExposeSecret;
-            app.config.password_policy().check(password.expose_secret())?;
+            crate::types::PasswordPolicy::from(&app.config).check(password.expose_secret())?;
         }
         let taken = || Error::UserExists("User with this username or email already exists".into());
         if self.store.user_by_username(app.id, username.as_str()).await?.is_some()

@@ -44,52 +44,14 @@ pub fn check_permission_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-fn field<T>(name: &str, value: Option<T>, expected: &str) -> Result<T> {
-    value.ok_or_else(|| Error::invalid(format!("{name} must be {expected}")))
-}
-
-/// Applies a JSON patch of config fields to `config`, naming the field of the first error.
-/// Unknown fields and wrong types are refused.
+/// Lays a JSON patch of config fields over `config` and checks the result whole (see
+/// [`AuthConfig::patched`]); the error names the first wrong field, and nothing changes then.
 pub fn apply_config_patch(config: &mut AuthConfig, patch: &serde_json::Map<String, serde_json::Value>) -> Result<()> {
-    for (key, value) in patch {
-        let boolean = || field(key, value.as_bool(), "true or false");
-        let integer = || field(key, value.as_i64(), "a whole number");
-        match key.as_str() {
-            "signup_enabled" => config.signup_enabled = boolean()?,
-            "signin_enabled" => config.signin_enabled = boolean()?,
-            "signup_requires_pak" => config.signup_requires_pak = boolean()?,
-            "password_require_uppercase" => config.password_require_uppercase = boolean()?,
-            "password_require_number" => config.password_require_number = boolean()?,
-            "password_require_symbol" => config.password_require_symbol = boolean()?,
-            "enforce_app_permissions" => config.enforce_app_permissions = boolean()?,
-            "password_min_length" => {
-                config.password_min_length =
-                    u32::try_from(integer()?).map_err(|_| Error::invalid("password_min_length must be 8-128"))?
-            }
-            "access_token_ttl_seconds" => config.access_token_ttl_seconds = integer()?,
-            "refresh_token_ttl_seconds" => config.refresh_token_ttl_seconds = integer()?,
-            "refresh_reuse_grace_seconds" => config.refresh_reuse_grace_seconds = integer()?,
-            "signup_default_role" => config.signup_default_role = field(key, value.as_str(), "a role name")?.to_owned(),
-            other => return Err(Error::invalid(format!("unknown config field '{other}'"))),
-        }
-    }
-    let range = |name: &str, value: i64, min: i64, max: i64| {
-        if (min..=max).contains(&value) {
-            Ok(())
-        } else {
-            Err(Error::invalid(format!("{name} must be between {min} and {max}")))
-        }
-    };
-    range("password_min_length", i64::from(config.password_min_length), 8, 128)?;
-    range("access_token_ttl_seconds", config.access_token_ttl_seconds, 60, 86_400)?;
-    range("refresh_token_ttl_seconds", config.refresh_token_ttl_seconds, 300, 31_536_000)?;
-    range("refresh_reuse_grace_seconds", config.refresh_reuse_grace_seconds, 0, 300)?;
-    if config.refresh_token_ttl_seconds < config.access_token_ttl_seconds {
-        return Err(Error::invalid("refresh_token_ttl_seconds must be at least access_token_ttl_seconds"));
-    }
-    if config.signup_default_role == OWNER {
+    let patched = config.patched(patch).map_err(|e| Error::invalid(e.0))?;
+    if patched.signup_default_role == OWNER {
         return Err(Error::invalid("signup_default_role cannot be owner"));
     }
+    *config = patched;
     Ok(())
 }
 

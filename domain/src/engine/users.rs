@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use chrono::{DateTime, TimeZone, Utc};
-use serde::Serialize;
+use chrono::{TimeZone, Utc};
 use uuid::Uuid;
 
 use super::cache::Change;
@@ -15,56 +14,8 @@ use crate::model::{Session, Status, User, UserCursor, UserProfile};
 use crate::types::DisplayName;
 use crate::{Error, Result};
 
-/// An end-user as the management API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UserView {
-    pub id: Uuid,
-    pub username: String,
-    pub display_name: String,
-    pub role: String,
-    pub status: &'static str,
-    /// Left out (both fields absent) for callers who may not read users' contacts.
-    #[serde(flatten)]
-    pub contact: Option<PrimaryEmail>,
-    #[serde(with = "crate::time_format")]
-    pub created_at: DateTime<Utc>,
-    #[serde(with = "crate::time_format")]
-    pub updated_at: DateTime<Utc>,
-}
-
-/// A user's primary email, `null`s when there is none.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PrimaryEmail {
-    pub email: Option<String>,
-    #[serde(serialize_with = "crate::time_format::option::serialize")]
-    pub email_verified_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UserPage {
-    pub users: Vec<UserView>,
-    /// Pass as `cursor` for the next page; absent on the last one.
-    pub next_cursor: Option<String>,
-}
-
-/// A session as its user, or the app's managers, see it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SessionView {
-    pub id: Uuid,
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
-    #[serde(with = "crate::time_format")]
-    pub created_at: DateTime<Utc>,
-    #[serde(with = "crate::time_format")]
-    pub last_used_at: DateTime<Utc>,
-    #[serde(with = "crate::time_format")]
-    pub expires_at: DateTime<Utc>,
-    pub current: bool,
-}
+/// Defined in `shared`, which the console's browser build also uses.
+pub use shared::{PrimaryEmail, SessionView, UserPage, UserView};
 
 /// `PATCH /apps/{slug}/end-users/{id}`.
 #[derive(Debug, Clone, Default)]
@@ -107,7 +58,7 @@ fn user_view(profile: UserProfile, with_contact: bool) -> UserView {
         username: user.username,
         display_name: user.display_name,
         role: role_name,
-        status: user.status.as_str(),
+        status: user.status,
         contact: with_contact.then_some(PrimaryEmail { email, email_verified_at }),
         created_at: user.created_at,
         updated_at: user.updated_at,

@@ -191,7 +191,11 @@ async fn logout_kills_the_session(app: TestApp) {
 
 /// Two refreshes of the same token at once: both succeed with the same successor, or the
 /// loser is refused; never two different successors, never a 500.
+/// With the retry tolerance, two refreshes at once share one successor. (Without it, the
+/// second is a reuse and may end the session before the first answers: see
+/// `sessions::parallel_reuse_revokes`.)
 async fn concurrent_refresh_has_one_winner(app: TestApp) {
+    set_config(&app, "platform", |c| c.refresh_reuse_grace_seconds = 10).await;
     let pair = app.signup_account("racer").await;
     let r0 = refresh_token(&pair);
     let body = json!({ "refresh_token": r0 });

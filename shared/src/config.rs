@@ -1,0 +1,200 @@
+//! An app's auth config: its one definition, its defaults and bounds, and how a patch is laid
+//! over it. A new setting is a field here (with its default, and its bounds if it is a
+//! number) plus its field in the console's form.
+
+use std::ops::RangeInclusive;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// An app's auth configuration (seed 001, step 2): what the store keeps, the REST API shows
+/// and takes, and the console edits. Unknown fields are refused; missing ones take their
+/// defaults, so older rows read as the current shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    pub signup_enabled: bool,
+    pub signin_enabled: bool,
+    pub signup_requires_pak: bool,
+    pub password_min_length: u32,
+    pub password_require_uppercase: bool,
+    pub password_require_number: bool,
+    pub password_require_symbol: bool,
+    pub access_token_ttl_seconds: i64,
+    pub refresh_token_ttl_seconds: i64,
+    pub refresh_reuse_grace_seconds: i64,
+    pub enforce_app_permissions: bool,
+    pub signup_default_role: String,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            signup_enabled: true,
+            signin_enabled: true,
+            signup_requires_pak: false,
+            password_min_length: 8,
+            password_require_uppercase: false,
+            password_require_number: false,
+            password_require_symbol: false,
+            access_token_ttl_seconds: 3600,
+            refresh_token_ttl_seconds: 2_592_000,
+            refresh_reuse_grace_seconds: 0,
+            enforce_app_permissions: false,
+            signup_default_role: "member".into(),
+        }
+    }
+}
+
+/// A refused config or patch. The message names the field, and starts with it where it can:
+/// the console marks the field whose name the message starts with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl AuthConfig {
+    /// The numeric settings with their values and the ranges they must stay in.
+    fn bounded(&self) -> Vec<(&'static str, i64, RangeInclusive<i64>)> {
+        vec![
+            ("password_min_length", i64::from(self.password_min_length), 8..=128),
+            ("access_token_ttl_seconds", self.access_token_ttl_seconds, 60..=86_400),
+            ("refresh_token_ttl_seconds", self.refresh_token_ttl_seconds, 300..=31_536_000),
+            ("refresh_reuse_grace_seconds", self.refresh_reuse_grace_seconds, 0..=300),
+        ]
+    }
+
+    /// The rules a config must keep beyond its types: ranges first, then the rules between
+    /// fields. (That `signup_default_role` names a role of the app, and not the owner role, is
+    /// the engine's to check.)
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (name, value, range) in self.bounded() {
+            if !range.contains(&value) {
+                return Err(ConfigError(format!("{name} must be between {} and {}", range.start(), range.end())));
+            }
+        }
+        if self.refresh_token_ttl_seconds < self.access_token_ttl_seconds {
+            return Err(ConfigError("refresh_token_ttl_seconds must be at least access_token_ttl_seconds".into()));
+        }
+        Ok(())
+    }
+
+    /// This config with `patch`'s fields laid over it, then checked whole: the fields are
+    /// read in name order and the first wrong one (unknown, of the wrong type, out of range)
+    /// refuses the patch, naming it.
+    pub fn patched(&self, patch: &Map<String, Value>) -> Result<AuthConfig, ConfigError> {
+        let current = serde_json::to_value(self).map_err(|_| ConfigError("the auth config cannot be read".into()))?;
+        let patch = Value::Object(patch.clone());
+        let mut merged = current.clone();
+        lay_over(&mut merged, &patch);
+        let config: AuthConfig =
+            serde_path_to_error::deserialize(merged).map_err(|e| refusal(&current, &patch, &e.path().to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// Lays `patch` over `target`: objects field by field, all the way down (so a patch of one
+/// field of a group of settings keeps the group's other fields), anything else replaced.
+fn lay_over(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(target), Value::Object(patch)) => {
+            for (field, value) in patch {
+                match target.get_mut(field) {
+                    Some(slot) => lay_over(slot, value),
+                    None => {
+                        target.insert(field.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (target, patch) => *target = patch.clone(),
+    }
+}
+
+/// Why the value at `field` (a dotted path) in `patch` does not fit, worded by the kind of
+/// value the config holds there.
+fn refusal(current: &Value, patch: &Value, field: &str) -> ConfigError {
+    let pointer = format!("/{}", field.replace('.', "/"));
+    let expected = match current.pointer(&pointer) {
+        None => return ConfigError(format!("unknown config field '{field}'")),
+        Some(Value::Bool(_)) => "true or false",
+        Some(Value::Number(_)) => {
+            // A whole number the field's type cannot hold: say which ones it takes.
+            let bounds = AuthConfig::default().bounded().into_iter().find(|(name, ..)| *name == field);
+            if let (Some(_), Some((_, _, range))) = (patch.pointer(&pointer).and_then(Value::as_i64), bounds) {
+                return ConfigError(format!("{field} must be {}-{}", range.start(), range.end()));
+            }
+            "a whole number"
+        }
+        Some(Value::String(_)) if field == "signup_default_role" => "a role name",
+        Some(Value::String(_)) => "text",
+        Some(Value::Array(_)) => "a list",
+        Some(Value::Object(_)) => "an object",
+        Some(Value::Null) => "of the right type",
+    };
+    ConfigError(format!("{field} must be {expected}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn refused(patch: Value) -> String {
+        let patch = patch.as_object().cloned().unwrap_or_default();
+        AuthConfig::default().patched(&patch).unwrap_err().to_string()
+    }
+
+    /// The messages the REST API and the console have always given, word for word.
+    #[test]
+    fn each_refusal_names_its_field() {
+        for (patch, message) in [
+            (json!({"signup_enabled": "yes"}), "signup_enabled must be true or false"),
+            (json!({"signin_enabled": null}), "signin_enabled must be true or false"),
+            (json!({"access_token_ttl_seconds": "soon"}), "access_token_ttl_seconds must be a whole number"),
+            (json!({"password_min_length": 8.5}), "password_min_length must be a whole number"),
+            (json!({"password_min_length": "10"}), "password_min_length must be a whole number"),
+            (json!({"password_min_length": -1}), "password_min_length must be 8-128"),
+            (json!({"password_min_length": 7}), "password_min_length must be between 8 and 128"),
+            (json!({"access_token_ttl_seconds": -5}), "access_token_ttl_seconds must be between 60 and 86400"),
+            (json!({"refresh_reuse_grace_seconds": 301}), "refresh_reuse_grace_seconds must be between 0 and 300"),
+            (json!({"signup_default_role": 5}), "signup_default_role must be a role name"),
+            (json!({"nope": 1}), "unknown config field 'nope'"),
+            (
+                json!({"access_token_ttl_seconds": 3600, "refresh_token_ttl_seconds": 600}),
+                "refresh_token_ttl_seconds must be at least access_token_ttl_seconds",
+            ),
+            // Fields are read in name order; type errors come before range errors.
+            (json!({"password_min_length": 7, "signup_enabled": "no"}), "signup_enabled must be true or false"),
+            (json!({"zzz": 1, "signin_enabled": 1}), "signin_enabled must be true or false"),
+            (json!({"aaa": 1, "signin_enabled": 1}), "unknown config field 'aaa'"),
+        ] {
+            assert_eq!(refused(patch.clone()), message, "{patch}");
+        }
+    }
+
+    #[test]
+    fn a_patch_changes_only_its_fields() {
+        let base = AuthConfig { signup_default_role: "trial".into(), ..AuthConfig::default() };
+        let patch = json!({"signup_enabled": false, "password_min_length": 12});
+        let patched = base.patched(patch.as_object().unwrap()).unwrap();
+        assert_eq!(patched, AuthConfig { signup_enabled: false, password_min_length: 12, ..base.clone() });
+        assert_eq!(base.patched(&Map::new()).unwrap(), base);
+    }
+
+    #[test]
+    fn groups_of_settings_are_patched_field_by_field() {
+        let mut target = json!({"a": 1, "group": {"x": 1, "y": 2}});
+        lay_over(&mut target, &json!({"group": {"y": 3, "z": 4}, "b": [1]}));
+        assert_eq!(target, json!({"a": 1, "b": [1], "group": {"x": 1, "y": 3, "z": 4}}));
+        lay_over(&mut target, &json!({"group": null}));
+        assert_eq!(target, json!({"a": 1, "b": [1], "group": null}));
+    }
+
+    #[test]
+    fn stored_rows_missing_fields_read_as_defaults() {
+        let config: AuthConfig = serde_json::from_value(json!({"signup_enabled": false})).unwrap();
+        assert_eq!(config, AuthConfig { signup_enabled: false, ..AuthConfig::default() });
+        assert!(AuthConfig::default().validate().is_ok());
+    }
+}
