@@ -6,7 +6,7 @@ use chrono::TimeDelta;
 use secrecy::SecretString;
 use uuid::Uuid;
 
-use super::cache::{Change, LiveSession};
+use super::cache::Change;
 use super::{now, Engine, Principal, RequestMeta};
 use crate::crypto::token_digest;
 use crate::model::{App, Contact, ContactKind, RefreshSuccessor, Status, User};
@@ -14,9 +14,6 @@ use crate::store::StoreError;
 use crate::tokens::TokenPair;
 use crate::types::{normalized_password, DisplayName, Email, Username, PASSWORD_MAX_LENGTH};
 use crate::{password, Error, Result};
-
-/// A refresh records the session's use when the last record is at least this old.
-const TOUCH_EVERY_SECONDS: i64 = 60;
 
 /// What a sign-up asks for (seed 001, step 3).
 #[derive(Debug)]
@@ -199,13 +196,7 @@ impl Engine {
             // entry out of the cache.
             let generation = self.caches.generation();
             let live = self.cached_session(&app, sid).await?;
-            // `last_used_at` is kept to the minute: a write saved on most refreshes.
-            if at - live.last_used_at >= TimeDelta::seconds(TOUCH_EVERY_SECONDS) {
-                let mut tx = self.write().await?;
-                tx.touch_session(app.id, sid, at).await?;
-                tx.commit().await?;
-                self.caches.put_session_if(generation, sid, LiveSession { last_used_at: at, ..live.clone() });
-            }
+            self.record_use(&app, sid, &live, generation, at).await?;
             return self.token_pair(&app, live.user_id, &live.role, sid, successor).await;
         }
         // Unknown, already rotated, or its session is over: find out which.

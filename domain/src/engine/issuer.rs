@@ -14,7 +14,7 @@ use crate::Result;
 /// Every refresh token starts with this.
 const REFRESH_PREFIX: &str = "rt_";
 /// Every session cookie starts with this.
-const COOKIE_PREFIX: &str = "cs_";
+pub(super) const COOKIE_PREFIX: &str = "cs_";
 
 impl Engine {
     /// The successor of a refresh token: an HMAC of the token under a subkey of the master

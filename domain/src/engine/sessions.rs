@@ -5,17 +5,20 @@
 
 use std::sync::Arc;
 
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::cache::{Change, LiveSession};
+use super::cache::{Change, Generation, LiveSession};
 use super::views::Profile;
 use super::{now, Engine, Principal};
 use crate::crypto::token_digest;
 use crate::model::{App, Session, Status, User, UserProfile};
 use crate::tokens;
 use crate::{Error, Result};
+
+/// A session's use is recorded when the last record is at least this old.
+const RECORD_USE_EVERY_SECONDS: i64 = 60;
 
 impl Engine {
     /// The principal of a live session, for callers that keep the session id themselves
@@ -156,23 +159,40 @@ impl Engine {
             Error::NotFound(_) | Error::Forbidden(_) => Error::SessionRevoked,
             e => e,
         })?;
-        if !cookie.starts_with("cs_") || cookie.len() > 100 {
+        if !cookie.starts_with(super::issuer::COOKIE_PREFIX) || cookie.len() > 100 {
             return Err(Error::SessionRevoked);
         }
         let sid = self.store.session_by_cookie(app.id, &token_digest(cookie)).await?.ok_or(Error::SessionRevoked)?;
+        let generation = self.caches.generation();
         let live = self.cached_session(&app, sid).await?;
         let at = now();
         if at - live.last_used_at > idle {
             return Err(Error::Unauthenticated("Session has expired"));
         }
-        if at - live.last_used_at >= TimeDelta::seconds(60) {
-            let generation = self.caches.generation();
-            let mut tx = self.write().await?;
-            tx.touch_session(app.id, sid, at).await?;
-            tx.commit().await?;
-            self.caches.put_session_if(generation, sid, LiveSession { last_used_at: at, ..live.clone() });
-        }
+        self.record_use(&app, sid, &live, generation, at).await?;
         Ok(Principal { app, user_id: live.user_id, session_id: sid, role_id: live.role_id, role: live.role })
+    }
+
+    /// Records that the session was used at `at`, at most once a minute (`last_used_at` is
+    /// kept to the minute: a write saved on most uses), and keeps the cache in step.
+    /// `generation` must be taken before `live` was read, so a revocation meanwhile keeps
+    /// the touched entry out of the cache.
+    pub(super) async fn record_use(
+        &self,
+        app: &App,
+        sid: Uuid,
+        live: &LiveSession,
+        generation: Generation,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        if at - live.last_used_at < TimeDelta::seconds(RECORD_USE_EVERY_SECONDS) {
+            return Ok(());
+        }
+        let mut tx = self.write().await?;
+        tx.touch_session(app.id, sid, at).await?;
+        tx.commit().await?;
+        self.caches.put_session_if(generation, sid, LiveSession { last_used_at: at, ..live.clone() });
+        Ok(())
     }
 
     /// Seals a short-lived secret for the browser to hold (a cookie) until the page that
