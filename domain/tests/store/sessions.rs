@@ -60,15 +60,21 @@ async fn sessions_round_trip(store: Arc<dyn Store>) {
     assert!(!stored.is_live(now()));
 }
 
-async fn refresh_tokens_rotate_once(store: Arc<dyn Store>) {
-    let (a, _, user) = seed(&store, "app-a").await;
-    let (b, _, _) = seed(&store, "app-b").await;
-    let session = new_session(&user);
+/// A new session of `user` with its first refresh token, both stored.
+async fn session_with_token(store: &Arc<dyn Store>, user: &User) -> (Session, NewRefreshToken) {
+    let session = new_session(user);
     let token = new_refresh_token(&session);
     let mut tx = store.begin().await.unwrap();
     tx.insert_session(&session).await.unwrap();
     tx.insert_refresh_token(&token).await.unwrap();
     tx.commit().await.unwrap();
+    (session, token)
+}
+
+async fn refresh_tokens_rotate_once(store: Arc<dyn Store>) {
+    let (a, _, user) = seed(&store, "app-a").await;
+    let (b, _, _) = seed(&store, "app-b").await;
+    let (session, token) = session_with_token(&store, &user).await;
 
     assert_eq!(store.refresh_token(a.id, &token.digest).await.unwrap(), Some(token.unrotated()));
     assert_eq!(store.refresh_token(b.id, &token.digest).await.unwrap(), None);
@@ -130,12 +136,7 @@ async fn refresh_tokens_rotate_once(store: Arc<dyn Store>) {
 
 async fn concurrent_rotation_has_one_winner(store: Arc<dyn Store>) {
     let (a, _, user) = seed(&store, "app-a").await;
-    let session = new_session(&user);
-    let token = new_refresh_token(&session);
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_session(&session).await.unwrap();
-    tx.insert_refresh_token(&token).await.unwrap();
-    tx.commit().await.unwrap();
+    let (_, token) = session_with_token(&store, &user).await;
 
     let app_id = a.id;
     let attempts: Vec<_> = (0..20)
