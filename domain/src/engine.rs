@@ -3,6 +3,7 @@
 
 mod api_keys;
 mod apps;
+mod audit;
 mod auth;
 mod cache;
 mod caller;
@@ -27,6 +28,7 @@ use crate::{Error, Result};
 
 pub use api_keys::{ApiKeyView, NewApiKey, SIGNUP_SCOPES};
 pub use apps::{AppPatch, Introspection, NewApp};
+pub use audit::{event_view, AuditQuery, PAGE_MAX as AUDIT_PAGE_MAX};
 pub use auth::SignupInput;
 pub use cache::Change;
 pub use caller::{is_api_key, Access, Caller, API_KEY_PREFIX};
@@ -59,6 +61,9 @@ pub struct Engine {
     keys: keyring::KeyRing,
     caches: Arc<cache::Caches>,
     listener: Option<tokio::task::AbortHandle>,
+    /// Links audit events into their chains (see `audit.rs`).
+    audit: Arc<audit::Sequencer>,
+    sequencer: tokio::task::AbortHandle,
 }
 
 impl Drop for Engine {
@@ -66,6 +71,7 @@ impl Drop for Engine {
         if let Some(listener) = &self.listener {
             listener.abort();
         }
+        self.sequencer.abort();
     }
 }
 
@@ -102,7 +108,18 @@ impl Engine {
             None => None,
         };
         let refresh_key = config.master_key.subkey("refresh-token successor")?;
-        let engine = Engine { store, config, refresh_key, keys: keyring::KeyRing::default(), caches, listener };
+        let audit = Arc::new(audit::Sequencer::new(store.clone(), config.master_key.subkey("audit chain head")?));
+        let sequencer = tokio::spawn(audit.clone().run()).abort_handle();
+        let engine = Engine {
+            store,
+            config,
+            refresh_key,
+            keys: keyring::KeyRing::default(),
+            caches,
+            listener,
+            audit,
+            sequencer,
+        };
         engine.ensure_platform_app().await?;
         crate::password::warm_up();
         Ok(engine)

@@ -4,6 +4,7 @@
 //! authenticates callers, authorises them for an app, issues tokens and talks to the
 //! [`store::Store`].
 
+pub mod audit;
 pub mod config;
 pub mod crypto;
 pub mod engine;

@@ -39,6 +39,12 @@ enum Command {
         #[arg(long)]
         display_name: Option<String>,
     },
+    /// Recompute the audit log's hash chain of one app (`--app slug`) or of every app, and
+    /// name the first broken link. Exits 1 when a chain does not verify.
+    VerifyAudit {
+        #[arg(long)]
+        app: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -69,10 +75,12 @@ fn main() -> ExitCode {
             Command::CreateAccount { email, username, display_name } => {
                 create_account(config, email, username, display_name).await
             }
+            Command::VerifyAudit { app } => return verify_audit(config, app).await,
         }
+        .map(|()| ExitCode::SUCCESS)
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("rampart: {e:#}");
             ExitCode::FAILURE
@@ -125,4 +133,47 @@ async fn create_account(
     engine.signup(PLATFORM_SLUG, input, &RequestMeta::default()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("account '{username}' created");
     Ok(())
+}
+
+/// `rampart verify-audit`: one line per app, `ok` or the first broken link; exit 1 if any
+/// chain is broken.
+async fn verify_audit(config: Config, slug: Option<String>) -> anyhow::Result<ExitCode> {
+    let store = domain::store::connect(config.database_url()).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let engine = Engine::new(
+        store.clone(),
+        EngineConfig { public_url: config.public_url_for(config.bind), master_key: config.master_key()? },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let apps = match slug {
+        Some(slug) => {
+            let app = store.app_by_slug(&slug).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            vec![app.ok_or_else(|| anyhow::anyhow!("no app named {slug}"))?]
+        }
+        None => {
+            let mut apps = Vec::new();
+            for id in engine.audited_apps().await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                if let Some(app) = store.app_by_id(id).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                    apps.push(app);
+                }
+            }
+            apps
+        }
+    };
+    let mut broken = false;
+    for app in apps {
+        let v = engine.verify_audit_of(app.id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        match &v.first_broken {
+            None => println!("{}: ok, {} events verified", app.slug, v.checked),
+            Some(b) => {
+                broken = true;
+                let id = b.id.map(|id| format!(" (event {id})")).unwrap_or_default();
+                println!(
+                    "{}: BROKEN at position {}{id}: {}; {} events verified before it",
+                    app.slug, b.position, b.reason, v.checked
+                );
+            }
+        }
+    }
+    Ok(if broken { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -25,6 +25,9 @@ pub struct AuthConfig {
     pub refresh_reuse_grace_seconds: i64,
     pub enforce_app_permissions: bool,
     pub signup_default_role: String,
+    /// Audit events older than this many days are cut from the log (whole prefixes of the
+    /// chain, leaving a checkpoint); 0 keeps them for ever.
+    pub audit_retention_days: i64,
 }
 
 impl Default for AuthConfig {
@@ -42,6 +45,7 @@ impl Default for AuthConfig {
             refresh_reuse_grace_seconds: 0,
             enforce_app_permissions: false,
             signup_default_role: "member".into(),
+            audit_retention_days: 0,
         }
     }
 }
@@ -60,6 +64,7 @@ impl AuthConfig {
             ("access_token_ttl_seconds", self.access_token_ttl_seconds, 60..=86_400),
             ("refresh_token_ttl_seconds", self.refresh_token_ttl_seconds, 300..=31_536_000),
             ("refresh_reuse_grace_seconds", self.refresh_reuse_grace_seconds, 0..=300),
+            ("audit_retention_days", self.audit_retention_days, 0..=3650),
         ]
     }
 

@@ -1,9 +1,11 @@
 //! The types the server and the browser both build: one definition each, used by the engine,
 //! the REST API and the console. Nothing here may depend on the database or on Leptos.
 
+pub mod audit;
 pub mod config;
 pub mod time_format;
 pub mod users;
 
+pub use audit::{AuditEventView, AuditPageView, Verification};
 pub use config::{AuthConfig, ConfigError};
 pub use users::{PrimaryEmail, SessionView, Status, UserPage, UserView};

@@ -34,3 +34,17 @@ pub mod option {
             .map_err(serde::de::Error::custom)
     }
 }
+
+/// With milliseconds (`2026-02-20T10:00:00.123Z`), for audit events, whose order within a
+/// second matters.
+pub mod millis {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        super::deserialize(d)
+    }
+}

@@ -119,6 +119,12 @@ fn ConfigEditor(slug: String, config: ConfigView, editable: bool, save: ServerAc
                 {toggle("enforce_app_permissions", "Enforce app permissions",
                     "The app's API checks each end-user's role before answering.", c.enforce_app_permissions)}
             </fieldset>
+            <fieldset class="card group" disabled=!editable>
+                <legend>"Activity log"</legend>
+                {number("audit_retention_days", "Keep events for (days)",
+                    "0 (the default) keeps every event. Otherwise 1 to 3650: older events are cut from the start of the chain, which still verifies from the checkpoint left behind.",
+                    c.audit_retention_days, invalid("audit_retention_days"))}
+            </fieldset>
             {editable.then(|| view! {
                 <div class="form-actions">
                     <button type="submit" class="primary" disabled=move || save.pending().get()>"Save changes"</button>

@@ -5,8 +5,12 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use serde_json::json;
+
+use super::audit::actor_of;
 use super::caller::API_KEY_PREFIX;
 use super::{now, Access, Caller, Engine};
+use crate::audit::Event;
 use crate::crypto::{random_token, token_digest};
 use crate::model::ApiKey;
 use crate::permissions::MANAGEMENT;
@@ -109,6 +113,15 @@ impl Engine {
         };
         let mut tx = self.write().await?;
         tx.insert_api_key(&key).await?;
+        tx.record(
+            app.id,
+            Event::new("api_key.created", actor_of(caller)).subject("api_key", key.id).details(json!({
+                "name": key.name,
+                "prefix": key.prefix,
+                "scopes": key.scopes,
+                "expires_at": key.expires_at.map(|t| crate::time_format::format(&t)),
+            })),
+        );
         tx.commit().await?;
         Ok((key.into(), secret))
     }
@@ -132,6 +145,7 @@ impl Engine {
                 Error::NotFound("API key")
             });
         }
+        tx.record(app.id, Event::new("api_key.revoked", actor_of(caller)).subject("api_key", id));
         tx.commit().await
     }
 

@@ -2,9 +2,13 @@
 //! deletion and introspection, each authorised through `Engine::authorize`.
 
 use serde::Serialize;
+use serde_json::json;
 use uuid::Uuid;
 
+use super::audit::actor_of;
+use super::write::Write;
 use super::{now, Access, Caller, Change, Engine, Principal};
+use crate::audit::{Actor, Event};
 use crate::keys;
 use crate::model::{App, AuthConfig, Membership, Role, SigningKey, Status};
 use crate::permissions::{self, OWNER};
@@ -58,6 +62,19 @@ fn metadata_object(value: Option<serde_json::Value>) -> Result<serde_json::Value
     }
 }
 
+/// The events of a new app: itself, with its roles, and its first signing key.
+fn record_app_created(tx: &mut Write<'_>, app: &App, actor: Actor, kid: &str, alg: keys::SigningAlg) {
+    tx.record(
+        app.id,
+        Event::new("app.created", actor.clone()).subject("app", app.id).details(json!({
+            "slug": app.slug,
+            "display_name": app.display_name,
+            "roles": permissions::system_roles().iter().map(|(name, ..)| *name).collect::<Vec<_>>(),
+        })),
+    );
+    tx.record(app.id, Event::new("signing_key.created", actor).details(json!({"kid": kid, "alg": alg.as_str()})));
+}
+
 impl Engine {
     pub(super) async fn ensure_platform_app(&self) -> Result<()> {
         if self.store.app_by_slug(PLATFORM_SLUG).await?.is_some() {
@@ -71,7 +88,10 @@ impl Engine {
             // Another node created it first.
             Err(Error::SlugTaken) => Ok(()),
             Err(e) => Err(e),
-            Ok(_) => tx.commit().await,
+            Ok((_, kid)) => {
+                record_app_created(&mut tx, &app, Actor::system(), &kid, keys::SigningAlg::EdDsa);
+                tx.commit().await
+            }
         }
     }
 
@@ -89,14 +109,14 @@ impl Engine {
         }
     }
 
-    /// Inserts the app, its three system roles and its first signing key; returns the roles.
-    /// `SlugTaken` when the slug is, by a live app or a deleted one.
+    /// Inserts the app, its three system roles and its first signing key; returns the roles
+    /// and the key's id. `SlugTaken` when the slug is, by a live app or a deleted one.
     async fn insert_app_with_roles_and_key(
         &self,
         tx: &mut dyn Tx,
         app: &App,
         alg: keys::SigningAlg,
-    ) -> Result<Vec<Role>> {
+    ) -> Result<(Vec<Role>, String)> {
         tx.insert_app(app).await.map_err(|e| match e {
             StoreError::Unique { .. } => Error::SlugTaken,
             e => e.into(),
@@ -121,6 +141,7 @@ impl Engine {
         })
         .await
         .map_err(Error::internal)??;
+        let kid = key.kid.clone();
         tx.insert_signing_key(&SigningKey {
             kid: key.kid,
             app_id: app.id,
@@ -132,7 +153,7 @@ impl Engine {
             retired_at: None,
         })
         .await?;
-        Ok(roles)
+        Ok((roles, kid))
     }
 
     /// Creates an app owned by the calling account.
@@ -151,10 +172,16 @@ impl Engine {
             return Err(Error::SlugTaken);
         }
         let mut tx = self.write().await?;
-        let roles = self.insert_app_with_roles_and_key(&mut *tx, &app, alg).await?;
+        let (roles, kid) = self.insert_app_with_roles_and_key(&mut *tx, &app, alg).await?;
         let owner =
             roles.iter().find(|r| r.name == OWNER).ok_or_else(|| Error::internal(anyhow::anyhow!("owner role")))?;
         tx.insert_membership(app.id, account.user_id, owner.id, app.created_at).await?;
+        let actor = Actor::account(account.user_id);
+        record_app_created(&mut tx, &app, actor.clone(), &kid, alg);
+        tx.record(
+            app.id,
+            Event::new("member.added", actor).subject("account", account.user_id).details(json!({"role": OWNER})),
+        );
         tx.commit().await?;
         tracing::info!(app = %app.slug, "app created");
         Ok(app)
@@ -169,6 +196,7 @@ impl Engine {
     #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn update_app(&self, caller: &Caller, slug: &str, patch: AppPatch) -> Result<App> {
         let Access { mut app, .. } = self.authorize(caller, slug, "app.update").await?;
+        let before = app.clone();
         if let Some(name) = patch.display_name {
             app.display_name = DisplayName::parse(&name, "displayName")?.as_str().to_owned();
         }
@@ -183,6 +211,24 @@ impl Engine {
         let mut tx = self.write().await?;
         tx.update_app(&app).await?;
         tx.changed(Change::App(app.id));
+        let actor = actor_of(caller);
+        let mut changes = serde_json::Map::new();
+        if before.display_name != app.display_name {
+            changes.insert("display_name".into(), json!({"old": before.display_name, "new": app.display_name}));
+        }
+        if before.metadata != app.metadata {
+            changes.insert("metadata".into(), json!({"old": before.metadata, "new": app.metadata}));
+        }
+        if !changes.is_empty() {
+            tx.record(
+                app.id,
+                Event::new("app.updated", actor.clone()).subject("app", app.id).details(json!({"changes": changes})),
+            );
+        }
+        if before.status != app.status {
+            let kind = if app.status == Status::Suspended { "app.suspended" } else { "app.reactivated" };
+            tx.record(app.id, Event::new(kind, actor).subject("app", app.id));
+        }
         tx.commit().await?;
         Ok(app)
     }
@@ -193,6 +239,10 @@ impl Engine {
         let mut tx = self.write().await?;
         tx.delete_app(app.id, now()).await?;
         tx.changed(Change::App(app.id));
+        tx.record(
+            app.id,
+            Event::new("app.deleted", actor_of(caller)).subject("app", app.id).details(json!({"slug": app.slug})),
+        );
         tx.commit().await?;
         self.keys.forget(app.id);
         tracing::info!(app = %app.slug, "app deleted");

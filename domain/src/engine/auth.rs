@@ -6,8 +6,10 @@ use chrono::TimeDelta;
 use secrecy::SecretString;
 use uuid::Uuid;
 
+use super::audit::{user_actor, user_kind};
 use super::cache::Change;
 use super::{now, Engine, Principal, RequestMeta};
+use crate::audit::{Actor, ActorKind, AuditEvent, Event};
 use crate::crypto::token_digest;
 use crate::model::{App, Contact, ContactKind, RefreshSuccessor, Status, User};
 use crate::store::StoreError;
@@ -108,6 +110,19 @@ impl Engine {
             e => e.into(),
         })?;
         let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at).await?;
+        let kind = user_kind(&app.slug);
+        tx.record(
+            app.id,
+            Event::new(format!("{kind}.signed_up"), user_actor(&app.slug, user.id))
+                .subject(kind, user.id)
+                .session(session.id)
+                .details(serde_json::json!({
+                    "username": user.username,
+                    "role": role.name,
+                    "email_verified": input.email_verified,
+                    "method": "password",
+                })),
+        );
         tx.commit().await?;
         tracing::info!(user = %user.id, "signed up");
         let pair = self.token_pair(&app, user.id, &role.name, session.id, refresh).await?;
@@ -154,16 +169,62 @@ impl Engine {
         let password = password.unwrap_or_else(|| SecretString::from(String::new()));
         let key = app.as_ref().map_or(password::NEUTRAL, |a| a.id);
         let verified = password::verify_for(key, password, stored).await?;
-        let (Ok(app), Some(user), true) = (app, user, verified) else {
-            return Err(Error::InvalidCredentials);
+        let (app, user) = match (app, user, verified) {
+            (Ok(app), Some(user), true) => (app, user),
+            (app, user, _) => {
+                if let Ok(app) = &app {
+                    let reason = if !eligible && matches!(&user, Some(u) if u.status != Status::Active) {
+                        "user_suspended"
+                    } else if app.status != Status::Active {
+                        "app_suspended"
+                    } else if !app.config.signin_enabled {
+                        "signin_disabled"
+                    } else if user.is_none() {
+                        "unknown_identifier"
+                    } else if !eligible {
+                        "password_too_long"
+                    } else {
+                        "wrong_password"
+                    };
+                    self.record_signin_failure(app, user.as_ref().map(|u| u.id), reason).await?;
+                }
+                return Err(Error::InvalidCredentials);
+            }
         };
         let role = self.role_name(&app, user.role_id).await?;
         let at = now();
         let mut tx = self.write().await?;
         let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at).await?;
+        let kind = user_kind(&app.slug);
+        tx.record(
+            app.id,
+            Event::new(format!("{kind}.signed_in"), user_actor(&app.slug, user.id))
+                .subject(kind, user.id)
+                .session(session.id)
+                .details(serde_json::json!({"method": "password"})),
+        );
         tx.commit().await?;
         let pair = self.token_pair(&app, user.id, &role, session.id, refresh).await?;
         Ok((pair, Principal { app, user_id: user.id, session_id: session.id, role_id: user.role_id, role }))
+    }
+
+    /// A refused sign-in, with the reason kept here and never in the answer. Without a
+    /// known user the actor is an anonymous end-user, and what was typed is not kept (it may
+    /// be a password typed in the wrong field).
+    async fn record_signin_failure(&self, app: &App, user_id: Option<Uuid>, reason: &str) -> Result<()> {
+        let kind = user_kind(&app.slug);
+        let actor = match user_id {
+            Some(id) => user_actor(&app.slug, id),
+            None => Actor { kind: if kind == "account" { ActorKind::Account } else { ActorKind::EndUser }, id: None },
+        };
+        let mut event =
+            Event::new(format!("{kind}.signin_failed"), actor).failed().details(serde_json::json!({"reason": reason}));
+        if let Some(id) = user_id {
+            event = event.subject(kind, id);
+        }
+        let mut tx = self.write().await?;
+        tx.record(app.id, event);
+        tx.commit().await
     }
 
     async fn find_by_identifier(&self, app_id: Uuid, identifier: &str) -> Result<Option<User>> {
@@ -190,8 +251,16 @@ impl Engine {
         // Derived from the presented token, never stored: a repeat derives the same one.
         let successor = self.successor_of(refresh_token);
         let rotation = RefreshSuccessor { digest: token_digest(&successor), created_at: at };
+        let kind = user_kind(&app.slug);
+        // The store fills in the session's user as actor and subject.
+        let event = AuditEvent::record(
+            app.id,
+            at,
+            Event::new(format!("{kind}.token_refreshed"), user_actor(&app.slug, Uuid::nil())),
+        );
         // The common case is one statement: the token is current and its session live.
-        if let Some(sid) = self.store.rotate_refresh_token(app.id, &digest, &rotation).await? {
+        if let Some(sid) = self.store.rotate_refresh_token(app.id, &digest, &rotation, &event).await? {
+            self.audit.wake();
             // Taken before `live` reads the session: a revocation meanwhile keeps the touched
             // entry out of the cache.
             let generation = self.caches.generation();
@@ -216,6 +285,14 @@ impl Engine {
                 let mut tx = self.write().await?;
                 tx.revoke_session(app.id, sid, at).await?;
                 tx.changed(Change::Session(sid));
+                tx.record(
+                    app.id,
+                    Event::new(format!("{kind}.refresh_reuse_detected"), user_actor(&app.slug, live.user_id))
+                        .failed()
+                        .subject(kind, live.user_id)
+                        .session(sid)
+                        .details(serde_json::json!({"session_revoked": true})),
+                );
                 tx.commit().await?;
                 tracing::warn!(session = %sid, "refresh token reused after rotation; session revoked");
                 Err(Error::RefreshTokenReused)
@@ -232,10 +309,26 @@ impl Engine {
         let app = self.app(slug).await?;
         let token =
             self.store.refresh_token(app.id, &token_digest(refresh_token)).await?.ok_or_else(invalid_refresh)?;
+        let sid = token.session_id;
+        let session = self.store.session(app.id, sid).await?.ok_or_else(invalid_refresh)?;
         let mut tx = self.write().await?;
-        tx.revoke_session(app.id, token.session_id, now()).await?;
-        tx.changed(Change::Session(token.session_id));
+        let ended = tx.revoke_session(app.id, sid, now()).await?;
+        tx.changed(Change::Session(sid));
+        if ended {
+            self.record_signed_out(&mut tx, &app, session.user_id, sid);
+        }
         tx.commit().await
+    }
+
+    /// A session ended by its own user.
+    pub(super) fn record_signed_out(&self, tx: &mut super::write::Write<'_>, app: &App, user_id: Uuid, sid: Uuid) {
+        let kind = user_kind(&app.slug);
+        tx.record(
+            app.id,
+            Event::new(format!("{kind}.signed_out"), user_actor(&app.slug, user_id))
+                .subject(kind, user_id)
+                .session(sid),
+        );
     }
 
     async fn role_name(&self, app: &App, role_id: Uuid) -> Result<String> {

@@ -81,6 +81,13 @@ impl Engine {
         if key.last_used_at.is_none_or(|t| at - t > TimeDelta::seconds(60)) {
             let mut tx = self.write().await?;
             tx.touch_api_key(app.id, key.id, at).await?;
+            // As often as its use is recorded on the key: at most once a minute.
+            tx.record(
+                app.id,
+                crate::audit::Event::new("api_key.used", crate::audit::Actor::api_key(key.id))
+                    .subject("api_key", key.id)
+                    .details(serde_json::json!({"prefix": key.prefix})),
+            );
             tx.commit().await?;
         }
         Ok((key, app))

@@ -4,10 +4,14 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
+use serde_json::json;
 use uuid::Uuid;
 
+use super::audit::actor_of;
 use super::cache::Change;
+use super::write::Write;
 use super::{now, Access, Caller, Engine};
+use crate::audit::{Actor, Event};
 use crate::model::{AuthConfig, Permission, Role};
 use crate::permissions::{MANAGEMENT, OWNER};
 use crate::store::StoreError;
@@ -55,6 +59,22 @@ pub fn apply_config_patch(config: &mut AuthConfig, patch: &serde_json::Map<Strin
     Ok(())
 }
 
+/// The settings a config change changed, each `{old, new}`, by name.
+fn config_changes(old: &AuthConfig, new: &AuthConfig) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let (serde_json::Value::Object(old), serde_json::Value::Object(new)) =
+        (serde_json::to_value(old).map_err(Error::internal)?, serde_json::to_value(new).map_err(Error::internal)?)
+    else {
+        return Err(Error::internal(anyhow::anyhow!("the auth config is not an object")));
+    };
+    Ok(new
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let was = old.get(&name).cloned().unwrap_or(serde_json::Value::Null);
+            (was != value).then(|| (name, json!({"old": was, "new": value})))
+        })
+        .collect())
+}
+
 impl Engine {
     #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn config(&self, caller: &Caller, slug: &str) -> Result<AuthConfig> {
@@ -90,6 +110,7 @@ impl Engine {
         patch: &serde_json::Map<String, serde_json::Value>,
         by: Option<(&Caller, &Access)>,
     ) -> Result<AuthConfig> {
+        let old = app.config.clone();
         let before = app.config.signup_default_role.clone();
         apply_config_patch(&mut app.config, patch)?;
         let Some(default_role) = self.store.role_by_name(app.id, &app.config.signup_default_role).await? else {
@@ -106,6 +127,14 @@ impl Engine {
         let mut tx = self.write().await?;
         tx.update_app(&app).await?;
         tx.changed(Change::App(app.id));
+        let changes = config_changes(&old, &app.config)?;
+        if !changes.is_empty() {
+            let actor = by.map_or_else(Actor::system, |(caller, _)| actor_of(caller));
+            tx.record(
+                app.id,
+                Event::new("app.config_changed", actor).subject("app", app.id).details(json!({"changes": changes})),
+            );
+        }
         tx.commit().await?;
         Ok(app.config)
     }
@@ -159,6 +188,11 @@ impl Engine {
             StoreError::Unique { .. } => Error::Conflict(format!("Permission '{name}' already exists")),
             e => e.into(),
         })?;
+        tx.record(
+            app.id,
+            Event::new("permission.created", actor_of(caller))
+                .details(json!({"name": permission.name, "description": permission.description})),
+        );
         tx.commit().await?;
         Ok(permission)
     }
@@ -167,7 +201,7 @@ impl Engine {
     /// A caller can only grant management permissions it holds itself.
     async fn prepare_permissions(
         &self,
-        tx: &mut dyn crate::store::Tx,
+        tx: &mut Write<'_>,
         caller: &Caller,
         access: &Access,
         requested: &[String],
@@ -192,6 +226,11 @@ impl Engine {
                     created_at: now(),
                 })
                 .await?;
+                tx.record(
+                    access.app.id,
+                    Event::new("permission.created", actor_of(caller))
+                        .details(json!({"name": name, "description": ""})),
+                );
             }
             set.push(name.to_owned());
         }
@@ -215,7 +254,7 @@ impl Engine {
             _ => String::new(),
         };
         let mut tx = self.write().await?;
-        let permissions = self.prepare_permissions(&mut *tx, caller, &access, &input.permissions).await?;
+        let permissions = self.prepare_permissions(&mut tx, caller, &access, &input.permissions).await?;
         let role = Role {
             id: Uuid::new_v4(),
             app_id: access.app.id,
@@ -229,6 +268,14 @@ impl Engine {
             StoreError::Unique { .. } => Error::Conflict(format!("A role named '{name}' already exists")),
             e => e.into(),
         })?;
+        tx.record(
+            role.app_id,
+            Event::new("role.created", actor_of(caller)).subject("role", role.id).details(json!({
+                "name": role.name,
+                "description": role.description,
+                "permissions": role.permissions,
+            })),
+        );
         tx.commit().await?;
         Ok(role)
     }
@@ -239,6 +286,7 @@ impl Engine {
     pub async fn update_role(&self, caller: &Caller, slug: &str, name: &str, patch: RolePatch) -> Result<Role> {
         let access = self.authorize(caller, slug, "role.update").await?;
         let mut role = self.store.role_by_name(access.app.id, name).await?.ok_or(Error::NotFound("Role"))?;
+        let old = role.clone();
         if let Some(d) = patch.description {
             role.description = if d.trim().is_empty() {
                 String::new()
@@ -248,7 +296,7 @@ impl Engine {
         }
         let mut tx = self.write().await?;
         if let Some(requested) = patch.permissions {
-            let set = self.prepare_permissions(&mut *tx, caller, &access, &requested).await?;
+            let set = self.prepare_permissions(&mut tx, caller, &access, &requested).await?;
             if role.name == OWNER && MANAGEMENT.iter().any(|m| !set.iter().any(|p| p == m)) {
                 return Err(Error::invalid("the owner role keeps every management permission"));
             }
@@ -256,6 +304,26 @@ impl Engine {
         }
         tx.update_role(&role).await?;
         tx.changed(Change::Role(role.id));
+        let mut changes = serde_json::Map::new();
+        if old.description != role.description {
+            changes.insert("description".into(), json!({"old": old.description, "new": role.description}));
+        }
+        if old.permissions != role.permissions {
+            let added: Vec<_> = role.permissions.iter().filter(|p| !old.permissions.contains(p)).collect();
+            let removed: Vec<_> = old.permissions.iter().filter(|p| !role.permissions.contains(p)).collect();
+            changes.insert(
+                "permissions".into(),
+                json!({"old": old.permissions, "new": role.permissions, "added": added, "removed": removed}),
+            );
+        }
+        if !changes.is_empty() {
+            tx.record(
+                role.app_id,
+                Event::new("role.updated", actor_of(caller))
+                    .subject("role", role.id)
+                    .details(json!({"name": role.name, "changes": changes})),
+            );
+        }
         tx.commit().await?;
         Ok(role)
     }
@@ -310,6 +378,12 @@ impl Engine {
         // sessions those are is not known here, so every node drops its caches (a rare edit).
         let change = if reassigned { Change::Everything } else { Change::Role(role.id) };
         tx.changed(change);
+        tx.record(
+            app.id,
+            Event::new("role.deleted", actor_of(caller))
+                .subject("role", role.id)
+                .details(json!({"name": role.name, "reassigned_to": reassign_to})),
+        );
         tx.commit().await
     }
 }

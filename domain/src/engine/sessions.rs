@@ -36,8 +36,11 @@ impl Engine {
     #[tracing::instrument(skip_all, fields(app = %principal.app.slug))]
     pub async fn end_session(&self, principal: &Principal) -> Result<()> {
         let mut tx = self.write().await?;
-        tx.revoke_session(principal.app.id, principal.session_id, now()).await?;
+        let ended = tx.revoke_session(principal.app.id, principal.session_id, now()).await?;
         tx.changed(Change::Session(principal.session_id));
+        if ended {
+            self.record_signed_out(&mut tx, &principal.app, principal.user_id, principal.session_id);
+        }
         tx.commit().await
     }
 

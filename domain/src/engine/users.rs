@@ -6,10 +6,13 @@ use std::sync::Arc;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{TimeZone, Utc};
+use serde_json::json;
 use uuid::Uuid;
 
+use super::audit::{actor_of, user_actor, user_kind};
 use super::cache::Change;
 use super::{now, Access, Caller, Engine, Principal};
+use crate::audit::Event;
 use crate::model::{Session, Status, User, UserCursor, UserProfile};
 use crate::types::DisplayName;
 use crate::{Error, Result};
@@ -140,6 +143,8 @@ impl Engine {
         let access = self.authorize(caller, slug, "user.update").await?;
         let app = &access.app;
         let mut user = self.find_user(app.id, id).await?;
+        let old = user.clone();
+        let mut new_role_name = None;
         if let Some(name) = patch.display_name {
             user.display_name = DisplayName::parse(&name, "displayName")?.as_str().to_owned();
         }
@@ -155,16 +160,36 @@ impl Engine {
                 .ok_or_else(|| Error::invalid(format!("role: no role named '{role}' in this app")))?;
             if role.id != user.role_id {
                 access.may_assign(caller, &role)?;
+                new_role_name = Some(role.name.clone());
             }
             user.role_id = role.id;
         }
         user.updated_at = now();
         let mut tx = self.write().await?;
         tx.update_user(&user).await?;
+        let mut revoked = 0;
         if user.status == Status::Suspended {
-            tx.revoke_user_sessions(app.id, user.id, user.updated_at).await?;
+            revoked = tx.revoke_user_sessions(app.id, user.id, user.updated_at).await?;
         }
         tx.changed(Change::User(user.id));
+        let kind = user_kind(&app.slug);
+        let actor = actor_of(caller);
+        let event = |name: &str| Event::new(format!("{kind}.{name}"), actor.clone()).subject(kind, user.id);
+        if old.display_name != user.display_name {
+            tx.record(
+                app.id,
+                event("updated")
+                    .details(json!({"changes": {"display_name": {"old": old.display_name, "new": user.display_name}}})),
+            );
+        }
+        if let Some(to) = new_role_name {
+            let from = self.store.role_by_id(app.id, old.role_id).await?.map(|r| r.name);
+            tx.record(app.id, event("role_changed").details(json!({"old": from, "new": to})));
+        }
+        if old.status != user.status {
+            let name = if user.status == Status::Suspended { "suspended" } else { "reactivated" };
+            tx.record(app.id, event(name).details(json!({"sessions_revoked": revoked})));
+        }
         tx.commit().await?;
         self.user_view_of(app.id, user.id).await
     }
@@ -176,6 +201,13 @@ impl Engine {
         let mut tx = self.write().await?;
         tx.delete_user(app.id, user.id).await?;
         tx.changed(Change::User(user.id));
+        let kind = user_kind(&app.slug);
+        tx.record(
+            app.id,
+            Event::new(format!("{kind}.deleted"), actor_of(caller))
+                .subject(kind, user.id)
+                .details(json!({"username": user.username})),
+        );
         tx.commit().await
     }
 
@@ -187,6 +219,13 @@ impl Engine {
         let mut tx = self.write().await?;
         let revoked = tx.revoke_user_sessions(app.id, user.id, now()).await?;
         tx.changed(Change::User(user.id));
+        let kind = user_kind(&app.slug);
+        tx.record(
+            app.id,
+            Event::new(format!("{kind}.sessions_revoked"), actor_of(caller))
+                .subject(kind, user.id)
+                .details(json!({"count": revoked})),
+        );
         tx.commit().await?;
         Ok(revoked)
     }
@@ -234,8 +273,18 @@ impl Engine {
         let session = self.store.session(me.app.id, id).await?.filter(|s| s.user_id == me.user_id);
         let session = session.ok_or(Error::NotFound("Session"))?;
         let mut tx = self.write().await?;
-        tx.revoke_session(me.app.id, session.id, now()).await?;
+        let ended = tx.revoke_session(me.app.id, session.id, now()).await?;
         tx.changed(Change::Session(session.id));
+        if ended {
+            let kind = user_kind(&me.app.slug);
+            tx.record(
+                me.app.id,
+                Event::new("session.revoked", user_actor(&me.app.slug, me.user_id))
+                    .subject(kind, me.user_id)
+                    .session(session.id)
+                    .details(json!({"by": "owner", "current": session.id == me.session_id})),
+            );
+        }
         tx.commit().await
     }
 

@@ -1,11 +1,15 @@
 //! The one write path: every change the engine makes goes through a [`Write`], which holds
-//! the store's transaction, collects the cache `Change`s the change publishes (and, from the
-//! audit log on, the events it records), and commits them together.
+//! the store's transaction, collects the cache `Change`s the change publishes and the audit
+//! events it records, and commits them together: no event without its change, no change
+//! without its event.
 
 use std::ops::{Deref, DerefMut};
 
+use uuid::Uuid;
+
 use super::cache::Change;
-use super::Engine;
+use super::{now, Engine};
+use crate::audit::{AuditEvent, Event};
 use crate::store::Tx;
 use crate::Result;
 
@@ -14,12 +18,13 @@ pub(crate) struct Write<'e> {
     engine: &'e Engine,
     tx: Box<dyn Tx>,
     changes: Vec<Change>,
+    events: Vec<AuditEvent>,
 }
 
 impl Engine {
     /// Starts a change: a transaction of the store, and what it will publish.
     pub(crate) async fn write(&self) -> Result<Write<'_>> {
-        Ok(Write { engine: self, tx: self.store.begin().await?, changes: Vec::new() })
+        Ok(Write { engine: self, tx: self.store.begin().await?, changes: Vec::new(), events: Vec::new() })
     }
 }
 
@@ -29,15 +34,27 @@ impl Write<'_> {
         self.changes.push(change);
     }
 
-    /// Commits the transaction with a message telling the other nodes of each change (in the
-    /// same transaction: PostgreSQL `NOTIFY`), then applies them to this node's caches.
+    /// Records `event` in app `app_id`'s audit log, in this transaction.
+    pub fn record(&mut self, app_id: Uuid, event: Event) {
+        self.events.push(AuditEvent::record(app_id, now(), event));
+    }
+
+    /// Commits the transaction with its audit events and a message telling the other nodes
+    /// of each change (in the same transaction: PostgreSQL `NOTIFY`), then applies them to
+    /// this node's caches and wakes the audit sequencer.
     pub async fn commit(mut self) -> Result<()> {
+        for event in &self.events {
+            self.tx.insert_audit_event(event).await?;
+        }
         for change in &self.changes {
             self.tx.publish(&change.encode()).await?;
         }
         self.tx.commit().await?;
         for change in self.changes {
             self.engine.caches.apply(change);
+        }
+        if !self.events.is_empty() {
+            self.engine.audit.wake();
         }
         Ok(())
     }

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::audit::{AuditEvent, AuditFilter, Checkpoint, Head, Link};
 use crate::model::{
     ApiKey, App, Contact, ContactKind, Membership, NewRefreshToken, Permission, RefreshSuccessor, RefreshToken, Role,
     Session, SigningKey, User, UserCursor, UserProfile,
@@ -64,11 +65,15 @@ pub trait Store: Send + Sync + 'static {
     /// the successor into the same session. Returns that session; `None` when the token is
     /// unknown, already rotated (of two concurrent rotations exactly one wins), or its session
     /// is revoked or expired.
+    ///
+    /// `event` is recorded in the same transaction when the rotation happens, with the
+    /// session's user as actor and subject (its actor, subject and session are filled in).
     async fn rotate_refresh_token(
         &self,
         app_id: Uuid,
         digest: &str,
         successor: &RefreshSuccessor,
+        event: &AuditEvent,
     ) -> StoreResult<Option<Uuid>>;
     /// The app's custom permission strings, by name.
     async fn permissions(&self, app_id: Uuid) -> StoreResult<Vec<Permission>>;
@@ -96,6 +101,35 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every key of the app still published in its JWKS, newest first.
     async fn signing_keys(&self, app_id: Uuid) -> StoreResult<Vec<SigningKey>>;
+
+    /// A page of the app's audit events that pass `filter`, linked or not yet.
+    async fn audit_events(
+        &self,
+        app_id: Uuid,
+        filter: &AuditFilter,
+        page: AuditPage,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEvent>>;
+    /// The app's linked events after chain position `after`, in chain order.
+    async fn audit_chain(&self, app_id: Uuid, after: i64, limit: u32) -> StoreResult<Vec<AuditEvent>>;
+    /// The last link of the app's chain.
+    async fn audit_head(&self, app_id: Uuid) -> StoreResult<Option<Head>>;
+    /// Where the last retention cut of the app's log stopped.
+    async fn audit_checkpoint(&self, app_id: Uuid) -> StoreResult<Option<Checkpoint>>;
+    /// Apps with events not linked yet.
+    async fn apps_with_pending_audit(&self, limit: u32) -> StoreResult<Vec<Uuid>>;
+    /// How many of the app's events are not linked yet.
+    async fn pending_audit(&self, app_id: Uuid) -> StoreResult<i64>;
+    /// Every app's id, deleted ones included while their rows last.
+    async fn app_ids(&self) -> StoreResult<Vec<Uuid>>;
+}
+
+/// Which page of a log: newest first before a `seq` (from the newest when `None`), or oldest
+/// first after one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditPage {
+    Before(Option<i64>),
+    After(i64),
 }
 
 /// What a subscription to other nodes' messages yields.
@@ -162,6 +196,20 @@ pub trait Tx: Send {
     /// Revokes a live session; false when it was already revoked or does not exist.
     async fn revoke_session(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
     async fn insert_refresh_token(&mut self, token: &NewRefreshToken) -> StoreResult<()>;
+
+    /// Records an audit event (its `seq` and link are the store's and the sequencer's).
+    async fn insert_audit_event(&mut self, event: &AuditEvent) -> StoreResult<()>;
+    /// The app's events not linked yet, in insertion order.
+    async fn pending_audit_events(&mut self, app_id: Uuid, limit: u32) -> StoreResult<Vec<AuditEvent>>;
+    /// The app's head, as this transaction sees it.
+    async fn audit_head(&mut self, app_id: Uuid) -> StoreResult<Option<Head>>;
+    /// Links a pending event; false when it is no longer pending (another sequencer's).
+    async fn link_audit_event(&mut self, seq: i64, link: &Link) -> StoreResult<bool>;
+    /// Moves the app's head from position `expected` (`None`: no head yet) to `head`; false
+    /// when another sequencer moved it first.
+    async fn advance_audit_head(&mut self, app_id: Uuid, expected: Option<i64>, head: &Head) -> StoreResult<bool>;
+    /// Records the checkpoint and removes the linked events up to it; false when it exists.
+    async fn cut_audit(&mut self, checkpoint: &Checkpoint) -> StoreResult<bool>;
 }
 
 /// Connects to the store named by `url` (`sqlite://…` or `postgres://…`) and applies its

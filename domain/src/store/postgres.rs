@@ -10,7 +10,9 @@ use uuid::Uuid;
 
 use super::sql::{impl_sql_store, Backend};
 use super::{Notice, StoreError, StoreResult};
+use crate::audit::AuditEvent;
 use crate::model::RefreshSuccessor;
+use crate::store::Ts;
 use crate::{Error, Result};
 
 pub struct PostgresStore {
@@ -48,10 +50,28 @@ impl Backend for PostgresStore {
         &self.writer
     }
 
-    /// One statement; of two concurrent rotations of a token, the one that commits second
-    /// meets the unique parent.
-    async fn rotate(&self, app_id: Uuid, digest: &str, successor: &RefreshSuccessor) -> StoreResult<Option<Uuid>> {
-        match queries::sessions::rotate_refresh_token(app_id, digest, successor).fetch_optional(&self.writer).await {
+    /// One statement, the audit event included; of two concurrent rotations of a token, the
+    /// one that commits second meets the unique parent, and neither its successor nor its
+    /// event is written.
+    async fn rotate(
+        &self,
+        app_id: Uuid,
+        digest: &str,
+        successor: &RefreshSuccessor,
+        event: &AuditEvent,
+    ) -> StoreResult<Option<Uuid>> {
+        let statement = sqlx::query_scalar::<_, Uuid>(ROTATE_AND_RECORD.as_str())
+            .bind(app_id)
+            .bind(digest)
+            .bind(&successor.digest)
+            .bind(Ts(successor.created_at))
+            .bind(event.id)
+            .bind(&event.kind)
+            .bind(&event.ip)
+            .bind(&event.user_agent)
+            .bind(&event.request_id)
+            .bind(event.actor.kind.as_str());
+        match statement.fetch_optional(&self.writer).await {
             Ok(session) => Ok(session),
             Err(e) => match StoreError::from(e) {
                 StoreError::Unique { .. } => Ok(None),
@@ -69,6 +89,22 @@ impl Backend for PostgresStore {
         Ok(())
     }
 }
+
+/// `ROTATE_REFRESH_TOKEN` and the rotation's audit event in one statement (PostgreSQL runs
+/// every data-modifying `WITH` of a statement). The event binds id `$5`, type `$6`, ip `$7`,
+/// user agent `$8`, request id `$9` and the kind of its actor and subject `$10`; its time is
+/// the rotation's.
+static ROTATE_AND_RECORD: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "WITH rotated AS ({rotate}), \
+         recorded AS (INSERT INTO audit_events (id, app_id, at, type, outcome, actor_kind, actor_id, subject_kind, \
+           subject_id, session_id, ip, user_agent, request_id, details) \
+           SELECT $5, s.app_id, $4, $6, 'success', $10, s.user_id, $10, s.user_id, s.id, $7, $8, $9, '{{}}' \
+           FROM rotated r JOIN sessions s ON s.id = r.session_id) \
+         SELECT session_id FROM rotated",
+        rotate = super::sql::sessions::ROTATE_REFRESH_TOKEN
+    )
+});
 
 /// The channel nodes tell each other about changes that invalidate their caches on.
 const CHANNEL: &str = "rampart_changes";

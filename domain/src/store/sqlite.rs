@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::sql::{impl_sql_store, Backend};
 use super::{Notice, StoreError, StoreResult};
+use crate::audit::AuditEvent;
 use crate::model::RefreshSuccessor;
 use crate::{Error, Result};
 
@@ -73,9 +74,16 @@ impl Backend for SqliteStore {
     }
 
     /// Through the rotation queue (see `rotate_in_batches`).
-    async fn rotate(&self, app_id: Uuid, digest: &str, successor: &RefreshSuccessor) -> StoreResult<Option<Uuid>> {
+    async fn rotate(
+        &self,
+        app_id: Uuid,
+        digest: &str,
+        successor: &RefreshSuccessor,
+        event: &AuditEvent,
+    ) -> StoreResult<Option<Uuid>> {
         let (reply, answer) = oneshot::channel();
-        let rotation = Rotation { app_id, digest: digest.to_owned(), successor: successor.clone(), reply };
+        let rotation =
+            Rotation { app_id, digest: digest.to_owned(), successor: successor.clone(), event: event.clone(), reply };
         self.rotations.send(rotation).await.map_err(|_| StoreError::other("the store is closed"))?;
         answer.await.map_err(|_| StoreError::other("the rotation was dropped"))?
     }
@@ -101,6 +109,8 @@ struct Rotation {
     app_id: Uuid,
     digest: String,
     successor: RefreshSuccessor,
+    /// Recorded with the rotation.
+    event: AuditEvent,
     reply: oneshot::Sender<StoreResult<Option<Uuid>>>,
 }
 
@@ -110,7 +120,8 @@ struct Rotation {
 /// connection checkout and one transaction. Each is still its own statement, so a token
 /// rotated twice in one batch is rotated once (the second sees the first's successor).
 /// Outcomes are sent only after the commit; if anything fails, the whole batch is rolled
-/// back and every rotation in it fails, so none is half-done.
+/// back and every rotation in it fails, so none is half-done. Each rotation's audit event is
+/// inserted in the same transaction.
 async fn rotate_in_batches(writer: SqlitePool, mut queue: mpsc::Receiver<Rotation>) {
     let mut batch = Vec::with_capacity(ROTATION_BATCH);
     while queue.recv_many(&mut batch, ROTATION_BATCH).await > 0 {
@@ -137,7 +148,11 @@ async fn rotate_batch(writer: &SqlitePool, batch: &[Rotation]) -> StoreResult<Ve
     for r in batch {
         let rows =
             queries::sessions::rotate_refresh_token(r.app_id, &r.digest, &r.successor).fetch_all(&mut *tx).await?;
-        sessions.push(rows.into_iter().next());
+        let session = rows.into_iter().next();
+        if let Some(sid) = session {
+            queries::audit::insert_rotation_event(&r.event, sid).execute(&mut *tx).await?;
+        }
+        sessions.push(session);
     }
     tx.commit().await?;
     Ok(sessions)

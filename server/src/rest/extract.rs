@@ -17,14 +17,41 @@ use domain::Error;
 use super::error::ApiError;
 use crate::config::Cidr;
 
+/// The header a request's id comes in (from a proxy that made one) and goes back out in.
+pub const REQUEST_ID: &str = "x-request-id";
+
 /// Works out who is calling, once per request: the peer address, or the first address in
-/// `X-Forwarded-For` not belonging to a trusted proxy when the peer is one.
+/// `X-Forwarded-For` not belonging to a trusted proxy when the peer is one; and the request's
+/// id, the caller's `X-Request-Id` when it is a sane one, else a new one, echoed in the
+/// response. The request is served as part of that context, so the audit events it records
+/// carry it.
 pub async fn client_meta(State(trusted): State<Arc<Vec<Cidr>>>, mut req: Request, next: Next) -> Response {
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let ip = peer.map(|peer| client_ip(peer, req.headers(), &trusted));
     let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    req.extensions_mut().insert(RequestMeta { ip: ip.map(|ip| ip.to_string()), user_agent });
-    next.run(req).await
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| is_sane_request_id(id))
+        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
+    let meta = RequestMeta { ip: ip.map(|ip| ip.to_string()), user_agent };
+    let context = domain::audit::RequestContext {
+        ip: meta.ip.clone(),
+        user_agent: meta.user_agent.clone(),
+        request_id: Some(request_id.clone()),
+    };
+    req.extensions_mut().insert(meta);
+    let mut response = domain::audit::in_request(context, next.run(req)).await;
+    if let Ok(value) = header::HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
+}
+
+/// A request id taken from a caller: short, and only characters that cannot forge a log line.
+fn is_sane_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=".contains(&b))
 }
 
 fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[Cidr]) -> IpAddr {
@@ -112,6 +139,15 @@ mod tests {
         assert_eq!(client_ip(proxy, &headers, &proxies), "203.0.113.9".parse::<IpAddr>().unwrap());
         assert_eq!(client_ip(stranger, &headers, &proxies), stranger);
         assert_eq!(client_ip(proxy, &HeaderMap::new(), &proxies), proxy);
+    }
+
+    #[test]
+    fn request_ids_from_callers_are_checked() {
+        assert!(is_sane_request_id("0191e3a4-7c2b-7d3e-9f00-123456789abc"));
+        assert!(is_sane_request_id("req_abc.123:x/y+z="));
+        for bad in ["", "a b", "line\nbreak", "quote\"", &"x".repeat(129), "é"] {
+            assert!(!is_sane_request_id(bad), "{bad:?}");
+        }
     }
 
     #[test]

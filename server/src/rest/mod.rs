@@ -2,6 +2,7 @@
 //! API under `/{slug}/v1`, and the operators' endpoints.
 
 pub mod apps;
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod extract;
@@ -43,6 +44,9 @@ fn platform() -> Router<AppState> {
         .route("/apps/{slug}/end-users/{id}/sessions", get(manage::user_sessions).delete(manage::revoke_user_sessions))
         .route("/apps/{slug}/api-keys", get(manage::list_api_keys).post(manage::create_api_key))
         .route("/apps/{slug}/api-keys/{id}", axum::routing::delete(manage::revoke_api_key))
+        .route("/apps/{slug}/audit", get(audit::list))
+        .route("/apps/{slug}/audit/verify", get(audit::verify))
+        .route("/apps/{slug}/audit/export", get(audit::export))
 }
 
 fn consumer() -> Router<AppState> {
@@ -55,6 +59,7 @@ fn consumer() -> Router<AppState> {
         .route("/{slug}/v1/me/permissions", get(auth::my_permissions))
         .route("/{slug}/v1/me/sessions", get(auth::my_sessions))
         .route("/{slug}/v1/me/sessions/{id}", axum::routing::delete(auth::revoke_my_session))
+        .route("/{slug}/v1/me/activity", get(audit::my_activity))
         .route("/{slug}/v1/users", get(auth::app_users))
         .route("/{slug}/v1/roles", get(auth::app_roles))
         .route("/{slug}/v1/.well-known/jwks.json", get(wellknown::jwks))

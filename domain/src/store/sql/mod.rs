@@ -6,6 +6,7 @@
 
 pub(crate) mod api_keys;
 pub(crate) mod apps;
+pub(crate) mod audit;
 pub(crate) mod rows;
 pub(crate) mod sessions;
 pub(crate) mod signing_keys;
@@ -16,6 +17,7 @@ use futures_core::stream::BoxStream;
 use uuid::Uuid;
 
 use super::Notice;
+use crate::audit::AuditEvent;
 use crate::model::RefreshSuccessor;
 use crate::store::StoreResult;
 
@@ -31,7 +33,13 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// The pool write transactions come from.
     fn writer(&self) -> &sqlx::Pool<Self::Db>;
     /// `Store::rotate_refresh_token`, with its guarantees.
-    async fn rotate(&self, app_id: Uuid, digest: &str, successor: &RefreshSuccessor) -> StoreResult<Option<Uuid>>;
+    async fn rotate(
+        &self,
+        app_id: Uuid,
+        digest: &str,
+        successor: &RefreshSuccessor,
+        event: &AuditEvent,
+    ) -> StoreResult<Option<Uuid>>;
     /// `Store::subscribe`: other nodes' messages, or `None` where there are no other nodes.
     async fn listen(&self) -> StoreResult<Option<BoxStream<'static, Notice>>>;
     /// `Tx::publish`, inside the transaction: delivered once, and only if, it commits.
@@ -50,6 +58,7 @@ macro_rules! impl_sql_store {
             $crate::store::sql::sessions::sessions!($db);
             $crate::store::sql::api_keys::api_keys!($db);
             $crate::store::sql::signing_keys::signing_keys!($db);
+            $crate::store::sql::audit::audit!($db);
         }
 
         pub struct $tx(sqlx::Transaction<'static, $db>);
@@ -188,8 +197,9 @@ macro_rules! impl_sql_store {
                 app_id: uuid::Uuid,
                 digest: &str,
                 successor: &$crate::model::RefreshSuccessor,
+                event: &$crate::audit::AuditEvent,
             ) -> $crate::store::StoreResult<Option<uuid::Uuid>> {
-                $crate::store::sql::Backend::rotate(self, app_id, digest, successor).await
+                $crate::store::sql::Backend::rotate(self, app_id, digest, successor, event).await
             }
 
             async fn permissions(
@@ -253,6 +263,48 @@ macro_rules! impl_sql_store {
                 app_id: uuid::Uuid,
             ) -> $crate::store::StoreResult<Vec<$crate::model::SigningKey>> {
                 queries::signing_keys::signing_keys($crate::store::sql::Backend::reader(self), app_id).await
+            }
+
+            async fn audit_events(
+                &self,
+                app_id: uuid::Uuid,
+                filter: &$crate::audit::AuditFilter,
+                page: $crate::store::AuditPage,
+                limit: u32,
+            ) -> $crate::store::StoreResult<Vec<$crate::audit::AuditEvent>> {
+                queries::audit::events($crate::store::sql::Backend::reader(self), app_id, filter, page, limit).await
+            }
+
+            async fn audit_chain(
+                &self,
+                app_id: uuid::Uuid,
+                after: i64,
+                limit: u32,
+            ) -> $crate::store::StoreResult<Vec<$crate::audit::AuditEvent>> {
+                queries::audit::chain($crate::store::sql::Backend::reader(self), app_id, after, limit).await
+            }
+
+            async fn audit_head(&self, app_id: uuid::Uuid) -> $crate::store::StoreResult<Option<$crate::audit::Head>> {
+                queries::audit::head($crate::store::sql::Backend::reader(self), app_id).await
+            }
+
+            async fn audit_checkpoint(
+                &self,
+                app_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<$crate::audit::Checkpoint>> {
+                queries::audit::checkpoint($crate::store::sql::Backend::reader(self), app_id).await
+            }
+
+            async fn apps_with_pending_audit(&self, limit: u32) -> $crate::store::StoreResult<Vec<uuid::Uuid>> {
+                queries::audit::apps_with_pending($crate::store::sql::Backend::reader(self), limit).await
+            }
+
+            async fn pending_audit(&self, app_id: uuid::Uuid) -> $crate::store::StoreResult<i64> {
+                queries::audit::pending_count($crate::store::sql::Backend::reader(self), app_id).await
+            }
+
+            async fn app_ids(&self) -> $crate::store::StoreResult<Vec<uuid::Uuid>> {
+                queries::audit::app_ids($crate::store::sql::Backend::reader(self)).await
             }
         }
 
@@ -405,6 +457,49 @@ macro_rules! impl_sql_store {
                 token: &$crate::model::NewRefreshToken,
             ) -> $crate::store::StoreResult<()> {
                 queries::sessions::insert_refresh_token(&mut self.0, token).await
+            }
+
+            async fn insert_audit_event(
+                &mut self,
+                event: &$crate::audit::AuditEvent,
+            ) -> $crate::store::StoreResult<()> {
+                queries::audit::insert_event(&mut self.0, event).await
+            }
+
+            async fn pending_audit_events(
+                &mut self,
+                app_id: uuid::Uuid,
+                limit: u32,
+            ) -> $crate::store::StoreResult<Vec<$crate::audit::AuditEvent>> {
+                queries::audit::pending(&mut self.0, app_id, limit).await
+            }
+
+            async fn audit_head(
+                &mut self,
+                app_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<$crate::audit::Head>> {
+                queries::audit::head(&mut *self.0, app_id).await
+            }
+
+            async fn link_audit_event(
+                &mut self,
+                seq: i64,
+                link: &$crate::audit::Link,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::audit::link(&mut self.0, seq, link).await
+            }
+
+            async fn advance_audit_head(
+                &mut self,
+                app_id: uuid::Uuid,
+                expected: Option<i64>,
+                head: &$crate::audit::Head,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::audit::advance_head(&mut self.0, app_id, expected, head).await
+            }
+
+            async fn cut_audit(&mut self, checkpoint: &$crate::audit::Checkpoint) -> $crate::store::StoreResult<bool> {
+                queries::audit::cut(&mut self.0, checkpoint).await
             }
         }
     };

@@ -61,8 +61,9 @@ macro_rules! sessions {
                 row.map(RefreshTokenRow::into_model).transpose()
             }
 
-            /// `ROTATE_REFRESH_TOKEN` with its arguments bound; each backend runs it its own
-            /// way (`Backend::rotate`).
+            /// `ROTATE_REFRESH_TOKEN` with its arguments bound, for SQLite's rotation batch
+            /// (PostgreSQL runs it inside a statement that also records the event).
+            #[allow(dead_code, reason = "PostgreSQL's rotation is its own statement")]
             pub(crate) fn rotate_refresh_token<'q>(
                 app_id: Uuid,
                 digest: &'q str,

@@ -1,0 +1,121 @@
+//! The audit log: `/api/v1/apps/{slug}/audit` (a page, newest first), `/audit/verify` (the
+//! chain recomputed), `/audit/export` (JSON lines, streamed), and an end-user's own
+//! `/{slug}/v1/me/activity`.
+
+use std::collections::HashMap;
+
+use app::state::AppState;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use domain::engine::{event_view, AuditQuery};
+use shared::audit::{AuditPageView, Verification};
+
+use super::error::ApiResult;
+use super::extract::{Bearer, ManagedBy};
+
+/// The query of a read of the log. Unknown parameters are ignored; a bad value of a known
+/// one is a `400` naming it.
+fn audit_query(params: &HashMap<String, String>) -> ApiResult<AuditQuery> {
+    let get = |name: &str| params.get(name).cloned();
+    let limit = match params.get("limit").map(|l| l.trim()) {
+        Some(l) => Some(l.parse::<u32>().map_err(|_| {
+            domain::Error::invalid(format!("limit must be between 1 and {}", domain::engine::AUDIT_PAGE_MAX))
+        })?),
+        None => None,
+    };
+    Ok(AuditQuery {
+        kind: get("type"),
+        actor: get("actor"),
+        subject: get("subject"),
+        outcome: get("outcome"),
+        ip: get("ip"),
+        from: get("from"),
+        to: get("to"),
+        cursor: get("cursor"),
+        limit,
+    })
+}
+
+pub async fn list(
+    State(s): State<AppState>,
+    ManagedBy(c): ManagedBy,
+    Path(slug): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> ApiResult<Json<AuditPageView>> {
+    let query = audit_query(&params)?;
+    Ok(Json(s.engine.audit_page(&c, &slug, &query).await?))
+}
+
+pub async fn verify(
+    State(s): State<AppState>,
+    ManagedBy(c): ManagedBy,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Verification>> {
+    Ok(Json(s.engine.verify_audit(&c, &slug).await?))
+}
+
+/// Every event passing the filters, oldest first, one JSON object per line with its chain
+/// link (`position`, `prev_hash`, `hash`), so that the file can be checked elsewhere. Read
+/// from the store a page at a time while the response is written.
+pub async fn export(
+    State(s): State<AppState>,
+    ManagedBy(c): ManagedBy,
+    Path(slug): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    let query = audit_query(&params)?;
+    let (app_id, filter) = s.engine.audit_export(&c, &slug, &query).await?;
+    let engine = s.engine.clone();
+    let pages = futures_util::stream::try_unfold(Some(0i64), move |after| {
+        let engine = engine.clone();
+        let filter = filter.clone();
+        async move {
+            let Some(after) = after else { return Ok(None) };
+            let events = engine.audit_export_page(app_id, &filter, after).await.inspect_err(|e| {
+                tracing::error!(error = ?e, "audit export stopped");
+            })?;
+            let Some(last) = events.last().map(|e| e.seq) else { return Ok(None) };
+            let mut chunk = Vec::new();
+            for event in events {
+                let link = event.link.clone();
+                let mut line = serde_json::to_value(event_view(event)).map_err(domain::Error::internal)?;
+                if let (serde_json::Value::Object(fields), Some(link)) = (&mut line, link) {
+                    fields.insert("prev_hash".into(), link.prev_hash.into());
+                    fields.insert("hash".into(), link.hash.into());
+                }
+                serde_json::to_writer(&mut chunk, &line).map_err(domain::Error::internal)?;
+                chunk.push(b'\n');
+            }
+            Ok::<_, domain::Error>(Some((axum::body::Bytes::from(chunk), Some(last))))
+        }
+    });
+    let filename = format!("attachment; filename=\"audit-{slug}.jsonl\"");
+    Ok((
+        [(header::CONTENT_TYPE, "application/x-ndjson".to_owned()), (header::CONTENT_DISPOSITION, filename)],
+        Body::from_stream(pages),
+    )
+        .into_response())
+}
+
+/// `GET /{slug}/v1/me/activity`: the caller's own recent security events.
+pub async fn my_activity(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Bearer(token): Bearer,
+    Query(params): Query<HashMap<String, String>>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let me = s.engine.authenticate(&slug, &token).await?;
+    let limit = match params.get("limit") {
+        Some(l) => l
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|l| (1..=100).contains(l))
+            .ok_or_else(|| domain::Error::invalid("limit must be between 1 and 100"))?,
+        None => 50,
+    };
+    Ok(Json(serde_json::json!({ "events": s.engine.my_activity(&me, limit).await? })))
+}
