@@ -33,8 +33,9 @@ const BATCH: u32 = 500;
 const GATHER: Duration = Duration::from_millis(20);
 /// How often the sequencer looks for other nodes' events without being woken.
 const IDLE: Duration = Duration::from_millis(500);
-/// How often retention runs.
+/// How often retention runs, the first time this long after the start.
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+const RETENTION_FIRST: Duration = Duration::from_secs(60);
 /// Events per page of the log, at most.
 pub const PAGE_MAX: u32 = 200;
 
@@ -57,7 +58,7 @@ impl Sequencer {
 
     /// Links every node's events as they come, and applies retention every hour.
     pub(crate) async fn run(self: Arc<Self>) {
-        let mut last_retention: Option<tokio::time::Instant> = None;
+        let mut retention_due = tokio::time::Instant::now() + RETENTION_FIRST;
         loop {
             tokio::select! {
                 _ = self.wake.notified() => tokio::time::sleep(GATHER).await,
@@ -66,8 +67,8 @@ impl Sequencer {
             if let Err(e) = self.sequence_all().await {
                 tracing::warn!(error = ?e, "linking audit events failed; retrying");
             }
-            if last_retention.is_none_or(|t| t.elapsed() >= RETENTION_EVERY) {
-                last_retention = Some(tokio::time::Instant::now());
+            if tokio::time::Instant::now() >= retention_due {
+                retention_due = tokio::time::Instant::now() + RETENTION_EVERY;
                 if let Err(e) = self.apply_retention(now()).await {
                     tracing::warn!(error = ?e, "audit retention failed");
                 }
@@ -171,7 +172,10 @@ impl Sequencer {
                 broken(&mut verification, c.head.position, None, "checkpoint");
             }
         }
-        'chain: while verification.valid {
+        // The head first: events linked after it was read are the next check's.
+        let head = self.store.audit_head(app_id).await?;
+        let end = head.as_ref().map_or(position, |h| h.position);
+        'chain: while verification.valid && position < end {
             let page = self.store.audit_chain(app_id, position, 1000).await?;
             if page.is_empty() {
                 break;
@@ -179,6 +183,9 @@ impl Sequencer {
             for event in page {
                 let Some(link) = &event.link else { continue };
                 let expected = position + 1;
+                if expected > end {
+                    break 'chain;
+                }
                 if link.position != expected {
                     broken(&mut verification, expected, None, "missing");
                     break 'chain;
@@ -196,12 +203,11 @@ impl Sequencer {
                 verification.checked += 1;
             }
         }
-        let head = self.store.audit_head(app_id).await?;
         if verification.valid {
             match &head {
-                Some(h) if h.position == position && h.hash == prev && self.mac_holds(app_id, h) => {}
-                Some(h) if h.position > position => broken(&mut verification, position + 1, None, "missing"),
-                None if position == checkpoint.as_ref().map_or(0, |c| c.head.position) => {}
+                _ if position < end => broken(&mut verification, position + 1, None, "missing"),
+                Some(h) if h.hash == prev && self.mac_holds(app_id, h) => {}
+                None if self.store.audit_chain(app_id, position, 1).await?.is_empty() => {}
                 _ => broken(&mut verification, position, None, "head"),
             }
         }

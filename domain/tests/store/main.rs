@@ -123,6 +123,8 @@ macro_rules! conformance {
 
 // One module per aggregate; each lists its tests in `conformance!`.
 mod apps;
+// The audit log: recording, reading, linking, racing sequencers, retention.
+mod audit;
 // Apps' permission catalogs, user paging, role and user changes, API keys, change messages.
 mod management;
 mod migrations;
@@ -284,4 +286,10 @@ fn assert_conflict(outcome: Result<(), StoreError>) {
     for leak in ["_key", "pkey", "unique", "UNIQUE", "constraint", "index", "apps", "users", "contacts", "app_slugs"] {
         assert!(!message.contains(leak), "the message names the database's internals ({leak}): {message}");
     }
+}
+
+/// The audit event a refresh rotation of app `app_id` records (the store fills in the user).
+fn rotation_event(app_id: Uuid) -> domain::audit::AuditEvent {
+    use domain::audit::{Actor, AuditEvent, Event};
+    AuditEvent::record(app_id, now(), Event::new("end_user.token_refreshed", Actor::end_user(Uuid::nil())))
 }

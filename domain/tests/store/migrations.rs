@@ -131,12 +131,21 @@ async fn tokens_rotated_before_0003_stay_rotated(backend: Backend) {
             Some("rotated-before-0003:legacy-rotated"),
             "a marker no derived successor can match: no grace answer"
         );
-        assert_eq!(store.rotate_refresh_token(app_id, "legacy-rotated", &successor(b"x", now())).await.unwrap(), None);
+        assert_eq!(
+            store
+                .rotate_refresh_token(app_id, "legacy-rotated", &successor(b"x", now()), &rotation_event(app_id))
+                .await
+                .unwrap(),
+            None
+        );
 
         let current = store.refresh_token(app_id, "legacy-current").await.unwrap().unwrap();
         assert_eq!((current.rotated_at, current.successor_digest), (None, None));
         let next = successor(b"next", now());
-        assert_eq!(store.rotate_refresh_token(app_id, "legacy-current", &next).await.unwrap(), Some(session_id));
+        assert_eq!(
+            store.rotate_refresh_token(app_id, "legacy-current", &next, &rotation_event(app_id)).await.unwrap(),
+            Some(session_id)
+        );
         assert_eq!(
             store.refresh_token(app_id, "legacy-current").await.unwrap().unwrap().successor_digest,
             Some(next.digest)

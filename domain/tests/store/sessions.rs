@@ -61,7 +61,7 @@ async fn sessions_round_trip(store: Arc<dyn Store>) {
 }
 
 /// A new session of `user` with its first refresh token, both stored.
-async fn session_with_token(store: &Arc<dyn Store>, user: &User) -> (Session, NewRefreshToken) {
+pub(super) async fn session_with_token(store: &Arc<dyn Store>, user: &User) -> (Session, NewRefreshToken) {
     let session = new_session(user);
     let token = new_refresh_token(&session);
     let mut tx = store.begin().await.unwrap();
@@ -82,15 +82,30 @@ async fn refresh_tokens_rotate_once(store: Arc<dyn Store>) {
 
     let rotated = token.created_at + secs(1);
     // Rotations are scoped by app: another app cannot rotate this token.
-    assert_eq!(store.rotate_refresh_token(b.id, &token.digest, &successor(b"foreign", rotated)).await.unwrap(), None);
     assert_eq!(
-        store.rotate_refresh_token(a.id, "no-such-digest", &successor(b"unknown", rotated)).await.unwrap(),
+        store
+            .rotate_refresh_token(b.id, &token.digest, &successor(b"foreign", rotated), &rotation_event(b.id))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .rotate_refresh_token(a.id, "no-such-digest", &successor(b"unknown", rotated), &rotation_event(a.id))
+            .await
+            .unwrap(),
         None
     );
     let first = successor(b"first", rotated);
-    assert_eq!(store.rotate_refresh_token(a.id, &token.digest, &first).await.unwrap(), Some(session.id));
     assert_eq!(
-        store.rotate_refresh_token(a.id, &token.digest, &successor(b"late", rotated + secs(1))).await.unwrap(),
+        store.rotate_refresh_token(a.id, &token.digest, &first, &rotation_event(a.id)).await.unwrap(),
+        Some(session.id)
+    );
+    assert_eq!(
+        store
+            .rotate_refresh_token(a.id, &token.digest, &successor(b"late", rotated + secs(1)), &rotation_event(a.id))
+            .await
+            .unwrap(),
         None,
         "a token is rotated once"
     );
@@ -115,7 +130,10 @@ async fn refresh_tokens_rotate_once(store: Arc<dyn Store>) {
         }
     );
     let third = successor(b"third", rotated + secs(2));
-    assert_eq!(store.rotate_refresh_token(a.id, &first.digest, &third).await.unwrap(), Some(session.id));
+    assert_eq!(
+        store.rotate_refresh_token(a.id, &first.digest, &third, &rotation_event(a.id)).await.unwrap(),
+        Some(session.id)
+    );
 
     // A revoked or expired session's tokens do not rotate.
     let revoked = new_session(&user);
@@ -129,7 +147,13 @@ async fn refresh_tokens_rotate_once(store: Arc<dyn Store>) {
     assert!(tx.revoke_session(a.id, revoked.id, now()).await.unwrap());
     tx.commit().await.unwrap();
     for token in [&revoked_token, &expired_token] {
-        assert_eq!(store.rotate_refresh_token(a.id, &token.digest, &successor(b"x", now())).await.unwrap(), None);
+        assert_eq!(
+            store
+                .rotate_refresh_token(a.id, &token.digest, &successor(b"x", now()), &rotation_event(a.id))
+                .await
+                .unwrap(),
+            None
+        );
         assert_eq!(store.refresh_token(a.id, &token.digest).await.unwrap(), Some(token.unrotated()), "left as it was");
     }
 }
@@ -145,7 +169,7 @@ async fn concurrent_rotation_has_one_winner(store: Arc<dyn Store>) {
             let digest = token.digest.clone();
             tokio::spawn(async move {
                 let next = successor(format!("successor-{i}").as_bytes(), now());
-                let won = store.rotate_refresh_token(app_id, &digest, &next).await.unwrap();
+                let won = store.rotate_refresh_token(app_id, &digest, &next, &rotation_event(app_id)).await.unwrap();
                 won.map(|_| next.digest)
             })
         })
@@ -183,7 +207,10 @@ async fn concurrent_rotations_of_different_tokens_all_land(store: Arc<dyn Store>
             let (store, token) = (Arc::clone(&store), token.clone());
             tokio::spawn(async move {
                 let next = successor(format!("successor-{i}").as_bytes(), now());
-                let session = store.rotate_refresh_token(token.app_id, &token.digest, &next).await.unwrap();
+                let session = store
+                    .rotate_refresh_token(token.app_id, &token.digest, &next, &rotation_event(token.app_id))
+                    .await
+                    .unwrap();
                 (token, next, session)
             })
         })
