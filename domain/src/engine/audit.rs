@@ -125,13 +125,14 @@ impl Sequencer {
             Some(h) => (h.position, h.hash.clone()),
             None => (0, genesis(app_id)),
         };
+        let mut links = Vec::with_capacity(pending.len());
         for event in &pending {
             position += 1;
             let hash = link_hash(&prev, position, event);
-            let link = Link { position, prev_hash: std::mem::replace(&mut prev, hash.clone()), hash };
-            if !tx.link_audit_event(event.seq, &link).await? {
-                return Ok(None);
-            }
+            links.push((event.seq, Link { position, prev_hash: std::mem::replace(&mut prev, hash.clone()), hash }));
+        }
+        if !tx.link_audit_events(&links).await? {
+            return Ok(None);
         }
         let new_head = Head { position, mac: head_mac(&self.key, app_id, position, &prev), hash: prev };
         if !tx.advance_audit_head(app_id, head.map(|h| h.position), &new_head).await? {

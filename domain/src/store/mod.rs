@@ -203,8 +203,9 @@ pub trait Tx: Send {
     async fn pending_audit_events(&mut self, app_id: Uuid, limit: u32) -> StoreResult<Vec<AuditEvent>>;
     /// The app's head, as this transaction sees it.
     async fn audit_head(&mut self, app_id: Uuid) -> StoreResult<Option<Head>>;
-    /// Links a pending event; false when it is no longer pending (another sequencer's).
-    async fn link_audit_event(&mut self, seq: i64, link: &Link) -> StoreResult<bool>;
+    /// Links pending events (by `seq`), all or none: false when one of them is no longer
+    /// pending (another sequencer's), and the transaction must then be dropped.
+    async fn link_audit_events(&mut self, links: &[(i64, Link)]) -> StoreResult<bool>;
     /// Moves the app's head from position `expected` (`None`: no head yet) to `head`; false
     /// when another sequencer moved it first.
     async fn advance_audit_head(&mut self, app_id: Uuid, expected: Option<i64>, head: &Head) -> StoreResult<bool>;

@@ -187,8 +187,8 @@ async fn events_are_linked_once_and_heads_move_by_compare_and_set(store: Arc<dyn
     let pending = tx.pending_audit_events(app_id, 10).await.unwrap();
     assert_eq!(pending.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), vec!["a.one", "a.two"]);
     let link = Link { position: 1, prev_hash: "genesis".into(), hash: "h1".into() };
-    assert!(tx.link_audit_event(pending[0].seq, &link).await.unwrap());
-    assert!(!tx.link_audit_event(pending[0].seq, &link).await.unwrap(), "linked once");
+    assert!(tx.link_audit_events(&[(pending[0].seq, link.clone())]).await.unwrap());
+    assert!(!tx.link_audit_events(&[(pending[0].seq, link.clone())]).await.unwrap(), "linked once");
     let head = Head { position: 1, hash: "h1".into(), mac: "m1".into() };
     assert!(tx.advance_audit_head(app_id, None, &head).await.unwrap());
     tx.commit().await.unwrap();
@@ -202,7 +202,7 @@ async fn events_are_linked_once_and_heads_move_by_compare_and_set(store: Arc<dyn
     assert!(tx.advance_audit_head(app_id, Some(1), &stale).await.unwrap());
     // Another event at a taken position is refused by the store.
     let clash = Link { position: 1, prev_hash: "x".into(), hash: "y".into() };
-    assert!(matches!(tx.link_audit_event(pending[1].seq, &clash).await, Err(StoreError::Unique { .. })));
+    assert!(matches!(tx.link_audit_events(&[(pending[1].seq, clash)]).await, Err(StoreError::Unique { .. })));
     drop(tx);
     assert_eq!(store.audit_head(app_id).await.unwrap(), Some(head), "rolled back");
 

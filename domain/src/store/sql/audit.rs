@@ -290,6 +290,7 @@ macro_rules! audit {
             }
 
             /// Links one pending event; false when it is no longer pending.
+            #[allow(dead_code, reason = "SQLite links event by event; PostgreSQL in one statement")]
             pub(crate) async fn link(tx: &mut Tx, seq: i64, link: &Link) -> StoreResult<bool> {
                 let done = sqlx::query(
                     "UPDATE audit_events SET position = $2, prev_hash = $3, hash = $4 WHERE seq = $1 AND position IS NULL",

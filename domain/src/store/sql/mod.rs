@@ -17,7 +17,7 @@ use futures_core::stream::BoxStream;
 use uuid::Uuid;
 
 use super::Notice;
-use crate::audit::AuditEvent;
+use crate::audit::{AuditEvent, Link};
 use crate::model::RefreshSuccessor;
 use crate::store::StoreResult;
 
@@ -44,6 +44,8 @@ pub(crate) trait Backend: Send + Sync + 'static {
     async fn listen(&self) -> StoreResult<Option<BoxStream<'static, Notice>>>;
     /// `Tx::publish`, inside the transaction: delivered once, and only if, it commits.
     async fn notify(tx: &mut sqlx::Transaction<'static, Self::Db>, message: &str) -> StoreResult<()>;
+    /// `Tx::link_audit_events`: links those events still pending; answers how many.
+    async fn link_audit(tx: &mut sqlx::Transaction<'static, Self::Db>, links: &[(i64, Link)]) -> StoreResult<u64>;
 }
 
 /// Implements `Store` for `$store` (a [`Backend`] on database `$db`) and `Tx` for `$tx` (a
@@ -481,12 +483,12 @@ macro_rules! impl_sql_store {
                 queries::audit::head(&mut *self.0, app_id).await
             }
 
-            async fn link_audit_event(
+            async fn link_audit_events(
                 &mut self,
-                seq: i64,
-                link: &$crate::audit::Link,
+                links: &[(i64, $crate::audit::Link)],
             ) -> $crate::store::StoreResult<bool> {
-                queries::audit::link(&mut self.0, seq, link).await
+                let linked = <$store as $crate::store::sql::Backend>::link_audit(&mut self.0, links).await?;
+                Ok(linked == links.len() as u64)
             }
 
             async fn advance_audit_head(
