@@ -192,6 +192,10 @@ impl Engine {
             }
         };
         let role = self.role_name(&app, user.role_id).await?;
+        // A device is its user agent: one no earlier session of the user came from is new
+        // (the user's activity feed says so).
+        let user_agent = meta.user_agent.as_ref().map(|ua| ua.chars().take(512).collect::<String>());
+        let new_device = !self.store.sessions_of(app.id, user.id).await?.iter().any(|s| s.user_agent == user_agent);
         let at = now();
         let mut tx = self.write().await?;
         let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at).await?;
@@ -201,7 +205,7 @@ impl Engine {
             Event::new(format!("{kind}.signed_in"), user_actor(&app.slug, user.id))
                 .subject(kind, user.id)
                 .session(session.id)
-                .details(serde_json::json!({"method": "password"})),
+                .details(serde_json::json!({"method": "password", "new_device": new_device})),
         );
         tx.commit().await?;
         let pair = self.token_pair(&app, user.id, &role, session.id, refresh).await?;
