@@ -415,16 +415,21 @@ impl Engine {
         Ok(AuditPageView { events: events.into_iter().map(event_view).collect(), next_cursor })
     }
 
-    /// Authorises an export of the app's log (permission `audit.read`) and checks its
-    /// filter; the pages come from `audit_export_page`.
+    /// Authorises an export of the app's log (permission `audit.read`), checks its filter,
+    /// and links what is committed so far: an export is the chain, whose pages come from
+    /// `audit_export_page`.
     pub async fn audit_export(&self, caller: &Caller, slug: &str, query: &AuditQuery) -> Result<(Uuid, AuditFilter)> {
         let Access { app, .. } = self.authorize(caller, slug, "audit.read").await?;
-        Ok((app.id, query.filter()?))
+        let filter = query.filter()?;
+        self.audit.sequence_app(app.id).await?;
+        Ok((app.id, filter))
     }
 
-    /// The next page of an export, oldest first, after store sequence `after` (0 at first).
+    /// The next page of an export, in chain order, after chain position `after` (0 at
+    /// first). Chain order, not store sequence: on PostgreSQL an event can commit, and be
+    /// linked, after one inserted later, and the file must read as the chain it checks.
     pub async fn audit_export_page(&self, app_id: Uuid, filter: &AuditFilter, after: i64) -> Result<Vec<AuditEvent>> {
-        Ok(self.store.audit_events(app_id, filter, AuditPage::After(after), 500).await?)
+        Ok(self.store.audit_events(app_id, filter, AuditPage::ChainAfter(after), 500).await?)
     }
 
     /// Recomputes the app's chain (permission `audit.read`).

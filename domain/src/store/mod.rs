@@ -124,12 +124,13 @@ pub trait Store: Send + Sync + 'static {
     async fn app_ids(&self) -> StoreResult<Vec<Uuid>>;
 }
 
-/// Which page of a log: newest first before a `seq` (from the newest when `None`), or oldest
-/// first after one.
+/// Which page of a log: newest first before a `seq` (from the newest when `None`), or the
+/// linked events after a chain position, in chain order (the order events were linked in,
+/// which is not their `seq` order when transactions commit out of turn).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditPage {
     Before(Option<i64>),
-    After(i64),
+    ChainAfter(i64),
 }
 
 /// What a subscription to other nodes' messages yields.

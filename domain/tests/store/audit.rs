@@ -106,22 +106,40 @@ async fn events_are_read_back_filtered_and_paged(store: Arc<dyn Store>) {
     let window = AuditFilter { from: Some(t0 + secs(5)), to: Some(t0 + secs(20)), ..Default::default() };
     assert_eq!(filtered(window).await, vec![failed.id], "from is inclusive, to exclusive");
 
-    // Pages: newest first before a seq, oldest first after one.
+    // Pages: newest first before a seq.
     let first = store.audit_events(app.id, &AuditFilter::default(), AuditPage::Before(None), 2).await.unwrap();
     assert_eq!(ids(first.clone()), vec![role.id, failed.id]);
     let next =
         store.audit_events(app.id, &AuditFilter::default(), AuditPage::Before(Some(first[1].seq)), 2).await.unwrap();
     assert_eq!(ids(next), vec![signed_in.id]);
-    let oldest = store.audit_events(app.id, &AuditFilter::default(), AuditPage::After(0), 2).await.unwrap();
-    assert_eq!(ids(oldest.clone()), vec![signed_in.id, failed.id]);
-    let rest = store.audit_events(app.id, &AuditFilter::default(), AuditPage::After(oldest[1].seq), 2).await.unwrap();
-    assert_eq!(ids(rest), vec![role.id]);
     assert_eq!(store.pending_audit(app.id).await.unwrap(), 3);
     let mut pending = store.apps_with_pending_audit(10).await.unwrap();
     pending.sort();
     let mut expected = vec![app.id, other];
     expected.sort();
     assert_eq!(pending, expected);
+
+    // Or the linked ones in chain order after a position, which is not their seq order when
+    // their transactions committed out of turn; the unlinked are not in the chain yet.
+    let chain = |after: i64, filter: AuditFilter| {
+        let store = store.clone();
+        async move { ids(store.audit_events(app.id, &filter, AuditPage::ChainAfter(after), 2).await.unwrap()) }
+    };
+    assert!(chain(0, AuditFilter::default()).await.is_empty());
+    let link = |position: i64| Link { position, prev_hash: format!("h{}", position - 1), hash: format!("h{position}") };
+    let (role_seq, failed_seq, signed_in_seq) = (read[0].seq, read[1].seq, read[2].seq);
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.link_audit_events(&[(role_seq, link(1)), (signed_in_seq, link(2))]).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(chain(0, AuditFilter::default()).await, vec![role.id, signed_in.id]);
+    assert!(chain(2, AuditFilter::default()).await.is_empty());
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.link_audit_events(&[(failed_seq, link(3))]).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(chain(1, AuditFilter::default()).await, vec![signed_in.id, failed.id]);
+    assert_eq!(chain(2, AuditFilter::default()).await, vec![failed.id]);
+    let of_user = AuditFilter { actor_id: Some(user.id), ..Default::default() };
+    assert_eq!(chain(0, of_user).await, vec![signed_in.id, failed.id], "filters hold in chain order too");
 }
 
 async fn a_failed_event_insert_rolls_back_its_change(store: Arc<dyn Store>) {

@@ -57,8 +57,9 @@ pub async fn verify(
     Ok(Json(s.engine.verify_audit(&c, &slug).await?))
 }
 
-/// Every event passing the filters, oldest first, one JSON object per line with its chain
-/// link (`position`, `prev_hash`, `hash`), so that the file can be checked elsewhere. Read
+/// Every linked event passing the filters, in chain order (oldest first), one JSON object
+/// per line with its link (`position`, `prev_hash`, `hash`), so that the file can be checked
+/// elsewhere line by line. What is committed when the export starts is linked first. Read
 /// from the store a page at a time while the response is written.
 pub async fn export(
     State(s): State<AppState>,
@@ -77,7 +78,9 @@ pub async fn export(
             let events = engine.audit_export_page(app_id, &filter, after).await.inspect_err(|e| {
                 tracing::error!(error = ?e, "audit export stopped");
             })?;
-            let Some(last) = events.last().map(|e| e.seq) else { return Ok(None) };
+            let Some(last) = events.last().and_then(|e| e.link.as_ref()).map(|l| l.position) else {
+                return Ok(None);
+            };
             let mut chunk = Vec::new();
             for event in events {
                 let link = event.link.clone();

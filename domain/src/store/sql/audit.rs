@@ -219,10 +219,10 @@ macro_rules! audit {
                         }
                         " ORDER BY seq DESC LIMIT "
                     }
-                    AuditPage::After(seq) => {
-                        q.push(" AND seq > ");
-                        q.push_bind(seq);
-                        " ORDER BY seq LIMIT "
+                    AuditPage::ChainAfter(position) => {
+                        q.push(" AND position IS NOT NULL AND position > ");
+                        q.push_bind(position);
+                        " ORDER BY position LIMIT "
                     }
                 };
                 q.push(order);
