@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! The `rampart` binary as an operator runs it: start-up refusals, `migrate`, `create-account`.
+//! The `rampart` binary as an operator runs it: start-up refusals, `migrate`, `create-account`,
+//! `verify-audit`.
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -118,4 +119,116 @@ fn migrate_then_create_account_then_sign_in() {
             .unwrap();
         assert_eq!(pair.token_type, "Bearer");
     });
+}
+
+/// Fills a store through the engine the server uses, with master key `key`: the platform's
+/// account `ops` and its app `ledger` with an end-user signed up and in, every event linked.
+/// Returns the id of the event at position 3 of `ledger`'s chain.
+async fn audited_store(db: &str, key: &str) -> uuid::Uuid {
+    use domain::engine::{Engine, NewApp, SignupInput};
+    let store = domain::store::connect(db).await.unwrap();
+    let engine = Engine::new(
+        store.clone(),
+        domain::config::EngineConfig {
+            public_url: "http://127.0.0.1:3000".into(),
+            master_key: domain::crypto::MasterKey::from_base64(key).unwrap(),
+        },
+    )
+    .await
+    .unwrap();
+    let input = |name: &str| SignupInput {
+        email: format!("{name}@example.com"),
+        username: name.to_owned(),
+        password: secrecy::SecretString::from("CorrectHorseBatteryStaple"),
+        display_name: None,
+        email_verified: false,
+        api_key: None,
+    };
+    let meta = Default::default();
+    let (_, ops) = engine.signup_session("platform", input("ops"), &meta).await.unwrap();
+    let new_app = NewApp { slug: "ledger".into(), display_name: "Ledger".into(), metadata: None, signing_alg: None };
+    let app = engine.create_app(&ops, new_app).await.unwrap();
+    engine.signup("ledger", input("ada"), &meta).await.unwrap();
+    let password = secrecy::SecretString::from("CorrectHorseBatteryStaple");
+    engine.signin("ledger", "ada", password, &meta).await.unwrap();
+    engine.sequence_audit().await.unwrap();
+    store.audit_chain(app.id, 2, 1).await.unwrap()[0].id
+}
+
+/// Runs one statement on the store behind `db`, as someone who can write to the database.
+async fn tamper(db: &str, sql: &str) {
+    use sqlx::Connection;
+    if db.starts_with("sqlite") {
+        let mut conn = sqlx::SqliteConnection::connect(db).await.unwrap();
+        assert_eq!(sqlx::query(sql).execute(&mut conn).await.unwrap().rows_affected(), 1);
+    } else {
+        let mut conn = sqlx::PgConnection::connect(db).await.unwrap();
+        assert_eq!(sqlx::query(sql).execute(&mut conn).await.unwrap().rows_affected(), 1);
+    }
+}
+
+/// `rampart verify-audit`, for every app and for one: `ok` and exit 0 while the chains are
+/// intact; the first broken link named and exit 1 once a row is edited behind the server's
+/// back, or when the key is not the server's.
+fn verify_audit_over(dir: &PathBuf, db: &str, runtime: &tokio::runtime::Runtime) {
+    let key = domain::crypto::MasterKey::generate_base64();
+    let tampered_id = runtime.block_on(audited_store(db, &key));
+    let vars = [("DATABASE_URL", db), ("RAMPART_MASTER_KEY", key.as_str())];
+    let stdout = |out: &Output| String::from_utf8_lossy(&out.stdout).into_owned();
+
+    let out = rampart(dir, &["verify-audit"], &vars, None);
+    assert!(out.status.success(), "{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    let mut lines: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
+    lines.sort_unstable();
+    // The platform's creation and the account's sign-up; the app's creation, its owner, and
+    // its end-user's sign-up and sign-in.
+    assert_eq!(lines, ["ledger: ok, 5 events verified", "platform: ok, 3 events verified"]);
+    let out = rampart(dir, &["verify-audit", "--app", "ledger"], &vars, None);
+    assert!(out.status.success());
+    assert_eq!(stdout(&out), "ledger: ok, 5 events verified\n");
+    let out = rampart(dir, &["verify-audit", "--app", "nope"], &vars, None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no app named nope"));
+
+    // Another key: every chain still links, but no head is the server's.
+    let other = domain::crypto::MasterKey::generate_base64();
+    let out = rampart(dir, &["verify-audit"], &[("DATABASE_URL", db), ("RAMPART_MASTER_KEY", &other)], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("ledger: BROKEN at position 5: head; 5 events verified before it"),
+        "{}",
+        stdout(&out)
+    );
+
+    runtime.block_on(tamper(db, "UPDATE audit_events SET details = '{}' WHERE position = 3 AND type = 'member.added'"));
+    let out = rampart(dir, &["verify-audit", "--app", "ledger"], &vars, None);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert_eq!(
+        stdout(&out),
+        format!("ledger: BROKEN at position 3 (event {tampered_id}): content; 2 events verified before it\n")
+    );
+    let out = rampart(dir, &["verify-audit"], &vars, None);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("platform: ok, 3 events verified"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("ledger: BROKEN at position 3"), "{}", stdout(&out));
+}
+
+#[test]
+fn verify_audit_over_sqlite() {
+    let dir = temp_dir();
+    let db = format!("sqlite://{}/rampart.db", dir.display());
+    verify_audit_over(&dir, &db, &tokio::runtime::Runtime::new().unwrap());
+}
+
+#[test]
+fn verify_audit_over_postgres() {
+    let dir = temp_dir();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let schema = runtime.block_on(testkit::PgSchema::for_test());
+    let outcome =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| verify_audit_over(&dir, &schema.url, &runtime)));
+    let _ = runtime.block_on(schema.drop());
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
 }
