@@ -191,6 +191,8 @@ pub struct AuditEvent {
     pub request_id: Option<String>,
     /// JSON, exactly as hashed.
     pub details: String,
+    /// The writer's MAC of the event (see [`event_mac`]), set by [`AuditEvent::seal`].
+    pub mac: String,
     /// Set by the sequencer.
     pub link: Option<Link>,
 }
@@ -213,8 +215,15 @@ impl AuditEvent {
             user_agent: request.user_agent.map(|ua| ua.chars().take(USER_AGENT_MAX).collect()),
             request_id: request.request_id,
             details: event.details.to_string(),
+            mac: String::new(),
             link: None,
         }
+    }
+
+    /// Signs the event as Rampart's own, before it is written.
+    pub fn seal(mut self, key: &aws_lc_rs::hmac::Key) -> AuditEvent {
+        self.mac = event_mac(key, &self);
+        self
     }
 }
 
@@ -303,6 +312,36 @@ pub fn link_hash(prev_hash: &str, position: i64, event: &AuditEvent) -> String {
     hex(&h.finalize())
 }
 
+/// The MAC the writer puts on an event, under the audit key: every field but the ids of the
+/// actor, the subject and the session, which a refresh rotation's statement fills in from the
+/// session (the chain binds them once the event is linked). An event the sequencer finds in the table
+/// without a MAC that holds was not written by Rampart, and verification says so.
+pub fn event_mac(key: &aws_lc_rs::hmac::Key, event: &AuditEvent) -> String {
+    let mut ctx = aws_lc_rs::hmac::Context::with_key(key);
+    ctx.update(b"rampart audit event mac v1\0");
+    let mut field = |bytes: &[u8]| {
+        ctx.update(&(bytes.len() as u64).to_be_bytes());
+        ctx.update(bytes);
+    };
+    field(event.id.to_string().as_bytes());
+    field(event.app_id.to_string().as_bytes());
+    field(&event.at.timestamp_millis().to_be_bytes());
+    field(event.kind.as_bytes());
+    field(event.outcome.as_str().as_bytes());
+    field(event.actor.kind.as_str().as_bytes());
+    field(event.subject.as_ref().map_or("", |s| s.kind.as_str()).as_bytes());
+    field(event.ip.as_deref().unwrap_or_default().as_bytes());
+    field(event.user_agent.as_deref().unwrap_or_default().as_bytes());
+    field(event.request_id.as_deref().unwrap_or_default().as_bytes());
+    field(event.details.as_bytes());
+    hex(ctx.sign().as_ref())
+}
+
+/// Whether the event's MAC is the one Rampart would have put on it.
+pub fn event_mac_holds(key: &aws_lc_rs::hmac::Key, event: &AuditEvent) -> bool {
+    aws_lc_rs::constant_time::verify_slices_are_equal(event_mac(key, event).as_bytes(), event.mac.as_bytes()).is_ok()
+}
+
 /// The MAC of a head (or checkpoint) of app `app_id`, under the audit key.
 pub fn head_mac(key: &aws_lc_rs::hmac::Key, app_id: Uuid, position: i64, hash: &str) -> String {
     let mut ctx = aws_lc_rs::hmac::Context::with_key(key);
@@ -328,7 +367,8 @@ mod tests {
         assert_eq!(base, link_hash("prev", 1, &e.clone()), "deterministic");
         assert_ne!(base, link_hash("prev", 2, &e));
         assert_ne!(base, link_hash("other", 1, &e));
-        let edits: Vec<Box<dyn Fn(&mut AuditEvent)>> = vec![
+        type Edit = Box<dyn Fn(&mut AuditEvent)>;
+        let edits: Vec<Edit> = vec![
             Box::new(|e| e.kind = "end_user.signed_out".into()),
             Box::new(|e| e.outcome = Outcome::Failure),
             Box::new(|e| e.actor = Actor::end_user(Uuid::nil())),
@@ -358,6 +398,26 @@ mod tests {
         b.ip = Some("a".into());
         b.user_agent = Some("bc".into());
         assert_ne!(link_hash("p", 1, &a), link_hash("p", 1, &b));
+    }
+
+    #[test]
+    fn the_mac_binds_what_the_writer_knew() {
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, b"test key");
+        let other = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, b"other key");
+        let sealed = event().seal(&key);
+        assert!(event_mac_holds(&key, &sealed));
+        assert!(!event_mac_holds(&other, &sealed));
+        let mut forged = sealed.clone();
+        forged.details = "{\"forged\":true}".into();
+        assert!(!event_mac_holds(&key, &forged));
+        let mut forged = sealed.clone();
+        forged.kind = "end_user.signed_out".into();
+        assert!(!event_mac_holds(&key, &forged));
+        // Filled in by a rotation's statement, bound by the chain instead.
+        let mut filled = sealed.clone();
+        filled.actor.id = Some(Uuid::new_v4());
+        filled.session_id = Some(Uuid::new_v4());
+        assert!(event_mac_holds(&key, &filled));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 -- The audit log. Writers insert an event in the transaction of the change it records, with
--- only a sequence number (`seq`); the sequencer later links each app's events into a hash
--- chain in order (`position`, `prev_hash`, `hash`), so that writers never wait on the
--- chain's head. `audit_heads` holds each app's last link, MAC'd with a key derived from the
+-- only a sequence number (`seq`) and a MAC of what they wrote (`mac`); the sequencer later
+-- links each app's events into a hash chain in order (`position`, `prev_hash`, `hash`), so
+-- that writers never wait on the chain's head. `audit_heads` holds each app's last link, MAC'd with a key derived from the
 -- master key; `audit_checkpoints` the link a retention cut stopped at. No foreign key to
 -- `apps`: an app's log outlives the app.
 
@@ -21,6 +21,7 @@ CREATE TABLE audit_events (
     user_agent   TEXT,
     request_id   TEXT,
     details      TEXT NOT NULL CHECK (length(details) <= 8192),
+    mac          TEXT NOT NULL,
     position     BIGINT,
     prev_hash    TEXT,
     hash         TEXT

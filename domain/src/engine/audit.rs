@@ -20,7 +20,8 @@ use uuid::Uuid;
 
 use super::{now, Access, Caller, Engine, Principal};
 use crate::audit::{
-    genesis, head_mac, link_hash, Actor, AuditEvent, AuditFilter, Checkpoint, Event, Head, Link, Outcome,
+    event_mac_holds, genesis, head_mac, link_hash, Actor, AuditEvent, AuditFilter, Checkpoint, Event, Head, Link,
+    Outcome,
 };
 use crate::store::{AuditPage, Store, StoreError};
 use crate::{Error, Result};
@@ -49,6 +50,11 @@ pub(crate) struct Sequencer {
 impl Sequencer {
     pub(crate) fn new(store: Arc<dyn Store>, key: aws_lc_rs::hmac::Key) -> Sequencer {
         Sequencer { store, key, wake: Notify::new() }
+    }
+
+    /// Signs an event as Rampart's own before it is written.
+    pub(crate) fn seal(&self, event: AuditEvent) -> AuditEvent {
+        event.seal(&self.key)
     }
 
     /// Says events were committed: link them soon.
@@ -199,6 +205,10 @@ impl Sequencer {
                     broken(&mut verification, expected, Some(event.id), "content");
                     break 'chain;
                 }
+                if !event_mac_holds(&self.key, &event) {
+                    broken(&mut verification, expected, Some(event.id), "forged");
+                    break 'chain;
+                }
                 prev = link.hash.clone();
                 position = expected;
                 verification.checked += 1;
@@ -274,7 +284,7 @@ impl Sequencer {
             "removed": removed,
             "retention_days": days,
         }));
-        tx.insert_audit_event(&AuditEvent::record(app_id, now(), event)).await?;
+        tx.insert_audit_event(&self.seal(AuditEvent::record(app_id, now(), event))).await?;
         tx.commit().await?;
         self.wake();
         tracing::info!(app = %app_id, removed, through = position, "audit retention applied");

@@ -257,11 +257,12 @@ impl Engine {
         let rotation = RefreshSuccessor { digest: token_digest(&successor), created_at: at };
         let kind = user_kind(&app.slug);
         // The store fills in the session's user as actor and subject.
-        let event = AuditEvent::record(
+        let event = self.audit.seal(AuditEvent::record(
             app.id,
             at,
-            Event::new(format!("{kind}.token_refreshed"), user_actor(&app.slug, Uuid::nil())),
-        );
+            Event::new(format!("{kind}.token_refreshed"), user_actor(&app.slug, Uuid::nil()))
+                .subject(kind, Uuid::nil()),
+        ));
         // The common case is one statement: the token is current and its session live.
         if let Some(sid) = self.store.rotate_refresh_token(app.id, &digest, &rotation, &event).await? {
             self.audit.wake();

@@ -43,8 +43,9 @@ impl Write<'_> {
     /// of each change (in the same transaction: PostgreSQL `NOTIFY`), then applies them to
     /// this node's caches and wakes the audit sequencer.
     pub async fn commit(mut self) -> Result<()> {
-        for event in &self.events {
-            self.tx.insert_audit_event(event).await?;
+        let recorded = !self.events.is_empty();
+        for event in std::mem::take(&mut self.events) {
+            self.tx.insert_audit_event(&self.engine.audit.seal(event)).await?;
         }
         for change in &self.changes {
             self.tx.publish(&change.encode()).await?;
@@ -53,7 +54,7 @@ impl Write<'_> {
         for change in self.changes {
             self.engine.caches.apply(change);
         }
-        if !self.events.is_empty() {
+        if recorded {
             self.engine.audit.wake();
         }
         Ok(())

@@ -70,7 +70,8 @@ impl Backend for PostgresStore {
             .bind(&event.ip)
             .bind(&event.user_agent)
             .bind(&event.request_id)
-            .bind(event.actor.kind.as_str());
+            .bind(event.actor.kind.as_str())
+            .bind(&event.mac);
         match statement.fetch_optional(&self.writer).await {
             Ok(session) => Ok(session),
             Err(e) => match StoreError::from(e) {
@@ -116,14 +117,14 @@ impl Backend for PostgresStore {
 
 /// `ROTATE_REFRESH_TOKEN` and the rotation's audit event in one statement (PostgreSQL runs
 /// every data-modifying `WITH` of a statement). The event binds id `$5`, type `$6`, ip `$7`,
-/// user agent `$8`, request id `$9` and the kind of its actor and subject `$10`; its time is
-/// the rotation's.
+/// user agent `$8`, request id `$9`, the kind of its actor and subject `$10` and its MAC
+/// `$11`; its time is the rotation's.
 static ROTATE_AND_RECORD: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "WITH rotated AS ({rotate}), \
          recorded AS (INSERT INTO audit_events (id, app_id, at, type, outcome, actor_kind, actor_id, subject_kind, \
-           subject_id, session_id, ip, user_agent, request_id, details) \
-           SELECT $5, s.app_id, $4, $6, 'success', $10, s.user_id, $10, s.user_id, s.id, $7, $8, $9, '{{}}' \
+           subject_id, session_id, ip, user_agent, request_id, details, mac) \
+           SELECT $5, s.app_id, $4, $6, 'success', $10, s.user_id, $10, s.user_id, s.id, $7, $8, $9, '{{}}', $11 \
            FROM rotated r JOIN sessions s ON s.id = r.session_id) \
          SELECT session_id FROM rotated",
         rotate = super::sql::sessions::ROTATE_REFRESH_TOKEN

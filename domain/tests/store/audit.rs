@@ -18,10 +18,16 @@ conformance! {
     a_cut_removes_a_prefix_once => sqlite_a_cut_removes_a_prefix_once, postgres_a_cut_removes_a_prefix_once;
     racing_writers_and_sequencers_make_one_valid_chain => sqlite_racing_writers_and_sequencers_make_one_valid_chain, postgres_racing_writers_and_sequencers_make_one_valid_chain;
     retention_leaves_a_chain_that_verifies => sqlite_retention_leaves_a_chain_that_verifies, postgres_retention_leaves_a_chain_that_verifies;
+    an_event_rampart_did_not_write_is_named => sqlite_an_event_rampart_did_not_write_is_named, postgres_an_event_rampart_did_not_write_is_named;
 }
 
+/// The master key of the tests' engines (base64 of 32 bytes).
+const MASTER_KEY: &str = "cmFtcGFydCBhdWRpdCB0ZXN0cyBtYXN0ZXIga2V5ISE=";
+
+/// An event as Rampart writes it: sealed with the audit key of `MASTER_KEY`.
 fn event(app_id: Uuid, kind: &str, at: DateTime<Utc>) -> AuditEvent {
-    AuditEvent::record(app_id, at, Event::new(kind, Actor::system()))
+    let key = MasterKey::from_base64(MASTER_KEY).unwrap().subkey("audit chain head").unwrap();
+    AuditEvent::record(app_id, at, Event::new(kind, Actor::system())).seal(&key)
 }
 
 async fn insert(store: &Arc<dyn Store>, events: &[AuditEvent]) {
@@ -253,7 +259,7 @@ async fn a_cut_removes_a_prefix_once(store: Arc<dyn Store>) {
 }
 
 async fn engine(store: &Arc<dyn Store>) -> Engine {
-    engine_with(store, &MasterKey::generate_base64()).await
+    engine_with(store, MASTER_KEY).await
 }
 
 async fn engine_with(store: &Arc<dyn Store>, key: &str) -> Engine {
@@ -265,8 +271,7 @@ async fn engine_with(store: &Arc<dyn Store>, key: &str) -> Engine {
 /// Writers on two apps and two engines (nodes) sequencing at once: each app still gets one
 /// chain, every event linked once, and it verifies.
 async fn racing_writers_and_sequencers_make_one_valid_chain(store: Arc<dyn Store>) {
-    let key = MasterKey::generate_base64();
-    let nodes = [Arc::new(engine_with(&store, &key).await), Arc::new(engine_with(&store, &key).await)];
+    let nodes = [Arc::new(engine(&store).await), Arc::new(engine(&store).await)];
     let apps = [Uuid::new_v4(), Uuid::new_v4()];
     let mut tasks = Vec::new();
     for writer in 0..8 {
@@ -305,8 +310,7 @@ async fn racing_writers_and_sequencers_make_one_valid_chain(store: Arc<dyn Store
 }
 
 async fn retention_leaves_a_chain_that_verifies(store: Arc<dyn Store>) {
-    let key = MasterKey::generate_base64();
-    let engine = engine_with(&store, &key).await;
+    let engine = engine(&store).await;
     let mut app = new_app("kept");
     app.config = AuthConfig { audit_retention_days: 30, ..AuthConfig::default() };
     let mut tx = store.begin().await.unwrap();
@@ -336,4 +340,20 @@ async fn retention_leaves_a_chain_that_verifies(store: Arc<dyn Store>) {
     let forged = other.verify_audit_of(app.id).await.unwrap();
     assert!(!forged.valid);
     assert_eq!(forged.first_broken.unwrap().reason, "checkpoint");
+}
+
+/// A row slipped into the table by someone without the master key is linked like any other
+/// (the sequencer cannot tell who inserted it), and verification names it.
+async fn an_event_rampart_did_not_write_is_named(store: Arc<dyn Store>) {
+    let engine = engine(&store).await;
+    let app_id = Uuid::new_v4();
+    insert(&store, &[event(app_id, "a.real", now()), event(app_id, "a.real", now())]).await;
+    let mut forged = AuditEvent::record(app_id, now(), Event::new("a.forged", Actor::system()));
+    forged.mac = "0".repeat(64);
+    insert(&store, &[forged.clone(), event(app_id, "a.real", now())]).await;
+    let v = engine.verify_audit_of(app_id).await.unwrap();
+    assert!(!v.valid);
+    let broken = v.first_broken.unwrap();
+    assert_eq!((broken.position, broken.id, broken.reason.as_str()), (3, Some(forged.id), "forged"));
+    assert_eq!(v.checked, 2);
 }

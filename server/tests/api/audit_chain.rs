@@ -51,6 +51,7 @@ fn event_of(app_id: Uuid, line: &Value) -> AuditEvent {
         user_agent: text(&line["user_agent"]),
         request_id: text(&line["request_id"]),
         details: line["details"].to_string(),
+        mac: String::new(),
         link: None,
     }
 }
@@ -189,8 +190,8 @@ async fn tampering_is_detected(app: TestApp) {
                 json!({ "position": 7, "id": null, "reason": "head" }),
                 7,
             ),
-            // Rewritten with every later hash recomputed, as SHA-256 lets anyone: only the
-            // head's MAC, keyed by the master key, gives it away.
+            // Rewritten with every later hash recomputed, as SHA-256 lets anyone: the event's
+            // own MAC, keyed by the master key, gives it away (and the head's would next).
             "rewrite" => {
                 let mut statements = Vec::new();
                 let mut prev = chain[3].link.as_ref().unwrap().prev_hash.clone();
@@ -209,7 +210,7 @@ async fn tampering_is_detected(app: TestApp) {
                     prev = hash;
                 }
                 statements.push(format!("UPDATE audit_heads SET hash = '{prev}' WHERE app_id = $1"));
-                (statements, json!({ "position": 7, "id": null, "reason": "head" }), 7)
+                (statements, json!({ "position": 4, "id": chain[3].id, "reason": "forged" }), 3)
             }
             other => unreachable!("{other}"),
         };
@@ -328,7 +329,8 @@ async fn export_follows_the_chain_when_commits_interleave(app: TestApp) {
     let app_id = id_of(&app, "late").await;
     let mut slow = app.engine.store().begin().await.unwrap();
     let event = Event::new("app.updated", Actor::system()).subject("app", app_id).details(json!({ "slow": true }));
-    slow.insert_audit_event(&AuditEvent::record(app_id, Utc::now(), event)).await.unwrap();
+    let key = app.master_key.subkey("audit chain head").unwrap();
+    slow.insert_audit_event(&AuditEvent::record(app_id, Utc::now(), event).seal(&key)).await.unwrap();
     // Meanwhile another change commits, and is linked.
     app.signup_end_user("late", "ada").await;
     app.engine.sequence_audit().await.unwrap();

@@ -8,19 +8,19 @@ use crate::audit::{Actor, ActorKind, AuditEvent, Head, Link, Outcome, Subject};
 use crate::store::{StoreError, StoreResult, Ts};
 
 pub(crate) const EVENT_COLUMNS: &str = "seq, id, app_id, at, type, outcome, actor_kind, actor_id, subject_kind, \
-     subject_id, session_id, ip, user_agent, request_id, details, position, prev_hash, hash";
+     subject_id, session_id, ip, user_agent, request_id, details, mac, position, prev_hash, hash";
 
 /// The columns a writer sets (all but `seq` and the link).
 pub(crate) const INSERT_COLUMNS: &str = "id, app_id, at, type, outcome, actor_kind, actor_id, subject_kind, \
-     subject_id, session_id, ip, user_agent, request_id, details";
+     subject_id, session_id, ip, user_agent, request_id, details, mac";
 
 /// The event of a refresh-token rotation, inserted in the rotation's transaction for the
 /// session `$7` of app `$2`: its user is the actor and the subject, of kind `$9` (`end_user`,
 /// or `account` in the `platform` app). Binds id, app, time, type, ip, user agent, session,
-/// request id, kind.
+/// request id, kind, MAC.
 pub(crate) const INSERT_ROTATION_EVENT: &str = "INSERT INTO audit_events (id, app_id, at, type, outcome, actor_kind, \
-     actor_id, subject_kind, subject_id, session_id, ip, user_agent, request_id, details) \
-     SELECT $1, s.app_id, $3, $4, 'success', $9, s.user_id, $9, s.user_id, s.id, $5, $6, $8, '{}' \
+     actor_id, subject_kind, subject_id, session_id, ip, user_agent, request_id, details, mac) \
+     SELECT $1, s.app_id, $3, $4, 'success', $9, s.user_id, $9, s.user_id, s.id, $5, $6, $8, '{}', $10 \
      FROM sessions s WHERE s.app_id = $2 AND s.id = $7";
 
 fn corrupt(what: &str) -> StoreError {
@@ -45,6 +45,7 @@ pub(crate) struct EventRow {
     user_agent: Option<String>,
     request_id: Option<String>,
     details: String,
+    mac: String,
     position: Option<i64>,
     prev_hash: Option<String>,
     hash: Option<String>,
@@ -79,6 +80,7 @@ impl EventRow {
             user_agent: self.user_agent,
             request_id: self.request_id,
             details: self.details,
+            mac: self.mac,
             link,
         })
     }
@@ -142,13 +144,13 @@ macro_rules! audit {
             pub(crate) async fn insert_event(tx: &mut Tx, e: &AuditEvent) -> StoreResult<()> {
                 let sql = format!(
                     "INSERT INTO audit_events ({INSERT_COLUMNS}) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
                 );
                 sqlx::query(&sql)
                     .bind(e.id).bind(e.app_id).bind(Ts(e.at)).bind(&e.kind).bind(e.outcome.as_str())
                     .bind(e.actor.kind.as_str()).bind(e.actor.id)
                     .bind(e.subject.as_ref().map(|s| s.kind.as_str())).bind(e.subject.as_ref().map(|s| s.id))
-                    .bind(e.session_id).bind(&e.ip).bind(&e.user_agent).bind(&e.request_id).bind(&e.details)
+                    .bind(e.session_id).bind(&e.ip).bind(&e.user_agent).bind(&e.request_id).bind(&e.details).bind(&e.mac)
                     .execute(&mut **tx).await?;
                 Ok(())
             }
@@ -161,7 +163,7 @@ macro_rules! audit {
             ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
                 sqlx::query(INSERT_ROTATION_EVENT)
                     .bind(e.id).bind(e.app_id).bind(Ts(e.at)).bind(&e.kind).bind(&e.ip).bind(&e.user_agent)
-                    .bind(session_id).bind(&e.request_id).bind(e.actor.kind.as_str())
+                    .bind(session_id).bind(&e.request_id).bind(e.actor.kind.as_str()).bind(&e.mac)
             }
 
             pub(crate) async fn events(
