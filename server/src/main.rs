@@ -145,32 +145,33 @@ async fn verify_audit(config: Config, slug: Option<String>) -> anyhow::Result<Ex
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Each app by its slug; a deleted app's log (which outlives it) by its id.
     let apps = match slug {
         Some(slug) => {
             let app = store.app_by_slug(&slug).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            vec![app.ok_or_else(|| anyhow::anyhow!("no app named {slug}"))?]
+            let app = app.ok_or_else(|| anyhow::anyhow!("no app named {slug}"))?;
+            vec![(app.id, app.slug)]
         }
         None => {
             let mut apps = Vec::new();
             for id in engine.audited_apps().await.map_err(|e| anyhow::anyhow!("{e}"))? {
-                if let Some(app) = store.app_by_id(id).await.map_err(|e| anyhow::anyhow!("{e}"))? {
-                    apps.push(app);
-                }
+                let app = store.app_by_id(id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                apps.push((id, app.map_or_else(|| format!("deleted app {id}"), |a| a.slug)));
             }
             apps
         }
     };
     let mut broken = false;
-    for app in apps {
-        let v = engine.verify_audit_of(app.id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    for (id, slug) in apps {
+        let v = engine.verify_audit_of(id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         match &v.first_broken {
-            None => println!("{}: ok, {} events verified", app.slug, v.checked),
+            None => println!("{}: ok, {} events verified", slug, v.checked),
             Some(b) => {
                 broken = true;
                 let id = b.id.map(|id| format!(" (event {id})")).unwrap_or_default();
                 println!(
                     "{}: BROKEN at position {}{id}: {}; {} events verified before it",
-                    app.slug, b.position, b.reason, v.checked
+                    slug, b.position, b.reason, v.checked
                 );
             }
         }

@@ -120,7 +120,7 @@ pub trait Store: Send + Sync + 'static {
     async fn apps_with_pending_audit(&self, limit: u32) -> StoreResult<Vec<Uuid>>;
     /// How many of the app's events are not linked yet.
     async fn pending_audit(&self, app_id: Uuid) -> StoreResult<i64>;
-    /// Every app's id, deleted ones included while their rows last.
+    /// Every app's id, and every deleted app's that left an audit log.
     async fn app_ids(&self) -> StoreResult<Vec<Uuid>>;
 }
 

@@ -279,7 +279,7 @@ macro_rules! audit {
             }
 
             pub(crate) async fn app_ids(db: &Pool) -> StoreResult<Vec<Uuid>> {
-                Ok(sqlx::query_scalar::<_, Uuid>("SELECT id FROM apps").fetch_all(db).await?)
+                Ok(sqlx::query_scalar::<_, Uuid>("SELECT id FROM apps UNION SELECT app_id FROM audit_heads").fetch_all(db).await?)
             }
 
             pub(crate) async fn pending(tx: &mut Tx, app_id: Uuid, limit: u32) -> StoreResult<Vec<AuditEvent>> {
