@@ -3,6 +3,7 @@
 
 mod api_keys;
 mod apps;
+mod audit;
 mod end_users;
 mod manage;
 mod session;
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 pub use api_keys::*;
 pub use apps::*;
+pub use audit::*;
 pub use end_users::*;
 pub use manage::*;
 pub use session::*;

@@ -124,6 +124,7 @@ fn AppHeader(summary: AppSummary, perms: Perms) -> impl IntoView {
             {tab("role.read", "roles", "Roles")}
             {tab("user.list", "users", "End-users")}
             {tab("apikey.read", "api-keys", "API keys")}
+            {tab("audit.read", "activity", "Activity")}
         </nav>
     }
 }

@@ -1,12 +1,14 @@
 //! The console: sign-in, the apps list with the create form; an app's pages live in the
 //! submodules.
 
+mod activity;
 mod api_keys;
 mod app;
 mod config;
 mod roles;
 mod users;
 
+pub use activity::ActivityPage;
 pub use api_keys::ApiKeysPage;
 pub use app::{AppShell, Overview};
 pub use config::ConfigPage;

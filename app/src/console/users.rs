@@ -231,7 +231,13 @@ fn UserView(slug: String, detail: EndUserDetail, perms: Perms, actions: UserActi
     view! {
         <section class="split">
             <div>
-                <h2 class="first">{user.display_name.clone()}</h2>
+                <div class="toolbar">
+                    <h2 class="first">{user.display_name.clone()}</h2>
+                    {perms.has("audit.read").then(|| {
+                        let href = format!("/console/apps/{}/activity?subject={}", slug.get_value(), user.id);
+                        view! { <A href=href attr:data-testid="user-activity">"Activity"</A> }
+                    })}
+                </div>
                 <dl class="facts" data-testid="user-facts">
                     <dt>"Username"</dt><dd>{user.username.clone()}</dd>
                     <dt>"Email"</dt><dd>{email}</dd>
