@@ -31,7 +31,7 @@ pub use shared::audit::{AuditEventView, AuditPageView, BrokenLink, ChainHead, Ch
 /// Events linked per transaction, at most.
 const BATCH: u32 = 500;
 /// How long the sequencer lets events gather after a wake-up.
-const GATHER: Duration = Duration::from_millis(20);
+const GATHER: Duration = Duration::from_millis(50);
 /// How often the sequencer looks for other nodes' events without being woken.
 const IDLE: Duration = Duration::from_millis(500);
 /// How often retention runs, the first time this long after the start.

@@ -14,15 +14,6 @@ pub(crate) const EVENT_COLUMNS: &str = "seq, id, app_id, at, type, outcome, acto
 pub(crate) const INSERT_COLUMNS: &str = "id, app_id, at, type, outcome, actor_kind, actor_id, subject_kind, \
      subject_id, session_id, ip, user_agent, request_id, details, mac";
 
-/// The event of a refresh-token rotation, inserted in the rotation's transaction for the
-/// session `$7` of app `$2`: its user is the actor and the subject, of kind `$9` (`end_user`,
-/// or `account` in the `platform` app). Binds id, app, time, type, ip, user agent, session,
-/// request id, kind, MAC.
-pub(crate) const INSERT_ROTATION_EVENT: &str = "INSERT INTO audit_events (id, app_id, at, type, outcome, actor_kind, \
-     actor_id, subject_kind, subject_id, session_id, ip, user_agent, request_id, details, mac) \
-     SELECT $1, s.app_id, $3, $4, 'success', $9, s.user_id, $9, s.user_id, s.id, $5, $6, $8, '{}', $10 \
-     FROM sessions s WHERE s.app_id = $2 AND s.id = $7";
-
 fn corrupt(what: &str) -> StoreError {
     StoreError::Other(anyhow::anyhow!("stored audit {what} is unreadable"))
 }
@@ -131,9 +122,9 @@ macro_rules! audit {
         pub(crate) mod audit {
             use uuid::Uuid;
 
-            use $crate::audit::{AuditEvent, AuditFilter, Checkpoint, Head, Link};
+            use $crate::audit::{AuditEvent, AuditFilter, Checkpoint, Head};
             use $crate::store::sql::audit::{
-                type_prefix, CheckpointRow, EventRow, HeadRow, EVENT_COLUMNS, INSERT_COLUMNS, INSERT_ROTATION_EVENT,
+                type_prefix, CheckpointRow, EventRow, HeadRow, EVENT_COLUMNS, INSERT_COLUMNS,
             };
             use $crate::store::sql::rows::many;
             use $crate::store::{AuditPage, StoreResult, Ts};
@@ -153,17 +144,6 @@ macro_rules! audit {
                     .bind(e.session_id).bind(&e.ip).bind(&e.user_agent).bind(&e.request_id).bind(&e.details).bind(&e.mac)
                     .execute(&mut **tx).await?;
                 Ok(())
-            }
-
-            /// `INSERT_ROTATION_EVENT` with its arguments bound, from the event's template.
-            #[allow(dead_code, reason = "SQLite's rotation batch runs it; PostgreSQL records in the rotation's statement")]
-            pub(crate) fn insert_rotation_event<'q>(
-                e: &'q AuditEvent,
-                session_id: Uuid,
-            ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
-                sqlx::query(INSERT_ROTATION_EVENT)
-                    .bind(e.id).bind(e.app_id).bind(Ts(e.at)).bind(&e.kind).bind(&e.ip).bind(&e.user_agent)
-                    .bind(session_id).bind(&e.request_id).bind(e.actor.kind.as_str()).bind(&e.mac)
             }
 
             pub(crate) async fn events(
@@ -289,17 +269,6 @@ macro_rules! audit {
                 );
                 let rows = sqlx::query_as::<_, EventRow>(&sql).bind(app_id).bind(i64::from(limit)).fetch_all(&mut **tx).await?;
                 many(rows, EventRow::into_model)
-            }
-
-            /// Links one pending event; false when it is no longer pending.
-            #[allow(dead_code, reason = "SQLite links event by event; PostgreSQL in one statement")]
-            pub(crate) async fn link(tx: &mut Tx, seq: i64, link: &Link) -> StoreResult<bool> {
-                let done = sqlx::query(
-                    "UPDATE audit_events SET position = $2, prev_hash = $3, hash = $4 WHERE seq = $1 AND position IS NULL",
-                )
-                .bind(seq).bind(link.position).bind(&link.prev_hash).bind(&link.hash)
-                .execute(&mut **tx).await?;
-                Ok(done.rows_affected() == 1)
             }
 
             /// Moves the app's head from `expected` (its position; `None`: no head yet) to `head`;
