@@ -283,6 +283,31 @@ pub fn genesis(app_id: Uuid) -> String {
     hex(&Sha256::new().chain_update(b"rampart audit genesis v1\0").chain_update(app_id.as_bytes()).finalize())
 }
 
+/// Feeds `event`'s content to `field`, each field on its own so the caller can frame it with
+/// its length; without the ids of the actor, the subject and the session when `with_ids` is
+/// false (what a writer's MAC covers, see [`event_mac`]).
+fn content(event: &AuditEvent, with_ids: bool, field: &mut dyn FnMut(&[u8])) {
+    let uuid = |id: Option<Uuid>| id.map(|id| id.to_string()).unwrap_or_default();
+    field(event.id.to_string().as_bytes());
+    field(event.app_id.to_string().as_bytes());
+    field(&event.at.timestamp_millis().to_be_bytes());
+    field(event.kind.as_bytes());
+    field(event.outcome.as_str().as_bytes());
+    field(event.actor.kind.as_str().as_bytes());
+    if with_ids {
+        field(uuid(event.actor.id).as_bytes());
+    }
+    field(event.subject.as_ref().map_or("", |s| s.kind.as_str()).as_bytes());
+    if with_ids {
+        field(uuid(event.subject.as_ref().map(|s| s.id)).as_bytes());
+        field(uuid(event.session_id).as_bytes());
+    }
+    field(event.ip.as_deref().unwrap_or_default().as_bytes());
+    field(event.user_agent.as_deref().unwrap_or_default().as_bytes());
+    field(event.request_id.as_deref().unwrap_or_default().as_bytes());
+    field(event.details.as_bytes());
+}
+
 /// The hash of `event` at `position`, after `prev_hash`. Every field goes in with its length,
 /// so no two different events hash alike by moving bytes between fields.
 pub fn link_hash(prev_hash: &str, position: i64, event: &AuditEvent) -> String {
@@ -292,48 +317,23 @@ pub fn link_hash(prev_hash: &str, position: i64, event: &AuditEvent) -> String {
         h.update((bytes.len() as u64).to_be_bytes());
         h.update(bytes);
     };
-    let uuid = |id: Option<Uuid>| id.map(|id| id.to_string()).unwrap_or_default();
     field(prev_hash.as_bytes());
     field(&position.to_be_bytes());
-    field(event.id.to_string().as_bytes());
-    field(event.app_id.to_string().as_bytes());
-    field(&event.at.timestamp_millis().to_be_bytes());
-    field(event.kind.as_bytes());
-    field(event.outcome.as_str().as_bytes());
-    field(event.actor.kind.as_str().as_bytes());
-    field(uuid(event.actor.id).as_bytes());
-    field(event.subject.as_ref().map_or("", |s| s.kind.as_str()).as_bytes());
-    field(uuid(event.subject.as_ref().map(|s| s.id)).as_bytes());
-    field(uuid(event.session_id).as_bytes());
-    field(event.ip.as_deref().unwrap_or_default().as_bytes());
-    field(event.user_agent.as_deref().unwrap_or_default().as_bytes());
-    field(event.request_id.as_deref().unwrap_or_default().as_bytes());
-    field(event.details.as_bytes());
+    content(event, true, &mut field);
     hex(&h.finalize())
 }
 
 /// The MAC the writer puts on an event, under the audit key: every field but the ids of the
 /// actor, the subject and the session, which a refresh rotation's statement fills in from the
-/// session (the chain binds them once the event is linked). An event the sequencer finds in the table
-/// without a MAC that holds was not written by Rampart, and verification says so.
+/// session (the chain binds them once the event is linked). An event the sequencer finds in
+/// the table without a MAC that holds was not written by Rampart, and verification says so.
 pub fn event_mac(key: &aws_lc_rs::hmac::Key, event: &AuditEvent) -> String {
     let mut ctx = aws_lc_rs::hmac::Context::with_key(key);
     ctx.update(b"rampart audit event mac v1\0");
-    let mut field = |bytes: &[u8]| {
+    content(event, false, &mut |bytes: &[u8]| {
         ctx.update(&(bytes.len() as u64).to_be_bytes());
         ctx.update(bytes);
-    };
-    field(event.id.to_string().as_bytes());
-    field(event.app_id.to_string().as_bytes());
-    field(&event.at.timestamp_millis().to_be_bytes());
-    field(event.kind.as_bytes());
-    field(event.outcome.as_str().as_bytes());
-    field(event.actor.kind.as_str().as_bytes());
-    field(event.subject.as_ref().map_or("", |s| s.kind.as_str()).as_bytes());
-    field(event.ip.as_deref().unwrap_or_default().as_bytes());
-    field(event.user_agent.as_deref().unwrap_or_default().as_bytes());
-    field(event.request_id.as_deref().unwrap_or_default().as_bytes());
-    field(event.details.as_bytes());
+    });
     hex(ctx.sign().as_ref())
 }
 
