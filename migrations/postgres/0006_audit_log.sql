@@ -28,7 +28,7 @@ CREATE TABLE audit_events (
 );
 CREATE INDEX audit_events_app ON audit_events (app_id, seq);
 CREATE INDEX audit_events_subject ON audit_events (app_id, subject_id, seq);
-CREATE INDEX audit_events_pending ON audit_events (seq) WHERE position IS NULL;
+CREATE INDEX audit_events_pending ON audit_events (app_id, seq) WHERE position IS NULL;
 CREATE UNIQUE INDEX audit_events_chain ON audit_events (app_id, position) WHERE position IS NOT NULL;
 
 CREATE TABLE audit_heads (
