@@ -1,6 +1,6 @@
 //! Test support shared by the store suite, the API suite and the bench: a fresh SQLite file
 //! in a directory of its own, a fresh PostgreSQL schema (and the URL that confines a store
-//! to it), and with feature `server` a Rampart server on port 0.
+//! to it), a local SMTP sink, and with feature `server` a Rampart server on port 0.
 
 use std::path::PathBuf;
 
@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 #[cfg(feature = "server")]
 pub mod server;
+pub mod smtp;
 
 /// The PostgreSQL tests use unless `RAMPART_TEST_POSTGRES_URL` says otherwise.
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";

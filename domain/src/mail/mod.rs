@@ -1,0 +1,3 @@
+//! Mail: how a message leaves Rampart.
+
+pub mod transport;
