@@ -1,10 +1,13 @@
 //! Engine settings that come from the server's configuration.
 
 use crate::crypto::MasterKey;
+use crate::mail::MailSettings;
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     /// Base of issuers and of links in mail, without a trailing slash.
     pub public_url: String,
     pub master_key: MasterKey,
+    /// Where mail goes (the dev outbox unless SMTP is configured).
+    pub mail: MailSettings,
 }

@@ -9,6 +9,8 @@ mod cache;
 mod caller;
 mod issuer;
 mod keyring;
+mod links;
+mod mail;
 mod manage;
 mod sessions;
 mod users;
@@ -32,6 +34,8 @@ pub use audit::{event_view, AuditQuery, PAGE_MAX as AUDIT_PAGE_MAX};
 pub use auth::SignupInput;
 pub use cache::Change;
 pub use caller::{is_api_key, Access, Caller, API_KEY_PREFIX};
+pub use links::{InviteInput, InviteView, LinkAnswer, Methods};
+pub use mail::{MailPage, MailView};
 pub use manage::{NewRole, RolePatch};
 pub use users::{SessionView, UserPage, UserPatch, UserView};
 pub use views::Profile;
@@ -64,6 +68,9 @@ pub struct Engine {
     /// Links audit events into their chains (see `audit.rs`).
     audit: Arc<audit::Sequencer>,
     sequencer: tokio::task::AbortHandle,
+    /// Sends the mail queue (see `mail.rs`).
+    mailer: Arc<mail::Mailer>,
+    mail_worker: Option<tokio::task::AbortHandle>,
 }
 
 impl Drop for Engine {
@@ -72,6 +79,9 @@ impl Drop for Engine {
             listener.abort();
         }
         self.sequencer.abort();
+        if let Some(worker) = &self.mail_worker {
+            worker.abort();
+        }
     }
 }
 
@@ -110,6 +120,8 @@ impl Engine {
         let refresh_key = config.master_key.subkey("refresh-token successor")?;
         let audit = Arc::new(audit::Sequencer::new(store.clone(), config.master_key.subkey("audit chain head")?));
         let sequencer = tokio::spawn(audit.clone().run()).abort_handle();
+        let mailer = Arc::new(mail::Mailer::new(store.clone(), config.mail.clone(), config.master_key.clone()));
+        let mail_worker = config.mail.worker.then(|| tokio::spawn(mailer.clone().run()).abort_handle());
         let engine = Engine {
             store,
             config,
@@ -119,6 +131,8 @@ impl Engine {
             listener,
             audit,
             sequencer,
+            mailer,
+            mail_worker,
         };
         engine.ensure_platform_app().await?;
         crate::password::warm_up();

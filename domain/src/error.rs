@@ -20,6 +20,10 @@ pub enum Error {
     SessionRevoked,
     #[error("Refresh token was already used; the session has been revoked")]
     RefreshTokenReused,
+    /// An emailed link or code that is unknown, used, expired, revoked or of another purpose
+    /// (which of these is not said).
+    #[error("{0}")]
+    InvalidToken(&'static str),
     #[error("{0}")]
     Forbidden(String),
     #[error("Sign-up is disabled for this app")]
@@ -56,6 +60,7 @@ impl Error {
             Error::TokenExpired => "TOKEN_EXPIRED",
             Error::SessionRevoked => "SESSION_REVOKED",
             Error::RefreshTokenReused => "REFRESH_TOKEN_REUSED",
+            Error::InvalidToken(_) => "INVALID_TOKEN",
             Error::Forbidden(_) => "FORBIDDEN",
             Error::SignupDisabled => "SIGNUP_DISABLED",
             Error::NotFound(_) => "NOT_FOUND",
@@ -72,7 +77,7 @@ impl Error {
     /// functions both answer with it.
     pub fn status(&self) -> u16 {
         match self {
-            Error::InvalidRequest(_) | Error::InvalidEmail(_) | Error::WeakPassword(_) => 400,
+            Error::InvalidRequest(_) | Error::InvalidEmail(_) | Error::WeakPassword(_) | Error::InvalidToken(_) => 400,
             Error::InvalidCredentials
             | Error::Unauthenticated(_)
             | Error::TokenExpired

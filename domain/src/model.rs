@@ -211,3 +211,132 @@ pub struct UserCursor {
     pub created_at: DateTime<Utc>,
     pub id: Uuid,
 }
+
+/// Where a message of the mail queue stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailStatus {
+    /// Waiting for the worker (again, after a failed attempt).
+    Queued,
+    /// Taken by the SMTP server; its body is erased.
+    Sent,
+    /// Kept in the dev outbox (no SMTP server configured), body and all.
+    Outbox,
+    /// Refused for good by the SMTP server, or out of attempts.
+    Failed,
+}
+
+impl MailStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailStatus::Queued => "queued",
+            MailStatus::Sent => "sent",
+            MailStatus::Outbox => "outbox",
+            MailStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<MailStatus> {
+        match raw {
+            "queued" => Some(MailStatus::Queued),
+            "sent" => Some(MailStatus::Sent),
+            "outbox" => Some(MailStatus::Outbox),
+            "failed" => Some(MailStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// A message of the durable mail queue. `body` is sealed with the master key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mail {
+    pub id: Uuid,
+    pub app_id: Uuid,
+    /// Which message: `invite`, `verify_email`, `reset_password`, …
+    pub kind: String,
+    /// `Name <address>` or a bare address.
+    pub sender: String,
+    pub to: String,
+    pub subject: String,
+    pub body: Option<Vec<u8>>,
+    pub status: MailStatus,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// What an emailed one-time token is for; a token of one purpose is no token of another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    VerifyEmail,
+    ResetPassword,
+    MagicLink,
+}
+
+impl TokenPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenPurpose::VerifyEmail => "verify_email",
+            TokenPurpose::ResetPassword => "reset_password",
+            TokenPurpose::MagicLink => "magic_link",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<TokenPurpose> {
+        match raw {
+            "verify_email" => Some(TokenPurpose::VerifyEmail),
+            "reset_password" => Some(TokenPurpose::ResetPassword),
+            "magic_link" => Some(TokenPurpose::MagicLink),
+            _ => None,
+        }
+    }
+}
+
+/// An emailed one-time token, kept by its digest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OneTimeToken {
+    pub digest: String,
+    pub app_id: Uuid,
+    pub purpose: TokenPurpose,
+    pub user_id: Uuid,
+    /// The contact it proves (email verification, password reset).
+    pub contact_id: Option<Uuid>,
+    pub redirect_to: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// An invite of an end-user into an app (seed 000, step 3).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invite {
+    pub id: Uuid,
+    pub app_id: Uuid,
+    pub email: String,
+    pub name: Option<String>,
+    pub role_id: Uuid,
+    pub code_digest: String,
+    /// `account`, `api_key` or `system`, and its id.
+    pub invited_by_kind: String,
+    pub invited_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub user_id: Option<Uuid>,
+}
+
+impl Invite {
+    /// `pending`, `accepted`, `revoked` or `expired` at `now`.
+    pub fn state(&self, now: DateTime<Utc>) -> &'static str {
+        if self.accepted_at.is_some() {
+            "accepted"
+        } else if self.revoked_at.is_some() {
+            "revoked"
+        } else if self.expires_at <= now {
+            "expired"
+        } else {
+            "pending"
+        }
+    }
+}

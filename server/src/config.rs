@@ -191,8 +191,11 @@ impl Config {
 
         let smtp_url = pick("RAMPART_SMTP_URL", file.smtp_url);
         if let Some(url) = &smtp_url {
-            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
-                return Err(bad("RAMPART_SMTP_URL", "must start with smtp:// or smtps://"));
+            // The transport reads the URL (schemes, TLS modes, credentials); its refusals name
+            // the variable and never the password.
+            if let Err(e) = domain::mail::transport::Smtp::from_url(url) {
+                let message = e.to_string();
+                return Err(bad("RAMPART_SMTP_URL", message.trim_start_matches("RAMPART_SMTP_URL: ")));
             }
         }
         let sms_url = pick("RAMPART_SMS_URL", file.sms_url);
@@ -239,6 +242,25 @@ impl Config {
             site_pkg_dir,
             output_name,
         })
+    }
+
+    /// Where mail goes: SMTP when `RAMPART_SMTP_URL` is set, else the dev outbox; from
+    /// `RAMPART_MAIL_FROM`. `worker`: whether this process sends the queue.
+    pub fn mail_settings(&self, worker: bool) -> Result<domain::mail::MailSettings, ConfigError> {
+        use secrecy::ExposeSecret;
+        let (from_name, from_address) = domain::mail::parse_from(&self.mail_from)
+            .ok_or_else(|| bad("RAMPART_MAIL_FROM", "must be an address or Name <address>"))?;
+        let transport = match &self.smtp_url {
+            Some(url) => {
+                let smtp = domain::mail::transport::Smtp::from_url(url.expose_secret()).map_err(|e| {
+                    let message = e.to_string();
+                    bad("RAMPART_SMTP_URL", message.trim_start_matches("RAMPART_SMTP_URL: "))
+                })?;
+                Some(std::sync::Arc::new(smtp) as std::sync::Arc<dyn domain::mail::transport::Transport>)
+            }
+            None => None,
+        };
+        Ok(domain::mail::MailSettings { transport, from_name, from_address, worker })
     }
 
     /// The master key: the one given, or the development key file's, made if missing.

@@ -3,6 +3,7 @@
 
 pub mod config;
 mod console;
+pub mod pages;
 pub mod rest;
 pub mod telemetry;
 
@@ -45,9 +46,12 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     })?;
     let master_key = config.master_key()?;
     let engine = Arc::new(
-        Engine::new(store, EngineConfig { public_url: public_url.clone(), master_key })
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot start the engine: {e:?}"))?,
+        Engine::new(
+            store,
+            EngineConfig { public_url: public_url.clone(), master_key, mail: config.mail_settings(true)? },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot start the engine: {e:?}"))?,
     );
     let leptos_options = leptos::prelude::LeptosOptions::builder()
         .output_name(config.output_name.clone())
@@ -61,6 +65,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     let trusted = Arc::new(config.trusted_proxies.clone());
     let router = Router::new()
         .merge(rest::routes())
+        .merge(pages::routes())
         .merge(console)
         .fallback(fallback)
         .with_state(state)

@@ -119,9 +119,12 @@ async fn create_account(
     };
     let store = domain::store::connect(config.database_url()).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let public_url = config.public_url_for(config.bind);
-    let engine = Engine::new(store, EngineConfig { public_url, master_key: config.master_key()? })
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let engine = Engine::new(
+        store,
+        EngineConfig { public_url, master_key: config.master_key()?, mail: config.mail_settings(false)? },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let input = SignupInput {
         email,
         username: username.clone(),
@@ -141,7 +144,11 @@ async fn verify_audit(config: Config, slug: Option<String>) -> anyhow::Result<Ex
     let store = domain::store::connect(config.database_url()).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let engine = Engine::new(
         store.clone(),
-        EngineConfig { public_url: config.public_url_for(config.bind), master_key: config.master_key()? },
+        EngineConfig {
+            public_url: config.public_url_for(config.bind),
+            master_key: config.master_key()?,
+            mail: config.mail_settings(false)?,
+        },
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;

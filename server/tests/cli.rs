@@ -104,6 +104,7 @@ fn migrate_then_create_account_then_sign_in() {
             domain::config::EngineConfig {
                 public_url: "http://127.0.0.1:3000".into(),
                 master_key: domain::crypto::MasterKey::from_base64(&key).unwrap(),
+                mail: Default::default(),
             },
         )
         .await
@@ -132,6 +133,7 @@ async fn audited_store(db: &str, key: &str) -> uuid::Uuid {
         domain::config::EngineConfig {
             public_url: "http://127.0.0.1:3000".into(),
             master_key: domain::crypto::MasterKey::from_base64(key).unwrap(),
+            mail: Default::default(),
         },
     )
     .await

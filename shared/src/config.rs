@@ -28,6 +28,23 @@ pub struct AuthConfig {
     /// Audit events older than this many days are cut from the log (whole prefixes of the
     /// chain, leaving a checkpoint); 0 keeps them for ever.
     pub audit_retention_days: i64,
+    /// The sender of the app's mail: its name (empty: the app's display name) and address
+    /// (empty: the server's `RAMPART_MAIL_FROM`).
+    pub mail_from_name: String,
+    pub mail_from_address: String,
+    /// Sign-up sends a link that verifies the new user's email.
+    pub verify_email_on_signup: bool,
+    /// `POST auth/magic-link` signs users in by an emailed link.
+    pub magic_link_enabled: bool,
+    /// `POST auth/check-email` answers whether an email has an account (an existence
+    /// oracle, so off unless the app wants a multi-step sign-in).
+    pub check_email_enabled: bool,
+    /// Where emailed links may send the user afterwards (`redirectTo`): exact absolute URLs;
+    /// relative paths are always allowed.
+    pub allowed_redirect_urls: Vec<String>,
+    pub verify_email_link_ttl_seconds: i64,
+    pub reset_password_link_ttl_seconds: i64,
+    pub magic_link_ttl_seconds: i64,
 }
 
 impl Default for AuthConfig {
@@ -46,6 +63,15 @@ impl Default for AuthConfig {
             enforce_app_permissions: false,
             signup_default_role: "member".into(),
             audit_retention_days: 0,
+            mail_from_name: String::new(),
+            mail_from_address: String::new(),
+            verify_email_on_signup: false,
+            magic_link_enabled: false,
+            check_email_enabled: false,
+            allowed_redirect_urls: Vec::new(),
+            verify_email_link_ttl_seconds: 86_400,
+            reset_password_link_ttl_seconds: 3600,
+            magic_link_ttl_seconds: 900,
         }
     }
 }
@@ -65,6 +91,9 @@ impl AuthConfig {
             ("refresh_token_ttl_seconds", self.refresh_token_ttl_seconds, 300..=31_536_000),
             ("refresh_reuse_grace_seconds", self.refresh_reuse_grace_seconds, 0..=300),
             ("audit_retention_days", self.audit_retention_days, 0..=3650),
+            ("verify_email_link_ttl_seconds", self.verify_email_link_ttl_seconds, 300..=604_800),
+            ("reset_password_link_ttl_seconds", self.reset_password_link_ttl_seconds, 300..=86_400),
+            ("magic_link_ttl_seconds", self.magic_link_ttl_seconds, 60..=3600),
         ]
     }
 
@@ -79,6 +108,22 @@ impl AuthConfig {
         }
         if self.refresh_token_ttl_seconds < self.access_token_ttl_seconds {
             return Err(ConfigError("refresh_token_ttl_seconds must be at least access_token_ttl_seconds".into()));
+        }
+        if self.mail_from_name.chars().count() > 100 || self.mail_from_name.chars().any(char::is_control) {
+            return Err(ConfigError("mail_from_name must be at most 100 characters, without line breaks".into()));
+        }
+        if !self.mail_from_address.is_empty() && !is_mail_address(&self.mail_from_address) {
+            return Err(ConfigError("mail_from_address must be an email address".into()));
+        }
+        if self.allowed_redirect_urls.len() > 50 {
+            return Err(ConfigError("allowed_redirect_urls must hold at most 50 URLs".into()));
+        }
+        for url in &self.allowed_redirect_urls {
+            if !is_redirect_url(url) {
+                return Err(ConfigError(format!(
+                    "allowed_redirect_urls must hold absolute http(s) URLs without a fragment, not '{url}'"
+                )));
+            }
         }
         Ok(())
     }
@@ -96,6 +141,31 @@ impl AuthConfig {
         config.validate()?;
         Ok(config)
     }
+}
+
+/// `local@domain`, one line, no spaces or angle brackets: what a sender address may be.
+pub fn is_mail_address(raw: &str) -> bool {
+    raw.len() <= 254
+        && raw.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        })
+        && !raw.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ',' | ';'))
+        && raw.matches('@').count() == 1
+}
+
+/// An absolute `http`/`https` URL with a host and no fragment, no credentials, no spaces.
+pub fn is_redirect_url(raw: &str) -> bool {
+    let rest = match raw.strip_prefix("https://").or_else(|| raw.strip_prefix("http://")) {
+        Some(rest) => rest,
+        None => return false,
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    raw.len() <= 2048
+        && !authority.is_empty()
+        && !authority.contains('@')
+        && !authority.contains('\\')
+        && !raw.contains('#')
+        && !raw.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\\')
 }
 
 /// Lays `patch` over `target`: objects field by field, all the way down (so a patch of one

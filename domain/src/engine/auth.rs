@@ -110,6 +110,9 @@ impl Engine {
             e => e.into(),
         })?;
         let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at).await?;
+        if app.config.verify_email_on_signup && !input.email_verified {
+            self.queue_verification(&mut tx, &app, &user, &contact).await?;
+        }
         let kind = user_kind(&app.slug);
         tx.record(
             app.id,
@@ -336,7 +339,7 @@ impl Engine {
         );
     }
 
-    async fn role_name(&self, app: &App, role_id: Uuid) -> Result<String> {
+    pub(super) async fn role_name(&self, app: &App, role_id: Uuid) -> Result<String> {
         let role = self.store.role_by_id(app.id, role_id).await?;
         role.map(|r| r.name).ok_or_else(|| Error::internal(anyhow::anyhow!("user's role is missing")))
     }

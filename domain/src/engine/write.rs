@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::cache::Change;
 use super::{now, Engine};
 use crate::audit::{AuditEvent, Event};
+use crate::model::Mail;
 use crate::store::Tx;
 use crate::Result;
 
@@ -19,12 +20,19 @@ pub(crate) struct Write<'e> {
     tx: Box<dyn Tx>,
     changes: Vec<Change>,
     events: Vec<AuditEvent>,
+    mails: Vec<Mail>,
 }
 
 impl Engine {
     /// Starts a change: a transaction of the store, and what it will publish.
     pub(crate) async fn write(&self) -> Result<Write<'_>> {
-        Ok(Write { engine: self, tx: self.store.begin().await?, changes: Vec::new(), events: Vec::new() })
+        Ok(Write {
+            engine: self,
+            tx: self.store.begin().await?,
+            changes: Vec::new(),
+            events: Vec::new(),
+            mails: Vec::new(),
+        })
     }
 }
 
@@ -32,6 +40,15 @@ impl Write<'_> {
     /// Tells every node's caches, once the change commits, that `change` makes them wrong.
     pub fn changed(&mut self, change: Change) {
         self.changes.push(change);
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        self.engine
+    }
+
+    /// Queues a message, inserted with this change (see `mail.rs`).
+    pub(crate) fn queue_mail(&mut self, mail: Mail) {
+        self.mails.push(mail);
     }
 
     /// Records `event` in app `app_id`'s audit log, in this transaction.
@@ -47,10 +64,17 @@ impl Write<'_> {
         for event in std::mem::take(&mut self.events) {
             self.tx.insert_audit_event(&self.engine.audit.seal(event)).await?;
         }
+        let mailed = !self.mails.is_empty();
+        for mail in std::mem::take(&mut self.mails) {
+            self.tx.insert_mail(&mail).await?;
+        }
         for change in &self.changes {
             self.tx.publish(&change.encode()).await?;
         }
         self.tx.commit().await?;
+        if mailed {
+            self.engine.mail_queued();
+        }
         for change in self.changes {
             self.engine.caches.apply(change);
         }

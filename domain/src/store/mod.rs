@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use crate::audit::{AuditEvent, AuditFilter, Checkpoint, Head, Link};
 use crate::model::{
-    ApiKey, App, Contact, ContactKind, Membership, NewRefreshToken, Permission, RefreshSuccessor, RefreshToken, Role,
-    Session, SigningKey, User, UserCursor, UserProfile,
+    ApiKey, App, Contact, ContactKind, Invite, Mail, MailStatus, Membership, NewRefreshToken, OneTimeToken, Permission,
+    RefreshSuccessor, RefreshToken, Role, Session, SigningKey, TokenPurpose, User, UserCursor, UserProfile,
 };
 use crate::{Error, Result};
 
@@ -122,6 +122,25 @@ pub trait Store: Send + Sync + 'static {
     async fn pending_audit(&self, app_id: Uuid) -> StoreResult<i64>;
     /// Every app's id, and every deleted app's that left an audit log.
     async fn app_ids(&self) -> StoreResult<Vec<Uuid>>;
+
+    /// When the next queued message falls due.
+    async fn next_mail_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
+    /// The app's messages, newest first, before `before` (created at, id).
+    async fn mail_page(
+        &self,
+        app_id: Uuid,
+        before: Option<(DateTime<Utc>, Uuid)>,
+        limit: u32,
+    ) -> StoreResult<Vec<Mail>>;
+    async fn mail_by_id(&self, app_id: Uuid, id: Uuid) -> StoreResult<Option<Mail>>;
+    /// The app's one-time token with this digest, whatever its purpose, expired or not.
+    async fn one_time_token(&self, app_id: Uuid, digest: &str) -> StoreResult<Option<OneTimeToken>>;
+    /// The app's invites, newest first.
+    async fn invites(&self, app_id: Uuid, limit: u32) -> StoreResult<Vec<Invite>>;
+    async fn invite_by_id(&self, app_id: Uuid, id: Uuid) -> StoreResult<Option<Invite>>;
+    async fn invite_by_code(&self, app_id: Uuid, digest: &str) -> StoreResult<Option<Invite>>;
+    /// The app's email contacts of this normalized address, verified ones first.
+    async fn email_contacts(&self, app_id: Uuid, normalized: &str) -> StoreResult<Vec<Contact>>;
 }
 
 /// Which page of a log: newest first before a `seq` (from the newest when `None`), or the
@@ -212,6 +231,50 @@ pub trait Tx: Send {
     async fn advance_audit_head(&mut self, app_id: Uuid, expected: Option<i64>, head: &Head) -> StoreResult<bool>;
     /// Records the checkpoint and removes the linked events up to it; false when it exists.
     async fn cut_audit(&mut self, checkpoint: &Checkpoint) -> StoreResult<bool>;
+
+    /// Queues a message (sent by the mail worker once this transaction commits).
+    async fn insert_mail(&mut self, mail: &Mail) -> StoreResult<()>;
+    /// Claims up to `limit` queued messages due at `now` until `until`; a claimed message is
+    /// skipped by other workers until its claim lapses.
+    async fn claim_mail(&mut self, now: DateTime<Utc>, until: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Mail>>;
+    /// Done with a message (`Sent` erases its body).
+    async fn finish_mail(
+        &mut self,
+        id: Uuid,
+        status: MailStatus,
+        at: DateTime<Utc>,
+        error: Option<&str>,
+    ) -> StoreResult<()>;
+    /// A failed attempt, to try again at `next`.
+    async fn retry_mail(&mut self, id: Uuid, next: DateTime<Utc>, error: &str) -> StoreResult<()>;
+    /// Saves a one-time token, dropping the user's earlier ones of the same purpose.
+    async fn insert_one_time_token(&mut self, token: &OneTimeToken) -> StoreResult<()>;
+    /// Consumes the app's unexpired token of this purpose and digest (of two concurrent
+    /// redemptions, one gets it).
+    async fn consume_one_time_token(
+        &mut self,
+        app_id: Uuid,
+        purpose: TokenPurpose,
+        digest: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<OneTimeToken>>;
+    /// Saves an invite, revoking the app's pending invites of the same email; answers how
+    /// many it revoked.
+    async fn insert_invite(&mut self, invite: &Invite, email_normalized: &str) -> StoreResult<u64>;
+    /// Revokes a pending invite; false when it is not pending.
+    async fn revoke_invite(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Marks a pending, unexpired invite accepted by the user; false when it is not.
+    async fn accept_invite(&mut self, app_id: Uuid, id: Uuid, user_id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
+    async fn set_password_hash(
+        &mut self,
+        app_id: Uuid,
+        user_id: Uuid,
+        hash: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Marks the contact verified (false when it already was); `StoreError::Unique` when
+    /// another user of the app verified the same value.
+    async fn verify_contact(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
 }
 
 /// Connects to the store named by `url` (`sqlite://…` or `postgres://…`) and applies its

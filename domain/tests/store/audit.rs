@@ -263,8 +263,11 @@ async fn engine(store: &Arc<dyn Store>) -> Engine {
 }
 
 async fn engine_with(store: &Arc<dyn Store>, key: &str) -> Engine {
-    let config =
-        EngineConfig { public_url: "http://rampart.test".into(), master_key: MasterKey::from_base64(key).unwrap() };
+    let config = EngineConfig {
+        public_url: "http://rampart.test".into(),
+        master_key: MasterKey::from_base64(key).unwrap(),
+        mail: Default::default(),
+    };
     Engine::new(store.clone(), config).await.unwrap()
 }
 

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod links;
 pub mod manage;
 pub mod ops;
 pub mod wellknown;
@@ -37,6 +38,9 @@ fn platform() -> Router<AppState> {
         .route("/apps/{slug}/roles/{name}", get(manage::get_role).patch(manage::patch_role).delete(manage::delete_role))
         .route("/apps/{slug}/permissions", get(manage::list_permissions).post(manage::create_permission))
         .route("/apps/{slug}/end-users", get(manage::list_users))
+        .route("/apps/{slug}/end-users/invites", post(links::create_invite).get(links::list_invites))
+        .route("/apps/{slug}/end-users/invites/{id}", axum::routing::delete(links::revoke_invite))
+        .route("/apps/{slug}/mail", get(links::mail))
         .route(
             "/apps/{slug}/end-users/{id}",
             get(manage::get_user).patch(manage::patch_user).delete(manage::delete_user),
@@ -55,6 +59,15 @@ fn consumer() -> Router<AppState> {
         .route("/{slug}/v1/auth/signin", post(auth::app_signin))
         .route("/{slug}/v1/auth/refresh", post(auth::app_refresh))
         .route("/{slug}/v1/auth/logout", post(auth::app_logout))
+        .route("/{slug}/v1/auth/accept-invite", post(links::accept_invite))
+        .route("/{slug}/v1/auth/send-verification-email", post(links::send_verification_email))
+        .route("/{slug}/v1/auth/verify-email", get(crate::pages::verify_email_page).post(links::verify_email))
+        .route("/{slug}/v1/auth/forgot-password", post(links::forgot_password))
+        .route("/{slug}/v1/auth/reset-password", post(links::reset_password))
+        .route("/{slug}/v1/auth/magic-link", post(links::magic_link))
+        .route("/{slug}/v1/auth/sign-in/token", get(crate::pages::sign_in_token_page).post(links::sign_in_with_token))
+        .route("/{slug}/v1/auth/check-email", post(links::check_email))
+        .route("/{slug}/v1/auth/methods", get(links::methods))
         .route("/{slug}/v1/me", get(auth::app_me))
         .route("/{slug}/v1/me/permissions", get(auth::my_permissions))
         .route("/{slug}/v1/me/sessions", get(auth::my_sessions))

@@ -80,6 +80,8 @@ pub struct TestApp {
     /// The store's `DATABASE_URL`, for tests that look at what is stored as an attacker
     /// with a copy of the database would.
     pub database_url: String,
+    /// The SMTP server this server sends its mail to (`RAMPART_SMTP_URL`).
+    pub mail: Arc<testkit::smtp::Sink>,
     cleanup: Option<Cleanup>,
 }
 
@@ -173,10 +175,13 @@ impl TestApp {
         master: String,
         public_url: Option<String>,
     ) -> TestApp {
+        let mail = Arc::new(testkit::smtp::Sink::start().await.expect("start the SMTP sink"));
         let mut vars = HashMap::from([
             ("DATABASE_URL", database_url.clone()),
             ("RAMPART_MASTER_KEY", master.clone()),
             ("RAMPART_DATA_DIR", data_dir.display().to_string()),
+            ("RAMPART_SMTP_URL", mail.url()),
+            ("RAMPART_MAIL_FROM", "Rampart Tests <auth@rampart.test>".to_owned()),
         ]);
         if let Some(url) = &public_url {
             vars.insert("RAMPART_PUBLIC_URL", url.clone());
@@ -198,6 +203,7 @@ impl TestApp {
             engine,
             master_key: MasterKey::from_base64(&master).expect("master key"),
             database_url,
+            mail,
             cleanup: Some(Cleanup { server, leftover }),
         }
     }
@@ -517,4 +523,46 @@ pub async fn stored_values(app: &TestApp) -> Vec<Vec<u8>> {
             )
         }
     }
+}
+
+/// Runs `sqlite` or `postgres` (one statement, no arguments) on the app's database, behind
+/// the server's back: what a test does to make time pass.
+pub async fn execute_sql(app: &TestApp, sqlite: &str, postgres: &str) {
+    match app.backend {
+        Backend::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(&app.database_url).await.expect("sqlite");
+            sqlx::query(sqlite).execute(&mut conn).await.expect("sqlite statement");
+        }
+        Backend::Postgres => {
+            let mut conn = PgConnection::connect(&app.database_url).await.expect("postgres");
+            sqlx::query(postgres).execute(&mut conn).await.expect("postgres statement");
+        }
+    }
+}
+
+/// How long a test waits for mail before it fails.
+pub const MAIL_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The next message to `to` that the app's SMTP sink receives.
+pub async fn mail_to(app: &TestApp, to: &str) -> testkit::smtp::Received {
+    app.mail.wait_for(to, MAIL_WAIT).await.unwrap_or_else(|| panic!("no mail to {to} within {MAIL_WAIT:?}"))
+}
+
+/// The first link of a message that contains `part`.
+pub fn link_in(message: &testkit::smtp::Received, part: &str) -> String {
+    message
+        .links()
+        .into_iter()
+        .find(|l| l.contains(part))
+        .unwrap_or_else(|| panic!("no link with {part} in {:?}", message.text_body()))
+}
+
+/// A query parameter of a URL.
+pub fn query_param(url: &str, name: &str) -> String {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} in {url}"))
+        .to_owned()
 }

@@ -16,6 +16,7 @@ mod config;
 mod end_users;
 mod errors;
 mod isolation;
+mod mail;
 mod multinode;
 mod ops;
 mod quickstart;

@@ -7,6 +7,7 @@
 pub(crate) mod api_keys;
 pub(crate) mod apps;
 pub(crate) mod audit;
+pub(crate) mod mail;
 pub(crate) mod rows;
 pub(crate) mod sessions;
 pub(crate) mod signing_keys;
@@ -61,6 +62,7 @@ macro_rules! impl_sql_store {
             $crate::store::sql::api_keys::api_keys!($db);
             $crate::store::sql::signing_keys::signing_keys!($db);
             $crate::store::sql::audit::audit!($db);
+            $crate::store::sql::mail::mail!($db);
         }
 
         pub struct $tx(sqlx::Transaction<'static, $db>);
@@ -308,6 +310,67 @@ macro_rules! impl_sql_store {
             async fn app_ids(&self) -> $crate::store::StoreResult<Vec<uuid::Uuid>> {
                 queries::audit::app_ids($crate::store::sql::Backend::reader(self)).await
             }
+
+            async fn next_mail_due(&self) -> $crate::store::StoreResult<Option<chrono::DateTime<chrono::Utc>>> {
+                queries::mail::next_mail_due($crate::store::sql::Backend::reader(self)).await
+            }
+
+            async fn mail_page(
+                &self,
+                app_id: uuid::Uuid,
+                before: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
+                limit: u32,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::Mail>> {
+                queries::mail::mail_page($crate::store::sql::Backend::reader(self), app_id, before, limit).await
+            }
+
+            async fn mail_by_id(
+                &self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<$crate::model::Mail>> {
+                queries::mail::mail_by_id($crate::store::sql::Backend::reader(self), app_id, id).await
+            }
+
+            async fn one_time_token(
+                &self,
+                app_id: uuid::Uuid,
+                digest: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::model::OneTimeToken>> {
+                queries::mail::token($crate::store::sql::Backend::reader(self), app_id, digest).await
+            }
+
+            async fn invites(
+                &self,
+                app_id: uuid::Uuid,
+                limit: u32,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::Invite>> {
+                queries::mail::invites($crate::store::sql::Backend::reader(self), app_id, limit).await
+            }
+
+            async fn invite_by_id(
+                &self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<$crate::model::Invite>> {
+                queries::mail::invite_by_id($crate::store::sql::Backend::reader(self), app_id, id).await
+            }
+
+            async fn invite_by_code(
+                &self,
+                app_id: uuid::Uuid,
+                digest: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::model::Invite>> {
+                queries::mail::invite_by_code($crate::store::sql::Backend::reader(self), app_id, digest).await
+            }
+
+            async fn email_contacts(
+                &self,
+                app_id: uuid::Uuid,
+                normalized: &str,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::Contact>> {
+                queries::mail::email_contacts($crate::store::sql::Backend::reader(self), app_id, normalized).await
+            }
         }
 
         #[async_trait::async_trait]
@@ -502,6 +565,101 @@ macro_rules! impl_sql_store {
 
             async fn cut_audit(&mut self, checkpoint: &$crate::audit::Checkpoint) -> $crate::store::StoreResult<bool> {
                 queries::audit::cut(&mut self.0, checkpoint).await
+            }
+
+            async fn insert_mail(&mut self, mail: &$crate::model::Mail) -> $crate::store::StoreResult<()> {
+                queries::mail::insert_mail(&mut self.0, mail).await
+            }
+
+            async fn claim_mail(
+                &mut self,
+                now: chrono::DateTime<chrono::Utc>,
+                until: chrono::DateTime<chrono::Utc>,
+                limit: u32,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::Mail>> {
+                queries::mail::claim_mail(&mut self.0, now, until, limit).await
+            }
+
+            async fn finish_mail(
+                &mut self,
+                id: uuid::Uuid,
+                status: $crate::model::MailStatus,
+                at: chrono::DateTime<chrono::Utc>,
+                error: Option<&str>,
+            ) -> $crate::store::StoreResult<()> {
+                queries::mail::finish_mail(&mut self.0, id, status, at, error).await
+            }
+
+            async fn retry_mail(
+                &mut self,
+                id: uuid::Uuid,
+                next: chrono::DateTime<chrono::Utc>,
+                error: &str,
+            ) -> $crate::store::StoreResult<()> {
+                queries::mail::retry_mail(&mut self.0, id, next, error).await
+            }
+
+            async fn insert_one_time_token(
+                &mut self,
+                token: &$crate::model::OneTimeToken,
+            ) -> $crate::store::StoreResult<()> {
+                queries::mail::insert_token(&mut self.0, token).await
+            }
+
+            async fn consume_one_time_token(
+                &mut self,
+                app_id: uuid::Uuid,
+                purpose: $crate::model::TokenPurpose,
+                digest: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<Option<$crate::model::OneTimeToken>> {
+                queries::mail::consume_token(&mut self.0, app_id, purpose, digest, now).await
+            }
+
+            async fn insert_invite(
+                &mut self,
+                invite: &$crate::model::Invite,
+                email_normalized: &str,
+            ) -> $crate::store::StoreResult<u64> {
+                queries::mail::insert_invite(&mut self.0, invite, email_normalized).await
+            }
+
+            async fn revoke_invite(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::mail::revoke_invite(&mut self.0, app_id, id, at).await
+            }
+
+            async fn accept_invite(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+                user_id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::mail::accept_invite(&mut self.0, app_id, id, user_id, at).await
+            }
+
+            async fn set_password_hash(
+                &mut self,
+                app_id: uuid::Uuid,
+                user_id: uuid::Uuid,
+                hash: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::mail::set_password_hash(&mut self.0, app_id, user_id, hash, at).await
+            }
+
+            async fn verify_contact(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::mail::verify_contact(&mut self.0, app_id, id, at).await
             }
         }
     };

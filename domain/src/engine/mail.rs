@@ -1,0 +1,329 @@
+//! The mail queue. A flow queues its message in the transaction of its change
+//! (`Write::mail`), so a message goes out if and only if the change happened; the worker
+//! sends it after the commit, retrying with backoff while the SMTP server is away, so no
+//! request waits for SMTP or fails because of it. Bodies are sealed with the master key (they
+//! carry one-time links) and erased once SMTP has taken them; without SMTP a message stays
+//! in the dev outbox, which the console shows and the log prints.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use super::caller::Caller;
+use super::write::Write;
+use super::{now, Engine};
+use crate::crypto::MasterKey;
+use crate::mail::render::{MailKind, Rendered};
+use crate::mail::transport::{Outgoing, SendError};
+use crate::mail::MailSettings;
+use crate::model::{App, Mail, MailStatus};
+use crate::store::Store;
+use crate::{Error, Result};
+
+/// Messages a worker claims at once, and for how long.
+const CLAIM: u32 = 20;
+const CLAIM_FOR: TimeDelta = TimeDelta::seconds(60);
+/// The worker looks for due messages at least this often (other nodes queue them too).
+const POLL: Duration = Duration::from_secs(5);
+/// Backoff after failed attempts: 5 s, 10 s, 20 s, … at most an hour; then failed for good.
+const FIRST_RETRY_SECONDS: i64 = 5;
+const LONGEST_RETRY_SECONDS: i64 = 3600;
+const MAX_ATTEMPTS: i32 = 12;
+
+/// What a sealed body holds.
+#[derive(Serialize, Deserialize)]
+struct Body {
+    text: String,
+    html: String,
+}
+
+fn context(id: Uuid) -> Vec<u8> {
+    let mut context = b"mail body ".to_vec();
+    context.extend_from_slice(id.as_bytes());
+    context
+}
+
+/// The delay before attempt `attempts + 1`.
+fn backoff(attempts: i32) -> TimeDelta {
+    let exponent = attempts.clamp(0, 20) as u32;
+    TimeDelta::seconds((FIRST_RETRY_SECONDS << exponent).min(LONGEST_RETRY_SECONDS))
+}
+
+/// `Name <address>`, the name stripped of what would break the header.
+fn sender(name: &str, address: &str) -> String {
+    let name: String = name.chars().filter(|c| !matches!(c, '<' | '>' | '"') && !c.is_control()).collect();
+    match name.trim() {
+        "" => address.to_owned(),
+        name => format!("{name} <{address}>"),
+    }
+}
+
+/// Sends the queue: one per node.
+pub(crate) struct Mailer {
+    store: Arc<dyn Store>,
+    settings: MailSettings,
+    key: MasterKey,
+    wake: Notify,
+}
+
+impl Mailer {
+    pub(crate) fn new(store: Arc<dyn Store>, settings: MailSettings, key: MasterKey) -> Mailer {
+        Mailer { store, settings, key, wake: Notify::new() }
+    }
+
+    pub(crate) fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Sends due messages until stopped; a failure of the store is logged and retried.
+    pub(crate) async fn run(self: Arc<Self>) {
+        loop {
+            let sent = match self.pass().await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "mail queue pass failed");
+                    0
+                }
+            };
+            if sent == CLAIM as usize {
+                continue;
+            }
+            let wait = match self.store.next_mail_due().await {
+                Ok(Some(due)) => (due - now()).to_std().unwrap_or(Duration::ZERO).min(POLL),
+                _ => POLL,
+            };
+            if wait > Duration::ZERO {
+                let _ = tokio::time::timeout(wait, self.wake.notified()).await;
+            }
+        }
+    }
+
+    /// Claims the due messages and delivers each; answers how many it claimed.
+    pub(crate) async fn pass(&self) -> Result<usize> {
+        let at = now();
+        let mut tx = self.store.begin().await?;
+        let claimed = tx.claim_mail(at, at + CLAIM_FOR, CLAIM).await?;
+        tx.commit().await?;
+        let n = claimed.len();
+        for mail in claimed {
+            let id = mail.id;
+            if let Err(e) = self.deliver(mail).await {
+                tracing::warn!(mail = %id, error = %e, "mail delivery not recorded; retried when its claim lapses");
+            }
+        }
+        Ok(n)
+    }
+
+    async fn deliver(&self, mail: Mail) -> Result<()> {
+        let body = match mail.body.as_deref().map(|sealed| self.key.open(sealed, &context(mail.id))) {
+            Some(Ok(plain)) => serde_json::from_slice::<Body>(&plain).map_err(Error::internal)?,
+            Some(Err(_)) | None => {
+                return self.finish(mail.id, MailStatus::Failed, Some("the body cannot be read")).await;
+            }
+        };
+        let Some(transport) = &self.settings.transport else {
+            tracing::info!(
+                app = %mail.app_id,
+                to = %mail.to,
+                subject = %mail.subject,
+                "dev outbox (RAMPART_SMTP_URL is not set): the message is kept for the console\n{}",
+                body.text
+            );
+            return self.finish(mail.id, MailStatus::Outbox, None).await;
+        };
+        let (from_name, from_address) = crate::mail::parse_from(&mail.sender)
+            .unwrap_or_else(|| (self.settings.from_name.clone(), self.settings.from_address.clone()));
+        let outgoing = Outgoing {
+            from_name: Some(from_name).filter(|n| !n.is_empty()),
+            from_address,
+            to: mail.to.clone(),
+            subject: mail.subject.clone(),
+            text: body.text,
+            html: Some(body.html),
+            message_id: mail.id.to_string(),
+        };
+        match transport.send(&outgoing).await {
+            Ok(()) => {
+                tracing::info!(mail = %mail.id, kind = %mail.kind, "mail sent");
+                self.finish(mail.id, MailStatus::Sent, None).await
+            }
+            Err(SendError::Permanent(why)) => {
+                tracing::warn!(mail = %mail.id, kind = %mail.kind, error = %why, "mail refused for good");
+                self.finish(mail.id, MailStatus::Failed, Some(&why)).await
+            }
+            Err(SendError::Transient(why)) if mail.attempts + 1 >= MAX_ATTEMPTS => {
+                tracing::warn!(mail = %mail.id, kind = %mail.kind, error = %why, "mail given up after its last attempt");
+                self.finish(mail.id, MailStatus::Failed, Some(&format!("gave up after {MAX_ATTEMPTS} attempts: {why}")))
+                    .await
+            }
+            Err(SendError::Transient(why)) => {
+                let next = now() + backoff(mail.attempts);
+                tracing::info!(mail = %mail.id, kind = %mail.kind, error = %why, retry_at = %next, "mail not sent yet");
+                let mut tx = self.store.begin().await?;
+                tx.retry_mail(mail.id, next, &why).await?;
+                Ok(tx.commit().await?)
+            }
+        }
+    }
+
+    async fn finish(&self, id: Uuid, status: MailStatus, error: Option<&str>) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        tx.finish_mail(id, status, now(), error).await?;
+        Ok(tx.commit().await?)
+    }
+}
+
+impl Write<'_> {
+    /// Queues `rendered` to `to` from `app`'s sender, sent once this change commits.
+    pub fn mail(&mut self, app: &App, to: &str, kind: MailKind, rendered: Rendered) -> Result<()> {
+        let engine = self.engine();
+        let settings = &engine.config.mail;
+        let name = match app.config.mail_from_name.as_str() {
+            "" => app.display_name.as_str(),
+            name => name,
+        };
+        let address = match app.config.mail_from_address.as_str() {
+            "" => settings.from_address.as_str(),
+            address => address,
+        };
+        let id = Uuid::now_v7();
+        let body = serde_json::to_vec(&Body { text: rendered.text, html: rendered.html }).map_err(Error::internal)?;
+        let at = now();
+        self.queue_mail(Mail {
+            id,
+            app_id: app.id,
+            kind: kind.as_str().to_owned(),
+            sender: sender(name, address),
+            to: to.to_owned(),
+            subject: rendered.subject,
+            body: Some(engine.config.master_key.seal(&body, &context(id))?),
+            status: MailStatus::Queued,
+            attempts: 0,
+            next_attempt_at: at,
+            last_error: None,
+            created_at: at,
+            sent_at: None,
+        });
+        Ok(())
+    }
+}
+
+/// One message as the console shows it: the body only while it is kept (the dev outbox, or
+/// not sent yet).
+#[derive(Debug, Clone, Serialize)]
+pub struct MailView {
+    pub id: Uuid,
+    pub kind: String,
+    pub from: String,
+    pub to: String,
+    pub subject: String,
+    pub status: &'static str,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    #[serde(with = "crate::time_format")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::time_format::option")]
+    pub sent_at: Option<DateTime<Utc>>,
+    pub text: Option<String>,
+    pub html: Option<String>,
+}
+
+/// A page of the app's mail, newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct MailPage {
+    pub messages: Vec<MailView>,
+    pub next_cursor: Option<String>,
+}
+
+const MAIL_PAGE: u32 = 50;
+
+impl Engine {
+    /// Wakes this node's mail worker (after a commit that queued mail).
+    pub(crate) fn mail_queued(&self) {
+        self.mailer.wake();
+    }
+
+    /// The app's mail, newest first, bodies included while kept: only for who may change the
+    /// app's config (the dev outbox holds sign-in links).
+    pub async fn mail_page(&self, caller: &Caller, slug: &str, cursor: Option<&str>) -> Result<MailPage> {
+        let app = self.authorize(caller, slug, "config.update").await?.app;
+        let before = match cursor {
+            None | Some("") => None,
+            Some(raw) => Some(parse_cursor(raw).ok_or_else(|| Error::invalid("cursor is not one this API gave"))?),
+        };
+        let mails = self.store.mail_page(app.id, before, MAIL_PAGE + 1).await?;
+        let more = mails.len() > MAIL_PAGE as usize;
+        let messages: Vec<MailView> = mails.into_iter().take(MAIL_PAGE as usize).map(|m| self.mail_view(m)).collect();
+        let next_cursor =
+            more.then(|| messages.last().map(|m| format!("{}.{}", m.created_at.timestamp_millis(), m.id))).flatten();
+        Ok(MailPage { messages, next_cursor })
+    }
+
+    fn mail_view(&self, mail: Mail) -> MailView {
+        let body = mail
+            .body
+            .as_deref()
+            .and_then(|sealed| self.config.master_key.open(sealed, &context(mail.id)).ok())
+            .and_then(|plain| serde_json::from_slice::<Body>(&plain).ok());
+        let (text, html) = match body {
+            Some(b) => (Some(b.text), Some(b.html)),
+            None => (None, None),
+        };
+        MailView {
+            id: mail.id,
+            kind: mail.kind,
+            from: mail.sender,
+            to: mail.to,
+            subject: mail.subject,
+            status: mail.status.as_str(),
+            attempts: mail.attempts,
+            last_error: mail.last_error,
+            created_at: mail.created_at,
+            sent_at: mail.sent_at,
+            text,
+            html,
+        }
+    }
+}
+
+fn parse_cursor(raw: &str) -> Option<(DateTime<Utc>, Uuid)> {
+    let (millis, id) = raw.split_once('.')?;
+    Some((DateTime::from_timestamp_millis(millis.parse().ok()?)?, Uuid::parse_str(id).ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        assert_eq!(backoff(0), TimeDelta::seconds(5));
+        assert_eq!(backoff(1), TimeDelta::seconds(10));
+        assert_eq!(backoff(5), TimeDelta::seconds(160));
+        assert_eq!(backoff(10), TimeDelta::seconds(3600));
+        assert_eq!(backoff(400), TimeDelta::seconds(3600));
+    }
+
+    #[test]
+    fn sender_header_is_safe() {
+        assert_eq!(sender("Acme", "a@b.c"), "Acme <a@b.c>");
+        assert_eq!(sender("", "a@b.c"), "a@b.c");
+        assert_eq!(sender("Evil <x@y.z>\r\nBcc: v@w", "a@b.c"), "Evil x@y.zBcc: v@w <a@b.c>");
+        assert_eq!(
+            crate::mail::parse_from(&sender("Acme \"Auth\"", "a@b.c")),
+            Some(("Acme Auth".into(), "a@b.c".into()))
+        );
+    }
+
+    #[test]
+    fn cursors_round_trip() {
+        let id = Uuid::now_v7();
+        let at = DateTime::from_timestamp_millis(1_700_000_000_123).unwrap();
+        assert_eq!(parse_cursor(&format!("{}.{id}", at.timestamp_millis())), Some((at, id)));
+        assert_eq!(parse_cursor("nope"), None);
+    }
+}

@@ -1,0 +1,241 @@
+//! The one place mail is rendered: each message's subject, text and HTML from what it
+//! carries. Values are escaped for HTML; the text part is what scanners and plain-text
+//! readers see, with every link written out whole.
+
+use chrono::TimeDelta;
+
+/// The messages Rampart sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailKind {
+    Invite,
+    VerifyEmail,
+    ResetPassword,
+    PasswordChanged,
+    MagicLink,
+}
+
+impl MailKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailKind::Invite => "invite",
+            MailKind::VerifyEmail => "verify_email",
+            MailKind::ResetPassword => "reset_password",
+            MailKind::PasswordChanged => "password_changed",
+            MailKind::MagicLink => "magic_link",
+        }
+    }
+}
+
+/// What a message says, besides its kind.
+#[derive(Debug, Clone, Default)]
+pub struct Vars {
+    /// The app's display name.
+    pub app: String,
+    /// Whom it greets, if known.
+    pub name: Option<String>,
+    /// The link to follow.
+    pub link: Option<String>,
+    /// A code to type (invites show theirs).
+    pub code: Option<String>,
+    /// How long the link or code lasts.
+    pub lasts: Option<TimeDelta>,
+}
+
+/// A rendered message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// "72 hours", "15 minutes", "1 day".
+pub fn duration_words(d: TimeDelta) -> String {
+    let minutes = d.num_minutes().max(1);
+    let (n, unit) = if minutes % (24 * 60) == 0 && minutes >= 48 * 60 {
+        (minutes / (24 * 60), "day")
+    } else if minutes % 60 == 0 {
+        (minutes / 60, "hour")
+    } else {
+        (minutes, "minute")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+pub fn escape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One paragraph of a message, for both parts.
+enum Block {
+    Text(String),
+    Button { label: &'static str, link: String },
+    Code(String),
+}
+
+pub fn render(kind: MailKind, vars: &Vars) -> Rendered {
+    let app = vars.app.trim();
+    let greeting = match vars.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        Some(name) => format!("Hello {name},"),
+        None => "Hello,".to_owned(),
+    };
+    let lasts = vars.lasts.map(duration_words);
+    let link = vars.link.clone().unwrap_or_default();
+    let ignore = "If you did not ask for this, you can ignore this message.".to_owned();
+    let (subject, blocks) = match kind {
+        MailKind::Invite => {
+            let mut blocks = vec![
+                Block::Text(greeting),
+                Block::Text(format!("You have been invited to {app}. To accept, choose a password on the page below, or enter this invite code where {app} asks for it:")),
+                Block::Code(vars.code.clone().unwrap_or_default()),
+                Block::Button { label: "Accept the invite", link },
+            ];
+            if let Some(lasts) = lasts {
+                blocks.push(Block::Text(format!("The invite lasts {lasts}.")));
+            }
+            (format!("You are invited to {app}"), blocks)
+        }
+        MailKind::VerifyEmail => {
+            let mut blocks = vec![
+                Block::Text(greeting),
+                Block::Text(format!("Confirm that this address is yours to use it with {app}.")),
+                Block::Button { label: "Confirm my email", link },
+            ];
+            if let Some(lasts) = lasts {
+                blocks.push(Block::Text(format!("The link lasts {lasts} and works once.")));
+            }
+            blocks.push(Block::Text(ignore));
+            (format!("Confirm your email for {app}"), blocks)
+        }
+        MailKind::ResetPassword => {
+            let mut blocks = vec![
+                Block::Text(greeting),
+                Block::Text(format!("Someone asked to reset the password of your {app} account. Choose a new one here:")),
+                Block::Button { label: "Choose a new password", link },
+            ];
+            if let Some(lasts) = lasts {
+                blocks.push(Block::Text(format!("The link lasts {lasts} and works once.")));
+            }
+            blocks.push(Block::Text(ignore));
+            (format!("Reset your {app} password"), blocks)
+        }
+        MailKind::PasswordChanged => (
+            format!("Your {app} password was changed"),
+            vec![
+                Block::Text(greeting),
+                Block::Text(format!(
+                    "The password of your {app} account was just changed, and every device signed in to it was signed out."
+                )),
+                Block::Text("If this was not you, reset your password at once and tell the app's support.".to_owned()),
+            ],
+        ),
+        MailKind::MagicLink => {
+            let mut blocks = vec![
+                Block::Text(greeting),
+                Block::Text(format!("Follow this link to sign in to {app}:")),
+                Block::Button { label: "Sign in", link },
+            ];
+            if let Some(lasts) = lasts {
+                blocks.push(Block::Text(format!("The link lasts {lasts} and works once.")));
+            }
+            blocks.push(Block::Text(ignore));
+            (format!("Sign in to {app}"), blocks)
+        }
+    };
+    let mut text = String::new();
+    let mut html = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{}</title></head>\
+         <body style=\"font-family:system-ui,sans-serif;color:#1f2330;max-width:560px;margin:24px auto;line-height:1.5\">",
+        escape(&subject)
+    );
+    for block in &blocks {
+        match block {
+            Block::Text(t) => {
+                text.push_str(t);
+                html.push_str(&format!("<p>{}</p>", escape(t)));
+            }
+            Block::Code(code) => {
+                text.push_str(&format!("    {code}"));
+                html.push_str(&format!(
+                    "<p style=\"font-family:ui-monospace,monospace;font-size:18px;background:#f2f3f7;padding:8px 12px;border-radius:6px\">{}</p>",
+                    escape(code)
+                ));
+            }
+            Block::Button { label, link } => {
+                text.push_str(&format!("{label}: {link}"));
+                html.push_str(&format!(
+                    "<p><a href=\"{href}\" style=\"display:inline-block;background:#3451d1;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none\">{label}</a></p>\
+                     <p style=\"font-size:13px;color:#5b6073\">Or open this address: {href}</p>",
+                    href = escape(link),
+                    label = escape(label)
+                ));
+            }
+        }
+        text.push_str("\n\n");
+    }
+    text.push_str(&format!("-- \n{app}\n"));
+    html.push_str(&format!("<p style=\"font-size:13px;color:#5b6073\">{}</p></body></html>", escape(app)));
+    Rendered { subject, text, html }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_words() {
+        assert_eq!(duration_words(TimeDelta::hours(72)), "3 days");
+        assert_eq!(duration_words(TimeDelta::hours(24)), "24 hours");
+        assert_eq!(duration_words(TimeDelta::hours(1)), "1 hour");
+        assert_eq!(duration_words(TimeDelta::minutes(15)), "15 minutes");
+        assert_eq!(duration_words(TimeDelta::seconds(20)), "1 minute");
+    }
+
+    #[test]
+    fn values_are_escaped_in_html_and_whole_in_text() {
+        let link = "https://auth.example.com/acme/v1/auth/verify-email?token=abc&x=<y>";
+        let r = render(
+            MailKind::VerifyEmail,
+            &Vars {
+                app: "Acme <b>&</b>".into(),
+                name: Some("Ann \"A\"".into()),
+                link: Some(link.into()),
+                ..Vars::default()
+            },
+        );
+        assert_eq!(r.subject, "Confirm your email for Acme <b>&</b>");
+        assert!(r.text.contains(link), "{}", r.text);
+        assert!(r.html.contains("Acme &lt;b&gt;&amp;&lt;/b&gt;"));
+        assert!(r.html.contains("Ann &quot;A&quot;"));
+        assert!(r.html.contains("token=abc&amp;x=&lt;y&gt;"));
+        assert!(!r.html.contains("<b>&</b>"));
+    }
+
+    #[test]
+    fn an_invite_shows_its_code_and_link() {
+        let r = render(
+            MailKind::Invite,
+            &Vars {
+                app: "Acme".into(),
+                code: Some("inv_123".into()),
+                link: Some("http://x/acme/accept-invite?code=inv_123".into()),
+                lasts: Some(TimeDelta::hours(72)),
+                ..Vars::default()
+            },
+        );
+        assert!(r.text.contains("    inv_123\n"));
+        assert!(r.text.contains("http://x/acme/accept-invite?code=inv_123"));
+        assert!(r.text.contains("3 days"));
+    }
+}
