@@ -110,6 +110,15 @@ pub fn allowed_redirect(app: &App, raw: Option<&str>) -> Result<Option<String>> 
     }
 }
 
+/// How long the app's links of `purpose` last.
+fn link_lifetime(app: &App, purpose: TokenPurpose) -> TimeDelta {
+    TimeDelta::seconds(match purpose {
+        TokenPurpose::VerifyEmail => app.config.verify_email_link_ttl_seconds,
+        TokenPurpose::ResetPassword => app.config.reset_password_link_ttl_seconds,
+        TokenPurpose::MagicLink => app.config.magic_link_ttl_seconds,
+    })
+}
+
 /// A username made from an email's local part, for users who never chose one (invites).
 fn username_from(email: &str, attempt: u32) -> String {
     let local = email.split('@').next().unwrap_or_default();
@@ -359,7 +368,7 @@ impl Engine {
         Ok(password)
     }
 
-    /// Issues a one-time token of `purpose` for the user in this change, superseding the
+    /// Issues a one-time token of `purpose` (lasting as the app says) for the user in this change, superseding the
     /// user's earlier ones; answers the token.
     async fn issue_link(
         &self,
@@ -369,8 +378,8 @@ impl Engine {
         user_id: Uuid,
         contact_id: Option<Uuid>,
         redirect_to: Option<String>,
-        lasts: TimeDelta,
     ) -> Result<String> {
+        let lasts = link_lifetime(app, purpose);
         let token = random_token(LINK_PREFIX);
         let at = now();
         tx.insert_one_time_token(&OneTimeToken {
@@ -396,7 +405,7 @@ impl Engine {
         contact: &Contact,
     ) -> Result<()> {
         let lasts = TimeDelta::seconds(app.config.verify_email_link_ttl_seconds);
-        let token = self.issue_link(tx, app, TokenPurpose::VerifyEmail, user.id, Some(contact.id), None, lasts).await?;
+        let token = self.issue_link(tx, app, TokenPurpose::VerifyEmail, user.id, Some(contact.id), None).await?;
         let rendered = render(
             MailKind::VerifyEmail,
             &Vars {
@@ -516,9 +525,8 @@ impl Engine {
         };
         let lasts = TimeDelta::seconds(app.config.reset_password_link_ttl_seconds);
         let mut tx = self.write().await?;
-        let token = self
-            .issue_link(&mut tx, app, TokenPurpose::ResetPassword, user.id, Some(contact.id), redirect_to, lasts)
-            .await?;
+        let token =
+            self.issue_link(&mut tx, app, TokenPurpose::ResetPassword, user.id, Some(contact.id), redirect_to).await?;
         let rendered = render(
             MailKind::ResetPassword,
             &Vars {
@@ -612,9 +620,8 @@ impl Engine {
         };
         let lasts = TimeDelta::seconds(app.config.magic_link_ttl_seconds);
         let mut tx = self.write().await?;
-        let token = self
-            .issue_link(&mut tx, app, TokenPurpose::MagicLink, user.id, Some(contact.id), redirect_to, lasts)
-            .await?;
+        let token =
+            self.issue_link(&mut tx, app, TokenPurpose::MagicLink, user.id, Some(contact.id), redirect_to).await?;
         let rendered = render(
             MailKind::MagicLink,
             &Vars {
@@ -732,8 +739,10 @@ mod tests {
     use super::*;
 
     fn app(allowed: &[&str]) -> App {
-        let mut config = crate::model::AuthConfig::default();
-        config.allowed_redirect_urls = allowed.iter().map(|s| s.to_string()).collect();
+        let config = crate::model::AuthConfig {
+            allowed_redirect_urls: allowed.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
         App {
             id: Uuid::new_v4(),
             slug: "acme".into(),

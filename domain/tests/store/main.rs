@@ -126,6 +126,7 @@ mod apps;
 // The audit log: recording, reading, linking, racing sequencers, retention.
 mod audit;
 // Apps' permission catalogs, user paging, role and user changes, API keys, change messages.
+mod mail;
 mod management;
 mod migrations;
 mod sessions;

@@ -105,6 +105,13 @@ impl TestApp {
         Self::start(Backend::Sqlite, url, dir, leftover, MasterKey::generate_base64(), None).await
     }
 
+    /// A server over a fresh SQLite file with no SMTP server configured: its mail stays in the
+    /// dev outbox (`mail` is a sink nobody sends to).
+    pub async fn spawn_without_smtp() -> TestApp {
+        let (url, dir, leftover) = fresh_sqlite();
+        Self::start_with_smtp(Backend::Sqlite, url, dir, leftover, MasterKey::generate_base64(), None, false).await
+    }
+
     /// A server over a fresh SQLite file that believes it is reached at `public_url` (say an
     /// https URL behind a TLS-terminating proxy).
     pub async fn spawn_with_public_url(public_url: &str) -> TestApp {
@@ -175,14 +182,28 @@ impl TestApp {
         master: String,
         public_url: Option<String>,
     ) -> TestApp {
+        Self::start_with_smtp(backend, database_url, data_dir, leftover, master, public_url, true).await
+    }
+
+    async fn start_with_smtp(
+        backend: Backend,
+        database_url: String,
+        data_dir: PathBuf,
+        leftover: Leftover,
+        master: String,
+        public_url: Option<String>,
+        smtp: bool,
+    ) -> TestApp {
         let mail = Arc::new(testkit::smtp::Sink::start().await.expect("start the SMTP sink"));
         let mut vars = HashMap::from([
             ("DATABASE_URL", database_url.clone()),
             ("RAMPART_MASTER_KEY", master.clone()),
             ("RAMPART_DATA_DIR", data_dir.display().to_string()),
-            ("RAMPART_SMTP_URL", mail.url()),
             ("RAMPART_MAIL_FROM", "Rampart Tests <auth@rampart.test>".to_owned()),
         ]);
+        if smtp {
+            vars.insert("RAMPART_SMTP_URL", mail.url());
+        }
         if let Some(url) = &public_url {
             vars.insert("RAMPART_PUBLIC_URL", url.clone());
         }

@@ -492,6 +492,40 @@ async fn no_secret_at_rest(app: TestApp) {
     }
 }
 
+/// Without SMTP, mail stays in the dev outbox: the console's reader (and only who may change
+/// the app's config) sees it whole, link included, and nothing is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_outbox_keeps_mail_for_the_console() {
+    let mut app = TestApp::spawn_without_smtp().await;
+    let cleanup = app.take_cleanup();
+    let owner = app.app_with_owner("acme").await;
+    json_of(invite(&app, &owner, "acme", json!({"email": "dev@example.com"})).await, StatusCode::CREATED).await;
+    let mut kept = Value::Null;
+    for _ in 0..100 {
+        let mail = json_of(app.get_with_bearer("/api/v1/apps/acme/mail", &owner).await, StatusCode::OK).await;
+        kept = mail["messages"][0].clone();
+        if kept["status"] == "outbox" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(kept["status"], "outbox", "{kept}");
+    assert_eq!(kept["to"], "dev@example.com");
+    assert_eq!(kept["from"], "App acme <auth@rampart.test>");
+    let text = kept["text"].as_str().unwrap();
+    assert!(text.contains(&format!("{}/acme/accept-invite?code=inv_", app.public_url)), "{text}");
+    assert!(kept["html"].as_str().unwrap().contains("accept-invite?code=inv_"));
+    assert!(app.mail.messages().is_empty(), "nothing went out");
+    // A member without config.update does not read the outbox (it holds sign-in links).
+    let member = app.account_token("reader").await;
+    assert_error(app.get_with_bearer("/api/v1/apps/acme/mail", &member).await, StatusCode::NOT_FOUND, "NOT_FOUND")
+        .await;
+    assert_error(app.get("/api/v1/apps/acme/mail").await, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
+    if let Some(cleanup) = cleanup {
+        cleanup.run().await;
+    }
+}
+
 both_stores!(
     seed_000_invite,
     invite_rules,
