@@ -213,6 +213,7 @@ impl Engine {
                 link: Some(self.link(&app.slug, "accept-invite", "code", &code)),
                 code: Some(code),
                 lasts: Some(lasts),
+                notice: None,
             },
         );
         let mut tx = self.write().await?;
@@ -414,6 +415,7 @@ impl Engine {
                 link: Some(self.link(&app.slug, "v1/auth/verify-email", "token", &token)),
                 code: None,
                 lasts: Some(lasts),
+                notice: None,
             },
         );
         tx.mail(app, &contact.value, MailKind::VerifyEmail, rendered)?;
@@ -535,6 +537,7 @@ impl Engine {
                 link: Some(self.link(&app.slug, "reset-password", "token", &token)),
                 code: None,
                 lasts: Some(lasts),
+                notice: None,
             },
         );
         tx.mail(app, &contact.value, MailKind::ResetPassword, rendered)?;
@@ -630,6 +633,7 @@ impl Engine {
                 link: Some(self.link(&app.slug, "v1/auth/sign-in/token", "token", &token)),
                 code: None,
                 lasts: Some(lasts),
+                notice: None,
             },
         );
         tx.mail(app, &contact.value, MailKind::MagicLink, rendered)?;

@@ -12,6 +12,8 @@ pub enum MailKind {
     ResetPassword,
     PasswordChanged,
     MagicLink,
+    /// A security notice about the account's contacts (`Vars::notice` says what changed).
+    ContactChanged,
 }
 
 impl MailKind {
@@ -22,6 +24,7 @@ impl MailKind {
             MailKind::ResetPassword => "reset_password",
             MailKind::PasswordChanged => "password_changed",
             MailKind::MagicLink => "magic_link",
+            MailKind::ContactChanged => "contact_changed",
         }
     }
 }
@@ -39,6 +42,8 @@ pub struct Vars {
     pub code: Option<String>,
     /// How long the link or code lasts.
     pub lasts: Option<TimeDelta>,
+    /// What changed, for notices.
+    pub notice: Option<String>,
 }
 
 /// A rendered message.
@@ -137,6 +142,14 @@ pub fn render(kind: MailKind, vars: &Vars) -> Rendered {
                 Block::Text(format!(
                     "The password of your {app} account was just changed, and every device signed in to it was signed out."
                 )),
+                Block::Text("If this was not you, reset your password at once and tell the app's support.".to_owned()),
+            ],
+        ),
+        MailKind::ContactChanged => (
+            format!("Your {app} account's contact details changed"),
+            vec![
+                Block::Text(greeting),
+                Block::Text(vars.notice.clone().unwrap_or_default()),
                 Block::Text("If this was not you, reset your password at once and tell the app's support.".to_owned()),
             ],
         ),

@@ -272,6 +272,9 @@ pub trait Tx: Send {
         hash: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    async fn delete_contact(&mut self, app_id: Uuid, user_id: Uuid, id: Uuid) -> StoreResult<bool>;
+    /// Makes the user's email `id` the primary one; false when it is not one of the user's emails.
+    async fn set_primary_email(&mut self, app_id: Uuid, user_id: Uuid, id: Uuid) -> StoreResult<bool>;
     /// Marks the contact verified (false when it already was); `StoreError::Unique` when
     /// another user of the app verified the same value.
     async fn verify_contact(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;

@@ -200,3 +200,67 @@ pub async fn methods(State(s): State<AppState>, Path(slug): Path<String>) -> Api
         "oauth": [],
     })))
 }
+
+#[derive(Deserialize)]
+pub struct NewContactBody {
+    kind: String,
+    value: String,
+    #[serde(default, alias = "currentPassword", alias = "current_password")]
+    password: Option<SecretString>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct PasswordBody {
+    #[serde(default, alias = "currentPassword", alias = "current_password")]
+    password: Option<SecretString>,
+}
+
+/// A JSON body that may be absent (a `DELETE` without one).
+fn optional_password(body: &axum::body::Bytes) -> ApiResult<Option<SecretString>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let parsed: PasswordBody =
+        serde_json::from_slice(body).map_err(|e| domain::Error::invalid(format!("Invalid request body: {e}")))?;
+    Ok(parsed.password)
+}
+
+pub async fn my_contacts(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Bearer(token): Bearer,
+) -> ApiResult<Json<Value>> {
+    let me = s.engine.authenticate(&slug, &token).await?;
+    Ok(Json(json!({ "contacts": s.engine.my_contacts(&me).await? })))
+}
+
+pub async fn add_contact(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Bearer(token): Bearer,
+    ApiJson(b): ApiJson<NewContactBody>,
+) -> ApiResult<(StatusCode, Json<domain::engine::ContactView>)> {
+    let me = s.engine.authenticate(&slug, &token).await?;
+    Ok((StatusCode::CREATED, Json(s.engine.add_contact(&me, &b.kind, &b.value, b.password).await?)))
+}
+
+pub async fn remove_contact(
+    State(s): State<AppState>,
+    Path((slug, id)): Path<(String, String)>,
+    Bearer(token): Bearer,
+    body: axum::body::Bytes,
+) -> ApiResult<StatusCode> {
+    let me = s.engine.authenticate(&slug, &token).await?;
+    s.engine.remove_contact(&me, &id, optional_password(&body)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn make_primary(
+    State(s): State<AppState>,
+    Path((slug, id)): Path<(String, String)>,
+    Bearer(token): Bearer,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<domain::engine::ContactView>> {
+    let me = s.engine.authenticate(&slug, &token).await?;
+    Ok(Json(s.engine.make_primary(&me, &id, optional_password(&body)?).await?))
+}

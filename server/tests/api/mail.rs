@@ -526,7 +526,143 @@ async fn dev_outbox_keeps_mail_for_the_console() {
     }
 }
 
+async fn delete_json(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::Response {
+    app.client.delete(app.url(path)).bearer_auth(token).json(&body).send().await.unwrap()
+}
+
+/// Contacts: another email (verified by link before it counts or can be primary), a phone,
+/// the current password for every change, the addresses concerned told, the last verified
+/// email and the primary never removed.
+async fn contacts(app: TestApp) {
+    app.app_with_owner("acme").await;
+    let pair = app.signup_end_user("acme", "hal").await;
+    let token = access_token(&pair);
+    let list = |token: String| {
+        let app = &app;
+        async move { json_of(app.get_with_bearer("/acme/v1/me/contacts", &token).await, StatusCode::OK).await }
+    };
+    let contacts = list(token.clone()).await;
+    assert_eq!(contacts["contacts"].as_array().unwrap().len(), 1);
+    assert_eq!(contacts["contacts"][0]["primary"], true);
+    assert_eq!(contacts["contacts"][0]["verified"], false);
+
+    let add = |body: Value| {
+        let app = &app;
+        let token = token.clone();
+        async move { app.post_json_with_bearer("/acme/v1/me/contacts", &token, &body).await }
+    };
+    assert_error(
+        add(json!({"kind": "email", "value": "hal2@example.com"})).await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_REQUEST",
+    )
+    .await;
+    assert_error(
+        add(json!({"kind": "email", "value": "hal2@example.com", "password": "wrong-password"})).await,
+        StatusCode::UNAUTHORIZED,
+        "INVALID_CREDENTIALS",
+    )
+    .await;
+    assert_error(
+        add(json!({"kind": "fax", "value": "1", "password": PASSWORD})).await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_REQUEST",
+    )
+    .await;
+    assert_error(
+        add(json!({"kind": "phone", "value": "555-0123", "password": PASSWORD})).await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_REQUEST",
+    )
+    .await;
+    let added = json_of(
+        add(json!({"kind": "email", "value": "hal2@example.com", "password": PASSWORD})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!((added["primary"].clone(), added["verified"].clone()), (json!(false), json!(false)));
+    assert_error(
+        add(json!({"kind": "email", "value": "HAL2@example.com", "password": PASSWORD})).await,
+        StatusCode::CONFLICT,
+        "CONFLICT",
+    )
+    .await;
+    let phone = json_of(
+        add(json!({"kind": "phone", "value": "+1 (415) 555-0123", "password": PASSWORD})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(phone["value"], "+14155550123");
+    let notice = mail_to(&app, "hal@example.com").await;
+    assert_eq!(notice.subject().as_deref(), Some("Your App acme account's contact details changed"));
+    assert!(notice.text_body().unwrap().contains("hal2@example.com was added"));
+    assert!(mail_to(&app, "hal@example.com").await.text_body().unwrap().contains("+14155550123 was added"));
+
+    // Unverified, it can be neither primary nor a sign-in identifier.
+    let id = added["id"].as_str().unwrap().to_owned();
+    let primary = format!("/acme/v1/me/contacts/{id}/primary");
+    assert_error(
+        app.post_json_with_bearer(&primary, &token, &json!({"password": PASSWORD})).await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_REQUEST",
+    )
+    .await;
+    let link = link_in(&mail_to(&app, "hal2@example.com").await, "verify-email?token=");
+    json_of(
+        app.post_json("/acme/v1/auth/verify-email", &json!({"token": query_param(&link, "token")})).await,
+        StatusCode::OK,
+    )
+    .await;
+    app.signin_end_user("acme", "hal2@example.com").await;
+
+    // The last verified email stays.
+    let path = format!("/acme/v1/me/contacts/{id}");
+    assert_error(
+        delete_json(&app, &path, &token, json!({"password": PASSWORD})).await,
+        StatusCode::CONFLICT,
+        "CONFLICT",
+    )
+    .await;
+    // Primary now; the old primary address is told.
+    let made =
+        json_of(app.post_json_with_bearer(&primary, &token, &json!({"password": PASSWORD})).await, StatusCode::OK)
+            .await;
+    assert_eq!(made["primary"], true);
+    assert!(mail_to(&app, "hal@example.com").await.text_body().unwrap().contains("primary email changed"));
+    assert_eq!(app.me("acme", &token).await["email"], "hal2@example.com");
+    // The primary is never removed; the old one goes, with the password, and is told.
+    assert_error(
+        delete_json(&app, &path, &token, json!({"password": PASSWORD})).await,
+        StatusCode::CONFLICT,
+        "CONFLICT",
+    )
+    .await;
+    let old = contacts["contacts"][0]["id"].as_str().unwrap();
+    let old_path = format!("/acme/v1/me/contacts/{old}");
+    let nobody = app.signup_end_user("acme", "ivy").await;
+    assert_error(
+        delete_json(&app, &old_path, &access_token(&nobody), json!({"password": PASSWORD})).await,
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+    )
+    .await;
+    assert_error(app.delete_with_bearer(&old_path, &token).await, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
+    assert_eq!(
+        delete_json(&app, &old_path, &token, json!({"password": PASSWORD})).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert!(mail_to(&app, "hal@example.com").await.text_body().unwrap().contains("hal@example.com was removed"));
+    let left: Vec<String> = list(token.clone()).await["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["value"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(left, ["hal2@example.com", "+14155550123"]);
+}
+
 both_stores!(
+    contacts,
     seed_000_invite,
     invite_rules,
     email_verification,

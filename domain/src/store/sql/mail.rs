@@ -353,6 +353,26 @@ macro_rules! mail {
                 many(rows, $crate::store::sql::rows::ContactRow::into_model)
             }
 
+            pub(crate) async fn delete_contact(tx: &mut Tx, app_id: Uuid, user_id: Uuid, id: Uuid) -> StoreResult<bool> {
+                let done = sqlx::query("DELETE FROM contacts WHERE app_id = $1 AND user_id = $2 AND id = $3")
+                    .bind(app_id).bind(user_id).bind(id).execute(&mut **tx).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            /// Makes the user's email contact `id` the primary one (and no other); false when it
+            /// is not one of the user's emails.
+            pub(crate) async fn set_primary_email(tx: &mut Tx, app_id: Uuid, user_id: Uuid, id: Uuid) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE contacts SET is_primary = (id = $3) WHERE app_id = $1 AND user_id = $2 AND kind = 'email'",
+                )
+                .bind(app_id).bind(user_id).bind(id).execute(&mut **tx).await?;
+                let set = sqlx::query_scalar::<_, i64>(
+                    "SELECT COUNT(*) FROM contacts WHERE app_id = $1 AND user_id = $2 AND id = $3 AND kind = 'email' AND is_primary = TRUE",
+                )
+                .bind(app_id).bind(user_id).bind(id).fetch_one(&mut **tx).await?;
+                Ok(done.rows_affected() > 0 && set == 1)
+            }
+
             pub(crate) async fn set_password_hash(
                 tx: &mut Tx,
                 app_id: Uuid,

@@ -653,6 +653,24 @@ macro_rules! impl_sql_store {
                 queries::mail::set_password_hash(&mut self.0, app_id, user_id, hash, at).await
             }
 
+            async fn delete_contact(
+                &mut self,
+                app_id: uuid::Uuid,
+                user_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::mail::delete_contact(&mut self.0, app_id, user_id, id).await
+            }
+
+            async fn set_primary_email(
+                &mut self,
+                app_id: uuid::Uuid,
+                user_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::mail::set_primary_email(&mut self.0, app_id, user_id, id).await
+            }
+
             async fn verify_contact(
                 &mut self,
                 app_id: uuid::Uuid,
