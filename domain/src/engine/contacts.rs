@@ -82,7 +82,7 @@ impl Engine {
             (Some(_), None) => return Err(Error::invalid("password: your current password is required")),
             (None, _) => {
                 let session = self.store.session(me.app.id, me.session_id).await?;
-                if !session.is_some_and(|s| now() - s.created_at <= FRESH_SIGN_IN) {
+                if session.is_none_or(|s| now() - s.created_at > FRESH_SIGN_IN) {
                     return Err(Error::Unauthenticated("Sign in again to change your contacts"));
                 }
             }
