@@ -2,6 +2,7 @@
 //! over it. A new setting is a field here (with its default, and its bounds if it is a
 //! number) plus its field in the console's form.
 
+use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
 use serde::{Deserialize, Serialize};
@@ -45,6 +46,75 @@ pub struct AuthConfig {
     pub verify_email_link_ttl_seconds: i64,
     pub reset_password_link_ttl_seconds: i64,
     pub magic_link_ttl_seconds: i64,
+    /// The app's own wording of its messages, by kind (see [`MAIL_KINDS`]); a kind without
+    /// one uses Rampart's. A patch sets one kind at a time; `null` drops it.
+    pub mail_templates: BTreeMap<String, MailTemplate>,
+}
+
+/// One message's wording: `{{app}}`, `{{name}}`, `{{link}}`, `{{code}}`, `{{expires}}` and
+/// `{{notice}}` are filled in (escaped in the HTML).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailTemplate {
+    pub subject: String,
+    pub text: String,
+    /// Empty: the text, as HTML paragraphs.
+    #[serde(default)]
+    pub html: String,
+}
+
+/// The messages Rampart sends, and what each must carry for its reader to act on it.
+pub const MAIL_KINDS: [(&str, &[&str]); 6] = [
+    ("invite", &["{{link}}", "{{code}}"]),
+    ("verify_email", &["{{link}}"]),
+    ("reset_password", &["{{link}}"]),
+    ("password_changed", &[]),
+    ("magic_link", &["{{link}}"]),
+    ("contact_changed", &["{{notice}}"]),
+];
+
+/// The placeholders a template may use.
+pub const MAIL_PLACEHOLDERS: [&str; 6] = ["app", "name", "link", "code", "expires", "notice"];
+
+impl MailTemplate {
+    /// Why this wording cannot be kind `kind`'s, if it cannot.
+    pub fn check(&self, kind: &str) -> Result<(), ConfigError> {
+        let field = format!("mail_templates.{kind}");
+        let Some((_, required)) = MAIL_KINDS.iter().find(|(k, _)| *k == kind) else {
+            let kinds: Vec<&str> = MAIL_KINDS.iter().map(|(k, _)| *k).collect();
+            return Err(ConfigError(format!("mail_templates: unknown message '{kind}' (one of {})", kinds.join(", "))));
+        };
+        let subject = self.subject.trim();
+        if subject.is_empty() || subject.chars().count() > 200 || subject.chars().any(char::is_control) {
+            return Err(ConfigError(format!("{field}.subject must be 1-200 characters on one line")));
+        }
+        if self.text.trim().is_empty() || self.text.len() > 20_000 || self.html.len() > 50_000 {
+            return Err(ConfigError(format!(
+                "{field} needs a text of at most 20000 bytes (and an html of at most 50000)"
+            )));
+        }
+        for part in [&self.subject, &self.text, &self.html] {
+            let mut rest = part.as_str();
+            while let Some(start) = rest.find("{{") {
+                let after = &rest[start + 2..];
+                let Some(end) = after.find("}}") else { break };
+                let name = after[..end].trim();
+                if !MAIL_PLACEHOLDERS.contains(&name) {
+                    return Err(ConfigError(format!(
+                        "{field}: unknown placeholder {{{{{name}}}}} (use {})",
+                        MAIL_PLACEHOLDERS.map(|p| format!("{{{{{p}}}}}")).join(", ")
+                    )));
+                }
+                rest = &after[end + 2..];
+            }
+        }
+        for needed in *required {
+            if !self.text.contains(needed) {
+                return Err(ConfigError(format!("{field}.text must contain {needed}")));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for AuthConfig {
@@ -72,6 +142,7 @@ impl Default for AuthConfig {
             verify_email_link_ttl_seconds: 86_400,
             reset_password_link_ttl_seconds: 3600,
             magic_link_ttl_seconds: 900,
+            mail_templates: BTreeMap::new(),
         }
     }
 }
@@ -118,6 +189,9 @@ impl AuthConfig {
         if self.allowed_redirect_urls.len() > 50 {
             return Err(ConfigError("allowed_redirect_urls must hold at most 50 URLs".into()));
         }
+        for (kind, template) in &self.mail_templates {
+            template.check(kind)?;
+        }
         for url in &self.allowed_redirect_urls {
             if !is_redirect_url(url) {
                 return Err(ConfigError(format!(
@@ -136,6 +210,10 @@ impl AuthConfig {
         let patch = Value::Object(patch.clone());
         let mut merged = current.clone();
         lay_over(&mut merged, &patch);
+        // A template patched to null is dropped: the kind goes back to Rampart's wording.
+        if let Some(Value::Object(templates)) = merged.get_mut("mail_templates") {
+            templates.retain(|_, template| !template.is_null());
+        }
         let config: AuthConfig =
             serde_path_to_error::deserialize(merged).map_err(|e| refusal(&current, &patch, &e.path().to_string()))?;
         config.validate()?;
@@ -264,6 +342,49 @@ mod tests {
         assert_eq!(target, json!({"a": 1, "b": [1], "group": {"x": 1, "y": 3, "z": 4}}));
         lay_over(&mut target, &json!({"group": null}));
         assert_eq!(target, json!({"a": 1, "b": [1], "group": null}));
+    }
+
+    #[test]
+    fn mail_templates_are_patched_one_kind_at_a_time_and_checked() {
+        let template = json!({"subject": "Join {{app}}", "text": "Code {{code}}, or {{link}}"});
+        let config = AuthConfig::default()
+            .patched(json!({"mail_templates": {"invite": template}}).as_object().unwrap())
+            .unwrap();
+        assert_eq!(config.mail_templates["invite"].subject, "Join {{app}}");
+        let more = json!({"mail_templates": {"magic_link": {"subject": "In", "text": "{{link}}"}}});
+        let config = config.patched(more.as_object().unwrap()).unwrap();
+        assert_eq!(config.mail_templates.len(), 2);
+        let dropped = config.patched(json!({"mail_templates": {"invite": null}}).as_object().unwrap()).unwrap();
+        assert_eq!(dropped.mail_templates.keys().collect::<Vec<_>>(), ["magic_link"]);
+        for (patch, message) in [
+            (
+                json!({"mail_templates": {"fax": {"subject": "s", "text": "t"}}}),
+                "mail_templates: unknown message 'fax'",
+            ),
+            (
+                json!({"mail_templates": {"magic_link": {"subject": "s", "text": "no link"}}}),
+                "mail_templates.magic_link.text must contain {{link}}",
+            ),
+            (
+                json!({"mail_templates": {"magic_link": {"subject": "s", "text": "{{link}} {{password}}"}}}),
+                "mail_templates.magic_link: unknown placeholder {{password}}",
+            ),
+            (
+                json!({"mail_templates": {"magic_link": {"subject": "", "text": "{{link}}"}}}),
+                "mail_templates.magic_link.subject must be 1-200",
+            ),
+            (
+                json!({"mail_templates": {"magic_link": {"subject": "a\nb", "text": "{{link}}"}}}),
+                "mail_templates.magic_link.subject must be 1-200",
+            ),
+            (
+                json!({"mail_templates": {"magic_link": {"subject": "s", "text": "{{link}}", "bcc": "x"}}}),
+                "unknown config field 'mail_templates.magic_link.bcc'",
+            ),
+        ] {
+            let refused = AuthConfig::default().patched(patch.as_object().unwrap()).unwrap_err().to_string();
+            assert!(refused.starts_with(message), "{refused} for {patch}");
+        }
     }
 
     #[test]

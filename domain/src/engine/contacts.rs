@@ -100,6 +100,7 @@ impl Engine {
                 notice: Some(notice),
                 ..Vars::default()
             },
+            &me.app.config.mail_templates,
         );
         tx.mail(&me.app, to, MailKind::ContactChanged, rendered)
     }

@@ -215,6 +215,7 @@ impl Engine {
                 lasts: Some(lasts),
                 notice: None,
             },
+            &app.config.mail_templates,
         );
         let mut tx = self.write().await?;
         let superseded = tx.insert_invite(&invite, &email.normalized()).await?;
@@ -417,6 +418,7 @@ impl Engine {
                 lasts: Some(lasts),
                 notice: None,
             },
+            &app.config.mail_templates,
         );
         tx.mail(app, &contact.value, MailKind::VerifyEmail, rendered)?;
         let kind = user_kind(&app.slug);
@@ -539,6 +541,7 @@ impl Engine {
                 lasts: Some(lasts),
                 notice: None,
             },
+            &app.config.mail_templates,
         );
         tx.mail(app, &contact.value, MailKind::ResetPassword, rendered)?;
         let kind = user_kind(&app.slug);
@@ -582,6 +585,7 @@ impl Engine {
             let rendered = render(
                 MailKind::PasswordChanged,
                 &Vars { app: app.display_name.clone(), name: Some(user.display_name.clone()), ..Vars::default() },
+                &app.config.mail_templates,
             );
             tx.mail(&app, &contact.value, MailKind::PasswordChanged, rendered)?;
         }
@@ -635,6 +639,7 @@ impl Engine {
                 lasts: Some(lasts),
                 notice: None,
             },
+            &app.config.mail_templates,
         );
         tx.mail(app, &contact.value, MailKind::MagicLink, rendered)?;
         let kind = user_kind(&app.slug);

@@ -290,6 +290,60 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// A message of `kind` as the app would send it now (or in `template`'s wording), with
+    /// example values: the console's preview.
+    pub async fn preview_mail(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        kind: &str,
+        template: Option<shared::config::MailTemplate>,
+    ) -> Result<Rendered> {
+        let app = self.authorize(caller, slug, "config.read").await?.app;
+        let kind = MailKind::parse(kind).ok_or_else(|| Error::invalid(format!("kind: no message '{kind}'")))?;
+        let link = |path: &str| format!("{}/{}/{path}", self.config.public_url, app.slug);
+        let (link, code, lasts) = match kind {
+            MailKind::Invite => (
+                Some(link("accept-invite?code=inv_EXAMPLE")),
+                Some("inv_EXAMPLE".to_owned()),
+                Some(TimeDelta::hours(72)),
+            ),
+            MailKind::VerifyEmail => (
+                Some(link("v1/auth/verify-email?token=EXAMPLE")),
+                None,
+                Some(TimeDelta::seconds(app.config.verify_email_link_ttl_seconds)),
+            ),
+            MailKind::ResetPassword => (
+                Some(link("reset-password?token=EXAMPLE")),
+                None,
+                Some(TimeDelta::seconds(app.config.reset_password_link_ttl_seconds)),
+            ),
+            MailKind::MagicLink => (
+                Some(link("v1/auth/sign-in/token?token=EXAMPLE")),
+                None,
+                Some(TimeDelta::seconds(app.config.magic_link_ttl_seconds)),
+            ),
+            MailKind::PasswordChanged | MailKind::ContactChanged => (None, None, None),
+        };
+        let vars = crate::mail::render::Vars {
+            app: app.display_name.clone(),
+            name: Some("Ada Lovelace".into()),
+            link,
+            code,
+            lasts,
+            notice: (kind == MailKind::ContactChanged).then(|| "ada@example.com was added to your account.".into()),
+        };
+        Ok(match template {
+            Some(template) => {
+                template.check(kind.as_str()).map_err(|e| Error::invalid(e.to_string()))?;
+                crate::mail::render::render_template(&template, &vars)
+            }
+            None => crate::mail::render::render(kind, &vars, &app.config.mail_templates),
+        })
+    }
+}
+
 fn parse_cursor(raw: &str) -> Option<(DateTime<Utc>, Uuid)> {
     let (millis, id) = raw.split_once('.')?;
     Some((DateTime::from_timestamp_millis(millis.parse().ok()?)?, Uuid::parse_str(id).ok()?))

@@ -2,7 +2,10 @@
 //! carries. Values are escaped for HTML; the text part is what scanners and plain-text
 //! readers see, with every link written out whole.
 
+use std::collections::BTreeMap;
+
 use chrono::TimeDelta;
+use shared::config::MailTemplate;
 
 /// The messages Rampart sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +20,19 @@ pub enum MailKind {
 }
 
 impl MailKind {
+    pub const ALL: [MailKind; 6] = [
+        MailKind::Invite,
+        MailKind::VerifyEmail,
+        MailKind::ResetPassword,
+        MailKind::PasswordChanged,
+        MailKind::MagicLink,
+        MailKind::ContactChanged,
+    ];
+
+    pub fn parse(raw: &str) -> Option<MailKind> {
+        MailKind::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             MailKind::Invite => "invite",
@@ -47,7 +63,7 @@ pub struct Vars {
 }
 
 /// A rendered message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Rendered {
     pub subject: String,
     pub text: String,
@@ -89,7 +105,65 @@ enum Block {
     Code(String),
 }
 
-pub fn render(kind: MailKind, vars: &Vars) -> Rendered {
+/// `template` with its `{{placeholders}}` filled in from `values` (escaped for HTML when
+/// `html`); an unknown placeholder is left as it is (the config refuses those).
+fn fill(template: &str, values: &[(&str, String)], html: bool) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let name = after[..end].trim();
+        match values.iter().find(|(n, _)| *n == name) {
+            Some((_, value)) if html => out.push_str(&escape(value)),
+            Some((_, value)) => out.push_str(value),
+            None => out.push_str(&rest[start..start + 2 + end + 2]),
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The message of `kind`, in the app's wording when it has one for that kind (`templates`,
+/// the app's `mail_templates`), else in Rampart's.
+pub fn render(kind: MailKind, vars: &Vars, templates: &BTreeMap<String, MailTemplate>) -> Rendered {
+    match templates.get(kind.as_str()) {
+        Some(template) => render_template(template, vars),
+        None => render_default(kind, vars),
+    }
+}
+
+/// An app's own wording, filled in. Without an HTML part, the text's paragraphs are the HTML.
+pub fn render_template(template: &MailTemplate, vars: &Vars) -> Rendered {
+    let values = [
+        ("app", vars.app.clone()),
+        ("name", vars.name.clone().unwrap_or_default()),
+        ("link", vars.link.clone().unwrap_or_default()),
+        ("code", vars.code.clone().unwrap_or_default()),
+        ("expires", vars.lasts.map(duration_words).unwrap_or_default()),
+        ("notice", vars.notice.clone().unwrap_or_default()),
+    ];
+    let subject: String = fill(&template.subject, &values, false).chars().filter(|c| !c.is_control()).collect();
+    let text = fill(&template.text, &values, false);
+    let html = if template.html.trim().is_empty() {
+        let paragraphs: String = text
+            .split("\n\n")
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| format!("<p>{}</p>", escape(p.trim()).replace('\n', "<br>")))
+            .collect();
+        format!("<!doctype html><html><head><meta charset=\"utf-8\"><title>{}</title></head><body>{paragraphs}</body></html>", escape(&subject))
+    } else {
+        fill(&template.html, &values, true)
+    };
+    Rendered { subject, text, html }
+}
+
+fn render_default(kind: MailKind, vars: &Vars) -> Rendered {
     let app = vars.app.trim();
     let greeting = match vars.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
         Some(name) => format!("Hello {name},"),
@@ -226,6 +300,7 @@ mod tests {
                 link: Some(link.into()),
                 ..Vars::default()
             },
+            &BTreeMap::new(),
         );
         assert_eq!(r.subject, "Confirm your email for Acme <b>&</b>");
         assert!(r.text.contains(link), "{}", r.text);
@@ -246,9 +321,39 @@ mod tests {
                 lasts: Some(TimeDelta::hours(72)),
                 ..Vars::default()
             },
+            &BTreeMap::new(),
         );
         assert!(r.text.contains("    inv_123\n"));
         assert!(r.text.contains("http://x/acme/accept-invite?code=inv_123"));
         assert!(r.text.contains("3 days"));
+    }
+
+    #[test]
+    fn an_apps_wording_is_filled_in_and_escaped_in_html() {
+        let vars = Vars {
+            app: "Acme & Co".into(),
+            name: Some("<Ann>".into()),
+            link: Some("https://x.test/a?token=1&b=2".into()),
+            lasts: Some(TimeDelta::minutes(15)),
+            ..Vars::default()
+        };
+        let template = MailTemplate {
+            subject: "Sign in to {{ app }}\r\nBcc: x".into(),
+            text: "Hi {{name}},\n\n{{link}} (valid {{expires}}) {{unknown}}".into(),
+            html: String::new(),
+        };
+        let templates = BTreeMap::from([("magic_link".to_owned(), template.clone())]);
+        let r = render(MailKind::MagicLink, &vars, &templates);
+        assert_eq!(r.subject, "Sign in to Acme & CoBcc: x", "no header injection");
+        assert_eq!(r.text, "Hi <Ann>,\n\nhttps://x.test/a?token=1&b=2 (valid 15 minutes) {{unknown}}");
+        assert!(r.html.contains("<p>Hi &lt;Ann&gt;,</p>"), "{}", r.html);
+        assert!(r.html.contains("token=1&amp;b=2"));
+        let with_html = MailTemplate { html: "<a href=\"{{link}}\">{{app}}</a>".into(), ..template };
+        assert_eq!(
+            render_template(&with_html, &vars).html,
+            "<a href=\"https://x.test/a?token=1&amp;b=2\">Acme &amp; Co</a>"
+        );
+        // Other kinds keep Rampart's wording.
+        assert_eq!(render(MailKind::VerifyEmail, &vars, &templates).subject, "Confirm your email for Acme & Co");
     }
 }

@@ -70,6 +70,24 @@ pub async fn mail(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewBody {
+    kind: String,
+    #[serde(default)]
+    template: Option<shared::config::MailTemplate>,
+}
+
+/// A message as the app would send it (or in the wording given), with example values.
+pub async fn preview_mail(
+    State(s): State<AppState>,
+    ManagedBy(c): ManagedBy,
+    Path(slug): Path<String>,
+    ApiJson(b): ApiJson<PreviewBody>,
+) -> ApiResult<Json<domain::mail::render::Rendered>> {
+    Ok(Json(s.engine.preview_mail(&c, &slug, &b.kind, b.template).await?))
+}
+
+#[derive(Deserialize)]
 pub struct AcceptInviteBody {
     code: String,
     password: SecretString,

@@ -41,6 +41,7 @@ fn platform() -> Router<AppState> {
         .route("/apps/{slug}/end-users/invites", post(links::create_invite).get(links::list_invites))
         .route("/apps/{slug}/end-users/invites/{id}", axum::routing::delete(links::revoke_invite))
         .route("/apps/{slug}/mail", get(links::mail))
+        .route("/apps/{slug}/mail/preview", post(links::preview_mail))
         .route(
             "/apps/{slug}/end-users/{id}",
             get(manage::get_user).patch(manage::patch_user).delete(manage::delete_user),

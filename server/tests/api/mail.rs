@@ -526,6 +526,64 @@ async fn dev_outbox_keeps_mail_for_the_console() {
     }
 }
 
+/// An app's own wording: previewed with example values, refused when it would lose the link,
+/// then used for real mail; dropping it brings Rampart's back.
+async fn app_templates(app: TestApp) {
+    let owner = app.app_with_owner("acme").await;
+    let template = json!({"subject": "Join {{app}}, {{name}}", "text": "Your code: {{code}}\n\nOr follow {{link}} within {{expires}}."});
+    let preview = app
+        .post_json_with_bearer(
+            "/api/v1/apps/acme/mail/preview",
+            &owner,
+            &json!({"kind": "invite", "template": template}),
+        )
+        .await;
+    let preview = json_of(preview, StatusCode::OK).await;
+    assert_eq!(preview["subject"], "Join App acme, Ada Lovelace");
+    assert!(
+        preview["text"].as_str().unwrap().contains("/acme/accept-invite?code=inv_EXAMPLE within 3 days"),
+        "{preview}"
+    );
+    assert!(preview["html"].as_str().unwrap().contains("<p>Your code: inv_EXAMPLE</p>"), "{preview}");
+    let default = json_of(
+        app.post_json_with_bearer("/api/v1/apps/acme/mail/preview", &owner, &json!({"kind": "reset_password"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(default["subject"], "Reset your App acme password");
+    for bad in [json!({"kind": "fax"}), json!({"kind": "magic_link", "template": {"subject": "s", "text": "no link"}})]
+    {
+        let response = app.post_json_with_bearer("/api/v1/apps/acme/mail/preview", &owner, &bad).await;
+        assert_error(response, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
+    }
+    let lost = app
+        .patch_json_with_bearer(
+            "/api/v1/apps/acme/config",
+            &owner,
+            &json!({"mail_templates": {"invite": {"subject": "s", "text": "{{link}}"}}}),
+        )
+        .await;
+    let refused = assert_error(lost, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
+    assert!(refused["message"].as_str().unwrap().contains("{{code}}"), "{refused}");
+
+    app.patch_config(&owner, "acme", &json!({"mail_templates": {"invite": template}, "mail_from_name": "Acme Team"}))
+        .await;
+    json_of(
+        invite(&app, &owner, "acme", json!({"email": "kim@example.com", "name": "Kim"})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let message = mail_to(&app, "kim@example.com").await;
+    assert_eq!(message.subject().as_deref(), Some("Join App acme, Kim"));
+    assert_eq!(message.header("From").as_deref(), Some("\"Acme Team\" <auth@rampart.test>"));
+    let code = query_param(&link_in(&message, "/accept-invite?code="), "code");
+    assert!(message.text_body().unwrap().contains(&format!("Your code: {code}")));
+
+    app.patch_config(&owner, "acme", &json!({"mail_templates": {"invite": null}})).await;
+    json_of(invite(&app, &owner, "acme", json!({"email": "lee@example.com"})).await, StatusCode::CREATED).await;
+    assert_eq!(mail_to(&app, "lee@example.com").await.subject().as_deref(), Some("You are invited to App acme"));
+}
+
 async fn delete_json(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::Response {
     app.client.delete(app.url(path)).bearer_auth(token).json(&body).send().await.unwrap()
 }
@@ -662,6 +720,7 @@ async fn contacts(app: TestApp) {
 }
 
 both_stores!(
+    app_templates,
     contacts,
     seed_000_invite,
     invite_rules,
