@@ -136,27 +136,40 @@ pub struct TokenForm {
     token: String,
 }
 
+/// A page that asks to confirm before a link of `purpose` is spent: a form posting the token
+/// to `/{slug}/{action}`. A dead link says so instead.
+async fn confirm_page(
+    s: &AppState,
+    slug: &str,
+    token: String,
+    purpose: TokenPurpose,
+    (title, intro, action, button): (&'static str, &'static str, &'static str, &'static str),
+) -> Response {
+    let Some(app) = app_name(s, slug).await else { return unknown_app() };
+    match s.engine.peek_link(slug, purpose, &token).await {
+        Ok(Some(_)) => page(
+            StatusCode::OK,
+            &app,
+            title,
+            view! {
+                <p>{intro} " " {app.clone()} "."</p>
+                {form(format!("/{slug}/{action}"), vec![("token", token)], vec![], button)}
+            },
+        ),
+        Ok(None) => expired(&app),
+        Err(e) => failure(&app, e),
+    }
+}
+
 /// `GET /{slug}/v1/auth/verify-email?token=` (and `/{slug}/verify-email`): asks to confirm.
 pub async fn verify_email_page(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    let Some(app) = app_name(&s, &slug).await else { return unknown_app() };
-    let token = q.token.unwrap_or_default();
-    match s.engine.peek_link(&slug, TokenPurpose::VerifyEmail, &token).await {
-        Ok(Some(_)) => page(
-            StatusCode::OK,
-            &app,
-            "Confirm your email",
-            view! {
-                <p>"Confirm that this address is yours to use it with " {app.clone()} "."</p>
-                {form(format!("/{slug}/verify-email"), vec![("token", token)], vec![], "Confirm my email")}
-            },
-        ),
-        Ok(None) => expired(&app),
-        Err(e) => failure(&app, e),
-    }
+    let words =
+        ("Confirm your email", "Confirm that this address is yours to use it with", "verify-email", "Confirm my email");
+    confirm_page(&s, &slug, q.token.unwrap_or_default(), TokenPurpose::VerifyEmail, words).await
 }
 
 pub async fn verify_email_submit(
@@ -182,21 +195,8 @@ pub async fn sign_in_token_page(
     Path(slug): Path<String>,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    let Some(app) = app_name(&s, &slug).await else { return unknown_app() };
-    let token = q.token.unwrap_or_default();
-    match s.engine.peek_link(&slug, TokenPurpose::MagicLink, &token).await {
-        Ok(Some(_)) => page(
-            StatusCode::OK,
-            &app,
-            "Sign in",
-            view! {
-                <p>"Continue to sign in to " {app.clone()} "."</p>
-                {form(format!("/{slug}/sign-in/token"), vec![("token", token)], vec![], "Sign in")}
-            },
-        ),
-        Ok(None) => expired(&app),
-        Err(e) => failure(&app, e),
-    }
+    let words = ("Sign in", "Continue to sign in to", "sign-in/token", "Sign in");
+    confirm_page(&s, &slug, q.token.unwrap_or_default(), TokenPurpose::MagicLink, words).await
 }
 
 /// Spends the magic link. With a `redirectTo`, the tokens travel in the URL's fragment

@@ -509,6 +509,28 @@ impl Engine {
     /// (if the address has a user) is prepared after the answer, so the time says nothing.
     pub async fn forgot_password(self: &Arc<Self>, slug: &str, email: &str, redirect_to: Option<&str>) -> Result<()> {
         let app = self.active_app(slug).await?;
+        self.send_link_after_answer(app, email, redirect_to, TokenPurpose::ResetPassword)
+    }
+
+    /// `POST auth/magic-link`: answers at once, the same for every address; a user with this
+    /// verified email gets a link that signs in once.
+    pub async fn magic_link(self: &Arc<Self>, slug: &str, email: &str, redirect_to: Option<&str>) -> Result<()> {
+        let app = self.active_app(slug).await?;
+        if !app.config.magic_link_enabled || !app.config.signin_enabled {
+            return Err(Error::Forbidden("Magic links are not enabled for this app".into()));
+        }
+        self.send_link_after_answer(app, email, redirect_to, TokenPurpose::MagicLink)
+    }
+
+    /// Checks what the request says, then looks the address up and mails its link on a task
+    /// of its own: whether the address has a user changes neither the answer nor its time.
+    fn send_link_after_answer(
+        self: &Arc<Self>,
+        app: App,
+        email: &str,
+        redirect_to: Option<&str>,
+        purpose: TokenPurpose,
+    ) -> Result<()> {
         let redirect_to = allowed_redirect(&app, redirect_to)?;
         let Ok(email) = Email::parse(email) else {
             return Err(Error::InvalidEmail("email must be an email address".into()));
@@ -516,43 +538,53 @@ impl Engine {
         let engine = self.clone();
         let context = crate::audit::current_request();
         tokio::spawn(crate::audit::in_request(context, async move {
-            if let Err(e) = engine.send_reset(&app, &email, redirect_to).await {
-                tracing::warn!(app = %app.slug, error = %e, "password reset mail not queued");
+            if let Err(e) = engine.send_link(&app, &email, redirect_to, purpose).await {
+                tracing::warn!(app = %app.slug, purpose = purpose.as_str(), error = %e, "link mail not queued");
             }
         }));
         Ok(())
     }
 
-    async fn send_reset(&self, app: &App, email: &Email, redirect_to: Option<String>) -> Result<()> {
-        let Some((user, contact)) = self.user_by_email(app, email, false).await? else {
+    /// Mails a reset link (to a verified address, or an unverified primary one only one user
+    /// has) or a magic link (verified addresses only), if the address has an active user.
+    async fn send_link(
+        &self,
+        app: &App,
+        email: &Email,
+        redirect_to: Option<String>,
+        purpose: TokenPurpose,
+    ) -> Result<()> {
+        let (verified_only, kind, path, event) = match purpose {
+            TokenPurpose::ResetPassword => {
+                (false, MailKind::ResetPassword, "reset-password", "password_reset_requested")
+            }
+            TokenPurpose::MagicLink => (true, MailKind::MagicLink, "v1/auth/sign-in/token", "magic_link_sent"),
+            TokenPurpose::VerifyEmail => {
+                return Err(Error::internal(anyhow::anyhow!("verification links go to a contact")))
+            }
+        };
+        let Some((user, contact)) = self.user_by_email(app, email, verified_only).await? else {
             return Ok(());
         };
-        let lasts = TimeDelta::seconds(app.config.reset_password_link_ttl_seconds);
         let mut tx = self.write().await?;
-        let token =
-            self.issue_link(&mut tx, app, TokenPurpose::ResetPassword, user.id, Some(contact.id), redirect_to).await?;
+        let token = self.issue_link(&mut tx, app, purpose, user.id, Some(contact.id), redirect_to).await?;
         let rendered = render(
-            MailKind::ResetPassword,
+            kind,
             &Vars {
                 app: app.display_name.clone(),
                 name: Some(user.display_name.clone()),
-                link: Some(self.link(&app.slug, "reset-password", "token", &token)),
+                link: Some(self.link(&app.slug, path, "token", &token)),
                 code: None,
-                lasts: Some(lasts),
+                lasts: Some(link_lifetime(app, purpose)),
                 notice: None,
             },
             &app.config.mail_templates,
         );
-        tx.mail(app, &contact.value, MailKind::ResetPassword, rendered)?;
-        let kind = user_kind(&app.slug);
-        tx.record(
-            app.id,
-            Event::new(
-                format!("{kind}.password_reset_requested"),
-                Actor { kind: user_actor(&app.slug, user.id).kind, id: None },
-            )
-            .subject(kind, user.id),
-        );
+        tx.mail(app, &contact.value, kind, rendered)?;
+        let user_type = user_kind(&app.slug);
+        // Whoever asked is not known to be the user: the actor has no id.
+        let actor = Actor { kind: user_actor(&app.slug, user.id).kind, id: None };
+        tx.record(app.id, Event::new(format!("{user_type}.{event}"), actor).subject(user_type, user.id));
         tx.commit().await
     }
 
@@ -598,60 +630,6 @@ impl Engine {
         );
         tx.commit().await?;
         Ok(LinkAnswer { redirect_to: link.redirect_to })
-    }
-
-    /// `POST auth/magic-link`: answers at once, the same for every address; a user with this
-    /// verified email gets a link that signs in once.
-    pub async fn magic_link(self: &Arc<Self>, slug: &str, email: &str, redirect_to: Option<&str>) -> Result<()> {
-        let app = self.active_app(slug).await?;
-        if !app.config.magic_link_enabled || !app.config.signin_enabled {
-            return Err(Error::Forbidden("Magic links are not enabled for this app".into()));
-        }
-        let redirect_to = allowed_redirect(&app, redirect_to)?;
-        let Ok(email) = Email::parse(email) else {
-            return Err(Error::InvalidEmail("email must be an email address".into()));
-        };
-        let engine = self.clone();
-        let context = crate::audit::current_request();
-        tokio::spawn(crate::audit::in_request(context, async move {
-            if let Err(e) = engine.send_magic_link(&app, &email, redirect_to).await {
-                tracing::warn!(app = %app.slug, error = %e, "magic link mail not queued");
-            }
-        }));
-        Ok(())
-    }
-
-    async fn send_magic_link(&self, app: &App, email: &Email, redirect_to: Option<String>) -> Result<()> {
-        let Some((user, contact)) = self.user_by_email(app, email, true).await? else {
-            return Ok(());
-        };
-        let lasts = TimeDelta::seconds(app.config.magic_link_ttl_seconds);
-        let mut tx = self.write().await?;
-        let token =
-            self.issue_link(&mut tx, app, TokenPurpose::MagicLink, user.id, Some(contact.id), redirect_to).await?;
-        let rendered = render(
-            MailKind::MagicLink,
-            &Vars {
-                app: app.display_name.clone(),
-                name: Some(user.display_name.clone()),
-                link: Some(self.link(&app.slug, "v1/auth/sign-in/token", "token", &token)),
-                code: None,
-                lasts: Some(lasts),
-                notice: None,
-            },
-            &app.config.mail_templates,
-        );
-        tx.mail(app, &contact.value, MailKind::MagicLink, rendered)?;
-        let kind = user_kind(&app.slug);
-        tx.record(
-            app.id,
-            Event::new(
-                format!("{kind}.magic_link_sent"),
-                Actor { kind: user_actor(&app.slug, user.id).kind, id: None },
-            )
-            .subject(kind, user.id),
-        );
-        tx.commit().await
     }
 
     /// Signs in with a one-time token from a magic link: once.
