@@ -45,24 +45,7 @@ fn invalid_invite() -> Error {
     Error::InvalidToken("This invite is invalid, used, revoked or expired")
 }
 
-/// An invite as the API shows it (never its code, which only its mail carries).
-#[derive(Debug, Clone, Serialize)]
-pub struct InviteView {
-    pub id: Uuid,
-    pub email: String,
-    pub name: Option<String>,
-    pub role: String,
-    pub status: &'static str,
-    #[serde(with = "crate::time_format")]
-    pub created_at: DateTime<Utc>,
-    #[serde(with = "crate::time_format")]
-    pub expires_at: DateTime<Utc>,
-    #[serde(with = "crate::time_format::option")]
-    pub accepted_at: Option<DateTime<Utc>>,
-    #[serde(with = "crate::time_format::option")]
-    pub revoked_at: Option<DateTime<Utc>>,
-    pub user_id: Option<Uuid>,
-}
+pub use shared::mail::InviteView;
 
 /// What an invite asks for (seed 000, step 3).
 #[derive(Debug, Clone)]
@@ -138,7 +121,7 @@ impl Engine {
             email: invite.email.clone(),
             name: invite.name.clone(),
             role: role.to_owned(),
-            status: invite.state(at),
+            status: invite.state(at).to_owned(),
             created_at: invite.created_at,
             expires_at: invite.expires_at,
             accepted_at: invite.accepted_at,
