@@ -345,7 +345,6 @@ impl Engine {
     /// Issues a one-time token of `purpose` for the user in this change, superseding the
     /// user's earlier ones; answers the token.
     async fn issue_link(
-        &self,
         tx: &mut Write<'_>,
         app: &App,
         purpose: TokenPurpose,
@@ -379,7 +378,8 @@ impl Engine {
         contact: &Contact,
     ) -> Result<()> {
         let lasts = TimeDelta::seconds(app.config.verify_email_link_ttl_seconds);
-        let token = self.issue_link(tx, app, TokenPurpose::VerifyEmail, user.id, Some(contact.id), None, lasts).await?;
+        let token =
+            Self::issue_link(tx, app, TokenPurpose::VerifyEmail, user.id, Some(contact.id), None, lasts).await?;
         let rendered = render(
             MailKind::VerifyEmail,
             &Vars {
@@ -499,9 +499,9 @@ impl Engine {
         };
         let lasts = TimeDelta::seconds(app.config.reset_password_link_ttl_seconds);
         let mut tx = self.write().await?;
-        let token = self
-            .issue_link(&mut tx, app, TokenPurpose::ResetPassword, user.id, Some(contact.id), redirect_to, lasts)
-            .await?;
+        let token =
+            Self::issue_link(&mut tx, app, TokenPurpose::ResetPassword, user.id, Some(contact.id), redirect_to, lasts)
+                .await?;
         let rendered = render(
             MailKind::ResetPassword,
             &Vars {
@@ -595,9 +595,9 @@ impl Engine {
         };
         let lasts = TimeDelta::seconds(app.config.magic_link_ttl_seconds);
         let mut tx = self.write().await?;
-        let token = self
-            .issue_link(&mut tx, app, TokenPurpose::MagicLink, user.id, Some(contact.id), redirect_to, lasts)
-            .await?;
+        let token =
+            Self::issue_link(&mut tx, app, TokenPurpose::MagicLink, user.id, Some(contact.id), redirect_to, lasts)
+                .await?;
         let rendered = render(
             MailKind::MagicLink,
             &Vars {
@@ -715,8 +715,10 @@ mod tests {
     use super::*;
 
     fn app(allowed: &[&str]) -> App {
-        let mut config = crate::model::AuthConfig::default();
-        config.allowed_redirect_urls = allowed.iter().map(|s| s.to_string()).collect();
+        let config = crate::model::AuthConfig {
+            allowed_redirect_urls: allowed.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
         App {
             id: Uuid::new_v4(),
             slug: "acme".into(),
