@@ -5,6 +5,7 @@ mod api_keys;
 mod apps;
 mod audit;
 mod end_users;
+mod invites;
 mod manage;
 mod session;
 
@@ -14,6 +15,7 @@ pub use api_keys::*;
 pub use apps::*;
 pub use audit::*;
 pub use end_users::*;
+pub use invites::*;
 pub use manage::*;
 pub use session::*;
 

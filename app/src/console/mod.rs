@@ -5,6 +5,7 @@ mod activity;
 mod api_keys;
 mod app;
 mod config;
+mod invites;
 mod roles;
 mod users;
 
@@ -12,6 +13,7 @@ pub use activity::ActivityPage;
 pub use api_keys::ApiKeysPage;
 pub use app::{AppShell, Overview};
 pub use config::ConfigPage;
+pub use invites::InvitesPage;
 pub use roles::RolesPage;
 pub use users::{UserPage, UsersPage};
 
