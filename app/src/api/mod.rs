@@ -6,6 +6,7 @@ mod apps;
 mod audit;
 mod end_users;
 mod invites;
+mod mail;
 mod manage;
 mod session;
 
@@ -16,6 +17,7 @@ pub use apps::*;
 pub use audit::*;
 pub use end_users::*;
 pub use invites::*;
+pub use mail::*;
 pub use manage::*;
 pub use session::*;
 

@@ -6,6 +6,7 @@ mod api_keys;
 mod app;
 mod config;
 mod invites;
+mod mail;
 mod roles;
 mod users;
 
@@ -14,6 +15,7 @@ pub use api_keys::ApiKeysPage;
 pub use app::{AppShell, Overview};
 pub use config::ConfigPage;
 pub use invites::InvitesPage;
+pub use mail::MailPage;
 pub use roles::RolesPage;
 pub use users::{UserPage, UsersPage};
 
