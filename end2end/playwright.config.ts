@@ -52,6 +52,11 @@ export default defineConfig({
       DATABASE_URL: `sqlite://${dataDir}/rampart.db`,
       LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(root, "target", "site"),
       RUST_LOG: "warn",
+      // No SMTP: every message stays in the dev outbox, where the console shows it (blank is
+      // unset, whatever the shell that started the run exported).
+      RAMPART_SMTP_URL: "",
+      // Links in mail point back at this server.
+      RAMPART_PUBLIC_URL: `http://127.0.0.1:${port}`,
     },
   },
 });

@@ -3,9 +3,11 @@
 
 pub mod audit;
 pub mod config;
+pub mod mail;
 pub mod time_format;
 pub mod users;
 
 pub use audit::{AuditEventView, AuditPageView, Verification};
 pub use config::{AuthConfig, ConfigError};
+pub use mail::{InviteView, MailPage, MailView};
 pub use users::{PrimaryEmail, SessionView, Status, UserPage, UserView};

@@ -24,7 +24,8 @@ pub type ConfigForm = BTreeMap<String, String>;
 /// The whole form as the JSON patch `update_config` takes, each field read as the kind of
 /// value the config holds there. A checkbox sends nothing when unchecked, so an absent
 /// true-or-false field is false; numbers that do not parse stay text, so the engine refuses
-/// them naming the field. Posted names the config does not have are ignored.
+/// them naming the field; a list is a textarea's lines, blank ones dropped. Posted names the
+/// config does not have are ignored.
 #[cfg(feature = "ssr")]
 fn to_patch(form: &ConfigForm) -> serde_json::Map<String, serde_json::Value> {
     use serde_json::Value;
@@ -41,6 +42,13 @@ fn to_patch(form: &ConfigForm) -> serde_json::Map<String, serde_json::Value> {
                     let text = posted.unwrap_or_default().trim();
                     text.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(text))
                 }
+                Value::Array(_) => posted
+                    .unwrap_or_default()
+                    .lines()
+                    .map(str::trim)
+                    .filter(|line| !line.is_empty())
+                    .map(Value::from)
+                    .collect(),
                 _ => Value::from(posted.unwrap_or_default().trim()),
             };
             (field, value)
@@ -230,6 +238,23 @@ mod tests {
         assert_eq!(patch["signup_default_role"], serde_json::json!("admin"));
         let fields = serde_json::to_value(shared::AuthConfig::default()).unwrap();
         assert!(patch.keys().eq(fields.as_object().unwrap().keys()), "every setting, and only those: {patch:?}");
+    }
+
+    #[test]
+    fn a_list_is_one_entry_per_line() {
+        let form: ConfigForm = [("allowed_redirect_urls", "https://a.example/done\r\n\n  https://b.example/x  \n")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let patch = to_patch(&form);
+        assert_eq!(
+            patch["allowed_redirect_urls"],
+            serde_json::json!(["https://a.example/done", "https://b.example/x"])
+        );
+        assert_eq!(to_patch(&ConfigForm::new())["allowed_redirect_urls"], serde_json::json!([]));
+        let only_the_list = patch.into_iter().filter(|(field, _)| field == "allowed_redirect_urls").collect();
+        let config = shared::AuthConfig::default().patched(&only_the_list).unwrap();
+        assert_eq!(config.allowed_redirect_urls, ["https://a.example/done", "https://b.example/x"]);
     }
 
     #[test]

@@ -5,6 +5,8 @@ mod api_keys;
 mod apps;
 mod audit;
 mod end_users;
+mod invites;
+mod mail;
 mod manage;
 mod session;
 
@@ -14,6 +16,8 @@ pub use api_keys::*;
 pub use apps::*;
 pub use audit::*;
 pub use end_users::*;
+pub use invites::*;
+pub use mail::*;
 pub use manage::*;
 pub use session::*;
 

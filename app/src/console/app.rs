@@ -123,7 +123,9 @@ fn AppHeader(summary: AppSummary, perms: Perms) -> impl IntoView {
             {tab("config.read", "config", "Auth config")}
             {tab("role.read", "roles", "Roles")}
             {tab("user.list", "users", "End-users")}
+            {tab("invite.read", "invites", "Invites")}
             {tab("apikey.read", "api-keys", "API keys")}
+            {tab("config.update", "mail", "Mail")}
             {tab("audit.read", "activity", "Activity")}
         </nav>
     }

@@ -1,5 +1,5 @@
-//! The auth config tab: every setting of the app's sign-up, sign-in, passwords and tokens in
-//! one form, saved whole or not at all.
+//! The auth config tab: every setting of the app's sign-up, sign-in, passwords, tokens, mail
+//! and emailed links in one form, saved whole or not at all.
 
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -62,6 +62,48 @@ fn number(
     }
 }
 
+/// A line of text; `placeholder` says what blank means.
+fn text(
+    field: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    value: String,
+    placeholder: &'static str,
+    invalid: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <label class="field wide" class:invalid=invalid>
+            <span>{label}</span>
+            <input type="text" name=format!("config[{field}]") value=value placeholder=placeholder
+                autocomplete="off" spellcheck="false" aria-invalid=move || invalid.get().then_some("true")/>
+            <span class="hint">{hint}" "<code>{field}</code></span>
+        </label>
+    }
+}
+
+/// A list, one entry per line.
+fn lines(
+    field: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    values: Vec<String>,
+    placeholder: &'static str,
+    invalid: Signal<bool>,
+) -> impl IntoView {
+    let rows = (values.len() + 1).clamp(3, 12).to_string();
+    // Given as markup, escaped here: a text child would render a blank list as a space, which
+    // the textarea would show.
+    let content = values.join("\n").replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    view! {
+        <label class="field block" class:invalid=invalid>
+            <span>{label}</span>
+            <textarea name=format!("config[{field}]") rows=rows placeholder=placeholder spellcheck="false"
+                aria-invalid=move || invalid.get().then_some("true") inner_html=content></textarea>
+            <span class="hint">{hint}" "<code>{field}</code></span>
+        </label>
+    }
+}
+
 #[component]
 fn ConfigEditor(slug: String, config: ConfigView, editable: bool, save: ServerAction<SaveConfig>) -> impl IntoView {
     let error = error_text(save.value());
@@ -118,6 +160,29 @@ fn ConfigEditor(slug: String, config: ConfigView, editable: bool, save: ServerAc
                 <legend>"Permissions"</legend>
                 {toggle("enforce_app_permissions", "Enforce app permissions",
                     "The app's API checks each end-user's role before answering.", c.enforce_app_permissions)}
+            </fieldset>
+            <fieldset class="card group" disabled=!editable data-testid="config-mail">
+                <legend>"Mail and links"</legend>
+                {text("mail_from_name", "Sender name", "Blank: the app's display name.",
+                    c.mail_from_name.clone(), "The app's display name", invalid("mail_from_name"))}
+                {text("mail_from_address", "Sender address", "Blank: the server's sender, RAMPART_MAIL_FROM.",
+                    c.mail_from_address.clone(), "The server's sender", invalid("mail_from_address"))}
+                {toggle("verify_email_on_signup", "Verify email on sign-up",
+                    "Sign-up emails the new end-user a link that confirms their address.", c.verify_email_on_signup)}
+                {toggle("magic_link_enabled", "Magic links",
+                    "End-users can sign in with a link emailed to them.", c.magic_link_enabled)}
+                {toggle("check_email_enabled", "Check email",
+                    "A sign-in page may ask whether an email has an account, which tells anyone who asks: leave it off unless your sign-in asks for the email first.",
+                    c.check_email_enabled)}
+                {lines("allowed_redirect_urls", "Allowed redirect URLs",
+                    "One URL per line: where an emailed link may send the end-user afterwards (redirectTo). Exact absolute http(s) URLs; paths on this server are always allowed.",
+                    c.allowed_redirect_urls.clone(), "https://app.example.com/welcome", invalid("allowed_redirect_urls"))}
+                {number("verify_email_link_ttl_seconds", "Email confirmation link lifetime (seconds)", "300 to 604800.",
+                    c.verify_email_link_ttl_seconds, invalid("verify_email_link_ttl_seconds"))}
+                {number("reset_password_link_ttl_seconds", "Password reset link lifetime (seconds)", "300 to 86400.",
+                    c.reset_password_link_ttl_seconds, invalid("reset_password_link_ttl_seconds"))}
+                {number("magic_link_ttl_seconds", "Magic link lifetime (seconds)", "60 to 3600.",
+                    c.magic_link_ttl_seconds, invalid("magic_link_ttl_seconds"))}
             </fieldset>
             <fieldset class="card group" disabled=!editable>
                 <legend>"Activity log"</legend>

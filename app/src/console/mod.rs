@@ -5,6 +5,8 @@ mod activity;
 mod api_keys;
 mod app;
 mod config;
+mod invites;
+mod mail;
 mod roles;
 mod users;
 
@@ -12,6 +14,8 @@ pub use activity::ActivityPage;
 pub use api_keys::ApiKeysPage;
 pub use app::{AppShell, Overview};
 pub use config::ConfigPage;
+pub use invites::InvitesPage;
+pub use mail::MailPage;
 pub use roles::RolesPage;
 pub use users::{UserPage, UsersPage};
 

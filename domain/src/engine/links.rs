@@ -45,24 +45,7 @@ fn invalid_invite() -> Error {
     Error::InvalidToken("This invite is invalid, used, revoked or expired")
 }
 
-/// An invite as the API shows it (never its code, which only its mail carries).
-#[derive(Debug, Clone, Serialize)]
-pub struct InviteView {
-    pub id: Uuid,
-    pub email: String,
-    pub name: Option<String>,
-    pub role: String,
-    pub status: &'static str,
-    #[serde(with = "crate::time_format")]
-    pub created_at: DateTime<Utc>,
-    #[serde(with = "crate::time_format")]
-    pub expires_at: DateTime<Utc>,
-    #[serde(with = "crate::time_format::option")]
-    pub accepted_at: Option<DateTime<Utc>>,
-    #[serde(with = "crate::time_format::option")]
-    pub revoked_at: Option<DateTime<Utc>>,
-    pub user_id: Option<Uuid>,
-}
+pub use shared::mail::InviteView;
 
 /// What an invite asks for (seed 000, step 3).
 #[derive(Debug, Clone)]
@@ -147,7 +130,7 @@ impl Engine {
             email: invite.email.clone(),
             name: invite.name.clone(),
             role: role.to_owned(),
-            status: invite.state(at),
+            status: invite.state(at).to_owned(),
             created_at: invite.created_at,
             expires_at: invite.expires_at,
             accepted_at: invite.accepted_at,
@@ -370,10 +353,10 @@ impl Engine {
         Ok(password)
     }
 
-    /// Issues a one-time token of `purpose` (lasting as the app says) for the user in this change, superseding the
+    /// Issues a one-time token of `purpose` (lasting as the app says) for the user in this
+    /// change, superseding the
     /// user's earlier ones; answers the token.
     async fn issue_link(
-        &self,
         tx: &mut Write<'_>,
         app: &App,
         purpose: TokenPurpose,
@@ -407,7 +390,7 @@ impl Engine {
         contact: &Contact,
     ) -> Result<()> {
         let lasts = TimeDelta::seconds(app.config.verify_email_link_ttl_seconds);
-        let token = self.issue_link(tx, app, TokenPurpose::VerifyEmail, user.id, Some(contact.id), None).await?;
+        let token = Self::issue_link(tx, app, TokenPurpose::VerifyEmail, user.id, Some(contact.id), None).await?;
         let rendered = render(
             MailKind::VerifyEmail,
             &Vars {
@@ -567,7 +550,7 @@ impl Engine {
             return Ok(());
         };
         let mut tx = self.write().await?;
-        let token = self.issue_link(&mut tx, app, purpose, user.id, Some(contact.id), redirect_to).await?;
+        let token = Self::issue_link(&mut tx, app, purpose, user.id, Some(contact.id), redirect_to).await?;
         let rendered = render(
             kind,
             &Vars {

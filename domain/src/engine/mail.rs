@@ -212,32 +212,7 @@ impl Write<'_> {
     }
 }
 
-/// One message as the console shows it: the body only while it is kept (the dev outbox, or
-/// not sent yet).
-#[derive(Debug, Clone, Serialize)]
-pub struct MailView {
-    pub id: Uuid,
-    pub kind: String,
-    pub from: String,
-    pub to: String,
-    pub subject: String,
-    pub status: &'static str,
-    pub attempts: i32,
-    pub last_error: Option<String>,
-    #[serde(with = "crate::time_format")]
-    pub created_at: DateTime<Utc>,
-    #[serde(with = "crate::time_format::option")]
-    pub sent_at: Option<DateTime<Utc>>,
-    pub text: Option<String>,
-    pub html: Option<String>,
-}
-
-/// A page of the app's mail, newest first.
-#[derive(Debug, Clone, Serialize)]
-pub struct MailPage {
-    pub messages: Vec<MailView>,
-    pub next_cursor: Option<String>,
-}
+pub use shared::mail::{MailPage, MailView};
 
 const MAIL_PAGE: u32 = 50;
 
@@ -260,7 +235,7 @@ impl Engine {
         let messages: Vec<MailView> = mails.into_iter().take(MAIL_PAGE as usize).map(|m| self.mail_view(m)).collect();
         let next_cursor =
             more.then(|| messages.last().map(|m| format!("{}.{}", m.created_at.timestamp_millis(), m.id))).flatten();
-        Ok(MailPage { messages, next_cursor })
+        Ok(MailPage { messages, next_cursor, dev_outbox: self.config.mail.transport.is_none() })
     }
 
     fn mail_view(&self, mail: Mail) -> MailView {
@@ -279,7 +254,7 @@ impl Engine {
             from: mail.sender,
             to: mail.to,
             subject: mail.subject,
-            status: mail.status.as_str(),
+            status: mail.status.as_str().to_owned(),
             attempts: mail.attempts,
             last_error: mail.last_error,
             created_at: mail.created_at,

@@ -446,6 +446,7 @@ async fn smtp_down_then_up(app: TestApp) {
     let mut sent = Value::Null;
     for _ in 0..50 {
         let mail = json_of(app.get_with_bearer("/api/v1/apps/acme/mail", &owner).await, StatusCode::OK).await;
+        assert_eq!(mail["dev_outbox"], false, "SMTP is configured: {mail}");
         sent = mail["messages"][0].clone();
         if sent["status"] == "sent" {
             break;
