@@ -137,11 +137,15 @@ impl Sequencer {
             let hash = link_hash(&prev, position, event);
             links.push((event.seq, Link { position, prev_hash: std::mem::replace(&mut prev, hash.clone()), hash }));
         }
-        if !tx.link_audit_events(&links).await? {
-            return Ok(None);
-        }
+        // The head first: it is the one row every sequencer of the app writes, so a second
+        // sequencer waits on it (and then finds it moved) before it locks any event. Linking
+        // events first let two sequencers lock overlapping events in different orders, and
+        // PostgreSQL broke the deadlock by failing one of them.
         let new_head = Head { position, mac: head_mac(&self.key, app_id, position, &prev), hash: prev };
         if !tx.advance_audit_head(app_id, head.map(|h| h.position), &new_head).await? {
+            return Ok(None);
+        }
+        if !tx.link_audit_events(&links).await? {
             return Ok(None);
         }
         tx.commit().await?;
