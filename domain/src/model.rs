@@ -89,6 +89,22 @@ pub struct Contact {
     pub created_at: DateTime<Utc>,
 }
 
+impl Contact {
+    /// The user's primary email, verified at `verified_at` if it is.
+    pub fn primary_email(user: &User, address: &str, verified_at: Option<DateTime<Utc>>) -> Contact {
+        Contact {
+            id: Uuid::new_v4(),
+            app_id: user.app_id,
+            user_id: user.id,
+            kind: ContactKind::Email,
+            value: address.to_owned(),
+            is_primary: true,
+            verified_at,
+            created_at: user.created_at,
+        }
+    }
+}
+
 /// One sign-in: the family of refresh tokens rotated from it and the bearers carrying its id.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Session {

@@ -90,16 +90,7 @@ impl Engine {
             created_at: at,
             updated_at: at,
         };
-        let contact = Contact {
-            id: Uuid::new_v4(),
-            app_id: app.id,
-            user_id: user.id,
-            kind: ContactKind::Email,
-            value: email.as_str().to_owned(),
-            is_primary: true,
-            verified_at: input.email_verified.then_some(at),
-            created_at: at,
-        };
+        let contact = Contact::primary_email(&user, email.as_str(), input.email_verified.then_some(at));
         let mut tx = self.write().await?;
         tx.insert_user(&user).await.map_err(|e| match e {
             StoreError::Unique { .. } => taken(),

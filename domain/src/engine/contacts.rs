@@ -64,6 +64,19 @@ pub fn parse_phone(raw: &str) -> Result<String> {
     }
 }
 
+/// The user's contacts changed: their cached profile goes, and the log records `what`.
+fn changed(tx: &mut Write<'_>, me: &Principal, what: &str, details: serde_json::Value) {
+    tx.changed(Change::User(me.user_id));
+    let kind = user_kind(&me.app.slug);
+    tx.record(
+        me.app.id,
+        Event::new(format!("{kind}.{what}"), user_actor(&me.app.slug, me.user_id))
+            .subject(kind, me.user_id)
+            .session(me.session_id)
+            .details(details),
+    );
+}
+
 impl Engine {
     /// `GET me/contacts`.
     pub async fn my_contacts(&self, me: &Principal) -> Result<Vec<ContactView>> {
@@ -147,15 +160,7 @@ impl Engine {
         if let Some(primary) = contacts.iter().find(|c| c.kind == ContactKind::Email && c.is_primary) {
             self.notify(&mut tx, me, &user, &primary.value, format!("{value} was added to your account."))?;
         }
-        tx.changed(Change::User(me.user_id));
-        let event_kind = user_kind(&me.app.slug);
-        tx.record(
-            me.app.id,
-            Event::new(format!("{event_kind}.contact_added"), user_actor(&me.app.slug, me.user_id))
-                .subject(event_kind, me.user_id)
-                .session(me.session_id)
-                .details(json!({"contact_id": contact.id, "kind": kind.as_str()})),
-        );
+        changed(&mut tx, me, "contact_added", json!({"contact_id": contact.id, "kind": kind.as_str()}));
         tx.commit().await?;
         Ok(ContactView::from(&contact))
     }
@@ -186,15 +191,7 @@ impl Engine {
         if let Some(primary) = contacts.iter().find(|c| c.kind == ContactKind::Email && c.is_primary) {
             self.notify(&mut tx, me, &user, &primary.value, notice)?;
         }
-        tx.changed(Change::User(me.user_id));
-        let kind = user_kind(&me.app.slug);
-        tx.record(
-            me.app.id,
-            Event::new(format!("{kind}.contact_removed"), user_actor(&me.app.slug, me.user_id))
-                .subject(kind, me.user_id)
-                .session(me.session_id)
-                .details(json!({"contact_id": id, "kind": contact.kind.as_str()})),
-        );
+        changed(&mut tx, me, "contact_removed", json!({"contact_id": id, "kind": contact.kind.as_str()}));
         tx.commit().await
     }
 
@@ -217,15 +214,7 @@ impl Engine {
             let notice = format!("Your primary email changed from {} to {}.", old.value, contact.value);
             self.notify(&mut tx, me, &user, &old.value, notice)?;
         }
-        tx.changed(Change::User(me.user_id));
-        let kind = user_kind(&me.app.slug);
-        tx.record(
-            me.app.id,
-            Event::new(format!("{kind}.primary_email_changed"), user_actor(&me.app.slug, me.user_id))
-                .subject(kind, me.user_id)
-                .session(me.session_id)
-                .details(json!({"contact_id": id, "previous": old.map(|c| c.id)})),
-        );
+        changed(&mut tx, me, "primary_email_changed", json!({"contact_id": id, "previous": old.map(|c| c.id)}));
         tx.commit().await?;
         let mut view = ContactView::from(contact);
         view.primary = true;

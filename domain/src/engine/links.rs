@@ -296,16 +296,8 @@ impl Engine {
                 created_at: at,
                 updated_at: at,
             };
-            let contact = Contact {
-                id: Uuid::new_v4(),
-                app_id: app.id,
-                user_id: user.id,
-                kind: ContactKind::Email,
-                value: email.as_str().to_owned(),
-                is_primary: true,
-                verified_at: Some(at),
-                created_at: at,
-            };
+            // Verified: the code came to this address.
+            let contact = Contact::primary_email(&user, email.as_str(), Some(at));
             let mut tx = self.write().await?;
             match tx.insert_user(&user).await {
                 Ok(()) => {}
