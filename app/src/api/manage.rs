@@ -34,6 +34,9 @@ fn to_patch(form: &ConfigForm) -> serde_json::Map<String, serde_json::Value> {
     };
     shape
         .into_iter()
+        // Settings made of several values each (the mail templates) are not fields of this
+        // form: left out of the patch, they keep what is stored.
+        .filter(|(_, kind)| !kind.is_object())
         .map(|(field, kind)| {
             let posted = form.get(&field).map(String::as_str);
             let value = match kind {
@@ -237,7 +240,32 @@ mod tests {
         assert_eq!(patch["password_min_length"], serde_json::json!(12));
         assert_eq!(patch["signup_default_role"], serde_json::json!("admin"));
         let fields = serde_json::to_value(shared::AuthConfig::default()).unwrap();
-        assert!(patch.keys().eq(fields.as_object().unwrap().keys()), "every setting, and only those: {patch:?}");
+        let form_fields = fields.as_object().unwrap().iter().filter(|(_, v)| !v.is_object()).map(|(k, _)| k);
+        assert!(patch.keys().eq(form_fields), "every setting of the form, and only those: {patch:?}");
+        // Saving the form keeps the app's mail templates.
+        let template =
+            shared::config::MailTemplate { subject: "Hi".into(), text: "{{link}}".into(), html: String::new() };
+        let stored = shared::AuthConfig {
+            mail_templates: [("magic_link".to_owned(), template)].into_iter().collect(),
+            ..shared::AuthConfig::default()
+        };
+        let full: ConfigForm = fields
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter_map(|(field, value)| {
+                let text = match value {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Bool(b) => b.to_string(),
+                    serde_json::Value::Number(n) => n.to_string(),
+                    serde_json::Value::Array(_) => String::new(),
+                    _ => return None,
+                };
+                Some((field.clone(), text))
+            })
+            .collect();
+        let saved = stored.patched(&to_patch(&full)).unwrap();
+        assert_eq!(saved.mail_templates, stored.mail_templates);
     }
 
     #[test]
