@@ -186,10 +186,7 @@ impl Engine {
             }
         };
         let role = self.role_name(&app, user.role_id).await?;
-        // A device is its user agent: one no earlier session of the user came from is new
-        // (the user's activity feed says so).
-        let user_agent = meta.user_agent.as_ref().map(|ua| ua.chars().take(512).collect::<String>());
-        let new_device = !self.store.sessions_of(app.id, user.id).await?.iter().any(|s| s.user_agent == user_agent);
+        let new_device = self.is_new_device(app.id, user.id, meta).await?;
         let at = now();
         let mut tx = self.write().await?;
         let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at).await?;
@@ -204,6 +201,13 @@ impl Engine {
         tx.commit().await?;
         let pair = self.token_pair(&app, user.id, &role, session.id, refresh).await?;
         Ok((pair, Principal { app, user_id: user.id, session_id: session.id, role_id: user.role_id, role }))
+    }
+
+    /// A device is its user agent: one no earlier session of the user came from is new (the
+    /// user's activity feed says so). Asked before the new session opens.
+    pub(super) async fn is_new_device(&self, app_id: Uuid, user_id: Uuid, meta: &RequestMeta) -> Result<bool> {
+        let user_agent = meta.user_agent.as_ref().map(|ua| ua.chars().take(512).collect::<String>());
+        Ok(!self.store.sessions_of(app_id, user_id).await?.iter().any(|s| s.user_agent == user_agent))
     }
 
     /// A refused sign-in, with the reason kept here and never in the answer. Without a

@@ -632,6 +632,7 @@ impl Engine {
             .filter(|u| u.status == Status::Active)
             .ok_or_else(invalid_link)?;
         let role = self.role_name(&app, user.role_id).await?;
+        let new_device = self.is_new_device(app.id, user.id, meta).await?;
         let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at).await?;
         let kind = user_kind(&app.slug);
         tx.record(
@@ -639,7 +640,7 @@ impl Engine {
             Event::new(format!("{kind}.signed_in"), user_actor(&app.slug, user.id))
                 .subject(kind, user.id)
                 .session(session.id)
-                .details(json!({"method": "magic_link", "new_device": false})),
+                .details(json!({"method": "magic_link", "new_device": new_device})),
         );
         tx.commit().await?;
         let pair = self.token_pair(&app, user.id, &role, session.id, refresh).await?;
