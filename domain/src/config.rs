@@ -10,4 +10,7 @@ pub struct EngineConfig {
     pub master_key: MasterKey,
     /// Where mail goes (the dev outbox unless SMTP is configured).
     pub mail: MailSettings,
+    /// Where rate-limit and lockout counters live: Redis when `RAMPART_REDIS_URL` is set,
+    /// else (`None`) the store.
+    pub counters: Option<crate::limits::Limiter>,
 }

@@ -10,9 +10,11 @@ mod caller;
 mod contacts;
 mod issuer;
 mod keyring;
+mod limits;
 mod links;
 mod mail;
 mod manage;
+mod otp;
 mod sessions;
 mod users;
 mod views;
@@ -39,6 +41,7 @@ pub use contacts::ContactView;
 pub use links::{InviteInput, InviteView, LinkAnswer, Methods};
 pub use mail::{MailPage, MailView};
 pub use manage::{NewRole, RolePatch};
+pub use otp::{AppCredentials, Destination, OtpSent, MAX_ATTEMPTS as OTP_MAX_ATTEMPTS};
 pub use users::{SessionView, UserPage, UserPatch, UserView};
 pub use views::Profile;
 
@@ -73,6 +76,12 @@ pub struct Engine {
     /// Sends the mail queue (see `mail.rs`).
     mailer: Arc<mail::Mailer>,
     mail_worker: Option<tokio::task::AbortHandle>,
+    /// Keys the digests of one-time codes (see `otp.rs`).
+    otp_key: aws_lc_rs::hmac::Key,
+    /// Rate limits and lockouts (see `limits.rs`).
+    limits: crate::limits::Limiter,
+    /// Sweeps counters and codes that no longer matter.
+    sweeper: tokio::task::AbortHandle,
 }
 
 impl Drop for Engine {
@@ -81,8 +90,24 @@ impl Drop for Engine {
             listener.abort();
         }
         self.sequencer.abort();
+        self.sweeper.abort();
         if let Some(worker) = &self.mail_worker {
             worker.abort();
+        }
+    }
+}
+
+/// Every ten minutes, removes the counters and one-time codes that no longer matter (every
+/// node does; the deletes are idempotent).
+async fn sweep(store: Arc<dyn Store>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match store.sweep_counters(now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(removed = n, "swept counters and codes"),
+            Err(e) => tracing::warn!(error = %e, "sweeping counters failed"),
         }
     }
 }
@@ -124,6 +149,12 @@ impl Engine {
         let sequencer = tokio::spawn(audit.clone().run()).abort_handle();
         let mailer = Arc::new(mail::Mailer::new(store.clone(), config.mail.clone(), config.master_key.clone()));
         let mail_worker = config.mail.worker.then(|| tokio::spawn(mailer.clone().run()).abort_handle());
+        let limits = match &config.counters {
+            Some(limiter) => limiter.clone(),
+            None => crate::limits::Limiter::on_store(store.clone()),
+        };
+        let sweeper = tokio::spawn(sweep(store.clone())).abort_handle();
+        let otp_key = config.master_key.subkey("one-time code digests")?;
         let engine = Engine {
             store,
             config,
@@ -135,6 +166,9 @@ impl Engine {
             sequencer,
             mailer,
             mail_worker,
+            otp_key,
+            limits,
+            sweeper,
         };
         engine.ensure_platform_app().await?;
         crate::password::warm_up();

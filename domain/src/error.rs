@@ -10,10 +10,19 @@ pub enum Error {
     InvalidEmail(String),
     #[error("{0}")]
     WeakPassword(String),
+    #[error("{0}")]
+    InvalidPhone(String),
     #[error("Invalid credentials")]
     InvalidCredentials,
     #[error("{0}")]
     Unauthenticated(&'static str),
+    /// A backend's `app_id` + `app_secret` that are unknown, wrong, revoked or of another app
+    /// (which of these is not said).
+    #[error("Invalid app credentials")]
+    InvalidAppCredentials,
+    /// A one-time code that is wrong, expired, used or out of tries.
+    #[error("{0}")]
+    InvalidOtp(String),
     #[error("Access token has expired")]
     TokenExpired,
     #[error("Session has been revoked")]
@@ -55,8 +64,11 @@ impl Error {
             Error::InvalidRequest(_) => "INVALID_REQUEST",
             Error::InvalidEmail(_) => "INVALID_EMAIL",
             Error::WeakPassword(_) => "WEAK_PASSWORD",
+            Error::InvalidPhone(_) => "INVALID_PHONE",
             Error::InvalidCredentials => "INVALID_CREDENTIALS",
             Error::Unauthenticated(_) => "UNAUTHENTICATED",
+            Error::InvalidAppCredentials => "INVALID_APP_CREDENTIALS",
+            Error::InvalidOtp(_) => "INVALID_OTP",
             Error::TokenExpired => "TOKEN_EXPIRED",
             Error::SessionRevoked => "SESSION_REVOKED",
             Error::RefreshTokenReused => "REFRESH_TOKEN_REUSED",
@@ -77,9 +89,15 @@ impl Error {
     /// functions both answer with it.
     pub fn status(&self) -> u16 {
         match self {
-            Error::InvalidRequest(_) | Error::InvalidEmail(_) | Error::WeakPassword(_) | Error::InvalidToken(_) => 400,
+            Error::InvalidRequest(_)
+            | Error::InvalidEmail(_)
+            | Error::WeakPassword(_)
+            | Error::InvalidPhone(_)
+            | Error::InvalidToken(_) => 400,
             Error::InvalidCredentials
             | Error::Unauthenticated(_)
+            | Error::InvalidAppCredentials
+            | Error::InvalidOtp(_)
             | Error::TokenExpired
             | Error::SessionRevoked
             | Error::RefreshTokenReused => 401,

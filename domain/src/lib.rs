@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod engine;
 pub mod error;
 pub mod keys;
+pub mod limits;
 pub mod mail;
 pub mod model;
 pub mod password;

@@ -274,12 +274,55 @@ pub struct Mail {
     pub to: String,
     pub subject: String,
     pub body: Option<Vec<u8>>,
+    /// Mail, or a text message.
+    pub channel: OtpChannel,
     pub status: MailStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// Where a message or a one-time code goes: an email address or a phone (E.164).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtpChannel {
+    Email,
+    Sms,
+}
+
+impl OtpChannel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OtpChannel::Email => "email",
+            OtpChannel::Sms => "sms",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<OtpChannel> {
+        match raw {
+            "email" => Some(OtpChannel::Email),
+            "sms" => Some(OtpChannel::Sms),
+            _ => None,
+        }
+    }
+}
+
+/// A one-time code sent for sign-in (seed 002), kept as a keyed digest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtpRequest {
+    pub id: Uuid,
+    pub app_id: Uuid,
+    pub channel: OtpChannel,
+    /// The normalised address or E.164 number.
+    pub destination: String,
+    pub code_digest: String,
+    /// Guesses spent, counted before each is compared.
+    pub attempts: i32,
+    pub sends: i32,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub consumed_at: Option<DateTime<Utc>>,
 }
 
 /// What an emailed one-time token is for; a token of one purpose is no token of another.

@@ -68,7 +68,10 @@ pub struct Config {
     pub master_key: MasterKeySource,
     pub smtp_url: Option<SecretString>,
     pub mail_from: String,
-    pub sms_url: Option<String>,
+    pub sms_url: Option<SecretString>,
+    pub sms_from: String,
+    /// Rate-limit and lockout counters in Redis instead of the store.
+    pub redis_url: Option<SecretString>,
     pub trusted_proxies: Vec<Cidr>,
     pub log_format: LogFormat,
     pub data_dir: PathBuf,
@@ -100,6 +103,8 @@ struct FileConfig {
     smtp_url: Option<String>,
     mail_from: Option<String>,
     sms_url: Option<String>,
+    sms_from: Option<String>,
+    redis_url: Option<String>,
     trusted_proxies: Option<Vec<String>>,
     log_format: Option<String>,
     data_dir: Option<String>,
@@ -200,8 +205,16 @@ impl Config {
         }
         let sms_url = pick("RAMPART_SMS_URL", file.sms_url);
         if let Some(url) = &sms_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(bad("RAMPART_SMS_URL", "must be an http(s) URL"));
+            domain::mail::sms::SmsTransport::from_url(url).map_err(|m| bad("RAMPART_SMS_URL", m))?;
+        }
+        let sms_from = pick("RAMPART_SMS_FROM", file.sms_from).unwrap_or_else(|| "Rampart".into());
+        if sms_from.is_empty() || sms_from.len() > 32 || sms_from.chars().any(char::is_control) {
+            return Err(bad("RAMPART_SMS_FROM", "must be a phone number or a sender name of at most 32 characters"));
+        }
+        let redis_url = pick("RAMPART_REDIS_URL", file.redis_url);
+        if let Some(url) = &redis_url {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("redis+unix://")) {
+                return Err(bad("RAMPART_REDIS_URL", "must be a redis:// or rediss:// URL"));
             }
         }
         let mail_from =
@@ -234,7 +247,9 @@ impl Config {
             master_key,
             smtp_url: smtp_url.map(SecretString::from),
             mail_from,
-            sms_url,
+            sms_url: sms_url.map(SecretString::from),
+            sms_from,
+            redis_url: redis_url.map(SecretString::from),
             trusted_proxies,
             log_format,
             data_dir,
@@ -260,7 +275,34 @@ impl Config {
             }
             None => None,
         };
-        Ok(domain::mail::MailSettings { transport, from_name, from_address, worker })
+        let sms = match &self.sms_url {
+            Some(url) => Some(
+                domain::mail::sms::SmsTransport::from_url(url.expose_secret())
+                    .map_err(|m| bad("RAMPART_SMS_URL", m))?,
+            ),
+            None => None,
+        };
+        Ok(domain::mail::MailSettings {
+            transport,
+            from_name,
+            from_address,
+            sms,
+            sms_from: self.sms_from.clone(),
+            worker,
+        })
+    }
+
+    /// Where rate-limit and lockout counters live: Redis when `RAMPART_REDIS_URL` is set
+    /// (connected now, so a wrong one stops the start), else the store (`None`).
+    pub async fn counters(&self) -> Result<Option<domain::limits::Limiter>, ConfigError> {
+        use secrecy::ExposeSecret;
+        match &self.redis_url {
+            Some(url) => domain::limits::Limiter::on_redis(url.expose_secret())
+                .await
+                .map(Some)
+                .map_err(|e| bad("RAMPART_REDIS_URL", e.to_string().trim_start_matches("RAMPART_REDIS_URL: "))),
+            None => Ok(None),
+        }
     }
 
     /// The master key: the one given, or the development key file's, made if missing.
@@ -367,6 +409,8 @@ mod tests {
             ("RAMPART_MASTER_KEY", "short"),
             ("RAMPART_SMTP_URL", "http://x"),
             ("RAMPART_SMS_URL", "smtp://x"),
+            ("RAMPART_SMS_FROM", ""),
+            ("RAMPART_REDIS_URL", "http://x"),
             ("RAMPART_MAIL_FROM", "nobody"),
             ("RAMPART_TRUSTED_PROXIES", "10.0.0.0/99"),
             ("RAMPART_LOG_FORMAT", "xml"),

@@ -48,7 +48,12 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     let engine = Arc::new(
         Engine::new(
             store,
-            EngineConfig { public_url: public_url.clone(), master_key, mail: config.mail_settings(true)? },
+            EngineConfig {
+                public_url: public_url.clone(),
+                master_key,
+                mail: config.mail_settings(true)?,
+                counters: config.counters().await?,
+            },
         )
         .await
         .map_err(|e| anyhow::anyhow!("cannot start the engine: {e:?}"))?,

@@ -121,7 +121,12 @@ async fn create_account(
     let public_url = config.public_url_for(config.bind);
     let engine = Engine::new(
         store,
-        EngineConfig { public_url, master_key: config.master_key()?, mail: config.mail_settings(false)? },
+        EngineConfig {
+            public_url,
+            master_key: config.master_key()?,
+            mail: config.mail_settings(false)?,
+            counters: config.counters().await?,
+        },
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -148,6 +153,7 @@ async fn verify_audit(config: Config, slug: Option<String>) -> anyhow::Result<Ex
             public_url: config.public_url_for(config.bind),
             master_key: config.master_key()?,
             mail: config.mail_settings(false)?,
+            counters: config.counters().await?,
         },
     )
     .await

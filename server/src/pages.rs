@@ -16,6 +16,8 @@ use leptos::prelude::*;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::rest::extract::Meta;
+
 const STYLE: &str = "
 :root { color-scheme: light dark; font-family: system-ui, -apple-system, Segoe UI, sans-serif; }
 body { margin: 0; min-height: 100vh; display: grid; place-items: center; background: #f4f5f9; color: #1f2330; }
@@ -175,11 +177,12 @@ pub async fn verify_email_page(
 pub async fn verify_email_submit(
     State(s): State<AppState>,
     Path(slug): Path<String>,
+    meta: Meta,
     submitted: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
     let Some(app) = app_name(&s, &slug).await else { return unknown_app() };
     let Ok(Form(f)) = submitted else { return bad_form(&app) };
-    match s.engine.verify_email(&slug, &f.token).await {
+    match s.engine.verify_email(&slug, &f.token, &meta.0).await {
         Ok(answer) => match answer.redirect_to {
             Some(to) => Redirect::to(&to).into_response(),
             None => message(StatusCode::OK, &app, "Email confirmed", "You can sign in with this address now.".into()),
@@ -204,7 +207,7 @@ pub async fn sign_in_token_page(
 pub async fn sign_in_token_submit(
     State(s): State<AppState>,
     Path(slug): Path<String>,
-    meta: crate::rest::extract::Meta,
+    meta: Meta,
     submitted: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
     let Some(app) = app_name(&s, &slug).await else { return unknown_app() };
@@ -257,12 +260,13 @@ pub struct ResetForm {
 pub async fn reset_password_submit(
     State(s): State<AppState>,
     Path(slug): Path<String>,
+    meta: Meta,
     submitted: Result<Form<ResetForm>, FormRejection>,
 ) -> Response {
     let Some(app) = app_name(&s, &slug).await else { return unknown_app() };
     let Ok(Form(f)) = submitted else { return bad_form(&app) };
     let token = f.token.clone();
-    match s.engine.reset_password(&slug, &f.token, f.password).await {
+    match s.engine.reset_password(&slug, &f.token, f.password, &meta.0).await {
         Ok(answer) => match answer.redirect_to {
             Some(to) => Redirect::to(&to).into_response(),
             None => message(
@@ -342,7 +346,7 @@ pub struct AcceptForm {
 pub async fn accept_invite_submit(
     State(s): State<AppState>,
     Path(slug): Path<String>,
-    meta: crate::rest::extract::Meta,
+    meta: Meta,
     submitted: Result<Form<AcceptForm>, FormRejection>,
 ) -> Response {
     let Some(app) = app_name(&s, &slug).await else { return unknown_app() };
@@ -398,11 +402,12 @@ pub struct EmailForm {
 pub async fn forgot_password_submit(
     State(s): State<AppState>,
     Path(slug): Path<String>,
+    meta: Meta,
     submitted: Result<Form<EmailForm>, FormRejection>,
 ) -> Response {
     let Some(app) = app_name(&s, &slug).await else { return unknown_app() };
     let Ok(Form(f)) = submitted else { return bad_form(&app) };
-    match s.engine.forgot_password(&slug, &f.email, None).await {
+    match s.engine.forgot_password(&slug, &f.email, None, &meta.0).await {
         Ok(()) => message(
             StatusCode::OK,
             &app,

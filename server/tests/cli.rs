@@ -105,6 +105,7 @@ fn migrate_then_create_account_then_sign_in() {
                 public_url: "http://127.0.0.1:3000".into(),
                 master_key: domain::crypto::MasterKey::from_base64(&key).unwrap(),
                 mail: Default::default(),
+                counters: None,
             },
         )
         .await
@@ -134,6 +135,7 @@ async fn audited_store(db: &str, key: &str) -> uuid::Uuid {
             public_url: "http://127.0.0.1:3000".into(),
             master_key: domain::crypto::MasterKey::from_base64(key).unwrap(),
             mail: Default::default(),
+            counters: None,
         },
     )
     .await

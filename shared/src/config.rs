@@ -49,6 +49,34 @@ pub struct AuthConfig {
     /// The app's own wording of its messages, by kind (see [`MAIL_KINDS`]); a kind without
     /// one uses Rampart's. A patch sets one kind at a time; `null` drops it.
     pub mail_templates: BTreeMap<String, MailTemplate>,
+    /// `POST auth/send-otp` and `verify-otp` (seed 002) sign users in by a code sent by
+    /// email or SMS; only backends holding the app's credentials call them.
+    pub otp_enabled: bool,
+    /// How long a one-time code works.
+    pub otp_ttl_seconds: i64,
+    /// Consecutive failed password sign-ins after which an account is locked for
+    /// `lockout_seconds` (the answer stays `INVALID_CREDENTIALS`; a reset, magic link or OTP
+    /// still lets the owner in); 0 never locks.
+    pub lockout_threshold: i64,
+    pub lockout_seconds: i64,
+    /// Every rate limit below counts requests over this sliding window; past a limit the
+    /// answer is `429 RATE_LIMIT_EXCEEDED` with `Retry-After`.
+    pub rate_limit_window_seconds: i64,
+    /// Password sign-ins from one IP, and for one account (or unknown identifier).
+    pub rate_limit_signin_per_ip: i64,
+    pub rate_limit_signin_per_identifier: i64,
+    /// One-time codes sent to one email or phone, and asked for from one IP.
+    pub rate_limit_otp_per_destination: i64,
+    pub rate_limit_otp_per_ip: i64,
+    /// Mailed links (reset, magic link, verification) to one address, and requests from one
+    /// IP that mail a link or look an email up (`check-email`), each counted on its own.
+    pub rate_limit_links_per_destination: i64,
+    pub rate_limit_links_per_ip: i64,
+    /// Codes and tokens redeemed from one IP: OTP guesses, invites, reset, verification and
+    /// sign-in links.
+    pub rate_limit_redeem_per_ip: i64,
+    /// Failed app-credential and API-key checks from one IP.
+    pub rate_limit_credential_failures_per_ip: i64,
 }
 
 /// One message's wording: `{{app}}`, `{{name}}`, `{{link}}`, `{{code}}`, `{{expires}}` and
@@ -64,13 +92,14 @@ pub struct MailTemplate {
 }
 
 /// The messages Rampart sends, and what each must carry for its reader to act on it.
-pub const MAIL_KINDS: [(&str, &[&str]); 6] = [
+pub const MAIL_KINDS: [(&str, &[&str]); 7] = [
     ("invite", &["{{link}}", "{{code}}"]),
     ("verify_email", &["{{link}}"]),
     ("reset_password", &["{{link}}"]),
     ("password_changed", &[]),
     ("magic_link", &["{{link}}"]),
     ("contact_changed", &["{{notice}}"]),
+    ("otp", &["{{code}}"]),
 ];
 
 /// The placeholders a template may use.
@@ -143,6 +172,19 @@ impl Default for AuthConfig {
             reset_password_link_ttl_seconds: 3600,
             magic_link_ttl_seconds: 900,
             mail_templates: BTreeMap::new(),
+            otp_enabled: true,
+            otp_ttl_seconds: 300,
+            lockout_threshold: 10,
+            lockout_seconds: 900,
+            rate_limit_window_seconds: 900,
+            rate_limit_signin_per_ip: 100,
+            rate_limit_signin_per_identifier: 20,
+            rate_limit_otp_per_destination: 5,
+            rate_limit_otp_per_ip: 30,
+            rate_limit_links_per_destination: 5,
+            rate_limit_links_per_ip: 30,
+            rate_limit_redeem_per_ip: 60,
+            rate_limit_credential_failures_per_ip: 20,
         }
     }
 }
@@ -165,6 +207,18 @@ impl AuthConfig {
             ("verify_email_link_ttl_seconds", self.verify_email_link_ttl_seconds, 300..=604_800),
             ("reset_password_link_ttl_seconds", self.reset_password_link_ttl_seconds, 300..=86_400),
             ("magic_link_ttl_seconds", self.magic_link_ttl_seconds, 60..=3600),
+            ("otp_ttl_seconds", self.otp_ttl_seconds, 60..=600),
+            ("lockout_threshold", self.lockout_threshold, 0..=1000),
+            ("lockout_seconds", self.lockout_seconds, 60..=86_400),
+            ("rate_limit_window_seconds", self.rate_limit_window_seconds, 60..=86_400),
+            ("rate_limit_signin_per_ip", self.rate_limit_signin_per_ip, 1..=1_000_000),
+            ("rate_limit_signin_per_identifier", self.rate_limit_signin_per_identifier, 1..=1_000_000),
+            ("rate_limit_otp_per_destination", self.rate_limit_otp_per_destination, 1..=1_000_000),
+            ("rate_limit_otp_per_ip", self.rate_limit_otp_per_ip, 1..=1_000_000),
+            ("rate_limit_links_per_destination", self.rate_limit_links_per_destination, 1..=1_000_000),
+            ("rate_limit_links_per_ip", self.rate_limit_links_per_ip, 1..=1_000_000),
+            ("rate_limit_redeem_per_ip", self.rate_limit_redeem_per_ip, 1..=1_000_000),
+            ("rate_limit_credential_failures_per_ip", self.rate_limit_credential_failures_per_ip, 1..=1_000_000),
         ]
     }
 

@@ -32,6 +32,8 @@ pub struct MailView {
     pub id: Uuid,
     /// `invite`, `verify_email`, `reset_password`, `password_changed` or `magic_link`.
     pub kind: String,
+    /// `email`, or `sms` for a text message (which has no subject and no HTML part).
+    pub channel: String,
     pub from: String,
     pub to: String,
     pub subject: String,

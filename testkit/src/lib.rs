@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 #[cfg(feature = "server")]
 pub mod server;
+pub mod sms;
 pub mod smtp;
 
 /// The PostgreSQL tests use unless `RAMPART_TEST_POSTGRES_URL` says otherwise.

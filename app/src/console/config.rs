@@ -184,6 +184,42 @@ fn ConfigEditor(slug: String, config: ConfigView, editable: bool, save: ServerAc
                 {number("magic_link_ttl_seconds", "Magic link lifetime (seconds)", "60 to 3600.",
                     c.magic_link_ttl_seconds, invalid("magic_link_ttl_seconds"))}
             </fieldset>
+            <fieldset class="card group" disabled=!editable data-testid="config-otp">
+                <legend>"One-time codes"</legend>
+                {toggle("otp_enabled", "OTP sign-in",
+                    "Your backend (with the app's credentials) can sign end-users in by a code sent by email or SMS; a first sign-in creates the user when sign-up is open.",
+                    c.otp_enabled)}
+                {number("otp_ttl_seconds", "Code lifetime (seconds)", "60 to 600. A code allows 5 tries, and a resend keeps the count.",
+                    c.otp_ttl_seconds, invalid("otp_ttl_seconds"))}
+            </fieldset>
+            <fieldset class="card group" disabled=!editable data-testid="config-limits">
+                <legend>"Lockout and rate limits"</legend>
+                {number("lockout_threshold", "Lock an account after (failed sign-ins)",
+                    "0 never locks. A locked account answers like a wrong password until the cooling period ends; a reset, magic link or code still lets its owner in, and a success clears the count.",
+                    c.lockout_threshold, invalid("lockout_threshold"))}
+                {number("lockout_seconds", "Cooling period (seconds)", "60 to 86400.",
+                    c.lockout_seconds, invalid("lockout_seconds"))}
+                {number("rate_limit_window_seconds", "Rate limit window (seconds)",
+                    "60 to 86400: every limit below counts over this sliding window. Past one, requests get 429 with Retry-After.",
+                    c.rate_limit_window_seconds, invalid("rate_limit_window_seconds"))}
+                {number("rate_limit_signin_per_ip", "Sign-ins per IP", "",
+                    c.rate_limit_signin_per_ip, invalid("rate_limit_signin_per_ip"))}
+                {number("rate_limit_signin_per_identifier", "Sign-ins per account",
+                    "Username, email and their spellings count as one.",
+                    c.rate_limit_signin_per_identifier, invalid("rate_limit_signin_per_identifier"))}
+                {number("rate_limit_otp_per_destination", "Codes sent per email or phone", "",
+                    c.rate_limit_otp_per_destination, invalid("rate_limit_otp_per_destination"))}
+                {number("rate_limit_otp_per_ip", "Codes sent per IP", "",
+                    c.rate_limit_otp_per_ip, invalid("rate_limit_otp_per_ip"))}
+                {number("rate_limit_links_per_destination", "Links mailed per address", "Reset, magic link and verification mail.",
+                    c.rate_limit_links_per_destination, invalid("rate_limit_links_per_destination"))}
+                {number("rate_limit_links_per_ip", "Link and lookup requests per IP", "Each of forgot-password, magic-link, verification mail and check-email.",
+                    c.rate_limit_links_per_ip, invalid("rate_limit_links_per_ip"))}
+                {number("rate_limit_redeem_per_ip", "Codes and links redeemed per IP", "Code guesses, invites, resets, confirmations and sign-in links.",
+                    c.rate_limit_redeem_per_ip, invalid("rate_limit_redeem_per_ip"))}
+                {number("rate_limit_credential_failures_per_ip", "Failed credential checks per IP", "Wrong app secrets and API keys.",
+                    c.rate_limit_credential_failures_per_ip, invalid("rate_limit_credential_failures_per_ip"))}
+            </fieldset>
             <fieldset class="card group" disabled=!editable>
                 <legend>"Activity log"</legend>
                 {number("audit_retention_days", "Keep events for (days)",

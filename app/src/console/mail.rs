@@ -153,8 +153,23 @@ fn MailList(slug: String, first_page: bool, page: Messages) -> impl IntoView {
 
 #[component]
 fn MailRow(message: MailView) -> impl IntoView {
-    let MailView { id, kind, from, to, subject, status, attempts, last_error, created_at, sent_at, text, html } =
-        message;
+    let MailView {
+        id,
+        kind,
+        channel,
+        from,
+        to,
+        subject,
+        status,
+        attempts,
+        last_error,
+        created_at,
+        sent_at,
+        text,
+        html,
+    } = message;
+    // A text message has no subject: say what it is instead.
+    let subject = if channel == "sms" { "Text message (SMS)".to_owned() } else { subject };
     let time = created_at.format("%Y-%m-%d %H:%M:%S").to_string();
     let badge = format!("badge {status}");
     let (row_kind, row_status) = (kind.clone(), status.clone());
@@ -167,7 +182,7 @@ fn MailRow(message: MailView) -> impl IntoView {
     };
     let body = if text.is_none() && html.is_none() {
         let why = if status == "sent" {
-            "The body was erased once the SMTP server took it: it carried one-time links."
+            "The body was erased once it was handed on: it carried one-time links or codes."
         } else {
             "The body of this message is not kept."
         };

@@ -8,9 +8,11 @@ use uuid::Uuid;
 
 use super::audit::{user_actor, user_kind};
 use super::cache::Change;
+use super::limits::Rule;
 use super::{now, Engine, Principal, RequestMeta};
 use crate::audit::{Actor, ActorKind, AuditEvent, Event};
 use crate::crypto::token_digest;
+use crate::limits::{canonical_identifier, value_key};
 use crate::model::{App, Contact, ContactKind, RefreshSuccessor, Status, User};
 use crate::store::StoreError;
 use crate::tokens::TokenPair;
@@ -149,17 +151,36 @@ impl Engine {
             Err(Error::NotFound(_)) => Err(Error::InvalidCredentials),
             other => Ok(other?),
         };
+        if let Ok(app) = &app {
+            self.limit_ip(app, Rule::SigninPerIp, meta).await?;
+        }
         let user = match &app {
             Ok(app) => self.find_by_identifier(app.id, identifier).await?,
             Err(_) => None,
         };
+        // Per account when the identifier names one (its username and its emails, however
+        // spelled, share one count), else per identifier as typed.
+        let mut failures = 0;
+        let mut locked = false;
+        if let Ok(app) = &app {
+            let key = match &user {
+                Some(user) => format!("user:{}", user.id),
+                None => value_key("id", &canonical_identifier(identifier)),
+            };
+            self.limit(app, Rule::SigninPerIdentifier, &key).await?;
+            if let Some(user) = &user {
+                (locked, failures) = self.lockout(app, user.id).await?;
+            }
+        }
         // An oversized password is checked as an empty one against the dummy hash: refused
         // in the same time, without feeding argon2 what the client chose.
         let password = normalized_password(&password);
         let eligible = password.is_some()
             && matches!(&app, Ok(a) if a.status == Status::Active && a.config.signin_enabled)
             && user.as_ref().is_some_and(|u| u.status == Status::Active);
-        let stored = user.as_ref().filter(|_| eligible).and_then(|u| u.password_hash.clone());
+        // A locked account is checked against the dummy hash too: the same answer, in the
+        // same time, whatever the password.
+        let stored = user.as_ref().filter(|_| eligible && !locked).and_then(|u| u.password_hash.clone());
         let password = password.unwrap_or_else(|| SecretString::from(String::new()));
         let key = app.as_ref().map_or(password::NEUTRAL, |a| a.id);
         let verified = password::verify_for(key, password, stored).await?;
@@ -177,14 +198,22 @@ impl Engine {
                         "unknown_identifier"
                     } else if !eligible {
                         "password_too_long"
+                    } else if locked {
+                        "locked_out"
                     } else {
                         "wrong_password"
                     };
                     self.record_signin_failure(app, user.as_ref().map(|u| u.id), reason).await?;
+                    if let (Some(user), "wrong_password" | "password_too_long") = (&user, reason) {
+                        self.password_failed(app, user.id).await?;
+                    }
                 }
                 return Err(Error::InvalidCredentials);
             }
         };
+        if failures > 0 {
+            self.clear_lockout(&app, user.id).await?;
+        }
         let role = self.role_name(&app, user.role_id).await?;
         let new_device = self.is_new_device(app.id, user.id, meta).await?;
         let at = now();
@@ -229,15 +258,20 @@ impl Engine {
         tx.commit().await
     }
 
+    /// The user an identifier names, however it is spelled (case, surrounding space, Unicode
+    /// compatibility forms such as fullwidth letters).
     async fn find_by_identifier(&self, app_id: Uuid, identifier: &str) -> Result<Option<User>> {
-        let identifier = identifier.trim();
+        if identifier.len() > 1024 {
+            return Ok(None);
+        }
+        let identifier = canonical_identifier(identifier);
         if identifier.is_empty() || identifier.len() > 254 {
             return Ok(None);
         }
         if identifier.contains('@') {
-            Ok(self.store.user_by_verified_contact(app_id, ContactKind::Email, &identifier.to_lowercase()).await?)
+            Ok(self.store.user_by_verified_contact(app_id, ContactKind::Email, &identifier).await?)
         } else {
-            Ok(self.store.user_by_username(app_id, identifier).await?)
+            Ok(self.store.user_by_username(app_id, &identifier).await?)
         }
     }
 

@@ -70,14 +70,24 @@ impl Engine {
     }
 
     /// A live API key and its app. Recording its use is throttled to once a minute.
+    /// Wrong keys count against the caller's IP (`rate_limit_credential_failures_per_ip` of
+    /// the `platform` app: a wrong key names no app); past the limit every key is refused
+    /// with `429` before it is looked up.
     pub async fn api_key(&self, secret: &str) -> Result<(ApiKey, App)> {
-        let refused = || Error::Unauthenticated("Invalid API key");
-        let key = self.store.api_key_by_digest(&token_digest(secret)).await?.ok_or_else(refused)?;
+        let context = crate::audit::current_request();
+        let meta = super::RequestMeta { ip: context.ip, user_agent: context.user_agent };
+        let platform = self.app(crate::types::PLATFORM_SLUG).await?;
+        self.credentials_blocked(&platform, &meta).await?;
         let at = now();
-        if !key.is_live(at) {
-            return Err(refused());
-        }
-        let app = self.store.app_by_id(key.app_id).await?.ok_or_else(refused)?;
+        let key = self.store.api_key_by_digest(&token_digest(secret)).await?.filter(|k| k.is_live(at));
+        let app = match &key {
+            Some(key) => self.store.app_by_id(key.app_id).await?,
+            None => None,
+        };
+        let (Some(key), Some(app)) = (key, app) else {
+            self.credential_failed(&platform, &meta).await?;
+            return Err(Error::Unauthenticated("Invalid API key"));
+        };
         if key.last_used_at.is_none_or(|t| at - t > TimeDelta::seconds(60)) {
             let mut tx = self.write().await?;
             tx.touch_api_key(app.id, key.id, at).await?;

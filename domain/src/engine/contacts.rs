@@ -51,17 +51,23 @@ impl From<&Contact> for ContactView {
     }
 }
 
-/// A phone number in E.164 (`+` and 8 to 15 digits), spaces, dashes, dots and brackets dropped.
+/// A phone number in international form (`+` and the country code; spaces, dashes, dots
+/// and brackets allowed), checked against libphonenumber's metadata and answered in E.164;
+/// anything else is `400 INVALID_PHONE`.
 pub fn parse_phone(raw: &str) -> Result<String> {
-    let cleaned: String = raw.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
-    let digits = cleaned.strip_prefix('+').unwrap_or_default();
-    let valid =
-        (8..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) && !digits.starts_with('0');
-    if valid {
-        Ok(cleaned)
-    } else {
-        Err(Error::invalid("value must be a phone number in international form, like +14155550123"))
+    let refused =
+        || Error::InvalidPhone("Phone number must be valid and in international form, like +14155550123".into());
+    let raw = raw.trim();
+    // Digits and separators only: libphonenumber would read letters as keypad digits.
+    let typed = raw.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '(' | ')'));
+    if !raw.starts_with('+') || raw.len() > 32 || !typed {
+        return Err(refused());
     }
+    let number = phonenumber::parse(None, raw).map_err(|_| refused())?;
+    if !phonenumber::is_valid(&number) {
+        return Err(refused());
+    }
+    Ok(number.format().mode(phonenumber::Mode::E164).to_string())
 }
 
 /// The user's contacts changed: their cached profile goes, and the log records `what`.
@@ -228,7 +234,10 @@ mod tests {
     fn phones_in_international_form() {
         assert_eq!(super::parse_phone("+1 (415) 555-0123").unwrap(), "+14155550123");
         assert_eq!(super::parse_phone("+33.6.12.34.56.78").unwrap(), "+33612345678");
-        for bad in ["4155550123", "+0123456789", "+1234567", "+1234567890123456", "+1415555012a", "", "+"] {
+        assert_eq!(super::parse_phone(" +44 20 7946 0958 ").unwrap(), "+442079460958");
+        for bad in
+            ["4155550123", "+0123456789", "+1234567", "+1234567890123456", "+1415555012a", "", "+", "+1 555 0000"]
+        {
             assert!(super::parse_phone(bad).is_err(), "{bad}");
         }
     }

@@ -18,10 +18,12 @@ use uuid::Uuid;
 use super::audit::{actor_of, user_actor, user_kind};
 use super::cache::Change;
 use super::caller::Caller;
+use super::limits::Rule;
 use super::write::Write;
 use super::{now, Engine, Principal, RequestMeta};
 use crate::audit::{Actor, Event};
 use crate::crypto::{random_token, token_digest};
+use crate::limits::value_key;
 use crate::mail::render::{render, MailKind, Vars};
 use crate::model::{App, Contact, ContactKind, Invite, OneTimeToken, Status, TokenPurpose, User};
 use crate::store::StoreError;
@@ -263,6 +265,7 @@ impl Engine {
             Error::NotFound(_) => invalid_invite(),
             e => e,
         })?;
+        self.limit_ip(&app, Rule::RedeemPerIp, meta).await?;
         let code = code.trim();
         if !code.starts_with(INVITE_PREFIX) || code.len() > 100 {
             return Err(invalid_invite());
@@ -418,14 +421,16 @@ impl Engine {
         if contact.verified_at.is_some() {
             return Err(Error::Conflict("Your email address is already verified".into()));
         }
+        self.limit(app, Rule::LinksPerDestination, &value_key("to", &contact.value.to_lowercase())).await?;
         let mut tx = self.write().await?;
         self.queue_verification(&mut tx, app, &user, contact).await?;
         tx.commit().await
     }
 
     /// Verifies the email an emailed link was sent to; from then on it signs in.
-    pub async fn verify_email(&self, slug: &str, token: &str) -> Result<LinkAnswer> {
+    pub async fn verify_email(&self, slug: &str, token: &str, meta: &RequestMeta) -> Result<LinkAnswer> {
         let app = self.app(slug).await.map_err(|_| invalid_link())?;
+        self.limit_ip(&app, Rule::RedeemPerIp, meta).await?;
         let mut tx = self.write().await?;
         let link = tx
             .consume_one_time_token(app.id, TokenPurpose::VerifyEmail, &token_digest(token.trim()), now())
@@ -482,24 +487,39 @@ impl Engine {
 
     /// `POST auth/forgot-password`: answers at once, the same for every address; the mail
     /// (if the address has a user) is prepared after the answer, so the time says nothing.
-    pub async fn forgot_password(self: &Arc<Self>, slug: &str, email: &str, redirect_to: Option<&str>) -> Result<()> {
+    pub async fn forgot_password(
+        self: &Arc<Self>,
+        slug: &str,
+        email: &str,
+        redirect_to: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<()> {
         let app = self.active_app(slug).await?;
-        self.send_link_after_answer(app, email, redirect_to, TokenPurpose::ResetPassword)
+        self.limit_ip(&app, Rule::LinksPerIp("forgot-ip"), meta).await?;
+        self.send_link_after_answer(app, email, redirect_to, TokenPurpose::ResetPassword).await
     }
 
     /// `POST auth/magic-link`: answers at once, the same for every address; a user with this
     /// verified email gets a link that signs in once.
-    pub async fn magic_link(self: &Arc<Self>, slug: &str, email: &str, redirect_to: Option<&str>) -> Result<()> {
+    pub async fn magic_link(
+        self: &Arc<Self>,
+        slug: &str,
+        email: &str,
+        redirect_to: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<()> {
         let app = self.active_app(slug).await?;
         if !app.config.magic_link_enabled || !app.config.signin_enabled {
             return Err(Error::Forbidden("Magic links are not enabled for this app".into()));
         }
-        self.send_link_after_answer(app, email, redirect_to, TokenPurpose::MagicLink)
+        self.limit_ip(&app, Rule::LinksPerIp("magic-ip"), meta).await?;
+        self.send_link_after_answer(app, email, redirect_to, TokenPurpose::MagicLink).await
     }
 
     /// Checks what the request says, then looks the address up and mails its link on a task
     /// of its own: whether the address has a user changes neither the answer nor its time.
-    fn send_link_after_answer(
+    /// The address's count of mailed links is kept whether or not it has a user.
+    async fn send_link_after_answer(
         self: &Arc<Self>,
         app: App,
         email: &str,
@@ -510,6 +530,7 @@ impl Engine {
         let Ok(email) = Email::parse(email) else {
             return Err(Error::InvalidEmail("email must be an email address".into()));
         };
+        self.limit(&app, Rule::LinksPerDestination, &value_key("to", &email.normalized())).await?;
         let engine = self.clone();
         let context = crate::audit::current_request();
         tokio::spawn(crate::audit::in_request(context, async move {
@@ -565,8 +586,15 @@ impl Engine {
 
     /// `POST auth/reset-password`: a new password from a reset link. Every session and
     /// refresh token of the user is revoked, and the user is told by mail.
-    pub async fn reset_password(&self, slug: &str, token: &str, password: SecretString) -> Result<LinkAnswer> {
+    pub async fn reset_password(
+        &self,
+        slug: &str,
+        token: &str,
+        password: SecretString,
+        meta: &RequestMeta,
+    ) -> Result<LinkAnswer> {
         let app = self.active_app(slug).await.map_err(|_| invalid_link())?;
+        self.limit_ip(&app, Rule::RedeemPerIp, meta).await?;
         let digest = token_digest(token.trim());
         // The password is checked before the link is spent: a refused one can be retried.
         let password = self.acceptable_password(&app, &password)?;
@@ -604,6 +632,8 @@ impl Engine {
                 .details(json!({"sessions_revoked": revoked})),
         );
         tx.commit().await?;
+        // The owner proved the address: a lockout of password sign-in ends.
+        self.clear_lockout(&app, user.id).await?;
         Ok(LinkAnswer { redirect_to: link.redirect_to })
     }
 
@@ -619,6 +649,7 @@ impl Engine {
         if !app.config.signin_enabled {
             return Err(invalid_link());
         }
+        self.limit_ip(&app, Rule::RedeemPerIp, meta).await?;
         let at = now();
         let mut tx = self.write().await?;
         let link = tx
@@ -643,6 +674,7 @@ impl Engine {
                 .details(json!({"method": "magic_link", "new_device": new_device})),
         );
         tx.commit().await?;
+        self.clear_lockout(&app, user.id).await?;
         let pair = self.token_pair(&app, user.id, &role, session.id, refresh).await?;
         Ok((pair, LinkAnswer { redirect_to: link.redirect_to }))
     }
@@ -676,11 +708,12 @@ impl Engine {
 
     /// `POST auth/check-email` (apps that turn it on): whether a verified email has a user,
     /// and how that user may sign in.
-    pub async fn check_email(&self, slug: &str, email: &str) -> Result<(bool, Vec<&'static str>)> {
+    pub async fn check_email(&self, slug: &str, email: &str, meta: &RequestMeta) -> Result<(bool, Vec<&'static str>)> {
         let app = self.active_app(slug).await?;
         if !app.config.check_email_enabled {
             return Err(Error::Forbidden("check-email is not enabled for this app".into()));
         }
+        self.limit_ip(&app, Rule::LinksPerIp("check-email-ip"), meta).await?;
         let email = Email::parse(email)?;
         let user = self.store.user_by_verified_contact(app.id, ContactKind::Email, &email.normalized()).await?;
         let Some(user) = user.filter(|u| u.status == Status::Active) else {

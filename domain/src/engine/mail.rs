@@ -20,7 +20,7 @@ use crate::crypto::MasterKey;
 use crate::mail::render::{MailKind, Rendered};
 use crate::mail::transport::{Outgoing, SendError};
 use crate::mail::MailSettings;
-use crate::model::{App, Mail, MailStatus};
+use crate::model::{App, Mail, MailStatus, OtpChannel};
 use crate::store::Store;
 use crate::{Error, Result};
 
@@ -125,28 +125,45 @@ impl Mailer {
                 return self.finish(mail.id, MailStatus::Failed, Some("the body cannot be read")).await;
             }
         };
-        let Some(transport) = &self.settings.transport else {
-            tracing::info!(
-                app = %mail.app_id,
-                to = %mail.to,
-                subject = %mail.subject,
-                "dev outbox (RAMPART_SMTP_URL is not set): the message is kept for the console\n{}",
-                body.text
-            );
-            return self.finish(mail.id, MailStatus::Outbox, None).await;
+        let result = match mail.channel {
+            OtpChannel::Sms => {
+                let Some(sms) = &self.settings.sms else {
+                    tracing::info!(
+                        app = %mail.app_id,
+                        to = %mail.to,
+                        "dev outbox (RAMPART_SMS_URL is not set): the text message is kept for the console\n{}",
+                        body.text
+                    );
+                    return self.finish(mail.id, MailStatus::Outbox, None).await;
+                };
+                sms.send(&mail.sender, &mail.to, &body.text).await
+            }
+            OtpChannel::Email => {
+                let Some(transport) = &self.settings.transport else {
+                    tracing::info!(
+                        app = %mail.app_id,
+                        to = %mail.to,
+                        subject = %mail.subject,
+                        "dev outbox (RAMPART_SMTP_URL is not set): the message is kept for the console\n{}",
+                        body.text
+                    );
+                    return self.finish(mail.id, MailStatus::Outbox, None).await;
+                };
+                let (from_name, from_address) = crate::mail::parse_from(&mail.sender)
+                    .unwrap_or_else(|| (self.settings.from_name.clone(), self.settings.from_address.clone()));
+                let outgoing = Outgoing {
+                    from_name: Some(from_name).filter(|n| !n.is_empty()),
+                    from_address,
+                    to: mail.to.clone(),
+                    subject: mail.subject.clone(),
+                    text: body.text,
+                    html: Some(body.html),
+                    message_id: mail.id.to_string(),
+                };
+                transport.send(&outgoing).await
+            }
         };
-        let (from_name, from_address) = crate::mail::parse_from(&mail.sender)
-            .unwrap_or_else(|| (self.settings.from_name.clone(), self.settings.from_address.clone()));
-        let outgoing = Outgoing {
-            from_name: Some(from_name).filter(|n| !n.is_empty()),
-            from_address,
-            to: mail.to.clone(),
-            subject: mail.subject.clone(),
-            text: body.text,
-            html: Some(body.html),
-            message_id: mail.id.to_string(),
-        };
-        match transport.send(&outgoing).await {
+        match result {
             Ok(()) => {
                 tracing::info!(mail = %mail.id, kind = %mail.kind, "mail sent");
                 self.finish(mail.id, MailStatus::Sent, None).await
@@ -201,6 +218,34 @@ impl Write<'_> {
             to: to.to_owned(),
             subject: rendered.subject,
             body: Some(engine.config.master_key.seal(&body, &context(id))?),
+            channel: crate::model::OtpChannel::Email,
+            status: MailStatus::Queued,
+            attempts: 0,
+            next_attempt_at: at,
+            last_error: None,
+            created_at: at,
+            sent_at: None,
+        });
+        Ok(())
+    }
+}
+
+impl Write<'_> {
+    /// Queues a text message to `to` (E.164), sent once this change commits.
+    pub fn sms(&mut self, app: &App, to: &str, kind: MailKind, text: String) -> Result<()> {
+        let engine = self.engine();
+        let id = Uuid::now_v7();
+        let body = serde_json::to_vec(&Body { text, html: String::new() }).map_err(Error::internal)?;
+        let at = now();
+        self.queue_mail(Mail {
+            id,
+            app_id: app.id,
+            kind: kind.as_str().to_owned(),
+            sender: engine.config.mail.sms_from.clone(),
+            to: to.to_owned(),
+            subject: String::new(),
+            body: Some(engine.config.master_key.seal(&body, &context(id))?),
+            channel: OtpChannel::Sms,
             status: MailStatus::Queued,
             attempts: 0,
             next_attempt_at: at,
@@ -245,12 +290,13 @@ impl Engine {
             .and_then(|sealed| self.config.master_key.open(sealed, &context(mail.id)).ok())
             .and_then(|plain| serde_json::from_slice::<Body>(&plain).ok());
         let (text, html) = match body {
-            Some(b) => (Some(b.text), Some(b.html)),
+            Some(b) => (Some(b.text), Some(b.html).filter(|h| !h.is_empty())),
             None => (None, None),
         };
         MailView {
             id: mail.id,
             kind: mail.kind,
+            channel: mail.channel.as_str().to_owned(),
             from: mail.sender,
             to: mail.to,
             subject: mail.subject,
@@ -299,6 +345,7 @@ impl Engine {
                 None,
                 Some(TimeDelta::seconds(app.config.magic_link_ttl_seconds)),
             ),
+            MailKind::Otp => (None, Some("493027".to_owned()), Some(TimeDelta::seconds(app.config.otp_ttl_seconds))),
             MailKind::PasswordChanged | MailKind::ContactChanged => (None, None, None),
         };
         let vars = crate::mail::render::Vars {

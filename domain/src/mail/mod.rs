@@ -2,6 +2,7 @@
 //! Queueing and the worker that sends are the engine's (`engine/mail.rs`).
 
 pub mod render;
+pub mod sms;
 pub mod transport;
 
 use std::sync::Arc;
@@ -14,6 +15,10 @@ pub struct MailSettings {
     /// `RAMPART_MAIL_FROM`: the sender of apps that name none.
     pub from_name: String,
     pub from_address: String,
+    /// The SMS provider (`RAMPART_SMS_URL`); `None` keeps text messages in the dev outbox.
+    pub sms: Option<sms::SmsTransport>,
+    /// The sender of text messages (`RAMPART_SMS_FROM`).
+    pub sms_from: String,
     /// Whether this process sends the queue (a server does; a one-off command does not).
     pub worker: bool,
 }
@@ -24,6 +29,8 @@ impl Default for MailSettings {
             transport: None,
             from_name: "Rampart".into(),
             from_address: "no-reply@localhost".into(),
+            sms: None,
+            sms_from: "Rampart".into(),
             worker: true,
         }
     }
@@ -34,6 +41,7 @@ impl std::fmt::Debug for MailSettings {
         f.debug_struct("MailSettings")
             .field("transport", &self.transport.as_ref().map(|t| t.describe()))
             .field("from_address", &self.from_address)
+            .field("sms", &self.sms.as_ref().map(sms::SmsTransport::describe))
             .finish()
     }
 }

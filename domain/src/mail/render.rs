@@ -17,16 +17,19 @@ pub enum MailKind {
     MagicLink,
     /// A security notice about the account's contacts (`Vars::notice` says what changed).
     ContactChanged,
+    /// A one-time sign-in code (seed 002's OTP).
+    Otp,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 6] = [
+    pub const ALL: [MailKind; 7] = [
         MailKind::Invite,
         MailKind::VerifyEmail,
         MailKind::ResetPassword,
         MailKind::PasswordChanged,
         MailKind::MagicLink,
         MailKind::ContactChanged,
+        MailKind::Otp,
     ];
 
     pub fn parse(raw: &str) -> Option<MailKind> {
@@ -41,6 +44,7 @@ impl MailKind {
             MailKind::PasswordChanged => "password_changed",
             MailKind::MagicLink => "magic_link",
             MailKind::ContactChanged => "contact_changed",
+            MailKind::Otp => "otp",
         }
     }
 }
@@ -68,6 +72,17 @@ pub struct Rendered {
     pub subject: String,
     pub text: String,
     pub html: String,
+}
+
+/// A one-time code as a text message: short, the code first, and the app's domain-bound
+/// form (`@host #code`) that phones offer to fill in.
+pub fn otp_sms(app: &str, code: &str, lasts: TimeDelta, host: Option<&str>) -> String {
+    let mut text =
+        format!("{code} is your {} code. It expires in {}. Do not share it.", app.trim(), duration_words(lasts));
+    if let Some(host) = host {
+        text.push_str(&format!("\n\n@{host} #{code}"));
+    }
+    text
 }
 
 /// "72 hours", "15 minutes", "1 day".
@@ -227,6 +242,18 @@ fn render_default(kind: MailKind, vars: &Vars) -> Rendered {
                 Block::Text("If this was not you, reset your password at once and tell the app's support.".to_owned()),
             ],
         ),
+        MailKind::Otp => {
+            let mut blocks = vec![
+                Block::Text(greeting),
+                Block::Text(format!("Your {app} sign-in code:")),
+                Block::Code(vars.code.clone().unwrap_or_default()),
+            ];
+            if let Some(lasts) = lasts {
+                blocks.push(Block::Text(format!("It lasts {lasts} and works once. Never share it with anyone.")));
+            }
+            blocks.push(Block::Text(ignore));
+            (format!("{} is your {app} code", vars.code.clone().unwrap_or_default()), blocks)
+        }
         MailKind::MagicLink => {
             let mut blocks = vec![
                 Block::Text(greeting),

@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use crate::audit::{AuditEvent, AuditFilter, Checkpoint, Head, Link};
 use crate::model::{
-    ApiKey, App, Contact, ContactKind, Invite, Mail, MailStatus, Membership, NewRefreshToken, OneTimeToken, Permission,
-    RefreshSuccessor, RefreshToken, Role, Session, SigningKey, TokenPurpose, User, UserCursor, UserProfile,
+    ApiKey, App, Contact, ContactKind, Invite, Mail, MailStatus, Membership, NewRefreshToken, OneTimeToken, OtpRequest,
+    Permission, RefreshSuccessor, RefreshToken, Role, Session, SigningKey, TokenPurpose, User, UserCursor, UserProfile,
 };
 use crate::{Error, Result};
 
@@ -141,6 +141,32 @@ pub trait Store: Send + Sync + 'static {
     async fn invite_by_code(&self, app_id: Uuid, digest: &str) -> StoreResult<Option<Invite>>;
     /// The app's email contacts of this normalized address, verified ones first.
     async fn email_contacts(&self, app_id: Uuid, normalized: &str) -> StoreResult<Vec<Contact>>;
+
+    // Counters (see `limits.rs`): single statements on the writer, outside any transaction,
+    // so every node sees every hit at once.
+    /// One more hit in `bucket`'s fixed window starting at `window_start` (unix ms, windows
+    /// `window` ms long); answers this window's hits and the previous window's.
+    async fn hit_counter(&self, bucket: &str, window_start: i64, window: i64) -> StoreResult<(i64, i64)>;
+    /// `bucket`'s window start, hits and previous window's hits, as they are.
+    async fn peek_counter(&self, bucket: &str) -> StoreResult<Option<(i64, i64, i64)>>;
+    /// One more consecutive failure in `bucket` at `now` (unix ms); the count starts again
+    /// after `cooling` ms without one. Answers the count.
+    async fn fail_counter(&self, bucket: &str, now: i64, cooling: i64) -> StoreResult<i64>;
+    /// The consecutive failures in `bucket` still cooling at `now`, and when they stop.
+    async fn failure_count(&self, bucket: &str, now: i64) -> StoreResult<Option<(i64, i64)>>;
+    async fn clear_counter(&self, bucket: &str) -> StoreResult<()>;
+    /// Removes counters and one-time codes that no longer matter.
+    async fn sweep_counters(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// Spends one try of a live OTP request atomically (concurrent tries are each counted,
+    /// never past `max_attempts`); `None`, and no try spent, when it is unknown, used,
+    /// expired or out of tries.
+    async fn try_otp(
+        &self,
+        app_id: Uuid,
+        id: Uuid,
+        now: DateTime<Utc>,
+        max_attempts: i32,
+    ) -> StoreResult<Option<OtpRequest>>;
 }
 
 /// Which page of a log: newest first before a `seq` (from the newest when `None`), or the
@@ -278,6 +304,27 @@ pub trait Tx: Send {
     /// Marks the contact verified (false when it already was); `StoreError::Unique` when
     /// another user of the app verified the same value.
     async fn verify_contact(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
+
+    /// The live OTP request for the destination (not used, not expired, tries left).
+    async fn live_otp(
+        &mut self,
+        app_id: Uuid,
+        destination: &str,
+        now: DateTime<Utc>,
+        max_attempts: i32,
+    ) -> StoreResult<Option<OtpRequest>>;
+    async fn insert_otp(&mut self, request: &OtpRequest) -> StoreResult<()>;
+    /// A new code for a live request, its tries kept; false when it is no longer live.
+    async fn resend_otp(
+        &mut self,
+        app_id: Uuid,
+        id: Uuid,
+        code_digest: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Marks the request used; false when it already was (of two, one wins).
+    async fn consume_otp(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
 }
 
 /// Connects to the store named by `url` (`sqlite://…` or `postgres://…`) and applies its

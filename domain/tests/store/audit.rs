@@ -267,6 +267,7 @@ async fn engine_with(store: &Arc<dyn Store>, key: &str) -> Engine {
         public_url: "http://rampart.test".into(),
         master_key: MasterKey::from_base64(key).unwrap(),
         mail: Default::default(),
+        counters: None,
     };
     Engine::new(store.clone(), config).await.unwrap()
 }

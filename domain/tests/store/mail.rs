@@ -21,6 +21,7 @@ fn mail(app_id: Uuid, to: &str, at: DateTime<Utc>) -> Mail {
         to: to.into(),
         subject: "Hello".into(),
         body: Some(b"sealed".to_vec()),
+        channel: domain::model::OtpChannel::Email,
         status: MailStatus::Queued,
         attempts: 0,
         next_attempt_at: at,

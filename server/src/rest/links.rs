@@ -127,9 +127,10 @@ struct Done {
 pub async fn verify_email(
     State(s): State<AppState>,
     Path(slug): Path<String>,
+    meta: Meta,
     ApiJson(b): ApiJson<TokenBody>,
 ) -> ApiResult<Json<Value>> {
-    let answer = s.engine.verify_email(&slug, &b.token).await?;
+    let answer = s.engine.verify_email(&slug, &b.token, &meta.0).await?;
     Ok(Json(json!(Done { message: "Email verified", redirect_to: answer.redirect_to })))
 }
 
@@ -146,9 +147,10 @@ const SENT_IF_KNOWN: &str = "If this address belongs to an account, a link is on
 pub async fn forgot_password(
     State(s): State<AppState>,
     Path(slug): Path<String>,
+    meta: Meta,
     ApiJson(b): ApiJson<EmailBody>,
 ) -> ApiResult<Json<Value>> {
-    s.engine.forgot_password(&slug, &b.email, b.redirect_to.as_deref()).await?;
+    s.engine.forgot_password(&slug, &b.email, b.redirect_to.as_deref(), &meta.0).await?;
     Ok(Json(json!({ "message": SENT_IF_KNOWN })))
 }
 
@@ -161,18 +163,20 @@ pub struct ResetBody {
 pub async fn reset_password(
     State(s): State<AppState>,
     Path(slug): Path<String>,
+    meta: Meta,
     ApiJson(b): ApiJson<ResetBody>,
 ) -> ApiResult<Json<Value>> {
-    let answer = s.engine.reset_password(&slug, &b.token, b.password).await?;
+    let answer = s.engine.reset_password(&slug, &b.token, b.password, &meta.0).await?;
     Ok(Json(json!(Done { message: "Password changed; every session was signed out", redirect_to: answer.redirect_to })))
 }
 
 pub async fn magic_link(
     State(s): State<AppState>,
     Path(slug): Path<String>,
+    meta: Meta,
     ApiJson(b): ApiJson<EmailBody>,
 ) -> ApiResult<Json<Value>> {
-    s.engine.magic_link(&slug, &b.email, b.redirect_to.as_deref()).await?;
+    s.engine.magic_link(&slug, &b.email, b.redirect_to.as_deref(), &meta.0).await?;
     Ok(Json(json!({ "message": SENT_IF_KNOWN })))
 }
 
@@ -199,9 +203,10 @@ pub struct CheckEmailBody {
 pub async fn check_email(
     State(s): State<AppState>,
     Path(slug): Path<String>,
+    meta: Meta,
     ApiJson(b): ApiJson<CheckEmailBody>,
 ) -> ApiResult<Json<Value>> {
-    let (exists, methods) = s.engine.check_email(&slug, &b.email).await?;
+    let (exists, methods) = s.engine.check_email(&slug, &b.email, &meta.0).await?;
     Ok(Json(json!({ "exists": exists, "methods": methods })))
 }
 

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod links;
 pub mod manage;
 pub mod ops;
+pub mod otp;
 pub mod wellknown;
 
 use app::state::AppState;
@@ -69,6 +70,8 @@ fn consumer() -> Router<AppState> {
         .route("/{slug}/v1/auth/sign-in/token", get(crate::pages::sign_in_token_page).post(links::sign_in_with_token))
         .route("/{slug}/v1/auth/check-email", post(links::check_email))
         .route("/{slug}/v1/auth/methods", get(links::methods))
+        .route("/{slug}/v1/auth/send-otp", post(otp::send_otp))
+        .route("/{slug}/v1/auth/verify-otp", post(otp::verify_otp))
         .route("/{slug}/v1/me", get(auth::app_me))
         .route("/{slug}/v1/me/permissions", get(auth::my_permissions))
         .route("/{slug}/v1/me/sessions", get(auth::my_sessions))

@@ -82,6 +82,8 @@ pub struct TestApp {
     pub database_url: String,
     /// The SMTP server this server sends its mail to (`RAMPART_SMTP_URL`).
     pub mail: Arc<testkit::smtp::Sink>,
+    /// The SMS provider this server sends its text messages to (`RAMPART_SMS_URL`).
+    pub sms: Arc<testkit::sms::SmsSink>,
     cleanup: Option<Cleanup>,
 }
 
@@ -185,6 +187,23 @@ impl TestApp {
         Self::start_with_smtp(backend, database_url, data_dir, leftover, master, public_url, true).await
     }
 
+    /// A server over a fresh store of `backend` with these extra environment variables (say
+    /// `RAMPART_TRUSTED_PROXIES`, or `RAMPART_REDIS_URL`).
+    pub async fn spawn_with_env(backend: Backend, extra: &[(&'static str, String)]) -> TestApp {
+        let master = MasterKey::generate_base64();
+        match backend {
+            Backend::Sqlite => {
+                let (url, dir, leftover) = fresh_sqlite();
+                Self::launch(backend, url, dir, leftover, master, None, true, extra).await
+            }
+            Backend::Postgres => {
+                let (url, leftover) = fresh_schema().await;
+                let dir = std::env::temp_dir().join("rampart-api-tests").join(Uuid::new_v4().to_string());
+                Self::launch(backend, url, dir, leftover, master, None, true, extra).await
+            }
+        }
+    }
+
     async fn start_with_smtp(
         backend: Backend,
         database_url: String,
@@ -194,7 +213,22 @@ impl TestApp {
         public_url: Option<String>,
         smtp: bool,
     ) -> TestApp {
+        Self::launch(backend, database_url, data_dir, leftover, master, public_url, smtp, &[]).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn launch(
+        backend: Backend,
+        database_url: String,
+        data_dir: PathBuf,
+        leftover: Leftover,
+        master: String,
+        public_url: Option<String>,
+        smtp: bool,
+        extra: &[(&'static str, String)],
+    ) -> TestApp {
         let mail = Arc::new(testkit::smtp::Sink::start().await.expect("start the SMTP sink"));
+        let sms = Arc::new(testkit::sms::SmsSink::start().await.expect("start the SMS sink"));
         let mut vars = HashMap::from([
             ("DATABASE_URL", database_url.clone()),
             ("RAMPART_MASTER_KEY", master.clone()),
@@ -204,8 +238,14 @@ impl TestApp {
         if smtp {
             vars.insert("RAMPART_SMTP_URL", mail.url());
         }
+        if smtp {
+            vars.insert("RAMPART_SMS_URL", sms.url());
+        }
         if let Some(url) = &public_url {
             vars.insert("RAMPART_PUBLIC_URL", url.clone());
+        }
+        for (name, value) in extra {
+            vars.insert(name, value.clone());
         }
         let (config, spawned) = testkit::server::spawn(vars).await.expect("start the server");
         assert!(!config.master_key_generated());
@@ -225,6 +265,7 @@ impl TestApp {
             master_key: MasterKey::from_base64(&master).expect("master key"),
             database_url,
             mail,
+            sms,
             cleanup: Some(Cleanup { server, leftover }),
         }
     }

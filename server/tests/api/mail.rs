@@ -631,7 +631,7 @@ async fn contacts(app: TestApp) {
     assert_error(
         add(json!({"kind": "phone", "value": "555-0123", "password": PASSWORD})).await,
         StatusCode::BAD_REQUEST,
-        "INVALID_REQUEST",
+        "INVALID_PHONE",
     )
     .await;
     let added = json_of(

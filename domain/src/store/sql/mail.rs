@@ -6,8 +6,8 @@ use uuid::Uuid;
 use crate::model::{Invite, Mail, MailStatus, OneTimeToken, TokenPurpose};
 use crate::store::{StoreError, StoreResult, Ts};
 
-pub(crate) const MAIL_COLUMNS: &str = "id, app_id, kind, sender, to_address, subject, body, status, attempts, \
-     next_attempt_at, last_error, created_at, sent_at";
+pub(crate) const MAIL_COLUMNS: &str = "id, app_id, kind, sender, to_address, subject, body, channel, status, \
+     attempts, next_attempt_at, last_error, created_at, sent_at";
 
 pub(crate) const TOKEN_COLUMNS: &str =
     "digest, app_id, purpose, user_id, contact_id, redirect_to, created_at, expires_at";
@@ -28,6 +28,7 @@ pub(crate) struct MailRow {
     to_address: String,
     subject: String,
     body: Option<Vec<u8>>,
+    channel: String,
     status: String,
     attempts: i32,
     next_attempt_at: Ts,
@@ -46,6 +47,7 @@ impl MailRow {
             to: self.to_address,
             subject: self.subject,
             body: self.body,
+            channel: crate::model::OtpChannel::parse(&self.channel).ok_or_else(|| corrupt("mail channel"))?,
             status: MailStatus::parse(&self.status).ok_or_else(|| corrupt("mail status"))?,
             attempts: self.attempts,
             next_attempt_at: self.next_attempt_at.0,
@@ -139,12 +141,12 @@ macro_rules! mail {
 
             pub(crate) async fn insert_mail(tx: &mut Tx, m: &Mail) -> StoreResult<()> {
                 sqlx::query(
-                    "INSERT INTO mail_outbox (id, app_id, kind, sender, to_address, subject, body, status, attempts, \
-                     next_attempt_at, last_error, created_at, sent_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                    "INSERT INTO mail_outbox (id, app_id, kind, sender, to_address, subject, body, channel, status, \
+                     attempts, next_attempt_at, last_error, created_at, sent_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                 )
                 .bind(m.id).bind(m.app_id).bind(&m.kind).bind(&m.sender).bind(&m.to).bind(&m.subject).bind(&m.body)
-                .bind(m.status.as_str()).bind(m.attempts).bind(Ts(m.next_attempt_at)).bind(&m.last_error)
+                .bind(m.channel.as_str()).bind(m.status.as_str()).bind(m.attempts).bind(Ts(m.next_attempt_at)).bind(&m.last_error)
                 .bind(Ts(m.created_at)).bind(m.sent_at.map(Ts))
                 .execute(&mut **tx).await?;
                 Ok(())

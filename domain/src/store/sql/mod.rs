@@ -7,6 +7,7 @@
 pub(crate) mod api_keys;
 pub(crate) mod apps;
 pub(crate) mod audit;
+pub(crate) mod limits;
 pub(crate) mod mail;
 pub(crate) mod rows;
 pub(crate) mod sessions;
@@ -63,6 +64,7 @@ macro_rules! impl_sql_store {
             $crate::store::sql::signing_keys::signing_keys!($db);
             $crate::store::sql::audit::audit!($db);
             $crate::store::sql::mail::mail!($db);
+            $crate::store::sql::limits::limits!($db);
         }
 
         pub struct $tx(sqlx::Transaction<'static, $db>);
@@ -253,6 +255,45 @@ macro_rules! impl_sql_store {
                 digest: &str,
             ) -> $crate::store::StoreResult<Option<$crate::model::ApiKey>> {
                 queries::api_keys::api_key_by_digest($crate::store::sql::Backend::reader(self), digest).await
+            }
+
+            async fn hit_counter(
+                &self,
+                bucket: &str,
+                window_start: i64,
+                window: i64,
+            ) -> $crate::store::StoreResult<(i64, i64)> {
+                queries::limits::hit($crate::store::sql::Backend::writer(self), bucket, window_start, window).await
+            }
+
+            async fn peek_counter(&self, bucket: &str) -> $crate::store::StoreResult<Option<(i64, i64, i64)>> {
+                queries::limits::peek($crate::store::sql::Backend::reader(self), bucket).await
+            }
+
+            async fn fail_counter(&self, bucket: &str, now: i64, cooling: i64) -> $crate::store::StoreResult<i64> {
+                queries::limits::fail($crate::store::sql::Backend::writer(self), bucket, now, cooling).await
+            }
+
+            async fn failure_count(&self, bucket: &str, now: i64) -> $crate::store::StoreResult<Option<(i64, i64)>> {
+                queries::limits::failures($crate::store::sql::Backend::reader(self), bucket, now).await
+            }
+
+            async fn clear_counter(&self, bucket: &str) -> $crate::store::StoreResult<()> {
+                queries::limits::clear($crate::store::sql::Backend::writer(self), bucket).await
+            }
+
+            async fn sweep_counters(&self, now: chrono::DateTime<chrono::Utc>) -> $crate::store::StoreResult<u64> {
+                queries::limits::sweep($crate::store::sql::Backend::writer(self), now).await
+            }
+
+            async fn try_otp(
+                &self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+                now: chrono::DateTime<chrono::Utc>,
+                max_attempts: i32,
+            ) -> $crate::store::StoreResult<Option<$crate::model::OtpRequest>> {
+                queries::limits::try_otp($crate::store::sql::Backend::writer(self), app_id, id, now, max_attempts).await
             }
 
             async fn subscribe(
@@ -604,6 +645,40 @@ macro_rules! impl_sql_store {
                 token: &$crate::model::OneTimeToken,
             ) -> $crate::store::StoreResult<()> {
                 queries::mail::insert_token(&mut self.0, token).await
+            }
+
+            async fn live_otp(
+                &mut self,
+                app_id: uuid::Uuid,
+                destination: &str,
+                now: chrono::DateTime<chrono::Utc>,
+                max_attempts: i32,
+            ) -> $crate::store::StoreResult<Option<$crate::model::OtpRequest>> {
+                queries::limits::live_otp(&mut self.0, app_id, destination, now, max_attempts).await
+            }
+
+            async fn insert_otp(&mut self, request: &$crate::model::OtpRequest) -> $crate::store::StoreResult<()> {
+                queries::limits::insert_otp(&mut self.0, request).await
+            }
+
+            async fn resend_otp(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+                code_digest: &str,
+                expires_at: chrono::DateTime<chrono::Utc>,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::limits::resend_otp(&mut self.0, app_id, id, code_digest, expires_at, now).await
+            }
+
+            async fn consume_otp(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::limits::consume_otp(&mut self.0, app_id, id, at).await
             }
 
             async fn consume_one_time_token(

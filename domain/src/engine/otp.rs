@@ -1,0 +1,340 @@
+//! Passwordless sign-in by a one-time code (seed 002, "02 — OTP Authentication"): a backend
+//! holding the app's credentials asks for a code to be sent to an email or a phone, then
+//! exchanges the code its user typed for a token pair. The first verified sign-in of an
+//! unknown contact creates the user when the app allows sign-up; the contact is then
+//! verified.
+//!
+//! A code is 6 digits from the OS's CSPRNG, kept only as an HMAC bound to its request (and
+//! so to the app and the destination), works once, for `otp_ttl_seconds`, and allows
+//! [`MAX_ATTEMPTS`] guesses per request: each guess is counted by one atomic statement
+//! *before* it is compared, so parallel guesses never get past the limit and the right code
+//! among them fails once the tries are spent. A resend puts a new code into the live request
+//! for the same destination and keeps its count.
+
+use chrono::TimeDelta;
+use serde::Serialize;
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+use super::audit::{user_actor, user_kind};
+use super::contacts::parse_phone;
+use super::limits::Rule;
+use super::{now, Engine, RequestMeta};
+use crate::audit::{Actor, ActorKind, Event};
+use crate::limits::value_key;
+use crate::mail::render::{otp_sms, render, MailKind, Vars};
+use crate::model::{App, Contact, ContactKind, OtpChannel, OtpRequest, Status, User};
+use crate::store::StoreError;
+use crate::tokens::TokenPair;
+use crate::types::{Email, Username};
+use crate::{Error, Result};
+
+/// Guesses a request allows, right or wrong.
+pub const MAX_ATTEMPTS: i32 = 5;
+
+/// `send-otp`'s answer (seed 002).
+#[derive(Debug, Clone, Serialize)]
+pub struct OtpSent {
+    pub otp_request_id: Uuid,
+    pub expires_in: i64,
+}
+
+/// What a backend passes to authenticate itself (seed 002: in the body).
+#[derive(Debug, Clone, Copy)]
+pub struct AppCredentials<'a> {
+    pub app_id: &'a str,
+    pub app_secret: &'a str,
+}
+
+/// Where the code goes.
+#[derive(Debug, Clone, Copy)]
+pub enum Destination<'a> {
+    Email(&'a str),
+    Phone(&'a str),
+}
+
+fn expired() -> Error {
+    Error::InvalidOtp("This code has expired or was used up; ask for a new one".into())
+}
+
+/// Six digits, uniformly from the OS's CSPRNG.
+fn new_code() -> String {
+    use rand::Rng;
+    format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32))
+}
+
+impl Engine {
+    /// The backend's credentials, checked with the brute-force rule for secrets: an IP past
+    /// its failed checks is refused before checking.
+    async fn backend_of(&self, slug: &str, credentials: AppCredentials<'_>, meta: &RequestMeta) -> Result<App> {
+        let app = self.active_app(slug).await.map_err(|e| match e {
+            Error::NotFound(_) => Error::InvalidAppCredentials,
+            e => e,
+        })?;
+        self.credentials_blocked(&app, meta).await?;
+        if let Err(e) = self.check_app_credentials(&app, credentials.app_id, credentials.app_secret).await {
+            if matches!(e, Error::InvalidAppCredentials) {
+                self.credential_failed(&app, meta).await?;
+            }
+            return Err(e);
+        }
+        if !app.config.otp_enabled {
+            return Err(Error::Forbidden("OTP sign-in is disabled for this app".into()));
+        }
+        Ok(app)
+    }
+
+    /// The code's digest: an HMAC under a key of this server, bound to its request.
+    fn otp_digest(&self, request: Uuid, code: &str) -> String {
+        let mut message = request.as_bytes().to_vec();
+        message.extend_from_slice(code.as_bytes());
+        crate::crypto::b64url(aws_lc_rs::hmac::sign(&self.otp_key, &message).as_ref())
+    }
+
+    /// `POST auth/send-otp`: sends a code to the email or phone, and answers the request it
+    /// belongs to. The answer is the same whether or not anyone holds that contact.
+    #[tracing::instrument(skip_all, fields(app = slug))]
+    pub async fn send_otp(
+        &self,
+        slug: &str,
+        credentials: AppCredentials<'_>,
+        to: Destination<'_>,
+        meta: &RequestMeta,
+    ) -> Result<OtpSent> {
+        let app = self.backend_of(slug, credentials, meta).await?;
+        let (channel, destination) = match to {
+            Destination::Email(raw) => (OtpChannel::Email, Email::parse(raw)?.normalized()),
+            Destination::Phone(raw) => (OtpChannel::Sms, parse_phone(raw)?),
+        };
+        self.limit_ip(&app, Rule::OtpPerIp, meta).await?;
+        self.limit(&app, Rule::OtpPerDestination, &value_key("to", &destination)).await?;
+
+        let ttl = app.config.otp_ttl_seconds;
+        let at = now();
+        let expires_at = at + TimeDelta::seconds(ttl);
+        let code = new_code();
+        let mut tx = self.write().await?;
+        let resent = match tx.live_otp(app.id, &destination, at, MAX_ATTEMPTS).await? {
+            Some(live) if tx.resend_otp(app.id, live.id, &self.otp_digest(live.id, &code), expires_at, at).await? => {
+                Some(live.id)
+            }
+            _ => None,
+        };
+        let id = match resent {
+            Some(id) => id,
+            None => {
+                let id = Uuid::now_v7();
+                tx.insert_otp(&OtpRequest {
+                    id,
+                    app_id: app.id,
+                    channel,
+                    destination: destination.clone(),
+                    code_digest: self.otp_digest(id, &code),
+                    attempts: 0,
+                    sends: 1,
+                    created_at: at,
+                    expires_at,
+                    consumed_at: None,
+                })
+                .await?;
+                id
+            }
+        };
+        let lasts = TimeDelta::seconds(ttl);
+        match channel {
+            OtpChannel::Email => {
+                let vars =
+                    Vars { app: app.display_name.clone(), code: Some(code), lasts: Some(lasts), ..Vars::default() };
+                let rendered = render(MailKind::Otp, &vars, &app.config.mail_templates);
+                tx.mail(&app, &destination, MailKind::Otp, rendered)?;
+            }
+            OtpChannel::Sms => {
+                let host = url::Url::parse(&self.config.public_url).ok().and_then(|u| u.host_str().map(str::to_owned));
+                let text = otp_sms(&app.display_name, &code, lasts, host.as_deref());
+                tx.sms(&app, &destination, MailKind::Otp, text)?;
+            }
+        }
+        tx.record(
+            app.id,
+            Event::new("otp.sent", Actor { kind: ActorKind::System, id: None })
+                .subject("otp_request", id)
+                .details(serde_json::json!({"channel": channel.as_str(), "resend": resent.is_some()})),
+        );
+        tx.commit().await?;
+        Ok(OtpSent { otp_request_id: id, expires_in: ttl })
+    }
+
+    /// `POST auth/verify-otp`: the code of a request → a token pair for the contact's user
+    /// (created on its first sign-in when the app allows sign-up).
+    #[tracing::instrument(skip_all, fields(app = slug))]
+    pub async fn verify_otp(
+        &self,
+        slug: &str,
+        credentials: AppCredentials<'_>,
+        request_id: &str,
+        code: &str,
+        meta: &RequestMeta,
+    ) -> Result<TokenPair> {
+        let app = self.backend_of(slug, credentials, meta).await?;
+        self.limit_ip(&app, Rule::RedeemPerIp, meta).await?;
+        let id = Uuid::parse_str(request_id.trim()).map_err(|_| expired())?;
+        let at = now();
+        // The try is spent before the code is looked at.
+        let request = self.store.try_otp(app.id, id, at, MAX_ATTEMPTS).await?.ok_or_else(expired)?;
+        let code = code.trim();
+        let right = code.len() == 6
+            && code.bytes().all(|b| b.is_ascii_digit())
+            && bool::from(self.otp_digest(request.id, code).as_bytes().ct_eq(request.code_digest.as_bytes()));
+        if !right {
+            let left = MAX_ATTEMPTS - request.attempts;
+            let kind = user_kind(&app.slug);
+            let mut tx = self.write().await?;
+            tx.record(
+                app.id,
+                Event::new(
+                    format!("{kind}.signin_failed"),
+                    Actor { kind: if kind == "account" { ActorKind::Account } else { ActorKind::EndUser }, id: None },
+                )
+                .failed()
+                .subject("otp_request", request.id)
+                .details(serde_json::json!({"method": "otp", "reason": "wrong_code", "tries_left": left})),
+            );
+            tx.commit().await?;
+            return Err(Error::InvalidOtp(match left {
+                0 => "Wrong code, and no tries are left; ask for a new one".into(),
+                1 => "Wrong code; 1 try left".into(),
+                n => format!("Wrong code; {n} tries left"),
+            }));
+        }
+        let kind = match request.channel {
+            OtpChannel::Email => ContactKind::Email,
+            OtpChannel::Sms => ContactKind::Phone,
+        };
+        let existing = self.store.user_by_verified_contact(app.id, kind, &request.destination).await?;
+        if let Some(user) = &existing {
+            if user.status != Status::Active {
+                return Err(Error::InvalidCredentials);
+            }
+        } else if !app.config.signup_enabled {
+            return Err(Error::SignupDisabled);
+        }
+        for attempt in 0..5 {
+            let mut tx = self.write().await?;
+            if !tx.consume_otp(app.id, request.id, at).await? {
+                return Err(expired());
+            }
+            let (user, role, created) = match &existing {
+                Some(user) => (user.clone(), self.role_name(&app, user.role_id).await?, false),
+                None => {
+                    let role =
+                        self.store.role_by_name(app.id, &app.config.signup_default_role).await?.ok_or_else(|| {
+                            Error::internal(anyhow::anyhow!("signup_default_role is missing in app {}", app.slug))
+                        })?;
+                    let user = new_user(&app, role.id, &request, attempt)?;
+                    let contact = match request.channel {
+                        OtpChannel::Email => Contact::primary_email(&user, &request.destination, Some(at)),
+                        OtpChannel::Sms => Contact {
+                            id: Uuid::new_v4(),
+                            app_id: app.id,
+                            user_id: user.id,
+                            kind: ContactKind::Phone,
+                            value: request.destination.clone(),
+                            is_primary: false,
+                            verified_at: Some(at),
+                            created_at: at,
+                        },
+                    };
+                    match tx.insert_user(&user).await {
+                        Ok(()) => {}
+                        // The username was taken meanwhile: another one.
+                        Err(StoreError::Unique { .. }) => continue,
+                        Err(e) => return Err(e.into()),
+                    }
+                    tx.insert_contact(&contact).await.map_err(|e| match e {
+                        // Another sign-in verified this contact for a new user first.
+                        StoreError::Unique { .. } => {
+                            Error::Conflict("This contact was just claimed; sign in again".into())
+                        }
+                        e => e.into(),
+                    })?;
+                    (user, role.name, true)
+                }
+            };
+            let new_device = !created && self.is_new_device(app.id, user.id, meta).await?;
+            let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at).await?;
+            let user_kind = user_kind(&app.slug);
+            if created {
+                tx.record(
+                    app.id,
+                    Event::new(format!("{user_kind}.signed_up"), user_actor(&app.slug, user.id))
+                        .subject(user_kind, user.id)
+                        .session(session.id)
+                        .details(serde_json::json!({
+                            "username": user.username,
+                            "role": role,
+                            "method": "otp",
+                            "channel": request.channel.as_str(),
+                        })),
+                );
+            }
+            tx.record(
+                app.id,
+                Event::new(format!("{user_kind}.signed_in"), user_actor(&app.slug, user.id))
+                    .subject(user_kind, user.id)
+                    .session(session.id)
+                    .details(serde_json::json!({
+                        "method": "otp",
+                        "channel": request.channel.as_str(),
+                        "new_device": new_device,
+                    })),
+            );
+            tx.commit().await?;
+            // Proof of the contact: a locked password sign-in starts again.
+            self.clear_lockout(&app, user.id).await?;
+            return self.token_pair(&app, user.id, &role, session.id, refresh).await;
+        }
+        Err(Error::Conflict("Could not pick a free username; try again".into()))
+    }
+}
+
+/// A user made by its first code: a username from the email (or `user-…` for a phone), no
+/// password.
+fn new_user(app: &App, role_id: Uuid, request: &OtpRequest, attempt: u32) -> Result<User> {
+    use rand::Rng;
+    let at = now();
+    let (base, display) = match request.channel {
+        OtpChannel::Email => {
+            let local = request.destination.split('@').next().unwrap_or_default();
+            let base: String =
+                local.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')).take(30).collect();
+            let base = base.trim_matches(|c: char| !c.is_ascii_alphanumeric()).to_owned();
+            let base = if base.len() < 3 { format!("user{base}") } else { base };
+            (base, local.to_owned())
+        }
+        OtpChannel::Sms => ("user".to_owned(), request.destination.clone()),
+    };
+    let username = match (request.channel, attempt) {
+        (OtpChannel::Email, 0) => base,
+        _ => format!("{base}-{:06}", rand::thread_rng().gen_range(0..1_000_000)),
+    };
+    let username = Username::parse(&username)?;
+    let display_name: String = display.chars().filter(|c| !c.is_control()).take(100).collect();
+    Ok(User {
+        id: Uuid::new_v4(),
+        app_id: app.id,
+        username: username.as_str().to_owned(),
+        display_name: if display_name.trim().is_empty() { username.as_str().to_owned() } else { display_name },
+        password_hash: None,
+        role_id,
+        status: Status::Active,
+        created_at: at,
+        updated_at: at,
+    })
+}
+
+// Until app credentials land (their own change), no backend holds any: every check fails.
+impl Engine {
+    pub(crate) async fn check_app_credentials(&self, _app: &App, _app_id: &str, _app_secret: &str) -> Result<()> {
+        Err(Error::InvalidAppCredentials)
+    }
+}

@@ -1,0 +1,38 @@
+-- Passwordless OTP and brute-force protection (issue 13).
+--
+-- `rate_counters` holds every limit's counter, so that every node sees the same counts:
+-- one row per bucket (an app, a rule and what it counts: an IP, an identifier's digest, a
+-- destination's digest, a user). For rate limits `hits` counts the current fixed window
+-- (`window_start`, unix ms) and `previous_hits` the window before it, from which the sliding
+-- count is estimated; for lockouts `hits` counts consecutive failures and `window_start`
+-- is the last one. `expires_at` (unix ms) is when the row no longer matters and may be swept.
+CREATE TABLE rate_counters (
+    bucket        TEXT PRIMARY KEY,
+    window_start  INTEGER NOT NULL,
+    hits          INTEGER NOT NULL,
+    previous_hits INTEGER NOT NULL DEFAULT 0,
+    expires_at    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX rate_counters_expiry ON rate_counters (expires_at);
+
+-- One-time codes sent by email or SMS (seed 002's OTP login). The code is kept only as a
+-- keyed digest; `attempts` counts guesses and is raised atomically before a guess is
+-- compared, so parallel guesses never exceed the limit. A resend replaces the code of the
+-- live request for the same destination and keeps its attempts.
+CREATE TABLE otp_requests (
+    id           BLOB PRIMARY KEY,
+    app_id       BLOB NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+    channel      TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
+    destination  TEXT NOT NULL,
+    code_digest  TEXT NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    sends        INTEGER NOT NULL DEFAULT 1,
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    consumed_at  INTEGER
+);
+CREATE INDEX otp_requests_live ON otp_requests (app_id, destination) WHERE consumed_at IS NULL;
+CREATE INDEX otp_requests_expiry ON otp_requests (expires_at);
+
+-- Text messages go through the same durable queue as mail.
+ALTER TABLE mail_outbox ADD COLUMN channel TEXT NOT NULL DEFAULT 'email' CHECK (channel IN ('email', 'sms'));

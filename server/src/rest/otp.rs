@@ -1,0 +1,64 @@
+//! Seed 002's backend-only OTP sign-in: `send-otp` and `verify-otp`, authenticated by the
+//! app's credentials in the body.
+
+use app::state::AppState;
+use axum::extract::{Path, State};
+use axum::Json;
+use domain::engine::{AppCredentials, Destination, OtpSent};
+use domain::tokens::TokenPair;
+use domain::Error;
+use serde::Deserialize;
+
+use super::error::{ApiJson, ApiResult};
+use super::extract::Meta;
+
+#[derive(Deserialize)]
+pub struct SendOtpBody {
+    #[serde(alias = "appId")]
+    app_id: String,
+    #[serde(alias = "appSecret")]
+    app_secret: String,
+    email: Option<String>,
+    phone: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct VerifyOtpBody {
+    #[serde(alias = "appId")]
+    app_id: String,
+    #[serde(alias = "appSecret")]
+    app_secret: String,
+    #[serde(alias = "otpRequestId")]
+    otp_request_id: String,
+    #[serde(alias = "code")]
+    otp: String,
+}
+
+/// `POST /{slug}/v1/auth/send-otp` `{app_id, app_secret, phone | email}` →
+/// `{otp_request_id, expires_in}`.
+pub async fn send_otp(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    meta: Meta,
+    ApiJson(b): ApiJson<SendOtpBody>,
+) -> ApiResult<Json<OtpSent>> {
+    let to = match (b.email.as_deref(), b.phone.as_deref()) {
+        (Some(email), None) => Destination::Email(email),
+        (None, Some(phone)) => Destination::Phone(phone),
+        _ => return Err(Error::invalid("Give either email or phone").into()),
+    };
+    let credentials = AppCredentials { app_id: &b.app_id, app_secret: &b.app_secret };
+    Ok(Json(s.engine.send_otp(&slug, credentials, to, &meta.0).await?))
+}
+
+/// `POST /{slug}/v1/auth/verify-otp` `{app_id, app_secret, otp_request_id, otp}` → a token
+/// pair.
+pub async fn verify_otp(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    meta: Meta,
+    ApiJson(b): ApiJson<VerifyOtpBody>,
+) -> ApiResult<Json<TokenPair>> {
+    let credentials = AppCredentials { app_id: &b.app_id, app_secret: &b.app_secret };
+    Ok(Json(s.engine.verify_otp(&slug, credentials, &b.otp_request_id, &b.otp, &meta.0).await?))
+}
