@@ -14,6 +14,10 @@ pub enum Error {
     InvalidCredentials,
     #[error("{0}")]
     Unauthenticated(&'static str),
+    /// Seed 002's `app_id` + `app_secret` are missing where the app requires them, unknown,
+    /// wrong, revoked or of another app (which of these is not said).
+    #[error("Invalid app credentials")]
+    InvalidAppCredentials,
     #[error("Access token has expired")]
     TokenExpired,
     #[error("Session has been revoked")]
@@ -57,6 +61,7 @@ impl Error {
             Error::WeakPassword(_) => "WEAK_PASSWORD",
             Error::InvalidCredentials => "INVALID_CREDENTIALS",
             Error::Unauthenticated(_) => "UNAUTHENTICATED",
+            Error::InvalidAppCredentials => "INVALID_APP_CREDENTIALS",
             Error::TokenExpired => "TOKEN_EXPIRED",
             Error::SessionRevoked => "SESSION_REVOKED",
             Error::RefreshTokenReused => "REFRESH_TOKEN_REUSED",
@@ -80,6 +85,7 @@ impl Error {
             Error::InvalidRequest(_) | Error::InvalidEmail(_) | Error::WeakPassword(_) | Error::InvalidToken(_) => 400,
             Error::InvalidCredentials
             | Error::Unauthenticated(_)
+            | Error::InvalidAppCredentials
             | Error::TokenExpired
             | Error::SessionRevoked
             | Error::RefreshTokenReused => 401,
