@@ -5,6 +5,8 @@ mod api_keys;
 mod apps;
 mod audit;
 mod end_users;
+#[cfg(feature = "ssr")]
+mod flash;
 mod invites;
 mod mail;
 mod manage;
