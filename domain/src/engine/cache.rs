@@ -366,6 +366,44 @@ mod tests {
         assert!(caches.app("beta").is_none());
     }
 
+    #[test]
+    fn credentials_are_dropped_by_id_and_with_their_app() {
+        let caches = Caches::default();
+        let credential = |app_id: Uuid, client_id: &str| {
+            let now = chrono::Utc::now();
+            Arc::new(AppCredential {
+                id: Uuid::new_v4(),
+                app_id,
+                client_id: client_id.into(),
+                name: "backend".into(),
+                secret_digest: "digest".into(),
+                previous_digest: None,
+                previous_expires_at: None,
+                created_at: now,
+                rotated_at: None,
+                last_used_at: None,
+                revoked_at: None,
+            })
+        };
+        let (app, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let (a, b, c) = (credential(app, "app_a"), credential(app, "app_b"), credential(other, "app_c"));
+        for cached in [&a, &b, &c] {
+            caches.put_credential_if(caches.generation(), cached.clone());
+        }
+        assert!(caches.credential(other, "app_a").is_none(), "only through its own app");
+        caches.apply(Change::Credential(a.id));
+        assert!(caches.credential(app, "app_a").is_none());
+        assert_eq!(caches.credential(app, "app_b").map(|x| x.id), Some(b.id));
+        caches.apply(Change::App(app));
+        assert!(caches.credential(app, "app_b").is_none());
+        assert_eq!(caches.credential(other, "app_c").map(|x| x.id), Some(c.id));
+        // A read that began before a rotation does not keep what it read.
+        let before = caches.generation();
+        caches.apply(Change::Credential(c.id));
+        caches.put_credential_if(before, c.clone());
+        assert!(caches.credential(other, "app_c").is_none());
+    }
+
     /// A read misses the cache and asks the store; a revocation commits and is applied; the
     /// read then keeps what it read before the revocation. It must not be served.
     #[test]
