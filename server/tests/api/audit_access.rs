@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::api_keys::create_key;
 use crate::audit::{account_id, census, events, party, refresh, signin, user_and_session, verify};
+use crate::credentials::create_credential;
 use crate::helpers::{
     access_token, assert_error, both_stores, json_of, refresh_token, stored_values, TestApp, PASSWORD,
 };
@@ -108,6 +109,18 @@ async fn no_secret_is_ever_stored(app: TestApp) {
     }
     let (_, secret) = create_key(&app, &owner, "vault", &["user.list", "rampart.signup.create"]).await;
     json_of(app.get_with_bearer("/api/v1/apps/vault/end-users", &secret).await, StatusCode::OK).await;
+    // An app credential, rotated (so a previous secret is kept too), each secret used.
+    let (credential, first_secret) = create_credential(&app, &owner, "vault").await;
+    let rotate = format!("/api/v1/apps/vault/credentials/{credential}/rotate");
+    let rotated = json_of(app.post_json_with_bearer(&rotate, &owner, &json!({})).await, StatusCode::OK).await;
+    let app_secret = rotated["app_secret"].as_str().unwrap().to_owned();
+    let mut latest = refresh_token(&pairs[2]);
+    for used in [&first_secret, &app_secret] {
+        let body = json!({ "app_id": credential, "app_secret": used, "refresh_token": latest });
+        let pair = json_of(app.post_json("/vault/v1/auth/refresh", &body).await, StatusCode::OK).await;
+        latest = refresh_token(&pair);
+        pairs.push(pair);
+    }
     app.engine.sequence_audit().await.unwrap();
 
     let log = events(&app, &owner, "vault", &[]).await;
@@ -122,6 +135,9 @@ async fn no_secret_is_ever_stored(app: TestApp) {
         "Mistyped-Identifier-7781".into(),
         secret.clone(),
         secret[secret.len() / 2..].to_owned(),
+        first_secret.clone(),
+        app_secret.clone(),
+        app_secret[app_secret.len() / 2..].to_owned(),
     ];
     for pair in &pairs {
         secrets.push(access_token(pair));
