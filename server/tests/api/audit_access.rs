@@ -4,10 +4,9 @@
 
 use reqwest::StatusCode;
 use serde_json::json;
-use uuid::Uuid;
 
 use crate::api_keys::create_key;
-use crate::audit::{account_id, census, events, party, refresh, signin, user_and_session, verify};
+use crate::audit::{account_id, census, events, member_with, party, refresh, signin, user_and_session, verify};
 use crate::credentials::create_credential;
 use crate::helpers::{
     access_token, assert_error, both_stores, json_of, refresh_token, stored_values, TestApp, PASSWORD,
@@ -24,21 +23,7 @@ async fn who_may_read_the_log(app: TestApp) {
     let end_user = access_token(&app.signin_end_user("guarded", "ada").await);
 
     // A member whose role lacks audit.read.
-    let viewer = app
-        .post_json_with_bearer(
-            "/api/v1/apps/guarded/roles",
-            &owner,
-            &json!({ "name": "viewer", "permissions": ["app.read"] }),
-        )
-        .await;
-    let viewer = json_of(viewer, StatusCode::CREATED).await;
-    let bob = app.account_token("bob").await;
-    let record = app.engine.app("guarded").await.unwrap();
-    let mut tx = app.engine.store().begin().await.unwrap();
-    let role = Uuid::parse_str(viewer["id"].as_str().unwrap()).unwrap();
-    let bob_id = Uuid::parse_str(&account_id(&app, &bob).await).unwrap();
-    tx.insert_membership(record.id, bob_id, role, chrono::Utc::now()).await.unwrap();
-    tx.commit().await.unwrap();
+    let bob = member_with(&app, &owner, "guarded", "bob", &["app.read"]).await;
     json_of(app.get_with_bearer("/api/v1/apps/guarded", &bob).await, StatusCode::OK).await;
     let carol = app.account_token("carol").await;
     let (_, reader) = create_key(&app, &owner, "guarded", &["audit.read"]).await;
@@ -69,7 +54,7 @@ async fn who_may_read_the_log(app: TestApp) {
     let activity = json_of(app.get_with_bearer("/platform/v1/me/activity", &bob).await, StatusCode::OK).await;
     let kinds: Vec<&str> = activity["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["account.signed_up"], "{activity}");
-    assert_eq!(activity["events"][0]["actor"], party("account", &bob_id.to_string()));
+    assert_eq!(activity["events"][0]["actor"], party("account", &account_id(&app, &bob).await));
     let other_kinds =
         json_of(app.get_with_bearer("/platform/v1/me/activity", &other_owner).await, StatusCode::OK).await;
     let other_kinds: Vec<&str> =

@@ -4,10 +4,9 @@
 
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
-use uuid::Uuid;
 
 use crate::api_keys::create_key;
-use crate::audit::{account_id, events, party};
+use crate::audit::{account_id, events, member_with, party};
 use crate::helpers::{access_token, assert_error, both_stores, json_of, refresh_token, two_nodes, TestApp, PASSWORD};
 use crate::quickstart::{assert_recent_timestamp, keys_of};
 
@@ -207,21 +206,7 @@ async fn who_may_manage_credentials(app: TestApp) {
     let revoke = format!("{path}/{id}");
 
     // A member whose role holds no apikey.* permission.
-    let viewer = app
-        .post_json_with_bearer(
-            "/api/v1/apps/guarded/roles",
-            &owner,
-            &json!({ "name": "viewer", "permissions": ["app.read"] }),
-        )
-        .await;
-    let viewer = json_of(viewer, StatusCode::CREATED).await;
-    let bob = app.account_token("bob").await;
-    let record = app.engine.app("guarded").await.unwrap();
-    let mut tx = app.engine.store().begin().await.unwrap();
-    let role = Uuid::parse_str(viewer["id"].as_str().unwrap()).unwrap();
-    let bob_id = Uuid::parse_str(&account_id(&app, &bob).await).unwrap();
-    tx.insert_membership(record.id, bob_id, role, chrono::Utc::now()).await.unwrap();
-    tx.commit().await.unwrap();
+    let bob = member_with(&app, &owner, "guarded", "bob", &["app.read"]).await;
     assert_error(app.get_with_bearer(path, &bob).await, StatusCode::FORBIDDEN, "FORBIDDEN").await;
     assert_error(app.post_json_with_bearer(path, &bob, &json!({})).await, StatusCode::FORBIDDEN, "FORBIDDEN").await;
     assert_error(app.post_json_with_bearer(&rotate, &bob, &json!({})).await, StatusCode::FORBIDDEN, "FORBIDDEN").await;
