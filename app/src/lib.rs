@@ -67,6 +67,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("users/:id") view=console::UserPage ssr=SsrMode::Async/>
                         <Route path=path!("invites") view=console::InvitesPage ssr=SsrMode::Async/>
                         <Route path=path!("api-keys") view=console::ApiKeysPage ssr=SsrMode::Async/>
+                        <Route path=path!("credentials") view=console::CredentialsPage ssr=SsrMode::Async/>
                         <Route path=path!("mail") view=console::MailPage ssr=SsrMode::Async/>
                         <Route path=path!("activity") view=console::ActivityPage ssr=SsrMode::Async/>
                     </ParentRoute>

@@ -88,7 +88,7 @@ impl Actor {
 }
 
 /// What it was done to: a kind (`end_user`, `account`, `session`, `role`, `permission`,
-/// `api_key`, `app`, `signing_key`) and its id.
+/// `api_key`, `app_credential`, `app`, `signing_key`) and its id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subject {
     pub kind: String,

@@ -90,6 +90,17 @@ pub fn random_token(prefix: &str) -> String {
     format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// A public identifier: `prefix` + 96 random bits in lowercase hex. Unguessable, so nobody can
+/// enumerate them, but not a secret.
+pub fn random_id(prefix: &str) -> String {
+    let mut bytes = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().fold(prefix.to_owned(), |mut id, b| {
+        id.push_str(&format!("{b:02x}"));
+        id
+    })
+}
+
 /// The digest under which a secret token is stored and looked up.
 pub fn token_digest(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
@@ -147,5 +158,8 @@ mod tests {
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"ab"));
+        let id = random_id("app_");
+        assert!(id.starts_with("app_") && id.len() == 28 && id[4..].chars().all(|c| c.is_ascii_hexdigit()), "{id}");
+        assert_ne!(id, random_id("app_"));
     }
 }

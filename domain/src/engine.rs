@@ -8,6 +8,7 @@ mod auth;
 mod cache;
 mod caller;
 mod contacts;
+mod credentials;
 mod issuer;
 mod keyring;
 mod limits;
@@ -38,10 +39,13 @@ pub use auth::SignupInput;
 pub use cache::Change;
 pub use caller::{is_api_key, Access, Caller, API_KEY_PREFIX};
 pub use contacts::ContactView;
+pub use credentials::{
+    AppCredentials, CREDENTIAL_ID_PREFIX, CREDENTIAL_SECRET_PREFIX, DEFAULT_OVERLAP_SECONDS, MAX_OVERLAP_SECONDS,
+};
 pub use links::{InviteInput, InviteView, LinkAnswer, Methods};
 pub use mail::{MailPage, MailView};
 pub use manage::{NewRole, RolePatch};
-pub use otp::{AppCredentials, Destination, OtpSent, MAX_ATTEMPTS as OTP_MAX_ATTEMPTS};
+pub use otp::{Destination, OtpSent, MAX_ATTEMPTS as OTP_MAX_ATTEMPTS};
 pub use users::{SessionView, UserPage, UserPatch, UserView};
 pub use views::Profile;
 

@@ -221,6 +221,25 @@ impl ApiKey {
     }
 }
 
+/// An app credential (seed 002): the `app_id` + `app_secret` an app's backend presents in the
+/// body of its backend-only calls. The secret is stored as its digest; after a rotation the
+/// previous one keeps working until `previous_expires_at`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppCredential {
+    pub id: Uuid,
+    pub app_id: Uuid,
+    /// The public identifier, `app_…`: what the API calls `app_id`.
+    pub client_id: String,
+    pub name: String,
+    pub secret_digest: String,
+    pub previous_digest: Option<String>,
+    pub previous_expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub rotated_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
 /// Where a page of users starts: after this (created_at, id).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct UserCursor {

@@ -7,6 +7,7 @@ import {
   newEndUser,
   ownerWithApp,
   PASSWORD,
+  suffix,
   test,
 } from "./fixtures";
 
@@ -195,6 +196,77 @@ test("an API key's secret is shown once; the key works until revoked", async ({ 
   expect((await listUsers()).status()).toBe(401);
 });
 
+test("an app credential made in the console refreshes sessions from a backend; rotated, then revoked", async ({
+  page,
+}, testInfo) => {
+  const { slug } = await ownerWithApp(page);
+  await page.goto(`/console/apps/${slug}`);
+  await hydrated(page);
+  await page.getByRole("link", { name: "Credentials" }).click();
+  await expect(page).toHaveURL(new RegExp(`/console/apps/${slug}/credentials$`));
+
+  const create = page.getByTestId("create-credential");
+  await create.getByLabel("Name").fill("billing backend");
+  await create.getByRole("button", { name: "Create credential" }).click();
+  const shown = page.getByTestId("new-credential");
+  await expect(shown).toContainText("shown this once");
+  await expect(shown.getByRole("button", { name: "Copy the app_secret" })).toBeVisible();
+  const appId = (await shown.getByTestId("credential-app-id").textContent()) ?? "";
+  const appSecret = (await shown.getByTestId("credential-secret").textContent()) ?? "";
+  expect(appId).toMatch(/^app_[0-9a-f]+$/);
+  expect(appSecret).toMatch(/^ras_/);
+  const list = page.getByTestId("credentials");
+  const row = list.getByTestId(`credential-${appId}`);
+  await expect(row).toContainText("billing backend");
+  await expect(row).toContainText("never");
+  await expect(list).not.toContainText(appSecret);
+  await page.screenshot({ path: testInfo.outputPath("console-credentials.png"), fullPage: true });
+
+  // The app's backend refreshes an end-user's session with it (seed 002).
+  const s = suffix();
+  const signup = await page.request.post(`/${slug}/v1/auth/signup`, {
+    data: { email: `ada-${s}@example.com`, username: `ada-${s}`, password: PASSWORD },
+  });
+  expect(signup.status()).toBe(201);
+  let refreshToken: string = (await signup.json()).refresh_token;
+  const refresh = (secret: string) =>
+    page.request.post(`/${slug}/v1/auth/refresh`, {
+      data: { app_id: appId, app_secret: secret, refresh_token: refreshToken },
+    });
+  let res = await refresh(appSecret);
+  expect(res.status()).toBe(200);
+  refreshToken = (await res.json()).refresh_token;
+  res = await refresh(`${appSecret}x`);
+  expect(res.status()).toBe(401);
+  expect((await res.json()).error).toBe("INVALID_APP_CREDENTIALS");
+
+  // Shown once: a reload no longer shows the secret, and the list shows the use.
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId("new-credential")).toHaveCount(0);
+  expect(await page.content()).not.toContain(appSecret);
+  await expect(row).not.toContainText("never");
+
+  // Rotated without an overlap: the new secret once, with when the old one stopped.
+  await row.locator("summary", { hasText: "Rotate" }).click();
+  await row.getByLabel("Old secret works for (seconds)").fill("0");
+  await row.getByRole("button", { name: "Rotate secret" }).click();
+  await expect(page.getByTestId("previous-secret-until")).toBeVisible();
+  const rotated = (await page.getByTestId("credential-secret").textContent()) ?? "";
+  expect(rotated).toMatch(/^ras_/);
+  expect(rotated).not.toBe(appSecret);
+  expect((await refresh(appSecret)).status()).toBe(401);
+  res = await refresh(rotated);
+  expect(res.status()).toBe(200);
+  refreshToken = (await res.json()).refresh_token;
+
+  // Revoked, once confirmed: refused at once.
+  await row.locator("summary", { hasText: "Revoke" }).click();
+  await row.getByRole("button", { name: "Revoke credential" }).click();
+  await expect(row).toContainText("revoked");
+  expect((await refresh(rotated)).status()).toBe(401);
+});
+
 test("the management pages work without JavaScript", async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
@@ -242,6 +314,15 @@ test("the management pages work without JavaScript", async ({ browser }) => {
   await page.reload();
   await expect(page.getByTestId("api-keys")).toContainText("cron");
   await expect(page.getByTestId("new-api-key")).toHaveCount(0);
+
+  // App credential: the same, in a cookie of its own.
+  await page.goto(`/console/apps/${slug}/credentials`);
+  await page.getByTestId("create-credential").getByLabel("Name").fill("cron backend");
+  await page.getByRole("button", { name: "Create credential" }).click();
+  await expect(page.getByTestId("credential-secret")).toContainText("ras_");
+  await page.reload();
+  await expect(page.getByTestId("credentials")).toContainText("cron backend");
+  await expect(page.getByTestId("new-credential")).toHaveCount(0);
 
   // End-users: pages through the URL; suspend from the user's page.
   for (let i = 0; i < 21; i++) await newEndUser(page.request, slug, `p${String(i).padStart(2, "0")}`);

@@ -24,6 +24,9 @@ pub struct AuthConfig {
     pub access_token_ttl_seconds: i64,
     pub refresh_token_ttl_seconds: i64,
     pub refresh_reuse_grace_seconds: i64,
+    /// Refresh and logout need the app's `app_id` + `app_secret` (seed 002) in the body: only
+    /// the app's backend can keep a session going or end it.
+    pub refresh_requires_app_credentials: bool,
     pub enforce_app_permissions: bool,
     pub signup_default_role: String,
     /// Audit events older than this many days are cut from the log (whole prefixes of the
@@ -159,6 +162,7 @@ impl Default for AuthConfig {
             access_token_ttl_seconds: 3600,
             refresh_token_ttl_seconds: 2_592_000,
             refresh_reuse_grace_seconds: 0,
+            refresh_requires_app_credentials: false,
             enforce_app_permissions: false,
             signup_default_role: "member".into(),
             audit_retention_days: 0,

@@ -3,11 +3,13 @@
 
 pub mod audit;
 pub mod config;
+pub mod credentials;
 pub mod mail;
 pub mod time_format;
 pub mod users;
 
 pub use audit::{AuditEventView, AuditPageView, Verification};
 pub use config::{AuthConfig, ConfigError};
+pub use credentials::{CreatedCredential, CredentialView, RotatedCredential};
 pub use mail::{InviteView, MailPage, MailView};
 pub use users::{PrimaryEmail, SessionView, Status, UserPage, UserView};

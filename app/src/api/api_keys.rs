@@ -42,15 +42,10 @@ pub struct ApiKeysView {
     pub fresh: Option<FreshApiKey>,
 }
 
-/// A key created without JavaScript waits for the page the browser is sent back to in this
-/// cookie, sealed by the server (bound to the account's session and the app): the database
-/// never holds it, and nothing but this server can open it.
+/// A key created without JavaScript waits for its page in this cookie (see `flash.rs`).
 #[cfg(feature = "ssr")]
-const FLASH_COOKIE: &str = "rampart_flash";
-
-#[cfg(feature = "ssr")]
-fn flash_context(principal: &domain::engine::Principal, app: &str) -> String {
-    format!("console api key:{}:{app}", principal.session_id)
+fn flash(principal: &domain::engine::Principal, app: &str) -> super::flash::Flash {
+    super::flash::Flash::new("rampart_flash", "console api key", principal, app)
 }
 
 #[cfg(feature = "ssr")]
@@ -82,7 +77,7 @@ pub async fn list_api_keys(slug: String) -> Result<ApiKeysView, ConsoleError> {
     use domain::engine::SIGNUP_SCOPES;
     use domain::permissions::MANAGEMENT;
     let principal = guard::require().await?;
-    let context = flash_context(&principal, &slug);
+    let waiting = flash(&principal, &slug);
     let caller = domain::engine::Caller::Account(principal);
     let engine = guard::state()?.engine;
     let keys = engine.list_api_keys(&caller, &slug).await?;
@@ -93,12 +88,8 @@ pub async fn list_api_keys(slug: String) -> Result<ApiKeysView, ConsoleError> {
         grantable_scopes.push(SIGNUP_SCOPES[0].to_owned());
     }
     // Shown once: the page that opens the waiting key tells the browser to forget it.
-    let fresh = guard::request_cookie(FLASH_COOKIE).and_then(|sealed| {
-        // Another app's page, or another session's key, leaves it waiting.
-        let opened = engine.open_from_browser(&sealed, &context)?;
-        guard::set_cookie(FLASH_COOKIE, "/console", None, "Strict", None);
-        let (name, secret) =
-            String::from_utf8(opened).ok()?.split_once('\n').map(|(n, s)| (n.to_owned(), s.to_owned()))?;
+    let fresh = waiting.take()?.and_then(|opened| {
+        let (name, secret) = opened.split_once('\n').map(|(n, s)| (n.to_owned(), s.to_owned()))?;
         Some(FreshApiKey { app: slug.clone(), name, secret })
     });
     Ok(ApiKeysView { keys: keys.into_iter().map(key_info).collect(), grantable_scopes, fresh })
@@ -106,7 +97,7 @@ pub async fn list_api_keys(slug: String) -> Result<ApiKeysView, ConsoleError> {
 
 /// `expires_in_days` is blank for a key that never expires. Called by a form without
 /// JavaScript, the secret waits sealed in a cookie for the page the browser goes back to
-/// (see `FLASH_COOKIE`); otherwise it is only in the answer.
+/// (see `flash.rs`); otherwise it is only in the answer.
 #[server(prefix = "/console/_fn", endpoint = "create_api_key")]
 pub async fn create_api_key(
     slug: String,
@@ -116,7 +107,7 @@ pub async fn create_api_key(
 ) -> Result<FreshApiKey, ConsoleError> {
     use super::session::guard;
     let principal = guard::require().await?;
-    let context = flash_context(&principal, &slug);
+    let waiting = flash(&principal, &slug);
     let caller = domain::engine::Caller::Account(principal);
     let expires_in_days = match expires_in_days.trim() {
         "" => None,
@@ -131,11 +122,7 @@ pub async fn create_api_key(
     let input = domain::engine::NewApiKey { name, scopes, expires_in_days };
     let (key, secret) = guard::state()?.engine.create_api_key(&caller, &slug, input).await?;
     let fresh = FreshApiKey { app: slug, name: key.name, secret };
-    if super::plain_form_post() {
-        let waiting = format!("{}\n{}", fresh.name, fresh.secret);
-        let sealed = guard::state()?.engine.seal_for_browser(waiting.as_bytes(), &context)?;
-        guard::set_cookie(FLASH_COOKIE, "/console", Some(&sealed), "Strict", Some(600));
-    }
+    waiting.hold(&format!("{}\n{}", fresh.name, fresh.secret))?;
     Ok(fresh)
 }
 

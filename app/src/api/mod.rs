@@ -4,7 +4,10 @@
 mod api_keys;
 mod apps;
 mod audit;
+mod credentials;
 mod end_users;
+#[cfg(feature = "ssr")]
+mod flash;
 mod invites;
 mod mail;
 mod manage;
@@ -15,6 +18,7 @@ use serde::{Deserialize, Serialize};
 pub use api_keys::*;
 pub use apps::*;
 pub use audit::*;
+pub use credentials::*;
 pub use end_users::*;
 pub use invites::*;
 pub use mail::*;

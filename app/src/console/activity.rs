@@ -34,6 +34,7 @@ const COMMON_TYPES: &[&str] = &[
     "role.*",
     "permission.created",
     "api_key.*",
+    "app_credential.*",
     "app.*",
     "app.config_changed",
     "member.added",

@@ -125,6 +125,7 @@ fn AppHeader(summary: AppSummary, perms: Perms) -> impl IntoView {
             {tab("user.list", "users", "End-users")}
             {tab("invite.read", "invites", "Invites")}
             {tab("apikey.read", "api-keys", "API keys")}
+            {tab("apikey.read", "credentials", "Credentials")}
             {tab("config.update", "mail", "Mail")}
             {tab("audit.read", "activity", "Activity")}
         </nav>

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::audit::{user_actor, user_kind};
 use super::cache::Change;
+use super::credentials::AppCredentials;
 use super::limits::Rule;
 use super::{now, Engine, Principal, RequestMeta};
 use crate::audit::{Actor, ActorKind, AuditEvent, Event};
@@ -279,9 +280,18 @@ impl Engine {
     /// (seed 001, step 6), unless the app opted into a retry tolerance
     /// (`refresh_reuse_grace_seconds`) and the repeat comes within it: then it answers with
     /// the same successor.
+    ///
+    /// `credentials` are seed 002's `app_id` + `app_secret`: when given they must be the
+    /// app's, and an app may require them; refused, the token is left as it was.
     #[tracing::instrument(skip_all, fields(app = slug))]
-    pub async fn refresh(&self, slug: &str, refresh_token: &str) -> Result<TokenPair> {
+    pub async fn refresh(
+        &self,
+        slug: &str,
+        refresh_token: &str,
+        credentials: Option<&AppCredentials>,
+    ) -> Result<TokenPair> {
         let app = self.active_app(slug).await?;
+        self.require_app_credentials(&app, credentials).await?;
         let digest = token_digest(refresh_token);
         let at = now();
         // Derived from the presented token, never stored: a repeat derives the same one.
@@ -340,10 +350,12 @@ impl Engine {
         }
     }
 
-    /// Ends the session a refresh token belongs to. Unknown tokens are refused.
+    /// Ends the session a refresh token belongs to. Unknown tokens are refused; app
+    /// credentials are checked as `refresh` checks them.
     #[tracing::instrument(skip_all, fields(app = slug))]
-    pub async fn logout(&self, slug: &str, refresh_token: &str) -> Result<()> {
+    pub async fn logout(&self, slug: &str, refresh_token: &str, credentials: Option<&AppCredentials>) -> Result<()> {
         let app = self.app(slug).await?;
+        self.require_app_credentials(&app, credentials).await?;
         let token =
             self.store.refresh_token(app.id, &token_digest(refresh_token)).await?.ok_or_else(invalid_refresh)?;
         let sid = token.session_id;

@@ -1,5 +1,5 @@
 //! Short caches in front of the store for what every request asks: which app is this slug,
-//! is this session live, and what may this role do. Each node drops entries the moment a change is made on it,
+//! is this session live, what may this role do, and which secrets does this app credential take. Each node drops entries the moment a change is made on it,
 //! and on every other node through the store's change messages (PostgreSQL NOTIFY). While
 //! those messages may be missed (the listener's connection is lost and not yet back), the
 //! caches are cleared and bypassed; the TTLs bound staleness should a message be lost anyway.
@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 use super::views::Profile;
-use crate::model::App;
+use crate::model::{App, AppCredential};
 use crate::tokens::Claims;
 
 /// How long an app (status, config) is believed without asking the store.
@@ -29,6 +29,9 @@ pub const SESSION_TTL: Duration = Duration::from_secs(30);
 pub const PERMISSIONS_TTL: Duration = Duration::from_secs(60);
 /// How long a profile (`GET /me`) is believed without asking the store.
 pub const PROFILE_TTL: Duration = Duration::from_secs(30);
+/// How long an app credential (its secrets, whether it is revoked) is believed without asking
+/// the store: rotating or revoking it clears it on every node.
+pub const CREDENTIAL_TTL: Duration = Duration::from_secs(30);
 /// Bound on entries, so a flood of sessions cannot grow a node without limit.
 const MAX_ENTRIES: usize = 100_000;
 /// Bound on remembered token verifications (each a few hundred bytes).
@@ -63,6 +66,8 @@ pub(super) struct Caches {
     permissions: Timed<Arc<Vec<String>>>,
     /// By user id.
     profiles: Timed<Arc<Profile>>,
+    /// By app id and public identifier (`app_…`); only credentials that exist are kept.
+    credentials: TimedBy<(Uuid, String), Arc<AppCredential>>,
     verified: RwLock<HashMap<[u8; 32], Verified>>,
     /// Bumped by every change applied, while the changed map's write lock is held.
     generation: AtomicU64,
@@ -83,6 +88,8 @@ pub enum Change {
     Session(Uuid),
     User(Uuid),
     Role(Uuid),
+    /// An app credential was rotated or revoked (by its internal id).
+    Credential(Uuid),
     Everything,
 }
 
@@ -93,6 +100,7 @@ impl Change {
             Change::Session(id) => format!("session:{id}"),
             Change::User(id) => format!("user:{id}"),
             Change::Role(id) => format!("role:{id}"),
+            Change::Credential(id) => format!("credential:{id}"),
             Change::Everything => "*".into(),
         }
     }
@@ -105,6 +113,7 @@ impl Change {
             Some(("session", id)) => parse(id).map(Change::Session),
             Some(("user", id)) => parse(id).map(Change::User),
             Some(("role", id)) => parse(id).map(Change::Role),
+            Some(("credential", id)) => parse(id).map(Change::Credential),
             _ => None,
         }
         .unwrap_or(Change::Everything)
@@ -230,6 +239,14 @@ impl Caches {
         self.timed_if(&self.permissions, generation, role_id, p);
     }
 
+    pub fn credential(&self, app_id: Uuid, client_id: &str) -> Option<Arc<AppCredential>> {
+        self.fresh(&self.credentials, &(app_id, client_id.to_owned()), CREDENTIAL_TTL)
+    }
+
+    pub fn put_credential_if(&self, generation: Generation, credential: Arc<AppCredential>) {
+        self.timed_if(&self.credentials, generation, (credential.app_id, credential.client_id.clone()), credential);
+    }
+
     /// Change messages may be missed from now on (the listener lost its connection): drop
     /// everything, and serve and keep nothing until `resume`.
     pub fn suspend(&self) {
@@ -250,6 +267,7 @@ impl Caches {
                 self.change(&self.apps, |map| map.retain(|_, (_, app)| app.id != id));
                 // A deleted app's tokens, or a re-keyed one's, are checked afresh.
                 self.change(&self.verified, |map| map.retain(|_, v| v.app_id != id));
+                self.change(&self.credentials, |map| map.retain(|(app_id, _), _| *app_id != id));
             }
             Change::Session(id) => {
                 self.change(&self.sessions, |map| {
@@ -267,8 +285,12 @@ impl Caches {
                     map.remove(&id);
                 });
             }
+            Change::Credential(id) => {
+                self.change(&self.credentials, |map| map.retain(|_, (_, c)| c.id != id));
+            }
             Change::Everything => {
                 self.change(&self.apps, HashMap::clear);
+                self.change(&self.credentials, HashMap::clear);
                 self.change(&self.profiles, HashMap::clear);
                 self.change(&self.verified, HashMap::clear);
                 self.change(&self.sessions, HashMap::clear);
@@ -285,7 +307,14 @@ mod tests {
     #[test]
     fn changes_round_trip_and_garbage_means_everything() {
         let id = Uuid::new_v4();
-        for c in [Change::App(id), Change::Session(id), Change::User(id), Change::Role(id), Change::Everything] {
+        for c in [
+            Change::App(id),
+            Change::Session(id),
+            Change::User(id),
+            Change::Role(id),
+            Change::Credential(id),
+            Change::Everything,
+        ] {
             assert_eq!(Change::decode(&c.encode()), c);
         }
         assert_eq!(Change::decode("session:nope"), Change::Everything);
@@ -335,6 +364,44 @@ mod tests {
         assert_eq!(caches.app("beta").map(|x| x.id), Some(b.id));
         caches.apply(Change::Everything);
         assert!(caches.app("beta").is_none());
+    }
+
+    #[test]
+    fn credentials_are_dropped_by_id_and_with_their_app() {
+        let caches = Caches::default();
+        let credential = |app_id: Uuid, client_id: &str| {
+            let now = chrono::Utc::now();
+            Arc::new(AppCredential {
+                id: Uuid::new_v4(),
+                app_id,
+                client_id: client_id.into(),
+                name: "backend".into(),
+                secret_digest: "digest".into(),
+                previous_digest: None,
+                previous_expires_at: None,
+                created_at: now,
+                rotated_at: None,
+                last_used_at: None,
+                revoked_at: None,
+            })
+        };
+        let (app, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let (a, b, c) = (credential(app, "app_a"), credential(app, "app_b"), credential(other, "app_c"));
+        for cached in [&a, &b, &c] {
+            caches.put_credential_if(caches.generation(), cached.clone());
+        }
+        assert!(caches.credential(other, "app_a").is_none(), "only through its own app");
+        caches.apply(Change::Credential(a.id));
+        assert!(caches.credential(app, "app_a").is_none());
+        assert_eq!(caches.credential(app, "app_b").map(|x| x.id), Some(b.id));
+        caches.apply(Change::App(app));
+        assert!(caches.credential(app, "app_b").is_none());
+        assert_eq!(caches.credential(other, "app_c").map(|x| x.id), Some(c.id));
+        // A read that began before a rotation does not keep what it read.
+        let before = caches.generation();
+        caches.apply(Change::Credential(c.id));
+        caches.put_credential_if(before, c.clone());
+        assert!(caches.credential(other, "app_c").is_none());
     }
 
     /// A read misses the cache and asks the store; a revocation commits and is applied; the

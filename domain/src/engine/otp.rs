@@ -12,12 +12,14 @@
 //! for the same destination and keeps its count.
 
 use chrono::TimeDelta;
+use secrecy::ExposeSecret;
 use serde::Serialize;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use super::audit::{user_actor, user_kind};
 use super::contacts::parse_phone;
+use super::credentials::AppCredentials;
 use super::limits::Rule;
 use super::{now, Engine, RequestMeta};
 use crate::audit::{Actor, ActorKind, Event};
@@ -39,13 +41,6 @@ pub struct OtpSent {
     pub expires_in: i64,
 }
 
-/// What a backend passes to authenticate itself (seed 002: in the body).
-#[derive(Debug, Clone, Copy)]
-pub struct AppCredentials<'a> {
-    pub app_id: &'a str,
-    pub app_secret: &'a str,
-}
-
 /// Where the code goes.
 #[derive(Debug, Clone, Copy)]
 pub enum Destination<'a> {
@@ -64,20 +59,13 @@ fn new_code() -> String {
 }
 
 impl Engine {
-    /// The backend's credentials, checked with the brute-force rule for secrets: an IP past
-    /// its failed checks is refused before checking.
-    async fn backend_of(&self, slug: &str, credentials: AppCredentials<'_>, meta: &RequestMeta) -> Result<App> {
+    /// The app whose credentials the backend presents, if it allows OTP sign-in.
+    async fn backend_of(&self, slug: &str, credentials: &AppCredentials) -> Result<App> {
         let app = self.active_app(slug).await.map_err(|e| match e {
             Error::NotFound(_) => Error::InvalidAppCredentials,
             e => e,
         })?;
-        self.credentials_blocked(&app, meta).await?;
-        if let Err(e) = self.check_app_credentials(&app, credentials.app_id, credentials.app_secret).await {
-            if matches!(e, Error::InvalidAppCredentials) {
-                self.credential_failed(&app, meta).await?;
-            }
-            return Err(e);
-        }
+        self.check_app_credentials(&app, &credentials.app_id, credentials.app_secret.expose_secret()).await?;
         if !app.config.otp_enabled {
             return Err(Error::Forbidden("OTP sign-in is disabled for this app".into()));
         }
@@ -97,11 +85,11 @@ impl Engine {
     pub async fn send_otp(
         &self,
         slug: &str,
-        credentials: AppCredentials<'_>,
+        credentials: &AppCredentials,
         to: Destination<'_>,
         meta: &RequestMeta,
     ) -> Result<OtpSent> {
-        let app = self.backend_of(slug, credentials, meta).await?;
+        let app = self.backend_of(slug, credentials).await?;
         let (channel, destination) = match to {
             Destination::Email(raw) => (OtpChannel::Email, Email::parse(raw)?.normalized()),
             Destination::Phone(raw) => (OtpChannel::Sms, parse_phone(raw)?),
@@ -170,12 +158,12 @@ impl Engine {
     pub async fn verify_otp(
         &self,
         slug: &str,
-        credentials: AppCredentials<'_>,
+        credentials: &AppCredentials,
         request_id: &str,
         code: &str,
         meta: &RequestMeta,
     ) -> Result<TokenPair> {
-        let app = self.backend_of(slug, credentials, meta).await?;
+        let app = self.backend_of(slug, credentials).await?;
         self.limit_ip(&app, Rule::RedeemPerIp, meta).await?;
         let id = Uuid::parse_str(request_id.trim()).map_err(|_| expired())?;
         let at = now();
@@ -330,11 +318,4 @@ fn new_user(app: &App, role_id: Uuid, request: &OtpRequest, attempt: u32) -> Res
         created_at: at,
         updated_at: at,
     })
-}
-
-// Until app credentials land (their own change), no backend holds any: every check fails.
-impl Engine {
-    pub(crate) async fn check_app_credentials(&self, _app: &App, _app_id: &str, _app_secret: &str) -> Result<()> {
-        Err(Error::InvalidAppCredentials)
-    }
 }

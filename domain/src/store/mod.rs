@@ -15,8 +15,9 @@ use uuid::Uuid;
 
 use crate::audit::{AuditEvent, AuditFilter, Checkpoint, Head, Link};
 use crate::model::{
-    ApiKey, App, Contact, ContactKind, Invite, Mail, MailStatus, Membership, NewRefreshToken, OneTimeToken, OtpRequest,
-    Permission, RefreshSuccessor, RefreshToken, Role, Session, SigningKey, TokenPurpose, User, UserCursor, UserProfile,
+    ApiKey, App, AppCredential, Contact, ContactKind, Invite, Mail, MailStatus, Membership, NewRefreshToken,
+    OneTimeToken, OtpRequest, Permission, RefreshSuccessor, RefreshToken, Role, Session, SigningKey, TokenPurpose,
+    User, UserCursor, UserProfile,
 };
 use crate::{Error, Result};
 
@@ -94,6 +95,10 @@ pub trait Store: Send + Sync + 'static {
     async fn sessions_of(&self, app_id: Uuid, user_id: Uuid) -> StoreResult<Vec<Session>>;
     async fn api_keys(&self, app_id: Uuid) -> StoreResult<Vec<ApiKey>>;
     async fn api_key_by_digest(&self, digest: &str) -> StoreResult<Option<ApiKey>>;
+    /// The app's credentials (seed 002's `app_id` + `app_secret`), revoked ones too, newest first.
+    async fn app_credentials(&self, app_id: Uuid) -> StoreResult<Vec<AppCredential>>;
+    /// The app's credential with this public identifier (`app_…`); another app's is `None`.
+    async fn app_credential(&self, app_id: Uuid, client_id: &str) -> StoreResult<Option<AppCredential>>;
     /// Messages other nodes published (PostgreSQL `LISTEN`), listening from before this
     /// returns; `None` where there are no other nodes (SQLite). The stream says when messages
     /// may have been missed (`Lost`) and when they arrive again (`Listening`); it does not end.
@@ -231,6 +236,22 @@ pub trait Tx: Send {
     async fn insert_api_key(&mut self, key: &ApiKey) -> StoreResult<()>;
     async fn revoke_api_key(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
     async fn touch_api_key(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<()>;
+    /// `StoreError::Unique` when the public identifier is taken.
+    async fn insert_app_credential(&mut self, credential: &AppCredential) -> StoreResult<()>;
+    /// Gives a live credential the secret with this digest. With `previous_until`, the secret
+    /// it had keeps working until then (replacing any earlier previous one); without, it stops
+    /// at once. `None` when the credential is revoked or not the app's.
+    async fn rotate_app_credential(
+        &mut self,
+        app_id: Uuid,
+        id: Uuid,
+        digest: &str,
+        previous_until: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<AppCredential>>;
+    /// Revokes a live credential (its previous secret too); false when it was not live.
+    async fn revoke_app_credential(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
+    async fn touch_app_credential(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<()>;
     /// Tells the other nodes, once the transaction commits (PostgreSQL `NOTIFY`; nothing on
     /// SQLite, which has no other nodes).
     async fn publish(&mut self, message: &str) -> StoreResult<()>;

@@ -125,6 +125,8 @@ macro_rules! conformance {
 mod apps;
 // The audit log: recording, reading, linking, racing sequencers, retention.
 mod audit;
+// App credentials: per app, rotation with an overlap, revocation, cascade.
+mod credentials;
 // Apps' permission catalogs, user paging, role and user changes, API keys, change messages.
 mod mail;
 mod management;

@@ -6,7 +6,7 @@ use app::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use domain::engine::{Profile, SignupInput};
+use domain::engine::{AppCredentials, Profile, SignupInput};
 use domain::tokens::TokenPair;
 use domain::types::PLATFORM_SLUG;
 use secrecy::SecretString;
@@ -31,10 +31,27 @@ pub struct SigninBody {
     password: SecretString,
 }
 
+/// Refresh and logout: the refresh token, and from an app's backend its app credential
+/// (seed 002: `{app_id, app_secret, refresh_token}`).
 #[derive(Deserialize)]
 pub struct RefreshBody {
     #[serde(alias = "refreshToken")]
     refresh_token: String,
+    #[serde(alias = "appId")]
+    app_id: Option<String>,
+    #[serde(alias = "appSecret")]
+    app_secret: Option<SecretString>,
+}
+
+impl RefreshBody {
+    /// The app credential, when either half is given: then both are checked, and a missing
+    /// half is a wrong one.
+    fn credentials(&self) -> Option<AppCredentials> {
+        (self.app_id.is_some() || self.app_secret.is_some()).then(|| AppCredentials {
+            app_id: self.app_id.clone().unwrap_or_default(),
+            app_secret: self.app_secret.clone().unwrap_or_else(|| SecretString::from(String::new())),
+        })
+    }
 }
 
 async fn signup(
@@ -59,12 +76,22 @@ async fn signin(state: &AppState, slug: &str, meta: Meta, body: SigninBody) -> A
     Ok(Json(state.engine.signin(slug, &body.identifier, body.password, &meta.0).await?))
 }
 
-async fn refresh(state: &AppState, slug: &str, body: RefreshBody) -> ApiResult<Json<TokenPair>> {
-    Ok(Json(state.engine.refresh(slug, &body.refresh_token).await?))
+async fn refresh(
+    state: &AppState,
+    slug: &str,
+    body: RefreshBody,
+    credentials: Option<AppCredentials>,
+) -> ApiResult<Json<TokenPair>> {
+    Ok(Json(state.engine.refresh(slug, &body.refresh_token, credentials.as_ref()).await?))
 }
 
-async fn logout(state: &AppState, slug: &str, body: RefreshBody) -> ApiResult<StatusCode> {
-    state.engine.logout(slug, &body.refresh_token).await?;
+async fn logout(
+    state: &AppState,
+    slug: &str,
+    body: RefreshBody,
+    credentials: Option<AppCredentials>,
+) -> ApiResult<StatusCode> {
+    state.engine.logout(slug, &body.refresh_token, credentials.as_ref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -90,14 +117,16 @@ pub async fn app_refresh(
     Path(slug): Path<String>,
     ApiJson(b): ApiJson<RefreshBody>,
 ) -> ApiResult<Json<TokenPair>> {
-    refresh(&s, &slug, b).await
+    let credentials = b.credentials();
+    refresh(&s, &slug, b, credentials).await
 }
 pub async fn app_logout(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     ApiJson(b): ApiJson<RefreshBody>,
 ) -> ApiResult<StatusCode> {
-    logout(&s, &slug, b).await
+    let credentials = b.credentials();
+    logout(&s, &slug, b, credentials).await
 }
 pub async fn app_me(
     State(s): State<AppState>,
@@ -122,14 +151,15 @@ pub async fn account_signin(
 ) -> ApiResult<Json<TokenPair>> {
     signin(&s, PLATFORM_SLUG, meta, b).await
 }
+/// Accounts are nobody's backend: app credentials have no meaning here, and are not read.
 pub async fn account_refresh(
     State(s): State<AppState>,
     ApiJson(b): ApiJson<RefreshBody>,
 ) -> ApiResult<Json<TokenPair>> {
-    refresh(&s, PLATFORM_SLUG, b).await
+    refresh(&s, PLATFORM_SLUG, b, None).await
 }
 pub async fn account_logout(State(s): State<AppState>, ApiJson(b): ApiJson<RefreshBody>) -> ApiResult<StatusCode> {
-    logout(&s, PLATFORM_SLUG, b).await
+    logout(&s, PLATFORM_SLUG, b, None).await
 }
 pub async fn account_me(
     State(s): State<AppState>,

@@ -4,6 +4,7 @@
 pub mod apps;
 pub mod audit;
 pub mod auth;
+pub mod credentials;
 pub mod error;
 pub mod extract;
 pub mod links;
@@ -50,6 +51,9 @@ fn platform() -> Router<AppState> {
         .route("/apps/{slug}/end-users/{id}/sessions", get(manage::user_sessions).delete(manage::revoke_user_sessions))
         .route("/apps/{slug}/api-keys", get(manage::list_api_keys).post(manage::create_api_key))
         .route("/apps/{slug}/api-keys/{id}", axum::routing::delete(manage::revoke_api_key))
+        .route("/apps/{slug}/credentials", get(credentials::list).post(credentials::create))
+        .route("/apps/{slug}/credentials/{app_id}", axum::routing::delete(credentials::revoke))
+        .route("/apps/{slug}/credentials/{app_id}/rotate", post(credentials::rotate))
         .route("/apps/{slug}/audit", get(audit::list))
         .route("/apps/{slug}/audit/verify", get(audit::verify))
         .route("/apps/{slug}/audit/export", get(audit::export))

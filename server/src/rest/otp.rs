@@ -7,6 +7,7 @@ use axum::Json;
 use domain::engine::{AppCredentials, Destination, OtpSent};
 use domain::tokens::TokenPair;
 use domain::Error;
+use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::error::{ApiJson, ApiResult};
@@ -17,7 +18,7 @@ pub struct SendOtpBody {
     #[serde(alias = "appId")]
     app_id: String,
     #[serde(alias = "appSecret")]
-    app_secret: String,
+    app_secret: SecretString,
     email: Option<String>,
     phone: Option<String>,
 }
@@ -27,7 +28,7 @@ pub struct VerifyOtpBody {
     #[serde(alias = "appId")]
     app_id: String,
     #[serde(alias = "appSecret")]
-    app_secret: String,
+    app_secret: SecretString,
     #[serde(alias = "otpRequestId")]
     otp_request_id: String,
     #[serde(alias = "code")]
@@ -47,8 +48,8 @@ pub async fn send_otp(
         (None, Some(phone)) => Destination::Phone(phone),
         _ => return Err(Error::invalid("Give either email or phone").into()),
     };
-    let credentials = AppCredentials { app_id: &b.app_id, app_secret: &b.app_secret };
-    Ok(Json(s.engine.send_otp(&slug, credentials, to, &meta.0).await?))
+    let credentials = AppCredentials { app_id: b.app_id, app_secret: b.app_secret };
+    Ok(Json(s.engine.send_otp(&slug, &credentials, to, &meta.0).await?))
 }
 
 /// `POST /{slug}/v1/auth/verify-otp` `{app_id, app_secret, otp_request_id, otp}` → a token
@@ -59,6 +60,6 @@ pub async fn verify_otp(
     meta: Meta,
     ApiJson(b): ApiJson<VerifyOtpBody>,
 ) -> ApiResult<Json<TokenPair>> {
-    let credentials = AppCredentials { app_id: &b.app_id, app_secret: &b.app_secret };
-    Ok(Json(s.engine.verify_otp(&slug, credentials, &b.otp_request_id, &b.otp, &meta.0).await?))
+    let credentials = AppCredentials { app_id: b.app_id, app_secret: b.app_secret };
+    Ok(Json(s.engine.verify_otp(&slug, &credentials, &b.otp_request_id, &b.otp, &meta.0).await?))
 }

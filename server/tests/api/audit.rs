@@ -96,6 +96,28 @@ pub async fn account_id(app: &TestApp, token: &str) -> String {
     me["id"].as_str().unwrap().to_owned()
 }
 
+/// Signs up account `username` and makes it a member of the app (memberships are made only
+/// with their app so far, so straight in the store) with a new role `{username}-role` holding
+/// `permissions`; returns its access token.
+pub async fn member_with(app: &TestApp, owner: &str, slug: &str, username: &str, permissions: &[&str]) -> String {
+    let role = app
+        .post_json_with_bearer(
+            &format!("/api/v1/apps/{slug}/roles"),
+            owner,
+            &json!({ "name": format!("{username}-role"), "permissions": permissions }),
+        )
+        .await;
+    let role = json_of(role, StatusCode::CREATED).await;
+    let token = app.account_token(username).await;
+    let record = app.engine.app(slug).await.unwrap();
+    let mut tx = app.engine.store().begin().await.unwrap();
+    let role = uuid::Uuid::parse_str(role["id"].as_str().unwrap()).unwrap();
+    let id = uuid::Uuid::parse_str(&account_id(app, &token).await).unwrap();
+    tx.insert_membership(record.id, id, role, chrono::Utc::now()).await.unwrap();
+    tx.commit().await.unwrap();
+    token
+}
+
 /// `POST /{slug}/v1/auth/signin`, with the caller's own `X-Request-Id` if given.
 pub async fn signin(app: &TestApp, slug: &str, identifier: &str, password: &str, request_id: Option<&str>) -> Response {
     let mut request = app

@@ -4,10 +4,10 @@
 
 use reqwest::StatusCode;
 use serde_json::json;
-use uuid::Uuid;
 
 use crate::api_keys::create_key;
-use crate::audit::{account_id, census, events, party, refresh, signin, user_and_session, verify};
+use crate::audit::{account_id, census, events, member_with, party, refresh, signin, user_and_session, verify};
+use crate::credentials::create_credential;
 use crate::helpers::{
     access_token, assert_error, both_stores, json_of, refresh_token, stored_values, TestApp, PASSWORD,
 };
@@ -23,21 +23,7 @@ async fn who_may_read_the_log(app: TestApp) {
     let end_user = access_token(&app.signin_end_user("guarded", "ada").await);
 
     // A member whose role lacks audit.read.
-    let viewer = app
-        .post_json_with_bearer(
-            "/api/v1/apps/guarded/roles",
-            &owner,
-            &json!({ "name": "viewer", "permissions": ["app.read"] }),
-        )
-        .await;
-    let viewer = json_of(viewer, StatusCode::CREATED).await;
-    let bob = app.account_token("bob").await;
-    let record = app.engine.app("guarded").await.unwrap();
-    let mut tx = app.engine.store().begin().await.unwrap();
-    let role = Uuid::parse_str(viewer["id"].as_str().unwrap()).unwrap();
-    let bob_id = Uuid::parse_str(&account_id(&app, &bob).await).unwrap();
-    tx.insert_membership(record.id, bob_id, role, chrono::Utc::now()).await.unwrap();
-    tx.commit().await.unwrap();
+    let bob = member_with(&app, &owner, "guarded", "bob", &["app.read"]).await;
     json_of(app.get_with_bearer("/api/v1/apps/guarded", &bob).await, StatusCode::OK).await;
     let carol = app.account_token("carol").await;
     let (_, reader) = create_key(&app, &owner, "guarded", &["audit.read"]).await;
@@ -68,7 +54,7 @@ async fn who_may_read_the_log(app: TestApp) {
     let activity = json_of(app.get_with_bearer("/platform/v1/me/activity", &bob).await, StatusCode::OK).await;
     let kinds: Vec<&str> = activity["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["account.signed_up"], "{activity}");
-    assert_eq!(activity["events"][0]["actor"], party("account", &bob_id.to_string()));
+    assert_eq!(activity["events"][0]["actor"], party("account", &account_id(&app, &bob).await));
     let other_kinds =
         json_of(app.get_with_bearer("/platform/v1/me/activity", &other_owner).await, StatusCode::OK).await;
     let other_kinds: Vec<&str> =
@@ -108,6 +94,18 @@ async fn no_secret_is_ever_stored(app: TestApp) {
     }
     let (_, secret) = create_key(&app, &owner, "vault", &["user.list", "rampart.signup.create"]).await;
     json_of(app.get_with_bearer("/api/v1/apps/vault/end-users", &secret).await, StatusCode::OK).await;
+    // An app credential, rotated (so a previous secret is kept too), each secret used.
+    let (credential, first_secret) = create_credential(&app, &owner, "vault").await;
+    let rotate = format!("/api/v1/apps/vault/credentials/{credential}/rotate");
+    let rotated = json_of(app.post_json_with_bearer(&rotate, &owner, &json!({})).await, StatusCode::OK).await;
+    let app_secret = rotated["app_secret"].as_str().unwrap().to_owned();
+    let mut latest = refresh_token(&pairs[2]);
+    for used in [&first_secret, &app_secret] {
+        let body = json!({ "app_id": credential, "app_secret": used, "refresh_token": latest });
+        let pair = json_of(app.post_json("/vault/v1/auth/refresh", &body).await, StatusCode::OK).await;
+        latest = refresh_token(&pair);
+        pairs.push(pair);
+    }
     app.engine.sequence_audit().await.unwrap();
 
     let log = events(&app, &owner, "vault", &[]).await;
@@ -122,6 +120,9 @@ async fn no_secret_is_ever_stored(app: TestApp) {
         "Mistyped-Identifier-7781".into(),
         secret.clone(),
         secret[secret.len() / 2..].to_owned(),
+        first_secret.clone(),
+        app_secret.clone(),
+        app_secret[app_secret.len() / 2..].to_owned(),
     ];
     for pair in &pairs {
         secrets.push(access_token(pair));

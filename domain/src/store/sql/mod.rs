@@ -7,6 +7,7 @@
 pub(crate) mod api_keys;
 pub(crate) mod apps;
 pub(crate) mod audit;
+pub(crate) mod credentials;
 pub(crate) mod limits;
 pub(crate) mod mail;
 pub(crate) mod rows;
@@ -61,6 +62,7 @@ macro_rules! impl_sql_store {
             $crate::store::sql::users::users!($db);
             $crate::store::sql::sessions::sessions!($db);
             $crate::store::sql::api_keys::api_keys!($db);
+            $crate::store::sql::credentials::credentials!($db);
             $crate::store::sql::signing_keys::signing_keys!($db);
             $crate::store::sql::audit::audit!($db);
             $crate::store::sql::mail::mail!($db);
@@ -296,6 +298,21 @@ macro_rules! impl_sql_store {
                 queries::limits::try_otp($crate::store::sql::Backend::writer(self), app_id, id, now, max_attempts).await
             }
 
+            async fn app_credentials(
+                &self,
+                app_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::AppCredential>> {
+                queries::credentials::app_credentials($crate::store::sql::Backend::reader(self), app_id).await
+            }
+
+            async fn app_credential(
+                &self,
+                app_id: uuid::Uuid,
+                client_id: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::model::AppCredential>> {
+                queries::credentials::app_credential($crate::store::sql::Backend::reader(self), app_id, client_id).await
+            }
+
             async fn subscribe(
                 &self,
             ) -> $crate::store::StoreResult<Option<futures_core::stream::BoxStream<'static, $crate::store::Notice>>>
@@ -521,6 +538,42 @@ macro_rules! impl_sql_store {
                 at: chrono::DateTime<chrono::Utc>,
             ) -> $crate::store::StoreResult<()> {
                 queries::api_keys::touch_api_key(&mut self.0, app_id, id, at).await
+            }
+
+            async fn insert_app_credential(
+                &mut self,
+                credential: &$crate::model::AppCredential,
+            ) -> $crate::store::StoreResult<()> {
+                queries::credentials::insert_app_credential(&mut self.0, credential).await
+            }
+
+            async fn rotate_app_credential(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+                digest: &str,
+                previous_until: Option<chrono::DateTime<chrono::Utc>>,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<Option<$crate::model::AppCredential>> {
+                queries::credentials::rotate_app_credential(&mut self.0, app_id, id, digest, previous_until, at).await
+            }
+
+            async fn revoke_app_credential(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::credentials::revoke_app_credential(&mut self.0, app_id, id, at).await
+            }
+
+            async fn touch_app_credential(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<()> {
+                queries::credentials::touch_app_credential(&mut self.0, app_id, id, at).await
             }
 
             async fn publish(&mut self, message: &str) -> $crate::store::StoreResult<()> {

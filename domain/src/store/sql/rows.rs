@@ -6,8 +6,8 @@ use sqlx::FromRow;
 use uuid::Uuid;
 
 use crate::model::{
-    ApiKey, App, AuthConfig, Contact, ContactKind, Membership, Permission, RefreshToken, Role, Session, SigningKey,
-    Status, User, UserProfile,
+    ApiKey, App, AppCredential, AuthConfig, Contact, ContactKind, Membership, Permission, RefreshToken, Role, Session,
+    SigningKey, Status, User, UserProfile,
 };
 use crate::store::{StoreError, StoreResult, Ts};
 
@@ -306,6 +306,39 @@ impl ApiKeyRow {
             created_by: self.created_by,
             created_at: self.created_at.0,
             expires_at: self.expires_at.map(|t| t.0),
+            last_used_at: self.last_used_at.map(|t| t.0),
+            revoked_at: self.revoked_at.map(|t| t.0),
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct AppCredentialRow {
+    id: Uuid,
+    app_id: Uuid,
+    client_id: String,
+    name: String,
+    secret_digest: String,
+    previous_digest: Option<String>,
+    previous_expires_at: Option<Ts>,
+    created_at: Ts,
+    rotated_at: Option<Ts>,
+    last_used_at: Option<Ts>,
+    revoked_at: Option<Ts>,
+}
+
+impl AppCredentialRow {
+    pub(crate) fn into_model(self) -> StoreResult<AppCredential> {
+        Ok(AppCredential {
+            id: self.id,
+            app_id: self.app_id,
+            client_id: self.client_id,
+            name: self.name,
+            secret_digest: self.secret_digest,
+            previous_digest: self.previous_digest,
+            previous_expires_at: self.previous_expires_at.map(|t| t.0),
+            created_at: self.created_at.0,
+            rotated_at: self.rotated_at.map(|t| t.0),
             last_used_at: self.last_used_at.map(|t| t.0),
             revoked_at: self.revoked_at.map(|t| t.0),
         })
