@@ -189,7 +189,44 @@ async fn api_key_guessing(app: TestApp) {
     assert_eq!(app.get_with_bearer("/v1/apps/keyed", &owner).await.status(), StatusCode::OK);
 }
 
-both_stores!(lockout_and_recovery, signin_limits, link_limits, api_key_guessing);
+/// Wrong app secrets (on refresh or OTP) count against the caller's IP; past the limit the
+/// right secret is refused too, before anything is compared, and the refresh token is kept.
+async fn app_secret_guessing(app: TestApp) {
+    let owner = app.app_with_owner("backend").await;
+    app.patch_config(&owner, "backend", &json!({"rate_limit_credential_failures_per_ip": 3})).await;
+    let created = json_of(
+        app.post_json_with_bearer("/v1/apps/backend/credentials", &owner, &json!({"name": "api"})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let (app_id, secret) = (created["app_id"].as_str().unwrap(), created["app_secret"].as_str().unwrap());
+    let pair = app.signup_end_user("backend", "gina").await;
+    let refresh = pair["refresh_token"].as_str().unwrap();
+    for guess in ["ras_one", "ras_two", "ras_three"] {
+        let response = app
+            .post_json(
+                "/backend/v1/auth/refresh",
+                &json!({"app_id": app_id, "app_secret": guess, "refresh_token": refresh}),
+            )
+            .await;
+        assert_error(response, StatusCode::UNAUTHORIZED, "INVALID_APP_CREDENTIALS").await;
+    }
+    let send = json!({"app_id": app_id, "app_secret": secret, "email": "gina@example.com"});
+    assert_limited(app.post_json("/backend/v1/auth/send-otp", &send).await).await;
+    assert_limited(
+        app.post_json(
+            "/backend/v1/auth/refresh",
+            &json!({"app_id": app_id, "app_secret": secret, "refresh_token": refresh}),
+        )
+        .await,
+    )
+    .await;
+    // Without credentials (the app does not require them) the refresh token still works.
+    let response = app.post_json("/backend/v1/auth/refresh", &json!({"refresh_token": refresh})).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+both_stores!(lockout_and_recovery, signin_limits, link_limits, api_key_guessing, app_secret_guessing);
 
 /// Two nodes on one PostgreSQL count together: the limit holds however requests are spread.
 async fn nodes_share_one_limit(a: TestApp, b: TestApp) {
