@@ -327,11 +327,40 @@ impl OtpChannel {
     }
 }
 
-/// A one-time code sent for sign-in (seed 002), kept as a keyed digest.
+/// What a one-time code proves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtpPurpose {
+    /// Seed 002's OTP sign-in.
+    SignIn,
+    /// That a signed-in user holds one of their contacts.
+    Contact,
+}
+
+impl OtpPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OtpPurpose::SignIn => "signin",
+            OtpPurpose::Contact => "contact",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<OtpPurpose> {
+        match raw {
+            "signin" => Some(OtpPurpose::SignIn),
+            "contact" => Some(OtpPurpose::Contact),
+            _ => None,
+        }
+    }
+}
+
+/// A one-time code sent for sign-in (seed 002) or to prove a contact, kept as a keyed digest.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OtpRequest {
     pub id: Uuid,
     pub app_id: Uuid,
+    pub purpose: OtpPurpose,
+    /// The contact a `Contact` code proves.
+    pub contact_id: Option<Uuid>,
     pub channel: OtpChannel,
     /// The normalised address or E.164 number.
     pub destination: String,

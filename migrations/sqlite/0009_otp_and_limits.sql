@@ -15,13 +15,17 @@ CREATE TABLE rate_counters (
 ) WITHOUT ROWID;
 CREATE INDEX rate_counters_expiry ON rate_counters (expires_at);
 
--- One-time codes sent by email or SMS (seed 002's OTP login). The code is kept only as a
+-- One-time codes sent by email or SMS: seed 002's OTP login, and proofs of a user's contact. The code is kept only as a
 -- keyed digest; `attempts` counts guesses and is raised atomically before a guess is
 -- compared, so parallel guesses never exceed the limit. A resend replaces the code of the
 -- live request for the same destination and keeps its attempts.
 CREATE TABLE otp_requests (
     id           BLOB PRIMARY KEY,
     app_id       BLOB NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+    -- `signin` (seed 002's OTP) or `contact` (proving a contact of a signed-in user, named
+    -- by `contact_id`): a code of one purpose is no code of the other.
+    purpose      TEXT NOT NULL CHECK (purpose IN ('signin', 'contact')),
+    contact_id   BLOB REFERENCES contacts (id) ON DELETE CASCADE,
     channel      TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
     destination  TEXT NOT NULL,
     code_digest  TEXT NOT NULL,

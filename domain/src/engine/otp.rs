@@ -18,14 +18,17 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use super::audit::{user_actor, user_kind};
+use super::cache::Change;
 use super::contacts::parse_phone;
+use super::contacts::ContactView;
 use super::credentials::AppCredentials;
 use super::limits::Rule;
-use super::{now, Engine, RequestMeta};
+use super::write::Write;
+use super::{now, Engine, Principal, RequestMeta};
 use crate::audit::{Actor, ActorKind, Event};
 use crate::limits::value_key;
 use crate::mail::render::{otp_sms, render, MailKind, Vars};
-use crate::model::{App, Contact, ContactKind, OtpChannel, OtpRequest, Status, User};
+use crate::model::{App, Contact, ContactKind, OtpChannel, OtpPurpose, OtpRequest, Status, User};
 use crate::store::StoreError;
 use crate::tokens::TokenPair;
 use crate::types::{Email, Username};
@@ -50,6 +53,14 @@ pub enum Destination<'a> {
 
 fn expired() -> Error {
     Error::InvalidOtp("This code has expired or was used up; ask for a new one".into())
+}
+
+fn wrong_code(left: i32) -> Error {
+    Error::InvalidOtp(match left {
+        0 => "Wrong code, and no tries are left; ask for a new one".into(),
+        1 => "Wrong code; 1 try left".into(),
+        n => format!("Wrong code; {n} tries left"),
+    })
 }
 
 /// Six digits, uniformly from the OS's CSPRNG.
@@ -98,12 +109,36 @@ impl Engine {
         self.limit(&app, Rule::OtpPerDestination, &value_key("to", &destination)).await?;
 
         let ttl = app.config.otp_ttl_seconds;
-        let at = now();
-        let expires_at = at + TimeDelta::seconds(ttl);
-        let code = new_code();
         let mut tx = self.write().await?;
-        let resent = match tx.live_otp(app.id, &destination, at, MAX_ATTEMPTS).await? {
-            Some(live) if tx.resend_otp(app.id, live.id, &self.otp_digest(live.id, &code), expires_at, at).await? => {
+        let (id, resent) = self.issue_code(&mut tx, &app, OtpPurpose::SignIn, None, channel, &destination).await?;
+        tx.record(
+            app.id,
+            Event::new("otp.sent", Actor { kind: ActorKind::System, id: None })
+                .subject("otp_request", id)
+                .details(serde_json::json!({"channel": channel.as_str(), "resend": resent})),
+        );
+        tx.commit().await?;
+        Ok(OtpSent { otp_request_id: id, expires_in: ttl })
+    }
+
+    /// A new code of `purpose` to `destination`, sent with this change: into the live
+    /// request for it (a resend, its tries kept) or a new one. Answers the request and
+    /// whether it was a resend.
+    async fn issue_code(
+        &self,
+        tx: &mut Write<'_>,
+        app: &App,
+        purpose: OtpPurpose,
+        contact: Option<Uuid>,
+        channel: OtpChannel,
+        destination: &str,
+    ) -> Result<(Uuid, bool)> {
+        let ttl = TimeDelta::seconds(app.config.otp_ttl_seconds);
+        let at = now();
+        let code = new_code();
+        let live = tx.live_otp(app.id, purpose, contact, destination, at, MAX_ATTEMPTS).await?;
+        let resent = match live {
+            Some(live) if tx.resend_otp(app.id, live.id, &self.otp_digest(live.id, &code), at + ttl, at).await? => {
                 Some(live.id)
             }
             _ => None,
@@ -115,41 +150,135 @@ impl Engine {
                 tx.insert_otp(&OtpRequest {
                     id,
                     app_id: app.id,
+                    purpose,
+                    contact_id: contact,
                     channel,
-                    destination: destination.clone(),
+                    destination: destination.to_owned(),
                     code_digest: self.otp_digest(id, &code),
                     attempts: 0,
                     sends: 1,
                     created_at: at,
-                    expires_at,
+                    expires_at: at + ttl,
                     consumed_at: None,
                 })
                 .await?;
                 id
             }
         };
-        let lasts = TimeDelta::seconds(ttl);
         match channel {
             OtpChannel::Email => {
                 let vars =
-                    Vars { app: app.display_name.clone(), code: Some(code), lasts: Some(lasts), ..Vars::default() };
+                    Vars { app: app.display_name.clone(), code: Some(code), lasts: Some(ttl), ..Vars::default() };
                 let rendered = render(MailKind::Otp, &vars, &app.config.mail_templates);
-                tx.mail(&app, &destination, MailKind::Otp, rendered)?;
+                tx.mail(app, destination, MailKind::Otp, rendered)?;
             }
             OtpChannel::Sms => {
                 let host = url::Url::parse(&self.config.public_url).ok().and_then(|u| u.host_str().map(str::to_owned));
-                let text = otp_sms(&app.display_name, &code, lasts, host.as_deref());
-                tx.sms(&app, &destination, MailKind::Otp, text)?;
+                let text = otp_sms(&app.display_name, &code, ttl, host.as_deref());
+                tx.sms(app, destination, MailKind::Otp, text)?;
             }
         }
+        Ok((id, resent.is_some()))
+    }
+
+    /// Whether `code` is the request's, in constant time; malformed codes are wrong.
+    fn code_matches(&self, request: &OtpRequest, code: &str) -> bool {
+        let code = code.trim();
+        code.len() == 6
+            && code.bytes().all(|b| b.is_ascii_digit())
+            && bool::from(self.otp_digest(request.id, code).as_bytes().ct_eq(request.code_digest.as_bytes()))
+    }
+
+    /// `POST me/contacts/{id}/verification`: sends a code to one of the caller's unverified
+    /// contacts (a text message to a phone, mail to an address), to prove they hold it.
+    pub async fn send_contact_code(&self, me: &Principal, id: &str) -> Result<OtpSent> {
+        let app = &me.app;
+        let contact = self.my_unverified_contact(me, id).await?;
+        let channel = match contact.kind {
+            ContactKind::Email => OtpChannel::Email,
+            ContactKind::Phone => OtpChannel::Sms,
+        };
+        let destination = contact.value.to_lowercase();
+        let context = crate::audit::current_request();
+        let meta = RequestMeta { ip: context.ip, user_agent: context.user_agent };
+        self.limit_ip(app, Rule::OtpPerIp, &meta).await?;
+        self.limit(app, Rule::OtpPerDestination, &value_key("to", &destination)).await?;
+        let mut tx = self.write().await?;
+        let (request, resent) =
+            self.issue_code(&mut tx, app, OtpPurpose::Contact, Some(contact.id), channel, &destination).await?;
         tx.record(
             app.id,
-            Event::new("otp.sent", Actor { kind: ActorKind::System, id: None })
-                .subject("otp_request", id)
-                .details(serde_json::json!({"channel": channel.as_str(), "resend": resent.is_some()})),
+            Event::new("otp.sent", user_actor(&app.slug, me.user_id))
+                .subject("otp_request", request)
+                .details(serde_json::json!({"channel": channel.as_str(), "resend": resent, "contact_id": contact.id})),
         );
         tx.commit().await?;
-        Ok(OtpSent { otp_request_id: id, expires_in: ttl })
+        Ok(OtpSent { otp_request_id: request, expires_in: app.config.otp_ttl_seconds })
+    }
+
+    /// `POST me/contacts/{id}/verify` `{code}`: the code sent to the contact verifies it.
+    /// Five tries, as for sign-in codes.
+    pub async fn verify_contact_code(&self, me: &Principal, id: &str, code: &str) -> Result<ContactView> {
+        let app = &me.app;
+        let contact = self.my_unverified_contact(me, id).await?;
+        let context = crate::audit::current_request();
+        let meta = RequestMeta { ip: context.ip, user_agent: context.user_agent };
+        self.limit_ip(app, Rule::RedeemPerIp, &meta).await?;
+        let at = now();
+        let live = {
+            let mut tx = self.write().await?;
+            let destination = contact.value.to_lowercase();
+            tx.live_otp(app.id, OtpPurpose::Contact, Some(contact.id), &destination, at, MAX_ATTEMPTS).await?
+        };
+        let live = live.ok_or_else(expired)?;
+        let request =
+            self.store.try_otp(app.id, live.id, OtpPurpose::Contact, at, MAX_ATTEMPTS).await?.ok_or_else(expired)?;
+        if !self.code_matches(&request, code) {
+            return Err(wrong_code(MAX_ATTEMPTS - request.attempts));
+        }
+        let mut tx = self.write().await?;
+        if !tx.consume_otp(app.id, request.id, at).await? {
+            return Err(expired());
+        }
+        let taken = || Error::Conflict("This contact is already verified by another user".into());
+        if self.store.user_by_verified_contact(app.id, contact.kind, &contact.value.to_lowercase()).await?.is_some() {
+            return Err(taken());
+        }
+        tx.verify_contact(app.id, contact.id, at).await.map_err(|e| match e {
+            StoreError::Unique { .. } => taken(),
+            e => e.into(),
+        })?;
+        tx.changed(Change::User(me.user_id));
+        let kind = user_kind(&app.slug);
+        tx.record(
+            app.id,
+            Event::new(format!("{kind}.contact_verified"), user_actor(&app.slug, me.user_id))
+                .subject(kind, me.user_id)
+                .details(
+                    serde_json::json!({"contact_id": contact.id, "kind": contact.kind.as_str(), "method": "code"}),
+                ),
+        );
+        tx.commit().await?;
+        let mut view = ContactView::from(&contact);
+        view.verified = true;
+        view.verified_at = Some(at);
+        Ok(view)
+    }
+
+    /// One of the caller's contacts, not verified yet.
+    async fn my_unverified_contact(&self, me: &Principal, id: &str) -> Result<Contact> {
+        let id = Uuid::parse_str(id).map_err(|_| Error::NotFound("Contact"))?;
+        let contact = self
+            .store
+            .contacts_of(me.app.id, me.user_id)
+            .await?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or(Error::NotFound("Contact"))?;
+        if contact.verified_at.is_some() {
+            return Err(Error::Conflict("This contact is already verified".into()));
+        }
+        Ok(contact)
     }
 
     /// `POST auth/verify-otp`: the code of a request → a token pair for the contact's user
@@ -168,12 +297,9 @@ impl Engine {
         let id = Uuid::parse_str(request_id.trim()).map_err(|_| expired())?;
         let at = now();
         // The try is spent before the code is looked at.
-        let request = self.store.try_otp(app.id, id, at, MAX_ATTEMPTS).await?.ok_or_else(expired)?;
-        let code = code.trim();
-        let right = code.len() == 6
-            && code.bytes().all(|b| b.is_ascii_digit())
-            && bool::from(self.otp_digest(request.id, code).as_bytes().ct_eq(request.code_digest.as_bytes()));
-        if !right {
+        let request =
+            self.store.try_otp(app.id, id, OtpPurpose::SignIn, at, MAX_ATTEMPTS).await?.ok_or_else(expired)?;
+        if !self.code_matches(&request, code) {
             let left = MAX_ATTEMPTS - request.attempts;
             let kind = user_kind(&app.slug);
             let mut tx = self.write().await?;
@@ -188,11 +314,7 @@ impl Engine {
                 .details(serde_json::json!({"method": "otp", "reason": "wrong_code", "tries_left": left})),
             );
             tx.commit().await?;
-            return Err(Error::InvalidOtp(match left {
-                0 => "Wrong code, and no tries are left; ask for a new one".into(),
-                1 => "Wrong code; 1 try left".into(),
-                n => format!("Wrong code; {n} tries left"),
-            }));
+            return Err(wrong_code(left));
         }
         let kind = match request.channel {
             OtpChannel::Email => ContactKind::Email,

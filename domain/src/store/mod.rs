@@ -16,8 +16,8 @@ use uuid::Uuid;
 use crate::audit::{AuditEvent, AuditFilter, Checkpoint, Head, Link};
 use crate::model::{
     ApiKey, App, AppCredential, Contact, ContactKind, Invite, Mail, MailStatus, Membership, NewRefreshToken,
-    OneTimeToken, OtpRequest, Permission, RefreshSuccessor, RefreshToken, Role, Session, SigningKey, TokenPurpose,
-    User, UserCursor, UserProfile,
+    OneTimeToken, OtpPurpose, OtpRequest, Permission, RefreshSuccessor, RefreshToken, Role, Session, SigningKey,
+    TokenPurpose, User, UserCursor, UserProfile,
 };
 use crate::{Error, Result};
 
@@ -164,11 +164,12 @@ pub trait Store: Send + Sync + 'static {
     async fn sweep_counters(&self, now: DateTime<Utc>) -> StoreResult<u64>;
     /// Spends one try of a live OTP request atomically (concurrent tries are each counted,
     /// never past `max_attempts`); `None`, and no try spent, when it is unknown, used,
-    /// expired or out of tries.
+    /// expired, out of tries or of another purpose.
     async fn try_otp(
         &self,
         app_id: Uuid,
         id: Uuid,
+        purpose: OtpPurpose,
         now: DateTime<Utc>,
         max_attempts: i32,
     ) -> StoreResult<Option<OtpRequest>>;
@@ -326,10 +327,14 @@ pub trait Tx: Send {
     /// another user of the app verified the same value.
     async fn verify_contact(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
 
-    /// The live OTP request for the destination (not used, not expired, tries left).
+    /// The live OTP request of `purpose` for the destination (and contact): not used, not
+    /// expired, tries left.
+    #[allow(clippy::too_many_arguments)]
     async fn live_otp(
         &mut self,
         app_id: Uuid,
+        purpose: OtpPurpose,
+        contact: Option<Uuid>,
         destination: &str,
         now: DateTime<Utc>,
         max_attempts: i32,

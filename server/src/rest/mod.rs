@@ -84,6 +84,8 @@ fn consumer() -> Router<AppState> {
         .route("/{slug}/v1/me/contacts", get(links::my_contacts).post(links::add_contact))
         .route("/{slug}/v1/me/contacts/{id}", axum::routing::delete(links::remove_contact))
         .route("/{slug}/v1/me/contacts/{id}/primary", post(links::make_primary))
+        .route("/{slug}/v1/me/contacts/{id}/verification", post(otp::send_contact_code))
+        .route("/{slug}/v1/me/contacts/{id}/verify", post(otp::verify_contact_code))
         .route("/{slug}/v1/users", get(auth::app_users))
         .route("/{slug}/v1/roles", get(auth::app_roles))
         .route("/{slug}/v1/.well-known/jwks.json", get(wellknown::jwks))

@@ -1,17 +1,18 @@
-//! Seed 002's backend-only OTP sign-in: `send-otp` and `verify-otp`, authenticated by the
-//! app's credentials in the body.
+//! Seed 002's backend-only OTP sign-in (`send-otp` and `verify-otp`, authenticated by the
+//! app's credentials in the body), and codes that prove a signed-in user's contact.
 
 use app::state::AppState;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::Json;
-use domain::engine::{AppCredentials, Destination, OtpSent};
+use domain::engine::{AppCredentials, ContactView, Destination, OtpSent};
 use domain::tokens::TokenPair;
 use domain::Error;
 use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::error::{ApiJson, ApiResult};
-use super::extract::Meta;
+use super::extract::{Bearer, Meta};
 
 #[derive(Deserialize)]
 pub struct SendOtpBody {
@@ -62,4 +63,32 @@ pub async fn verify_otp(
 ) -> ApiResult<Json<TokenPair>> {
     let credentials = AppCredentials { app_id: b.app_id, app_secret: b.app_secret };
     Ok(Json(s.engine.verify_otp(&slug, &credentials, &b.otp_request_id, &b.otp, &meta.0).await?))
+}
+
+#[derive(Deserialize)]
+pub struct CodeBody {
+    #[serde(alias = "otp")]
+    code: String,
+}
+
+/// `POST /{slug}/v1/me/contacts/{id}/verification`: sends a code to one of the caller's
+/// unverified contacts (SMS to a phone, mail to an address).
+pub async fn send_contact_code(
+    State(s): State<AppState>,
+    Path((slug, id)): Path<(String, String)>,
+    Bearer(token): Bearer,
+) -> ApiResult<(StatusCode, Json<OtpSent>)> {
+    let me = s.engine.authenticate(&slug, &token).await?;
+    Ok((StatusCode::ACCEPTED, Json(s.engine.send_contact_code(&me, &id).await?)))
+}
+
+/// `POST /{slug}/v1/me/contacts/{id}/verify` `{code}`: the code proves the contact.
+pub async fn verify_contact_code(
+    State(s): State<AppState>,
+    Path((slug, id)): Path<(String, String)>,
+    Bearer(token): Bearer,
+    ApiJson(b): ApiJson<CodeBody>,
+) -> ApiResult<Json<ContactView>> {
+    let me = s.engine.authenticate(&slug, &token).await?;
+    Ok(Json(s.engine.verify_contact_code(&me, &id, &b.code).await?))
 }

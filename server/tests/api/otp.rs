@@ -291,4 +291,76 @@ async fn parallel_guesses(app: TestApp) {
     .await;
 }
 
-both_stores!(otp_by_email, otp_by_phone, otp_refusals, otp_attempts_expiry_and_resend, parallel_guesses);
+/// A signed-in user proves a phone they added with a code sent to it; a contact code is no
+/// sign-in code; afterwards OTP sign-in by that phone finds the same user.
+async fn phone_contact_verified_by_code(app: TestApp) {
+    let (_, app_id, secret) = app_with_credentials(&app, "phones").await;
+    let pair = app.signup_end_user("phones", "ivy").await;
+    let token = access_token(&pair);
+    let added = json_of(
+        app.post_json_with_bearer(
+            "/phones/v1/me/contacts",
+            &token,
+            &json!({"kind": "phone", "value": "+44 20 7946 0958", "password": crate::helpers::PASSWORD}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(added["verified"], false);
+    let id = added["id"].as_str().unwrap().to_owned();
+    let sent = json_of(
+        app.post_json_with_bearer(&format!("/phones/v1/me/contacts/{id}/verification"), &token, &json!({})).await,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    let code = app.sms.wait_for("+442079460958", MAIL_WAIT).await.expect("a text").code().expect("a code");
+    // Not a sign-in code.
+    let request = sent["otp_request_id"].as_str().unwrap();
+    assert_error(
+        verify(&app, "phones", &app_id, &secret, request, &code).await,
+        StatusCode::UNAUTHORIZED,
+        "INVALID_OTP",
+    )
+    .await;
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let verify_path = format!("/phones/v1/me/contacts/{id}/verify");
+    assert_error(
+        app.post_json_with_bearer(&verify_path, &token, &json!({"code": wrong})).await,
+        StatusCode::UNAUTHORIZED,
+        "INVALID_OTP",
+    )
+    .await;
+    let verified =
+        json_of(app.post_json_with_bearer(&verify_path, &token, &json!({"code": code})).await, StatusCode::OK).await;
+    assert_eq!(verified["verified"], true);
+    assert_error(
+        app.post_json_with_bearer(&verify_path, &token, &json!({"code": code})).await,
+        StatusCode::CONFLICT,
+        "CONFLICT",
+    )
+    .await;
+
+    // OTP sign-in by that phone is the same user.
+    let sent = json_of(
+        send(&app, "phones", json!({"app_id": app_id, "app_secret": secret, "phone": "+442079460958"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    let code = app.sms.wait_for("+442079460958", MAIL_WAIT).await.expect("a text").code().expect("a code");
+    let signed_in = json_of(
+        verify(&app, "phones", &app_id, &secret, sent["otp_request_id"].as_str().unwrap(), &code).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(app.me("phones", &access_token(&signed_in)).await["id"], app.me("phones", &token).await["id"]);
+}
+
+both_stores!(
+    otp_by_email,
+    otp_by_phone,
+    otp_refusals,
+    otp_attempts_expiry_and_resend,
+    parallel_guesses,
+    phone_contact_verified_by_code
+);

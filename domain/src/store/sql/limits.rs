@@ -3,16 +3,19 @@
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use crate::model::{OtpChannel, OtpRequest};
+use crate::model::{OtpChannel, OtpPurpose, OtpRequest};
 use crate::store::{StoreError, StoreResult, Ts};
 
 pub(crate) const OTP_COLUMNS: &str =
-    "id, app_id, channel, destination, code_digest, attempts, sends, created_at, expires_at, consumed_at";
+    "id, app_id, purpose, contact_id, channel, destination, code_digest, attempts, sends, created_at, expires_at, \
+     consumed_at";
 
 #[derive(FromRow)]
 pub(crate) struct OtpRow {
     id: Uuid,
     app_id: Uuid,
+    purpose: String,
+    contact_id: Option<Uuid>,
     channel: String,
     destination: String,
     code_digest: String,
@@ -28,6 +31,9 @@ impl OtpRow {
         Ok(OtpRequest {
             id: self.id,
             app_id: self.app_id,
+            purpose: OtpPurpose::parse(&self.purpose)
+                .ok_or_else(|| StoreError::Other(anyhow::anyhow!("stored OTP purpose is unreadable")))?,
+            contact_id: self.contact_id,
             channel: OtpChannel::parse(&self.channel)
                 .ok_or_else(|| StoreError::Other(anyhow::anyhow!("stored OTP channel is unreadable")))?,
             destination: self.destination,
@@ -48,7 +54,7 @@ macro_rules! limits {
             use chrono::{DateTime, Utc};
             use uuid::Uuid;
 
-            use $crate::model::OtpRequest;
+            use $crate::model::{OtpPurpose, OtpRequest};
             use $crate::store::sql::limits::{OtpRow, OTP_COLUMNS};
             use $crate::store::{StoreResult, Ts};
 
@@ -145,37 +151,45 @@ macro_rules! limits {
                 Ok(counters + codes)
             }
 
-            /// The live request for `destination` of the app, if any: not consumed, not
-            /// expired, not out of tries.
+            /// The live request of `purpose` for `destination` (and `contact`) of the app, if
+            /// any: not consumed, not expired, not out of tries.
             pub(crate) async fn live_otp(
                 tx: &mut Tx,
                 app_id: Uuid,
+                purpose: OtpPurpose,
+                contact: Option<Uuid>,
                 destination: &str,
                 now: DateTime<Utc>,
                 max_attempts: i32,
             ) -> StoreResult<Option<OtpRequest>> {
+                let contact_rule = if contact.is_some() { "contact_id = $6" } else { "contact_id IS NULL" };
                 let sql = format!(
                     "SELECT {OTP_COLUMNS} FROM otp_requests WHERE app_id = $1 AND destination = $2 \
-                     AND consumed_at IS NULL AND expires_at > $3 AND attempts < $4 \
-                     ORDER BY created_at DESC LIMIT 1"
+                     AND consumed_at IS NULL AND expires_at > $3 AND attempts < $4 AND purpose = $5 \
+                     AND {contact_rule} ORDER BY created_at DESC LIMIT 1"
                 );
-                let row = sqlx::query_as::<_, OtpRow>(&sql)
+                let mut query = sqlx::query_as::<_, OtpRow>(&sql)
                     .bind(app_id)
                     .bind(destination)
                     .bind(Ts(now))
                     .bind(max_attempts)
-                    .fetch_optional(&mut **tx)
-                    .await?;
+                    .bind(purpose.as_str());
+                if let Some(contact) = contact {
+                    query = query.bind(contact);
+                }
+                let row = query.fetch_optional(&mut **tx).await?;
                 row.map(OtpRow::into_model).transpose()
             }
 
             pub(crate) async fn insert_otp(tx: &mut Tx, r: &OtpRequest) -> StoreResult<()> {
                 let sql = format!(
-                    "INSERT INTO otp_requests ({OTP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                    "INSERT INTO otp_requests ({OTP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
                 );
                 sqlx::query(&sql)
                     .bind(r.id)
                     .bind(r.app_id)
+                    .bind(r.purpose.as_str())
+                    .bind(r.contact_id)
                     .bind(r.channel.as_str())
                     .bind(&r.destination)
                     .bind(&r.code_digest)
@@ -213,26 +227,28 @@ macro_rules! limits {
                 Ok(done.rows_affected() == 1)
             }
 
-            /// Spends one try of a live request, atomically: answers the request as it is
-            /// after the try, or `None` when it is unknown, used, expired or out of tries
-            /// (then no try is spent).
+            /// Spends one try of a live request of `purpose`, atomically: answers the request
+            /// as it is after the try, or `None` when it is unknown, of another purpose, used,
+            /// expired or out of tries (then no try is spent).
             pub(crate) async fn try_otp(
                 db: &Pool,
                 app_id: Uuid,
                 id: Uuid,
+                purpose: OtpPurpose,
                 now: DateTime<Utc>,
                 max_attempts: i32,
             ) -> StoreResult<Option<OtpRequest>> {
                 let sql = format!(
                     "UPDATE otp_requests SET attempts = attempts + 1 \
                      WHERE app_id = $1 AND id = $2 AND consumed_at IS NULL AND expires_at > $3 AND attempts < $4 \
-                     RETURNING {OTP_COLUMNS}"
+                     AND purpose = $5 RETURNING {OTP_COLUMNS}"
                 );
                 let row = sqlx::query_as::<_, OtpRow>(&sql)
                     .bind(app_id)
                     .bind(id)
                     .bind(Ts(now))
                     .bind(max_attempts)
+                    .bind(purpose.as_str())
                     .fetch_optional(db)
                     .await?;
                 row.map(OtpRow::into_model).transpose()

@@ -292,10 +292,12 @@ macro_rules! impl_sql_store {
                 &self,
                 app_id: uuid::Uuid,
                 id: uuid::Uuid,
+                purpose: $crate::model::OtpPurpose,
                 now: chrono::DateTime<chrono::Utc>,
                 max_attempts: i32,
             ) -> $crate::store::StoreResult<Option<$crate::model::OtpRequest>> {
-                queries::limits::try_otp($crate::store::sql::Backend::writer(self), app_id, id, now, max_attempts).await
+                let writer = $crate::store::sql::Backend::writer(self);
+                queries::limits::try_otp(writer, app_id, id, purpose, now, max_attempts).await
             }
 
             async fn app_credentials(
@@ -703,11 +705,13 @@ macro_rules! impl_sql_store {
             async fn live_otp(
                 &mut self,
                 app_id: uuid::Uuid,
+                purpose: $crate::model::OtpPurpose,
+                contact: Option<uuid::Uuid>,
                 destination: &str,
                 now: chrono::DateTime<chrono::Utc>,
                 max_attempts: i32,
             ) -> $crate::store::StoreResult<Option<$crate::model::OtpRequest>> {
-                queries::limits::live_otp(&mut self.0, app_id, destination, now, max_attempts).await
+                queries::limits::live_otp(&mut self.0, app_id, purpose, contact, destination, now, max_attempts).await
             }
 
             async fn insert_otp(&mut self, request: &$crate::model::OtpRequest) -> $crate::store::StoreResult<()> {
