@@ -88,7 +88,7 @@ pub async fn hash(password: SecretString) -> Result<String> {
 
 /// Hashes a password on an argon2 thread, queued as `app`'s work (see `admission`).
 pub async fn hash_for(app: Uuid, password: SecretString) -> Result<String> {
-    on_a_core(app, move |memory| hash_blocking(&password, memory)).await
+    on_a_core(admit(app)?, move |memory| hash_blocking(&password, memory)).await
 }
 
 /// Verifies a password on an argon2 thread, as work of no app in particular. With
@@ -100,7 +100,23 @@ pub async fn verify(password: SecretString, stored: Option<String>) -> Result<bo
 
 /// [`verify`], queued as `app`'s work (see `admission`).
 pub async fn verify_for(app: Uuid, password: SecretString, stored: Option<String>) -> Result<bool> {
-    on_a_core(app, move |memory| verify_blocking(&password, stored.as_deref(), memory)).await
+    verify_admitted(admit(app)?, password, stored).await
+}
+
+/// A place taken in the argon2 admission before the work's inputs are known (see [`admit`]).
+#[must_use = "a place is given up when it is dropped"]
+pub struct Admitted(admission::Entry);
+
+/// Takes a place in `app`'s argon2 queue, or fails at once with `Unavailable` when the
+/// queue is full. A sign-in asks before it looks the user up: a refused one then costs no
+/// store read, and whether it is refused cannot depend on who it names.
+pub fn admit(app: Uuid) -> Result<Admitted> {
+    Ok(Admitted(WORKERS.admission.enter(app)?))
+}
+
+/// [`verify_for`] in a place taken with [`admit`].
+pub async fn verify_admitted(place: Admitted, password: SecretString, stored: Option<String>) -> Result<bool> {
+    on_a_core(place, move |memory| verify_blocking(&password, stored.as_deref(), memory)).await
 }
 
 // ---- Where argon2 runs: admission, its own threads, their working areas ----
@@ -175,10 +191,10 @@ fn lower_priority() {
 }
 
 async fn on_a_core<T: Send + 'static>(
-    app: Uuid,
+    place: Admitted,
     work: impl FnOnce(&mut Vec<Block>) -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    let slot = WORKERS.admission.enter(app)?.await;
+    let slot = place.0.await;
     let (done, outcome) = tokio::sync::oneshot::channel();
     // The slot goes with the work: if the caller goes away meanwhile, it is still held until
     // the computation ends, so no more than one runs per core.
@@ -270,21 +286,22 @@ mod tests {
     #[tokio::test]
     async fn argon2_runs_on_its_own_lower_priority_threads() {
         let nice_here = || rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap();
-        let (name, nice) =
-            on_a_core(NEUTRAL, move |_| Ok((std::thread::current().name().map(str::to_owned), nice_here())))
-                .await
-                .unwrap();
+        let (name, nice) = on_a_core(admit(NEUTRAL).unwrap(), move |_| {
+            Ok((std::thread::current().name().map(str::to_owned), nice_here()))
+        })
+        .await
+        .unwrap();
         assert!(name.unwrap().starts_with("rampart-argon2-"));
         assert_eq!(nice, (nice_here() + ARGON2_NICE).min(19), "the caller's thread keeps its priority");
     }
 
     #[tokio::test]
     async fn a_panic_in_the_work_is_an_error_and_the_threads_go_on() {
-        let panicked = on_a_core(NEUTRAL, |_| -> Result<()> { panic!("argon2 never does this") }).await;
+        let panicked = on_a_core(admit(NEUTRAL).unwrap(), |_| -> Result<()> { panic!("argon2 never does this") }).await;
         assert!(matches!(panicked, Err(Error::Internal(_))), "{panicked:?}");
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
         for _ in 0..2 * cores {
-            assert!(on_a_core(NEUTRAL, |_| Ok(true)).await.unwrap());
+            assert!(on_a_core(admit(NEUTRAL).unwrap(), |_| Ok(true)).await.unwrap());
         }
     }
 }

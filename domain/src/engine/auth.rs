@@ -149,6 +149,9 @@ impl Engine {
             Err(Error::NotFound(_)) => Err(Error::InvalidCredentials),
             other => Ok(other?),
         };
+        // A place in the argon2 queue before anything else: when the queue is full, a storm
+        // of sign-ins is refused without a store read each.
+        let place = password::admit(app.as_ref().map_or(password::NEUTRAL, |a| a.id))?;
         let user = match &app {
             Ok(app) => self.find_by_identifier(app.id, identifier).await?,
             Err(_) => None,
@@ -161,8 +164,7 @@ impl Engine {
             && user.as_ref().is_some_and(|u| u.status == Status::Active);
         let stored = user.as_ref().filter(|_| eligible).and_then(|u| u.password_hash.clone());
         let password = password.unwrap_or_else(|| SecretString::from(String::new()));
-        let key = app.as_ref().map_or(password::NEUTRAL, |a| a.id);
-        let verified = password::verify_for(key, password, stored).await?;
+        let verified = password::verify_admitted(place, password, stored).await?;
         let (app, user) = match (app, user, verified) {
             (Ok(app), Some(user), true) => (app, user),
             (app, user, _) => {
