@@ -189,19 +189,8 @@ impl Wrk {
         Ok(Wrk { scripts: scripts.to_owned() })
     }
 
-    /// Runs `script` against `base` with one wrk thread and `connections` connections.
-    pub fn run(
-        &self,
-        script: &str,
-        base: &str,
-        connections: usize,
-        duration: Duration,
-        args: &[String],
-    ) -> Result<Measured> {
-        self.start(script, base, connections, duration, args)?.wait()
-    }
-
-    /// Starts `run` without waiting for it, so that two loads can run at once.
+    /// Starts `script` against `base` with one wrk thread and `connections` connections;
+    /// `wait` for its measurement. Two runs may go on at once.
     pub fn start(
         &self,
         script: &str,

@@ -253,7 +253,10 @@ impl Bench<'_> {
             let data = self.data_file(api, scenario, reads).await?;
             let args =
                 [scenario.slug.to_owned(), data.display().to_string(), "1".to_owned(), scenario.extra.to_owned()];
-            let run = self.wrk.run(scenario.script, &server.base, connections, Duration::from_secs(seconds), &args)?;
+            let run = self
+                .wrk
+                .start(scenario.script, &server.base, connections, Duration::from_secs(seconds), &args)?
+                .wait()?;
             std::fs::remove_file(&data).ok();
             if measured {
                 result = Some(run);

@@ -44,17 +44,22 @@ end
 
 json = { ["Content-Type"] = "application/json" }
 
+-- A JSON POST to the app's `/v1/auth/<what>`, as the arguments of `wrk.format` and `template`.
+local function auth_post(what, body)
+  return "POST", "/" .. slug .. "/v1/auth/" .. what, json, body
+end
+
 function signin_body()
   return string.format('{"identifier":"user%05d","password":"%s"}', math.random(0, users - 1), password)
 end
 
 function signin_request()
-  return wrk.format("POST", "/" .. slug .. "/v1/auth/signin", json, signin_body())
+  return wrk.format(auth_post("signin", signin_body()))
 end
 
 -- The same, timed as `class` (see `timed`).
 function timed_signin(class)
-  return timed(class, template("POST", "/" .. slug .. "/v1/auth/signin", json, signin_body()))
+  return timed(class, template(auth_post("signin", signin_body())))
 end
 
 local dead_refresh = '{"refresh_token":"rt_exhausted_pool_this_counts_as_an_error"}'
@@ -68,11 +73,11 @@ function refresh_body()
 end
 
 function refresh_request()
-  return wrk.format("POST", "/" .. slug .. "/v1/auth/refresh", json, refresh_body())
+  return wrk.format(auth_post("refresh", refresh_body()))
 end
 
 function timed_refresh(class)
-  return timed(class, template("POST", "/" .. slug .. "/v1/auth/refresh", json, refresh_body()))
+  return timed(class, template(auth_post("refresh", refresh_body())))
 end
 
 function keep_refresh_token(status, body)
