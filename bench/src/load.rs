@@ -1,8 +1,10 @@
 //! Load from a separate process: wrk over loopback, with the Lua scripts in `bench/wrk`.
-//! Each script prints one JSON line of totals and latency percentiles when it is done.
+//! Each script prints one JSON line of totals and latency percentiles when it is done, and
+//! for the requests it timed by class (`timed` in `common.lua`), the same per class.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -23,6 +25,56 @@ pub struct WrkSummary {
     pub p99_us: u64,
     pub max_us: u64,
     pub mean_us: f64,
+    #[serde(default)]
+    pub classes: BTreeMap<String, ClassSummary>,
+}
+
+/// One class of request as the script timed it: answers by status, latency percentiles.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClassSummary {
+    pub ok: u64,
+    pub refused: u64,
+    pub shed: u64,
+    pub other: u64,
+    pub p50_us: u64,
+    pub p90_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+    pub mean_us: f64,
+}
+
+/// One class of request in a measured run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Class {
+    /// Answers a second, whatever their status.
+    pub rps: f64,
+    /// 2xx answers.
+    pub ok: u64,
+    /// 401: a sign-in refused for its credentials.
+    pub refused: u64,
+    /// 503: refused at admission, with `Retry-After`.
+    pub shed: u64,
+    /// Any other status.
+    pub other: u64,
+    pub mean_ms: f64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+impl Class {
+    pub fn answers(&self) -> u64 {
+        self.ok + self.refused + self.shed + self.other
+    }
+
+    /// A sign-in's verdict a second: accepted or refused for its password, not shed.
+    pub fn decided_rps(&self) -> f64 {
+        match self.answers() {
+            0 => 0.0,
+            n => self.rps * (self.ok + self.refused) as f64 / n as f64,
+        }
+    }
 }
 
 /// One measured run.
@@ -43,6 +95,9 @@ pub struct Measured {
     /// alike), from `/proc/stat`; 0 where it cannot be read.
     #[serde(default)]
     pub cpu_busy: f64,
+    /// The classes the script timed on its own, by name (`me`, `refresh`, `signin`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub classes: BTreeMap<String, Class>,
 }
 
 impl Measured {
@@ -96,6 +151,26 @@ impl WrkSummary {
             max_ms: self.max_us as f64 / 1e3,
             errors: self.connect_errors + self.read_errors + self.write_errors + self.status_errors + self.timeouts,
             cpu_busy: 0.0,
+            classes: self
+                .classes
+                .iter()
+                .map(|(name, c)| {
+                    let answers = c.ok + c.refused + c.shed + c.other;
+                    let class = Class {
+                        rps: answers as f64 / seconds,
+                        ok: c.ok,
+                        refused: c.refused,
+                        shed: c.shed,
+                        other: c.other,
+                        mean_ms: c.mean_us / 1e3,
+                        p50_ms: c.p50_us as f64 / 1e3,
+                        p90_ms: c.p90_us as f64 / 1e3,
+                        p99_ms: c.p99_us as f64 / 1e3,
+                        max_ms: c.max_us as f64 / 1e3,
+                    };
+                    (name.clone(), class)
+                })
+                .collect(),
         }
     }
 }
@@ -114,17 +189,18 @@ impl Wrk {
         Ok(Wrk { scripts: scripts.to_owned() })
     }
 
-    /// Runs `script` against `base` with one wrk thread and `connections` connections.
-    pub fn run(
+    /// Starts `script` against `base` with one wrk thread and `connections` connections;
+    /// `wait` for its measurement. Two runs may go on at once.
+    pub fn start(
         &self,
         script: &str,
         base: &str,
         connections: usize,
         duration: Duration,
         args: &[String],
-    ) -> Result<Measured> {
+    ) -> Result<Running> {
         let before = cpu_jiffies();
-        let output = Command::new("wrk")
+        let child = Command::new("wrk")
             .current_dir(&self.scripts)
             .arg("--threads=1")
             .arg(format!("--connections={connections}"))
@@ -134,13 +210,29 @@ impl Wrk {
             .arg(base)
             .arg("--")
             .args(args)
-            .output()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .context("run wrk")?;
+        Ok(Running { child, script: script.to_owned(), before })
+    }
+}
+
+/// A wrk run under way.
+pub struct Running {
+    child: Child,
+    script: String,
+    before: Option<(u64, u64)>,
+}
+
+impl Running {
+    pub fn wait(self) -> Result<Measured> {
+        let output = self.child.wait_with_output().context("wait for wrk")?;
         let stdout = String::from_utf8_lossy(&output.stdout);
         if !output.status.success() {
-            bail!("wrk {script} failed: {}{}", stdout, String::from_utf8_lossy(&output.stderr));
+            bail!("wrk {} failed: {}{}", self.script, stdout, String::from_utf8_lossy(&output.stderr));
         }
-        let cpu_busy = busy_between(before, cpu_jiffies());
+        let cpu_busy = busy_between(self.before, cpu_jiffies());
         Ok(Measured { cpu_busy, ..WrkSummary::parse(&stdout)?.measured() })
     }
 }
@@ -176,6 +268,21 @@ mod tests {
         assert!((m.rps - 1000.0).abs() < 1e-6);
         assert!((m.p50_ms - 0.45).abs() < 1e-9 && (m.p99_ms - 1.5).abs() < 1e-9);
         assert_eq!(m.errors, 5);
+        assert!(m.classes.is_empty(), "a script that times no class reports none");
+    }
+
+    #[test]
+    fn classes_are_rated_over_the_run() {
+        let out = "{\"requests\":1000,\"duration_us\":2000000,\"connect_errors\":0,\"read_errors\":0,\
+            \"write_errors\":0,\"status_errors\":0,\"timeouts\":0,\"p50_us\":1,\"p90_us\":1,\"p99_us\":1,\
+            \"max_us\":1,\"mean_us\":1.0,\"classes\":{\"signin\":{\"ok\":20,\"refused\":60,\"shed\":120,\
+            \"other\":0,\"p50_us\":900,\"p90_us\":40000,\"p99_us\":120000,\"max_us\":150000,\"mean_us\":9000.5}}}";
+        let m = WrkSummary::parse(out).unwrap().measured();
+        let signin = &m.classes["signin"];
+        assert_eq!(signin.answers(), 200);
+        assert!((signin.rps - 100.0).abs() < 1e-9);
+        assert!((signin.decided_rps() - 40.0).abs() < 1e-9, "accepted and refused, not shed");
+        assert!((signin.p99_ms - 120.0).abs() < 1e-9);
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod load;
 mod report;
 mod seed;
 mod server;
+mod spray;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -76,6 +77,8 @@ const LARGE_APPS: usize = 1_000;
 const IDLE_AFTER: Duration = Duration::from_secs(12);
 /// Sessions the read scenarios cycle through.
 const READ_SESSIONS: usize = 64;
+/// The classes a mixed script times (`timed` in `bench/wrk/common.lua`), as the tables name them.
+const CLASSES: &[(&str, &str)] = &[("me", "GET /me"), ("refresh", "refresh"), ("signin", "sign-in")];
 
 #[derive(Clone, Copy)]
 enum Ceiling {
@@ -250,7 +253,10 @@ impl Bench<'_> {
             let data = self.data_file(api, scenario, reads).await?;
             let args =
                 [scenario.slug.to_owned(), data.display().to_string(), "1".to_owned(), scenario.extra.to_owned()];
-            let run = self.wrk.run(scenario.script, &server.base, connections, Duration::from_secs(seconds), &args)?;
+            let run = self
+                .wrk
+                .start(scenario.script, &server.base, connections, Duration::from_secs(seconds), &args)?
+                .wait()?;
             std::fs::remove_file(&data).ok();
             if measured {
                 result = Some(run);
@@ -302,8 +308,20 @@ impl Bench<'_> {
                 ),
             };
             let connections = if scenario.password { self.password_connections() } else { self.args.connections };
-            rows.push(Row::new(scenario.name, connections, measured, ceiling, bound));
+            let row = Row::new(scenario.name, connections, measured, ceiling, bound);
+            let parts: Vec<Row> = CLASSES
+                .iter()
+                .filter_map(|(class, label)| row.measured.classes.get(*class).map(|c| Row::part(&row, label, c)))
+                .collect();
+            rows.push(row);
+            rows.extend(parts);
         }
+        let spray = if wanted(&spray::SCENARIO) {
+            eprintln!("  {name}: {}", spray::SCENARIO.name);
+            Some(self.spray(&api, server, &reads).await?)
+        } else {
+            None
+        };
         let (_, peak) = server.rss_kib()?;
         Ok(Phase {
             name: name.to_owned(),
@@ -313,6 +331,7 @@ impl Bench<'_> {
             idle_rss_kib,
             peak_rss_kib: peak,
             rows,
+            spray,
         })
     }
 }

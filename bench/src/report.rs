@@ -9,7 +9,8 @@ use domain::keys::SigningAlg;
 use serde::{Deserialize, Serialize};
 
 use crate::ceiling::Ceilings;
-use crate::load::Measured;
+use crate::load::{Class, Measured};
+use crate::spray::Spray;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
@@ -20,6 +21,9 @@ pub struct Row {
     /// Requests a second the bound allows; `null` where the row is itself a ceiling.
     pub ceiling_rps: Option<f64>,
     pub bound: String,
+    /// For one class of a mixed scenario's requests: the scenario it is part of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_of: Option<String>,
 }
 
 impl Row {
@@ -30,6 +34,32 @@ impl Row {
             measured,
             ceiling_rps: ceiling.is_finite().then_some(ceiling),
             bound: bound.to_owned(),
+            part_of: None,
+        }
+    }
+
+    /// One class of `of`'s requests, as its script timed them (`timed` in `common.lua`);
+    /// its errors are its answers that were not 2xx.
+    pub fn part(of: &Row, label: &str, class: &Class) -> Row {
+        let measured = Measured {
+            requests: class.answers(),
+            rps: class.rps,
+            mean_ms: class.mean_ms,
+            p50_ms: class.p50_ms,
+            p90_ms: class.p90_ms,
+            p99_ms: class.p99_ms,
+            max_ms: class.max_ms,
+            errors: class.answers() - class.ok,
+            cpu_busy: 0.0,
+            classes: Default::default(),
+        };
+        Row {
+            scenario: format!("{} › {label}", of.scenario),
+            connections: of.connections,
+            measured,
+            ceiling_rps: None,
+            bound: "its share of the mix".into(),
+            part_of: Some(of.scenario.clone()),
         }
     }
 
@@ -47,6 +77,8 @@ pub struct Phase {
     pub idle_rss_kib: u64,
     pub peak_rss_kib: u64,
     pub rows: Vec<Row>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spray: Option<Spray>,
 }
 
 impl Phase {
@@ -88,11 +120,11 @@ pub fn mixed_ceiling(me: f64, refresh: f64, signin: f64) -> f64 {
     1.0 / (0.90 / me + 0.08 / refresh + 0.02 / signin)
 }
 
-fn mib(kib: u64) -> String {
+pub(crate) fn mib(kib: u64) -> String {
     format!("{:.1} MB", kib as f64 / 1024.0)
 }
 
-fn rate(rps: f64) -> String {
+pub(crate) fn rate(rps: f64) -> String {
     if rps >= 100.0 {
         format!("{rps:.0}")
     } else {
@@ -100,7 +132,7 @@ fn rate(rps: f64) -> String {
     }
 }
 
-fn ms(v: f64) -> String {
+pub(crate) fn ms(v: f64) -> String {
     if v >= 10.0 {
         format!("{v:.1} ms")
     } else {
@@ -118,7 +150,11 @@ fn targets(ceilings: &Ceilings, stores: &[StoreRun]) -> Vec<Target> {
             .phases
             .iter()
             .flat_map(|p| {
-                p.rows.iter().filter(|r| r.measured.errors > 0).map(move |r| format!("{} ({})", r.scenario, p.name))
+                // A part's errors are already its scenario's.
+                p.rows
+                    .iter()
+                    .filter(|r| r.measured.errors > 0 && r.part_of.is_none())
+                    .map(move |r| format!("{} ({})", r.scenario, p.name))
             })
             .collect();
         push(
@@ -178,6 +214,11 @@ fn targets(ceilings: &Ceilings, stores: &[StoreRun]) -> Vec<Target> {
             }
             let pct = r.pct_of_ceiling().unwrap_or(0.0);
             push(format!("{s}: GET /me ≥ 60% of the routing ceiling"), format!("{pct:.0}%"), pct >= 60.0);
+        }
+        if let Some(spray) = &small.spray {
+            for t in spray.targets(s) {
+                push(t.target, t.measured, t.met);
+            }
         }
         push(format!("{s}: idle RSS < 40 MB"), mib(small.idle_rss_kib), small.idle_rss_kib < 40 * 1024);
         push(
@@ -293,10 +334,15 @@ impl Run {
                         .and_then(|s| s.rows.iter().find(|x| x.scenario == r.scenario))
                         .map(|s| format!(" {:+.0}% |", 100.0 * (r.measured.rps - s.measured.rps) / s.measured.rps))
                         .unwrap_or_default();
+                    // A part is named by its class, under its scenario.
+                    let name = match r.scenario.rsplit_once(" › ") {
+                        Some((_, class)) if r.part_of.is_some() => format!("↳ {class}"),
+                        _ => r.scenario.clone(),
+                    };
                     let _ = writeln!(
                         out,
                         "| {} | {} | {} | {} | {} | {} | {} |{}",
-                        r.scenario,
+                        name,
                         rate(r.measured.rps),
                         ms(r.measured.p50_ms),
                         ms(r.measured.p99_ms),
@@ -307,6 +353,9 @@ impl Run {
                     );
                 }
                 let _ = writeln!(out);
+                if let Some(spray) = &phase.spray {
+                    out += &spray.render();
+                }
             }
         }
         let _ = writeln!(out, "## Targets\n\n| target | measured | |\n|---|---:|---|");
@@ -348,6 +397,19 @@ pub fn compare(before: &Path, after: &Path) -> Result<()> {
                     ms(rb.measured.p99_ms)
                 );
             }
+            let (Some(xa), Some(xb)) = (&pa.spray, &pb.spray) else { continue };
+            for ((what, rps_a, p99_a), (_, rps_b, p99_b)) in xa.compared().into_iter().zip(xb.compared()) {
+                println!(
+                    "| {} | {} | {what} | {} | {} | {:+.0}% | {} | {} |",
+                    sa.store,
+                    pa.name,
+                    rate(rps_a),
+                    rate(rps_b),
+                    100.0 * (rps_b - rps_a) / rps_a,
+                    ms(p99_a),
+                    ms(p99_b)
+                );
+            }
         }
     }
     Ok(())
@@ -368,6 +430,7 @@ mod tests {
             max_ms: p99,
             errors: 0,
             cpu_busy: 0.0,
+            classes: Default::default(),
         };
         Row::new(name, 4, measured, ceiling, "x")
     }
@@ -408,6 +471,7 @@ mod tests {
                 row("refresh, EdDSA", 4000.0, 9.0, 100_000.0),
                 row("GET /me", me, 3.0, 30_000.0),
             ],
+            spray: None,
         };
         let stores = vec![StoreRun {
             store: "sqlite".into(),

@@ -81,17 +81,17 @@ fn verify_blocking(password: &SecretString, stored: Option<&str>, memory: &mut V
     Ok(ok && known)
 }
 
-/// Hashes a password on the blocking pool, as work of no app in particular.
+/// Hashes a password on an argon2 thread, as work of no app in particular.
 pub async fn hash(password: SecretString) -> Result<String> {
     hash_for(NEUTRAL, password).await
 }
 
-/// Hashes a password on the blocking pool, queued as `app`'s work (see `admission`).
+/// Hashes a password on an argon2 thread, queued as `app`'s work (see `admission`).
 pub async fn hash_for(app: Uuid, password: SecretString) -> Result<String> {
-    on_a_core(app, move |memory| hash_blocking(&password, memory)).await
+    on_a_core(admit(app)?, move |memory| hash_blocking(&password, memory)).await
 }
 
-/// Verifies a password on the blocking pool, as work of no app in particular. With
+/// Verifies a password on an argon2 thread, as work of no app in particular. With
 /// `stored = None` (unknown user, or a user without a password) it verifies against a
 /// dummy hash and answers `false`, in the same time.
 pub async fn verify(password: SecretString, stored: Option<String>) -> Result<bool> {
@@ -100,48 +100,111 @@ pub async fn verify(password: SecretString, stored: Option<String>) -> Result<bo
 
 /// [`verify`], queued as `app`'s work (see `admission`).
 pub async fn verify_for(app: Uuid, password: SecretString, stored: Option<String>) -> Result<bool> {
-    on_a_core(app, move |memory| verify_blocking(&password, stored.as_deref(), memory)).await
+    verify_admitted(admit(app)?, password, stored).await
 }
 
-// ---- Where argon2 runs: admission and working areas ----
+/// A place taken in the argon2 admission before the work's inputs are known (see [`admit`]).
+#[must_use = "a place is given up when it is dropped"]
+pub struct Admitted(admission::Entry);
+
+/// Takes a place in `app`'s argon2 queue, or fails at once with `Unavailable` when the
+/// queue is full. A sign-in asks before it looks the user up: a refused one then costs no
+/// store read, and whether it is refused cannot depend on who it names.
+pub fn admit(app: Uuid) -> Result<Admitted> {
+    Ok(Admitted(WORKERS.admission.enter(app)?))
+}
+
+/// [`verify_for`] in a place taken with [`admit`].
+pub async fn verify_admitted(place: Admitted, password: SecretString, stored: Option<String>) -> Result<bool> {
+    on_a_core(place, move |memory| verify_blocking(&password, stored.as_deref(), memory)).await
+}
+
+// ---- Where argon2 runs: admission, its own threads, their working areas ----
 
 /// The admission key of password work done for no app in particular (the bench, an
 /// unknown app's sign-in).
 pub const NEUTRAL: Uuid = Uuid::nil();
 
-/// At most one argon2 computation per core at a time, each in a working area kept from the
-/// last: a burst of sign-ins waits here instead of starting a blocking thread and
-/// allocating — and page-faulting — 19 MiB each. Memory stays at cores × 19 MiB. Waiting
-/// is per app, served in turn, and bounded (`admission`): past the bound a request is
-/// refused at once with `Unavailable`.
-struct Slots {
+/// How many nice levels an argon2 thread runs below the thread that started it (see
+/// `Workers`): each level is about 10% less CPU when the two compete.
+const ARGON2_NICE: i32 = 5;
+
+/// Work for an argon2 thread, given that thread's working area.
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
+/// At most one argon2 computation per core at a time, on threads of its own, one per
+/// core, each with a working area kept from its last computation: a burst of sign-ins
+/// waits in the admission queue instead of starting a thread and allocating — and
+/// page-faulting — 19 MiB each. Memory stays at cores × 19 MiB. Waiting is per app,
+/// served in turn, and bounded (`admission`): past the bound a request is refused at once
+/// with `Unavailable`.
+///
+/// The threads run at a lower scheduling priority (`ARGON2_NICE`) than the runtime's: a
+/// storm of sign-ins keeps every one of them busy, and at equal priority the kernel would
+/// share each core between them and the threads serving reads, whose answers then wait
+/// behind a verify's time slice. Lower, argon2 takes what the requests leave.
+struct Workers {
     admission: Admission,
-    areas: std::sync::Mutex<Vec<Vec<Block>>>,
+    jobs: std::sync::mpsc::Sender<Job>,
 }
 
-static SLOTS: LazyLock<Slots> = LazyLock::new(|| {
+static WORKERS: LazyLock<Workers> = LazyLock::new(|| {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    Slots { admission: Admission::new(Limits::for_cores(cores)), areas: std::sync::Mutex::new(Vec::new()) }
+    let limits = Limits::for_cores(cores);
+    let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+    for n in 0..limits.running {
+        let queue = queue.clone();
+        let started = std::thread::Builder::new().name(format!("rampart-argon2-{n}")).spawn(move || {
+            lower_priority();
+            let mut area = Vec::new();
+            loop {
+                let job = match queue.lock() {
+                    Ok(queue) => queue.recv(),
+                    Err(poisoned) => poisoned.into_inner().recv(),
+                };
+                let Ok(job) = job else { return };
+                // A panic ends the job (its caller gets an internal error), not the thread.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut area)));
+            }
+        });
+        if let Err(e) = started {
+            tracing::error!(error = %e, "could not start an argon2 thread");
+        }
+    }
+    Workers { admission: Admission::new(limits), jobs }
 });
 
+/// Lowers the calling thread's priority by `ARGON2_NICE` (Linux keeps a nice value per
+/// thread, inherited from the thread that started it). Raising a nice value needs no
+/// privilege; should it fail, argon2 runs at the runtime's priority, as it did before.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{getpriority_process, setpriority_process};
+        let me = Some(rustix::thread::gettid());
+        let lowered = getpriority_process(me).and_then(|nice| setpriority_process(me, (nice + ARGON2_NICE).min(19)));
+        if let Err(e) = lowered {
+            tracing::warn!(error = %e, "could not lower the argon2 threads' priority");
+        }
+    }
+}
+
 async fn on_a_core<T: Send + 'static>(
-    app: Uuid,
+    place: Admitted,
     work: impl FnOnce(&mut Vec<Block>) -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    let slot = SLOTS.admission.enter(app)?.await;
-    let mut area = SLOTS.areas.lock().ok().and_then(|mut a| a.pop()).unwrap_or_default();
-    // The slot and the area go with the work: if the caller goes away meanwhile, they are
-    // still held until the computation ends, so no more than one runs per core.
-    tokio::task::spawn_blocking(move || {
-        let outcome = work(&mut area);
-        if let Ok(mut areas) = SLOTS.areas.lock() {
-            areas.push(area);
-        }
+    let slot = place.0.await;
+    let (done, outcome) = tokio::sync::oneshot::channel();
+    // The slot goes with the work: if the caller goes away meanwhile, it is still held until
+    // the computation ends, so no more than one runs per core.
+    let job: Job = Box::new(move |area| {
+        let result = work(area);
         drop(slot);
-        outcome
-    })
-    .await
-    .map_err(Error::internal)?
+        let _ = done.send(result);
+    });
+    WORKERS.jobs.send(job).map_err(|_| Error::internal(anyhow::anyhow!("no argon2 thread is running")))?;
+    outcome.await.map_err(|_| Error::internal(anyhow::anyhow!("an argon2 computation panicked")))?
 }
 
 /// Computes the dummy hash in the background, so the first unknown-user sign-in is not
@@ -216,7 +279,29 @@ mod tests {
         for (i, c) in checks.into_iter().enumerate() {
             assert_eq!(c.await.unwrap().unwrap(), i % 2 == 0);
         }
+    }
+
+    /// argon2 runs on its own threads, at a lower priority than the runtime's.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn argon2_runs_on_its_own_lower_priority_threads() {
+        let nice_here = || rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap();
+        let (name, nice) = on_a_core(admit(NEUTRAL).unwrap(), move |_| {
+            Ok((std::thread::current().name().map(str::to_owned), nice_here()))
+        })
+        .await
+        .unwrap();
+        assert!(name.unwrap().starts_with("rampart-argon2-"));
+        assert_eq!(nice, (nice_here() + ARGON2_NICE).min(19), "the caller's thread keeps its priority");
+    }
+
+    #[tokio::test]
+    async fn a_panic_in_the_work_is_an_error_and_the_threads_go_on() {
+        let panicked = on_a_core(admit(NEUTRAL).unwrap(), |_| -> Result<()> { panic!("argon2 never does this") }).await;
+        assert!(matches!(panicked, Err(Error::Internal(_))), "{panicked:?}");
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        assert!(SLOTS.areas.lock().unwrap().len() <= cores, "never more areas than cores");
+        for _ in 0..2 * cores {
+            assert!(on_a_core(admit(NEUTRAL).unwrap(), |_| Ok(true)).await.unwrap());
+        }
     }
 }

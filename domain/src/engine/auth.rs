@@ -152,6 +152,9 @@ impl Engine {
             Err(Error::NotFound(_)) => Err(Error::InvalidCredentials),
             other => Ok(other?),
         };
+        // A place in the argon2 queue before anything else: when the queue is full, a storm
+        // of sign-ins is refused without a store read each.
+        let place = password::admit(app.as_ref().map_or(password::NEUTRAL, |a| a.id))?;
         if let Ok(app) = &app {
             self.limit_ip(app, Rule::SigninPerIp, meta).await?;
         }
@@ -183,8 +186,7 @@ impl Engine {
         // same time, whatever the password.
         let stored = user.as_ref().filter(|_| eligible && !locked).and_then(|u| u.password_hash.clone());
         let password = password.unwrap_or_else(|| SecretString::from(String::new()));
-        let key = app.as_ref().map_or(password::NEUTRAL, |a| a.id);
-        let verified = password::verify_for(key, password, stored).await?;
+        let verified = password::verify_admitted(place, password, stored).await?;
         let (app, user) = match (app, user, verified) {
             (Ok(app), Some(user), true) => (app, user),
             (app, user, _) => {
