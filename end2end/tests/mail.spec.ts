@@ -222,3 +222,37 @@ test("the Mail and links settings are saved from the config tab, and the sender 
   await message.locator("summary").click();
   await expect(message).toContainText("Acme Accounts <accounts@acme.example>");
 });
+
+test("an app's own wording of a message is edited, previewed, refused when wrong and reset", async ({ page }) => {
+  const { token, slug } = await ownerWithApp(page);
+  await page.goto(`/console/apps/${slug}/mail`);
+  await hydrated(page);
+  await page.getByRole("link", { name: "Message templates" }).click();
+  await expect(page).toHaveURL(new RegExp(`/console/apps/${slug}/mail/templates$`));
+  await page.getByTestId("template-kinds").getByRole("link", { name: "otp", exact: true }).click();
+  const editor = page.getByTestId("template-editor");
+  await expect(editor).toHaveAttribute("data-kind", "otp");
+  await expect(editor).toContainText("Rampart's wording is used");
+  await expect(editor).toContainText("{{code}}");
+
+  // A template without the code the message must carry is refused, and nothing is saved.
+  await editor.getByLabel("Subject").fill("Sign in to {{app}}");
+  await editor.getByLabel("Text", { exact: true }).fill("Hello {{name}}, welcome back.");
+  await editor.getByRole("button", { name: "Save and preview" }).click();
+  await expect(editor.getByRole("alert")).toContainText("{{code}}");
+
+  await editor.getByLabel("Text", { exact: true }).fill("Your code is {{code}}. It lasts {{expires}}.");
+  await editor.getByRole("button", { name: "Save and preview" }).click();
+  const preview = page.getByTestId("template-preview");
+  await expect(preview.getByTestId("preview-subject")).toHaveText(/^Sign in to /);
+  await expect(preview.getByTestId("preview-text")).toContainText("Your code is 493027. It lasts 5 minutes.");
+  const config = await (await page.request.get(`/api/v1/apps/${slug}/config`, { headers: bearer(token) })).json();
+  expect(config.mail_templates.otp.text).toBe("Your code is {{code}}. It lasts {{expires}}.");
+
+  // Back to Rampart's wording.
+  await page.getByRole("button", { name: "Use Rampart's wording" }).click();
+  await expect(page.getByTestId("template-editor")).toContainText("Rampart's wording is used");
+  await expect(page.getByTestId("preview-subject")).toHaveText(/is your .* code$/);
+  const after = await (await page.request.get(`/api/v1/apps/${slug}/config`, { headers: bearer(token) })).json();
+  expect(after.mail_templates.otp).toBeUndefined();
+});

@@ -25,7 +25,7 @@ fn mail_href(slug: &str, cursor: Option<&str>) -> String {
 
 /// The message's HTML for a sandboxed frame: every link opens in a new tab (a page framed
 /// here could not show: Rampart's own pages refuse to be framed).
-fn framed(html: &str) -> String {
+pub(super) fn framed(html: &str) -> String {
     const BASE: &str = "<base target=\"_blank\">";
     match html.to_ascii_lowercase().find("<head>") {
         Some(at) => format!("{}{BASE}{}", &html[..at + "<head>".len()], &html[at + "<head>".len()..]),
@@ -45,6 +45,7 @@ pub fn MailPage() -> impl IntoView {
         <Title text=move || format!("Mail · {} · Rampart", slug())/>
         <div class="toolbar">
             <h2 class="first">"Mail"</h2>
+            <A href=move || format!("/console/apps/{}/mail/templates", slug())>"Message templates"</A>
             <Refresh slug paged=Signal::derive(move || cursor().is_some()) refreshes/>
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading mail…"</p> }>

@@ -9,6 +9,7 @@ mod credentials;
 mod invites;
 mod mail;
 mod roles;
+mod templates;
 mod users;
 
 pub use activity::ActivityPage;
@@ -19,6 +20,7 @@ pub use credentials::CredentialsPage;
 pub use invites::InvitesPage;
 pub use mail::MailPage;
 pub use roles::RolesPage;
+pub use templates::TemplatesPage;
 pub use users::{UserPage, UsersPage};
 
 use leptos::either::Either;
