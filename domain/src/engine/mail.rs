@@ -207,45 +207,43 @@ impl Write<'_> {
             "" => settings.from_address.as_str(),
             address => address,
         };
-        let id = Uuid::now_v7();
-        let body = serde_json::to_vec(&Body { text: rendered.text, html: rendered.html }).map_err(Error::internal)?;
-        let at = now();
-        self.queue_mail(Mail {
-            id,
-            app_id: app.id,
-            kind: kind.as_str().to_owned(),
-            sender: sender(name, address),
-            to: to.to_owned(),
-            subject: rendered.subject,
-            body: Some(engine.config.master_key.seal(&body, &context(id))?),
-            channel: crate::model::OtpChannel::Email,
-            status: MailStatus::Queued,
-            attempts: 0,
-            next_attempt_at: at,
-            last_error: None,
-            created_at: at,
-            sent_at: None,
-        });
-        Ok(())
+        let body = Body { text: rendered.text, html: rendered.html };
+        self.queue_message(app, OtpChannel::Email, kind, sender(name, address), to, rendered.subject, body)
     }
 }
 
 impl Write<'_> {
     /// Queues a text message to `to` (E.164), sent once this change commits.
     pub fn sms(&mut self, app: &App, to: &str, kind: MailKind, text: String) -> Result<()> {
-        let engine = self.engine();
+        let sender = self.engine().config.mail.sms_from.clone();
+        self.queue_message(app, OtpChannel::Sms, kind, sender, to, String::new(), Body { text, html: String::new() })
+    }
+
+    /// Queues one message, its body sealed, sent once this change commits.
+    #[allow(clippy::too_many_arguments)]
+    fn queue_message(
+        &mut self,
+        app: &App,
+        channel: OtpChannel,
+        kind: MailKind,
+        sender: String,
+        to: &str,
+        subject: String,
+        body: Body,
+    ) -> Result<()> {
         let id = Uuid::now_v7();
-        let body = serde_json::to_vec(&Body { text, html: String::new() }).map_err(Error::internal)?;
+        let body = serde_json::to_vec(&body).map_err(Error::internal)?;
+        let sealed = self.engine().config.master_key.seal(&body, &context(id))?;
         let at = now();
         self.queue_mail(Mail {
             id,
             app_id: app.id,
             kind: kind.as_str().to_owned(),
-            sender: engine.config.mail.sms_from.clone(),
+            sender,
             to: to.to_owned(),
-            subject: String::new(),
-            body: Some(engine.config.master_key.seal(&body, &context(id))?),
-            channel: OtpChannel::Sms,
+            subject,
+            body: Some(sealed),
+            channel,
             status: MailStatus::Queued,
             attempts: 0,
             next_attempt_at: at,

@@ -111,7 +111,7 @@ impl TestApp {
     /// dev outbox (`mail` is a sink nobody sends to).
     pub async fn spawn_without_smtp() -> TestApp {
         let (url, dir, leftover) = fresh_sqlite();
-        Self::start_with_smtp(Backend::Sqlite, url, dir, leftover, MasterKey::generate_base64(), None, false).await
+        Self::launch(Backend::Sqlite, url, dir, leftover, MasterKey::generate_base64(), None, false, &[]).await
     }
 
     /// A server over a fresh SQLite file that believes it is reached at `public_url` (say an
@@ -184,7 +184,7 @@ impl TestApp {
         master: String,
         public_url: Option<String>,
     ) -> TestApp {
-        Self::start_with_smtp(backend, database_url, data_dir, leftover, master, public_url, true).await
+        Self::launch(backend, database_url, data_dir, leftover, master, public_url, true, &[]).await
     }
 
     /// A server over a fresh store of `backend` with these extra environment variables (say
@@ -202,18 +202,6 @@ impl TestApp {
                 Self::launch(backend, url, dir, leftover, master, None, true, extra).await
             }
         }
-    }
-
-    async fn start_with_smtp(
-        backend: Backend,
-        database_url: String,
-        data_dir: PathBuf,
-        leftover: Leftover,
-        master: String,
-        public_url: Option<String>,
-        smtp: bool,
-    ) -> TestApp {
-        Self::launch(backend, database_url, data_dir, leftover, master, public_url, smtp, &[]).await
     }
 
     #[allow(clippy::too_many_arguments)]
