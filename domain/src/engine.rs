@@ -56,6 +56,15 @@ pub struct RequestMeta {
     pub user_agent: Option<String>,
 }
 
+impl RequestMeta {
+    /// The request being served (its context, set by the HTTP layer), for paths that check
+    /// a credential without being handed the request's meta.
+    pub(crate) fn current() -> RequestMeta {
+        let context = crate::audit::current_request();
+        RequestMeta { ip: context.ip, user_agent: context.user_agent }
+    }
+}
+
 /// An authenticated end-user (an account, when the app is `platform`).
 #[derive(Debug, Clone)]
 pub struct Principal {

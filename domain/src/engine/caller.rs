@@ -74,8 +74,7 @@ impl Engine {
     /// the `platform` app: a wrong key names no app); past the limit every key is refused
     /// with `429` before it is looked up.
     pub async fn api_key(&self, secret: &str) -> Result<(ApiKey, App)> {
-        let context = crate::audit::current_request();
-        let meta = super::RequestMeta { ip: context.ip, user_agent: context.user_agent };
+        let meta = super::RequestMeta::current();
         let platform = self.app(crate::types::PLATFORM_SLUG).await?;
         self.credentials_blocked(&platform, &meta).await?;
         let at = now();

@@ -200,8 +200,7 @@ impl Engine {
     /// Failures count against the caller's IP (`rate_limit_credential_failures_per_ip`); an IP
     /// past the limit is refused with `429` before anything is compared.
     pub async fn check_app_credentials(&self, app: &App, app_id: &str, app_secret: &str) -> Result<()> {
-        let context = crate::audit::current_request();
-        let meta = super::RequestMeta { ip: context.ip, user_agent: context.user_agent };
+        let meta = super::RequestMeta::current();
         self.credentials_blocked(app, &meta).await?;
         let checked = self.compare_app_credentials(app, app_id, app_secret).await;
         if let Err(Error::InvalidAppCredentials) = &checked {

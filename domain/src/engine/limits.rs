@@ -56,6 +56,12 @@ impl Rule {
     }
 }
 
+/// The app's window for `rule`, and the bucket that counts `key` under it.
+fn counted(app: &App, rule: Rule, key: &str) -> (Window, String) {
+    let window = Window { limit: rule.limit(app), window_seconds: app.config.rate_limit_window_seconds };
+    (window, format!("{}:{}:{key}", app.id, rule.name()))
+}
+
 fn lock_bucket(app_id: Uuid, user_id: Uuid) -> String {
     format!("{app_id}:lock:{user_id}")
 }
@@ -64,8 +70,7 @@ impl Engine {
     /// Counts one request against `rule` for `key` (see `crate::limits` for keys);
     /// `429 RATE_LIMIT_EXCEEDED` past the app's limit.
     pub(crate) async fn limit(&self, app: &App, rule: Rule, key: &str) -> Result<()> {
-        let window = Window { limit: rule.limit(app), window_seconds: app.config.rate_limit_window_seconds };
-        let bucket = format!("{}:{}:{key}", app.id, rule.name());
+        let (window, bucket) = counted(app, rule, key);
         let outcome = self.limits.hit(&bucket, window, now()).await;
         if let Err(crate::Error::RateLimited { .. }) = &outcome {
             tracing::info!(app = %app.slug, rule = rule.name(), "rate limit reached");
@@ -132,9 +137,7 @@ impl Engine {
     /// `429` when the request's IP is already past its failed credential checks: asked
     /// before checking, so a blocked IP learns nothing from further guesses.
     pub(crate) async fn credentials_blocked(&self, app: &App, meta: &RequestMeta) -> Result<()> {
-        let rule = Rule::CredentialFailuresPerIp;
-        let window = Window { limit: rule.limit(app), window_seconds: app.config.rate_limit_window_seconds };
-        let bucket = format!("{}:{}:{}", app.id, rule.name(), ip_key(meta.ip.as_deref()));
+        let (window, bucket) = counted(app, Rule::CredentialFailuresPerIp, &ip_key(meta.ip.as_deref()));
         self.limits.check(&bucket, window, now()).await
     }
 }

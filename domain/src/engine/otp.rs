@@ -199,8 +199,7 @@ impl Engine {
             ContactKind::Phone => OtpChannel::Sms,
         };
         let destination = contact.value.to_lowercase();
-        let context = crate::audit::current_request();
-        let meta = RequestMeta { ip: context.ip, user_agent: context.user_agent };
+        let meta = RequestMeta::current();
         self.limit_ip(app, Rule::OtpPerIp, &meta).await?;
         self.limit(app, Rule::OtpPerDestination, &value_key("to", &destination)).await?;
         let mut tx = self.write().await?;
@@ -221,13 +220,12 @@ impl Engine {
     pub async fn verify_contact_code(&self, me: &Principal, id: &str, code: &str) -> Result<ContactView> {
         let app = &me.app;
         let contact = self.my_unverified_contact(me, id).await?;
-        let context = crate::audit::current_request();
-        let meta = RequestMeta { ip: context.ip, user_agent: context.user_agent };
+        let meta = RequestMeta::current();
         self.limit_ip(app, Rule::RedeemPerIp, &meta).await?;
         let at = now();
+        let destination = contact.value.to_lowercase();
         let live = {
             let mut tx = self.write().await?;
-            let destination = contact.value.to_lowercase();
             tx.live_otp(app.id, OtpPurpose::Contact, Some(contact.id), &destination, at, MAX_ATTEMPTS).await?
         };
         let live = live.ok_or_else(expired)?;
@@ -241,7 +239,7 @@ impl Engine {
             return Err(expired());
         }
         let taken = || Error::Conflict("This contact is already verified by another user".into());
-        if self.store.user_by_verified_contact(app.id, contact.kind, &contact.value.to_lowercase()).await?.is_some() {
+        if self.store.user_by_verified_contact(app.id, contact.kind, &destination).await?.is_some() {
             return Err(taken());
         }
         tx.verify_contact(app.id, contact.id, at).await.map_err(|e| match e {
