@@ -80,6 +80,172 @@ pub struct AuthConfig {
     pub rate_limit_redeem_per_ip: i64,
     /// Failed app-credential and API-key checks from one IP.
     pub rate_limit_credential_failures_per_ip: i64,
+    /// Origins (`scheme://host[:port]`) whose pages may send cookie-authenticated writes
+    /// (seed 003's cookie API, the hosted pages' forms). The public URL's own origin is always
+    /// allowed; the origins of `allowed_redirect_urls` are too.
+    pub allowed_origins: Vec<String>,
+    /// Cookie-authenticated writes must also carry `X-CSRF-Token` (from `GET auth/csrf/token`)
+    /// besides passing the origin checks.
+    pub csrf_token_required: bool,
+    /// A browser session (the `session` cookie of the hosted pages and seed 003's cookie API)
+    /// lasts this long from its sign-in or its last renewal...
+    pub session_cookie_ttl_seconds: i64,
+    /// ...is renewed for another `session_cookie_ttl_seconds` when it is used within this long
+    /// of its end (0: never renewed)...
+    pub session_cookie_renew_within_seconds: i64,
+    /// ...and never lasts past this long after its sign-in, however often it is used.
+    pub session_max_lifetime_seconds: i64,
+    /// How the hosted pages and the app's mail look.
+    pub branding: Branding,
+}
+
+/// How an app's hosted pages and mail look. Every value is checked, so nothing here can carry
+/// markup or arbitrary CSS into a page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Branding {
+    /// The name the pages show (empty: the app's display name).
+    pub display_name: String,
+    /// An `https://` image shown above the form (empty: none).
+    pub logo_url: String,
+    /// The colour of buttons and links, `#rrggbb`.
+    pub primary_color: String,
+    /// `auto` (follow the device), `light` or `dark`.
+    pub theme: String,
+    /// Where "Need help?" points (an `https://` or `mailto:` URL; empty: no link).
+    pub support_url: String,
+    /// Values for the pages' CSS variables, by name without the dashes (see [`CSS_VARIABLES`]).
+    pub css_variables: BTreeMap<String, String>,
+}
+
+impl Default for Branding {
+    fn default() -> Self {
+        Branding {
+            display_name: String::new(),
+            logo_url: String::new(),
+            primary_color: "#3451d1".into(),
+            theme: "auto".into(),
+            support_url: String::new(),
+            css_variables: BTreeMap::new(),
+        }
+    }
+}
+
+/// The kinds of value a branding CSS variable takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CssValue {
+    /// `#rgb`, `#rrggbb` or `#rrggbbaa`.
+    Color,
+    /// A length in `px` or `rem`, 0 to 64 of them.
+    Length,
+    /// A font-family list: letters, digits, spaces, commas and hyphens.
+    Font,
+}
+
+/// The CSS variables an app may set on its hosted pages, and what each takes.
+pub const CSS_VARIABLES: [(&str, CssValue); 9] = [
+    ("background", CssValue::Color),
+    ("surface", CssValue::Color),
+    ("text", CssValue::Color),
+    ("muted", CssValue::Color),
+    ("border", CssValue::Color),
+    ("error", CssValue::Color),
+    ("on-primary", CssValue::Color),
+    ("radius", CssValue::Length),
+    ("font", CssValue::Font),
+];
+
+/// `#rgb`, `#rrggbb` or `#rrggbbaa`.
+pub fn is_css_color(raw: &str) -> bool {
+    raw.strip_prefix('#')
+        .is_some_and(|hex| matches!(hex.len(), 3 | 6 | 8) && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn is_css_value(kind: CssValue, raw: &str) -> bool {
+    match kind {
+        CssValue::Color => is_css_color(raw),
+        CssValue::Length => {
+            let number = raw.strip_suffix("px").or_else(|| raw.strip_suffix("rem"));
+            number.is_some_and(|n| {
+                !n.is_empty()
+                    && n.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+                    && n.parse::<f64>().is_ok_and(|v| (0.0..=64.0).contains(&v))
+            })
+        }
+        CssValue::Font => {
+            !raw.trim().is_empty()
+                && raw.len() <= 200
+                && raw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | ',' | '-'))
+        }
+    }
+}
+
+impl Branding {
+    /// Why these values cannot be used, if they cannot.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.display_name.chars().count() > 100 || self.display_name.chars().any(char::is_control) {
+            return Err(ConfigError("branding.display_name must be at most 100 characters, on one line".into()));
+        }
+        if !self.logo_url.is_empty() && !(self.logo_url.starts_with("https://") && is_redirect_url(&self.logo_url)) {
+            return Err(ConfigError("branding.logo_url must be an https:// URL".into()));
+        }
+        if !is_css_color(&self.primary_color) || self.primary_color.len() != 7 {
+            return Err(ConfigError("branding.primary_color must be a colour like #3451d1".into()));
+        }
+        if !["auto", "light", "dark"].contains(&self.theme.as_str()) {
+            return Err(ConfigError("branding.theme must be auto, light or dark".into()));
+        }
+        let support_ok = self.support_url.is_empty()
+            || (self.support_url.starts_with("https://") && is_redirect_url(&self.support_url))
+            || self.support_url.strip_prefix("mailto:").is_some_and(is_mail_address);
+        if !support_ok {
+            return Err(ConfigError("branding.support_url must be an https:// or mailto: URL".into()));
+        }
+        for (name, value) in &self.css_variables {
+            let Some((_, kind)) = CSS_VARIABLES.iter().find(|(n, _)| n == name) else {
+                let names: Vec<&str> = CSS_VARIABLES.iter().map(|(n, _)| *n).collect();
+                return Err(ConfigError(format!(
+                    "branding.css_variables: unknown variable '{name}' (one of {})",
+                    names.join(", ")
+                )));
+            };
+            if !is_css_value(*kind, value) {
+                let wanted = match kind {
+                    CssValue::Color => "a colour like #1f2330",
+                    CssValue::Length => "a length like 8px or 0.5rem",
+                    CssValue::Font => "a font list of letters, digits, spaces, commas and hyphens",
+                };
+                return Err(ConfigError(format!("branding.css_variables.{name} must be {wanted}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The CSS that sets the app's variables, for a page's `<style>`: only checked values.
+    pub fn css(&self) -> String {
+        let mut css = format!(":root{{--primary:{};", self.primary_color);
+        for (name, value) in &self.css_variables {
+            if CSS_VARIABLES.iter().any(|(n, kind)| n == name && is_css_value(*kind, value)) {
+                css.push_str(&format!("--{name}:{value};"));
+            }
+        }
+        css.push('}');
+        css
+    }
+}
+
+/// `scheme://host[:port]` of an `http(s)` URL, lowercased: what a browser sends as `Origin`.
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    if authority.is_empty() || authority.contains('@') || authority.contains('\\') {
+        return None;
+    }
+    Some(format!("{scheme}://{}", authority.to_ascii_lowercase()))
 }
 
 /// One message's wording: `{{app}}`, `{{name}}`, `{{link}}`, `{{code}}`, `{{expires}}` and
@@ -189,6 +355,12 @@ impl Default for AuthConfig {
             rate_limit_links_per_ip: 30,
             rate_limit_redeem_per_ip: 60,
             rate_limit_credential_failures_per_ip: 20,
+            allowed_origins: Vec::new(),
+            csrf_token_required: false,
+            session_cookie_ttl_seconds: 604_800,
+            session_cookie_renew_within_seconds: 86_400,
+            session_max_lifetime_seconds: 2_592_000,
+            branding: Branding::default(),
         }
     }
 }
@@ -223,6 +395,9 @@ impl AuthConfig {
             ("rate_limit_links_per_ip", self.rate_limit_links_per_ip, 1..=1_000_000),
             ("rate_limit_redeem_per_ip", self.rate_limit_redeem_per_ip, 1..=1_000_000),
             ("rate_limit_credential_failures_per_ip", self.rate_limit_credential_failures_per_ip, 1..=1_000_000),
+            ("session_cookie_ttl_seconds", self.session_cookie_ttl_seconds, 300..=31_536_000),
+            ("session_cookie_renew_within_seconds", self.session_cookie_renew_within_seconds, 0..=31_536_000),
+            ("session_max_lifetime_seconds", self.session_max_lifetime_seconds, 300..=31_536_000),
         ]
     }
 
@@ -250,6 +425,25 @@ impl AuthConfig {
         for (kind, template) in &self.mail_templates {
             template.check(kind)?;
         }
+        if self.session_max_lifetime_seconds < self.session_cookie_ttl_seconds {
+            return Err(ConfigError("session_max_lifetime_seconds must be at least session_cookie_ttl_seconds".into()));
+        }
+        if self.session_cookie_renew_within_seconds > self.session_cookie_ttl_seconds {
+            return Err(ConfigError(
+                "session_cookie_renew_within_seconds must be at most session_cookie_ttl_seconds".into(),
+            ));
+        }
+        if self.allowed_origins.len() > 50 {
+            return Err(ConfigError("allowed_origins must hold at most 50 origins".into()));
+        }
+        for origin in &self.allowed_origins {
+            if origin_of(origin).as_deref() != Some(origin.as_str()) {
+                return Err(ConfigError(format!(
+                    "allowed_origins must hold origins like https://app.example.com (scheme, host and port, lowercase, no path), not '{origin}'"
+                )));
+            }
+        }
+        self.branding.check()?;
         for url in &self.allowed_redirect_urls {
             if !is_redirect_url(url) {
                 return Err(ConfigError(format!(
@@ -450,5 +644,63 @@ mod tests {
         let config: AuthConfig = serde_json::from_value(json!({"signup_enabled": false})).unwrap();
         assert_eq!(config, AuthConfig { signup_enabled: false, ..AuthConfig::default() });
         assert!(AuthConfig::default().validate().is_ok());
+    }
+
+    #[test]
+    fn branding_takes_only_checked_values() {
+        let ok = json!({"branding": {"primary_color": "#112233", "theme": "dark", "logo_url": "https://cdn.example.com/l.png",
+            "support_url": "mailto:help@example.com", "css_variables": {"radius": "4px", "font": "Inter, sans-serif", "background": "#fff"}}});
+        let config = AuthConfig::default().patched(ok.as_object().unwrap()).unwrap();
+        assert_eq!(
+            config.branding.css(),
+            ":root{--primary:#112233;--background:#fff;--font:Inter, sans-serif;--radius:4px;}"
+        );
+        for (patch, message) in [
+            (json!({"branding": {"primary_color": "red"}}), "branding.primary_color must be"),
+            (json!({"branding": {"primary_color": "#123;}body{"}}), "branding.primary_color must be"),
+            (json!({"branding": {"theme": "neon"}}), "branding.theme must be"),
+            (json!({"branding": {"logo_url": "javascript:alert(1)"}}), "branding.logo_url must be"),
+            (json!({"branding": {"logo_url": "http://plain.example.com/x.png"}}), "branding.logo_url must be"),
+            (json!({"branding": {"support_url": "javascript:alert(1)"}}), "branding.support_url must be"),
+            (
+                json!({"branding": {"css_variables": {"position": "fixed"}}}),
+                "branding.css_variables: unknown variable 'position'",
+            ),
+            (
+                json!({"branding": {"css_variables": {"text": "red;}</style><script>"}}}),
+                "branding.css_variables.text must be",
+            ),
+            (
+                json!({"branding": {"css_variables": {"font": "x;background:url(//evil)"}}}),
+                "branding.css_variables.font must be",
+            ),
+            (json!({"branding": {"css_variables": {"radius": "999px"}}}), "branding.css_variables.radius must be"),
+            (json!({"branding": {"display_name": "a\nb"}}), "branding.display_name must be"),
+        ] {
+            let refused = AuthConfig::default().patched(patch.as_object().unwrap()).unwrap_err().to_string();
+            assert!(refused.starts_with(message), "{refused} for {patch}");
+        }
+    }
+
+    #[test]
+    fn origins_and_cookie_lifetimes_are_checked() {
+        let ok = json!({"allowed_origins": ["https://app.example.com", "http://localhost:5173"]});
+        assert!(AuthConfig::default().patched(ok.as_object().unwrap()).is_ok());
+        for bad in [
+            "https://app.example.com/",
+            "HTTPS://APP.example.com",
+            "ftp://x.example.com",
+            "https://u@x.example.com",
+            "*",
+        ] {
+            let patch = json!({"allowed_origins": [bad]});
+            let refused = AuthConfig::default().patched(patch.as_object().unwrap()).unwrap_err().to_string();
+            assert!(refused.starts_with("allowed_origins must hold origins"), "{refused} for {bad}");
+        }
+        let patch = json!({"session_cookie_ttl_seconds": 86400, "session_max_lifetime_seconds": 3600});
+        let refused = AuthConfig::default().patched(patch.as_object().unwrap()).unwrap_err().to_string();
+        assert_eq!(refused, "session_max_lifetime_seconds must be at least session_cookie_ttl_seconds");
+        assert_eq!(origin_of("https://App.Example.com:8443/x?y#z").as_deref(), Some("https://app.example.com:8443"));
+        assert_eq!(origin_of("javascript:alert(1)"), None);
     }
 }
