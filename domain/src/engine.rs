@@ -5,6 +5,7 @@ mod api_keys;
 mod apps;
 mod audit;
 mod auth;
+mod browser;
 mod cache;
 mod caller;
 mod contacts;
@@ -36,13 +37,17 @@ pub use api_keys::{ApiKeyView, NewApiKey, SIGNUP_SCOPES};
 pub use apps::{AppPatch, Introspection, NewApp};
 pub use audit::{event_view, AuditQuery, PAGE_MAX as AUDIT_PAGE_MAX};
 pub use auth::SignupInput;
+pub use browser::{
+    BrowserSession, BrowserSignIn, BrowserSignup, SessionAnswer, SessionInfo, SessionUser, Subscription,
+    BROWSER_TOKEN_TTL_SECONDS,
+};
 pub use cache::Change;
 pub use caller::{is_api_key, Access, Caller, API_KEY_PREFIX};
 pub use contacts::ContactView;
 pub use credentials::{
     AppCredentials, CREDENTIAL_ID_PREFIX, CREDENTIAL_SECRET_PREFIX, DEFAULT_OVERLAP_SECONDS, MAX_OVERLAP_SECONDS,
 };
-pub use links::{InviteInput, InviteView, LinkAnswer, Methods};
+pub use links::{allowed_redirect, InviteInput, InviteView, LinkAnswer, Methods};
 pub use mail::{MailPage, MailView};
 pub use manage::{NewRole, RolePatch};
 pub use otp::{Destination, OtpSent, MAX_ATTEMPTS as OTP_MAX_ATTEMPTS};
@@ -91,6 +96,8 @@ pub struct Engine {
     mail_worker: Option<tokio::task::AbortHandle>,
     /// Keys the digests of one-time codes (see `otp.rs`).
     otp_key: aws_lc_rs::hmac::Key,
+    /// Keys the CSRF tokens bound to browsers' CSRF cookies (see `browser.rs`).
+    csrf_key: aws_lc_rs::hmac::Key,
     /// Rate limits and lockouts (see `limits.rs`).
     limits: crate::limits::Limiter,
     /// Sweeps counters and codes that no longer matter.
@@ -168,6 +175,7 @@ impl Engine {
         };
         let sweeper = tokio::spawn(sweep(store.clone())).abort_handle();
         let otp_key = config.master_key.subkey("one-time code digests")?;
+        let csrf_key = config.master_key.subkey("csrf tokens")?;
         let engine = Engine {
             store,
             config,
@@ -180,6 +188,7 @@ impl Engine {
             mailer,
             mail_worker,
             otp_key,
+            csrf_key,
             limits,
             sweeper,
         };
