@@ -79,7 +79,8 @@ if ! command -v chromium >/dev/null; then
 fi
 
 if [ -f "$here/end2end/package.json" ]; then
-  if [ ! -d "$here/end2end/node_modules/playwright-core" ] || [ ! -d "$here/end2end/node_modules/@playwright/test" ]; then
+  if [ ! -d "$here/end2end/node_modules/playwright-core" ] || [ ! -d "$here/end2end/node_modules/@playwright/test" ] ||
+    [ ! -d "$here/end2end/node_modules/@axe-core/playwright" ]; then
     log "installing the end-to-end npm packages"
     (cd "$here/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci -s --no-audit --no-fund >/dev/null 2>&1 ||
       PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install -s --no-audit --no-fund >/dev/null)
