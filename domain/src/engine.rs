@@ -1,6 +1,7 @@
 //! The engine: the one place that issues tokens, authenticates bearers and authorises a
 //! caller for an app. The REST API and the console both call it.
 
+mod account;
 mod api_keys;
 mod apps;
 mod audit;
@@ -42,7 +43,7 @@ pub use contacts::ContactView;
 pub use credentials::{
     AppCredentials, CREDENTIAL_ID_PREFIX, CREDENTIAL_SECRET_PREFIX, DEFAULT_OVERLAP_SECONDS, MAX_OVERLAP_SECONDS,
 };
-pub use links::{InviteInput, InviteView, LinkAnswer, Methods};
+pub use links::{allowed_redirect, InviteInput, InviteView, LinkAnswer, Methods};
 pub use mail::{MailPage, MailView};
 pub use manage::{NewRole, RolePatch};
 pub use otp::{Destination, OtpSent, MAX_ATTEMPTS as OTP_MAX_ATTEMPTS};
