@@ -127,12 +127,12 @@ impl Engine {
             Destination::Email(raw) => (OtpChannel::Email, Email::parse(raw)?.normalized()),
             Destination::Phone(raw) => (OtpChannel::Sms, parse_phone(raw)?),
         };
-        self.limit_ip(&app, Rule::OtpPerIp, meta).await?;
-        self.limit(&app, Rule::OtpPerDestination, &value_key("to", &destination)).await?;
+        self.limit_ip(app, Rule::OtpPerIp, meta).await?;
+        self.limit(app, Rule::OtpPerDestination, &value_key("to", &destination)).await?;
 
         let ttl = app.config.otp_ttl_seconds;
         let mut tx = self.write().await?;
-        let (id, resent) = self.issue_code(&mut tx, &app, OtpPurpose::SignIn, None, channel, &destination).await?;
+        let (id, resent) = self.issue_code(&mut tx, app, OtpPurpose::SignIn, None, channel, &destination).await?;
         tx.record(
             app.id,
             Event::new("otp.sent", Actor { kind: ActorKind::System, id: None })

@@ -16,6 +16,8 @@ mod config;
 mod credentials;
 mod end_users;
 mod errors;
+mod hosted;
+mod hosted_flows;
 mod isolation;
 mod limits;
 mod mail;
