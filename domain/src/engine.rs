@@ -6,6 +6,7 @@ mod api_keys;
 mod apps;
 mod audit;
 mod auth;
+mod browser;
 mod cache;
 mod caller;
 mod contacts;
@@ -37,6 +38,10 @@ pub use api_keys::{ApiKeyView, NewApiKey, SIGNUP_SCOPES};
 pub use apps::{AppPatch, Introspection, NewApp};
 pub use audit::{event_view, AuditQuery, PAGE_MAX as AUDIT_PAGE_MAX};
 pub use auth::SignupInput;
+pub use browser::{
+    BrowserSession, BrowserSignIn, BrowserSignup, SessionAnswer, SessionInfo, SessionUser, Subscription,
+    BROWSER_TOKEN_TTL_SECONDS,
+};
 pub use cache::Change;
 pub use caller::{is_api_key, Access, Caller, API_KEY_PREFIX};
 pub use contacts::ContactView;
@@ -92,6 +97,8 @@ pub struct Engine {
     mail_worker: Option<tokio::task::AbortHandle>,
     /// Keys the digests of one-time codes (see `otp.rs`).
     otp_key: aws_lc_rs::hmac::Key,
+    /// Keys the CSRF tokens bound to browsers' CSRF cookies (see `browser.rs`).
+    csrf_key: aws_lc_rs::hmac::Key,
     /// Rate limits and lockouts (see `limits.rs`).
     limits: crate::limits::Limiter,
     /// Sweeps counters and codes that no longer matter.
@@ -169,6 +176,7 @@ impl Engine {
         };
         let sweeper = tokio::spawn(sweep(store.clone())).abort_handle();
         let otp_key = config.master_key.subkey("one-time code digests")?;
+        let csrf_key = config.master_key.subkey("csrf tokens")?;
         let engine = Engine {
             store,
             config,
@@ -181,6 +189,7 @@ impl Engine {
             mailer,
             mail_worker,
             otp_key,
+            csrf_key,
             limits,
             sweeper,
         };

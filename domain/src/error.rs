@@ -37,6 +37,10 @@ pub enum Error {
     Forbidden(String),
     #[error("Sign-up is disabled for this app")]
     SignupDisabled,
+    /// A cookie-authenticated write from a page the app does not trust, or without the CSRF
+    /// token the app asks for.
+    #[error("{0}")]
+    CsrfFailed(&'static str),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{0}")]
@@ -75,6 +79,7 @@ impl Error {
             Error::InvalidToken(_) => "INVALID_TOKEN",
             Error::Forbidden(_) => "FORBIDDEN",
             Error::SignupDisabled => "SIGNUP_DISABLED",
+            Error::CsrfFailed(_) => "CSRF_FAILED",
             Error::NotFound(_) => "NOT_FOUND",
             Error::UserExists(_) => "USER_EXISTS",
             Error::SlugTaken => "SLUG_TAKEN",
@@ -101,7 +106,7 @@ impl Error {
             | Error::TokenExpired
             | Error::SessionRevoked
             | Error::RefreshTokenReused => 401,
-            Error::Forbidden(_) | Error::SignupDisabled => 403,
+            Error::Forbidden(_) | Error::SignupDisabled | Error::CsrfFailed(_) => 403,
             Error::NotFound(_) => 404,
             Error::UserExists(_) | Error::SlugTaken | Error::Conflict(_) => 409,
             Error::RateLimited { .. } => 429,

@@ -1,6 +1,7 @@
 //! The `rampart` server: builds the axum application (REST API, console, hosted pages) from a
 //! `Config`. `main` and the tests both go through [`build`].
 
+pub mod browser;
 pub mod config;
 mod console;
 pub mod pages;
@@ -70,6 +71,12 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     let trusted = Arc::new(config.trusted_proxies.clone());
     let router = Router::new()
         .merge(rest::routes())
+        .merge(
+            rest::cookie_api::routes()
+                .layer(axum::middleware::from_fn_with_state(state.clone(), browser::guard_cookie_api))
+                .layer(axum::extract::DefaultBodyLimit::max(rest::MAX_BODY_BYTES))
+                .layer(axum::middleware::map_response(rest::error::json_errors)),
+        )
         .merge(pages::routes())
         .merge(console)
         .fallback(fallback)

@@ -186,7 +186,9 @@ impl Branding {
         if self.display_name.chars().count() > 100 || self.display_name.chars().any(char::is_control) {
             return Err(ConfigError("branding.display_name must be at most 100 characters, on one line".into()));
         }
-        if !self.logo_url.is_empty() && !(self.logo_url.starts_with("https://") && is_redirect_url(&self.logo_url)) {
+        let logo_ok =
+            self.logo_url.is_empty() || (self.logo_url.starts_with("https://") && is_redirect_url(&self.logo_url));
+        if !logo_ok {
             return Err(ConfigError("branding.logo_url must be an https:// URL".into()));
         }
         if !is_css_color(&self.primary_color) || self.primary_color.len() != 7 {

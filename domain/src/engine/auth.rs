@@ -147,6 +147,19 @@ impl Engine {
         password: SecretString,
         meta: &RequestMeta,
     ) -> Result<(TokenPair, Principal)> {
+        self.signin_by(slug, identifier, password, meta, false).await
+    }
+
+    /// Sign-in; with `unverified_email`, an email no one has verified also names the one user
+    /// whose primary address it is (seed 003 signs in before verifying).
+    pub(super) async fn signin_by(
+        &self,
+        slug: &str,
+        identifier: &str,
+        password: SecretString,
+        meta: &RequestMeta,
+        unverified_email: bool,
+    ) -> Result<(TokenPair, Principal)> {
         // An unknown app is just another wrong credential; a store failure is not.
         let app = match self.app(slug).await {
             Err(Error::NotFound(_)) => Err(Error::InvalidCredentials),
@@ -159,7 +172,7 @@ impl Engine {
             self.limit_ip(app, Rule::SigninPerIp, meta).await?;
         }
         let user = match &app {
-            Ok(app) => self.find_by_identifier(app.id, identifier).await?,
+            Ok(app) => self.find_by_identifier(app.id, identifier, unverified_email).await?,
             Err(_) => None,
         };
         // Per account when the identifier names one (its username and its emails, however
@@ -263,7 +276,7 @@ impl Engine {
 
     /// The user an identifier names, however it is spelled (case, surrounding space, Unicode
     /// compatibility forms such as fullwidth letters).
-    async fn find_by_identifier(&self, app_id: Uuid, identifier: &str) -> Result<Option<User>> {
+    async fn find_by_identifier(&self, app_id: Uuid, identifier: &str, unverified_email: bool) -> Result<Option<User>> {
         if identifier.len() > 1024 {
             return Ok(None);
         }
@@ -272,7 +285,23 @@ impl Engine {
             return Ok(None);
         }
         if identifier.contains('@') {
-            Ok(self.store.user_by_verified_contact(app_id, ContactKind::Email, &identifier).await?)
+            let verified = self.store.user_by_verified_contact(app_id, ContactKind::Email, &identifier).await?;
+            if verified.is_some() || !unverified_email {
+                return Ok(verified);
+            }
+            // Only when exactly one user holds it, unverified, as their primary address: two
+            // sign-ups of one address leave it to the first to verify.
+            let holders: Vec<_> = self
+                .store
+                .email_contacts(app_id, &identifier)
+                .await?
+                .into_iter()
+                .filter(|c| c.is_primary && c.verified_at.is_none())
+                .collect();
+            match holders.as_slice() {
+                [only] => Ok(self.store.user_by_id(app_id, only.user_id).await?),
+                _ => Ok(None),
+            }
         } else {
             Ok(self.store.user_by_username(app_id, &identifier).await?)
         }

@@ -65,9 +65,26 @@ impl Engine {
         session_id: Uuid,
         refresh_token: String,
     ) -> Result<TokenPair> {
+        let ttl = app.config.access_token_ttl_seconds;
+        Ok(TokenPair {
+            access_token: self.access_token(app, user_id, role, session_id, ttl).await?,
+            refresh_token,
+            token_type: "Bearer".into(),
+            expires_in: ttl,
+        })
+    }
+
+    /// The one place access tokens are signed: `ttl` seconds of the app's JWT for a session.
+    pub(super) async fn access_token(
+        &self,
+        app: &App,
+        user_id: Uuid,
+        role: &str,
+        session_id: Uuid,
+        ttl: i64,
+    ) -> Result<String> {
         let signer = self.keys.signer(self.store.as_ref(), &self.config.master_key, app.id).await?;
         let iat = Utc::now().timestamp();
-        let ttl = app.config.access_token_ttl_seconds;
         let claims = Claims {
             iss: self.issuer(&app.slug),
             aud: app.slug.clone(),
@@ -80,21 +97,24 @@ impl Engine {
             org: None,
             org_role: None,
         };
-        Ok(TokenPair {
-            access_token: signer.sign(&claims)?,
-            refresh_token,
-            token_type: "Bearer".into(),
-            expires_in: ttl,
-        })
+        signer.sign(&claims)
     }
 
     /// A browser cookie for the principal's session: an opaque token, stored as its digest on
     /// the session, so revoking the session ends the cookie at once (the console's today; the
     /// hosted pages' and seed 003's cookie API next). Each sign-in gets a new one.
     pub async fn issue_cookie(&self, principal: &Principal) -> Result<String> {
+        self.bind_cookie(principal, None).await
+    }
+
+    /// A new cookie for the session, which from then on ends at `expires_at` when given.
+    pub(super) async fn bind_cookie(&self, principal: &Principal, expires_at: Option<DateTime<Utc>>) -> Result<String> {
         let cookie = random_token(COOKIE_PREFIX);
         let mut tx = self.write().await?;
-        tx.set_session_cookie(principal.app.id, principal.session_id, &token_digest(&cookie)).await?;
+        tx.set_session_cookie(principal.app.id, principal.session_id, &token_digest(&cookie), expires_at).await?;
+        if expires_at.is_some() {
+            tx.changed(super::cache::Change::Session(principal.session_id));
+        }
         tx.commit().await?;
         Ok(cookie)
     }

@@ -259,8 +259,23 @@ pub trait Tx: Send {
 
     async fn insert_session(&mut self, session: &Session) -> StoreResult<()>;
     async fn touch_session(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<()>;
-    /// Binds a browser cookie (by its digest) to the session.
-    async fn set_session_cookie(&mut self, app_id: Uuid, id: Uuid, digest: &str) -> StoreResult<()>;
+    /// Binds a browser cookie (by its digest) to the session, and sets its end when given.
+    async fn set_session_cookie(
+        &mut self,
+        app_id: Uuid,
+        id: Uuid,
+        digest: &str,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
+    /// Moves a live session's end later to `expires_at` and records its use at `at`; false
+    /// when the session is revoked, already over at `at`, or already ends at or after then.
+    async fn extend_session(
+        &mut self,
+        app_id: Uuid,
+        id: Uuid,
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// Revokes a live session; false when it was already revoked or does not exist.
     async fn revoke_session(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
     async fn insert_refresh_token(&mut self, token: &NewRefreshToken) -> StoreResult<()>;

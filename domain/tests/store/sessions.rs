@@ -35,14 +35,33 @@ async fn sessions_round_trip(store: Arc<dyn Store>) {
     // A browser cookie names the session by its digest, within its app only; one cookie, one
     // session.
     let mut tx = store.begin().await.unwrap();
-    tx.set_session_cookie(a.id, session.id, "cookie-digest").await.unwrap();
+    tx.set_session_cookie(a.id, session.id, "cookie-digest", None).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.session_by_cookie(a.id, "cookie-digest").await.unwrap(), Some(session.id));
+    assert_eq!(store.session(a.id, session.id).await.unwrap().unwrap().expires_at, session.expires_at);
     assert_eq!(store.session_by_cookie(b.id, "cookie-digest").await.unwrap(), None);
     assert_eq!(store.session_by_cookie(a.id, "other-digest").await.unwrap(), None);
     let mut tx = store.begin().await.unwrap();
-    assert_conflict(tx.set_session_cookie(a.id, bare_id, "cookie-digest").await);
+    assert_conflict(tx.set_session_cookie(a.id, bare_id, "cookie-digest", None).await);
     drop(tx);
+
+    // A browser session's end is set with its cookie, and moved later only while it is live,
+    // within its app, and only later.
+    let shorter = session.created_at + secs(3600);
+    let mut tx = store.begin().await.unwrap();
+    tx.set_session_cookie(a.id, session.id, "cookie-digest-2", Some(shorter)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.session_by_cookie(a.id, "cookie-digest").await.unwrap(), None, "the old cookie is gone");
+    assert_eq!(store.session(a.id, session.id).await.unwrap().unwrap().expires_at, shorter);
+    let at = used + secs(1);
+    let mut tx = store.begin().await.unwrap();
+    assert!(!tx.extend_session(b.id, session.id, at, shorter + secs(60)).await.unwrap(), "another app's session");
+    assert!(!tx.extend_session(a.id, session.id, at, shorter - secs(60)).await.unwrap(), "never earlier");
+    assert!(!tx.extend_session(a.id, session.id, shorter + secs(1), shorter + secs(60)).await.unwrap(), "already over");
+    assert!(tx.extend_session(a.id, session.id, at, shorter + secs(60)).await.unwrap());
+    tx.commit().await.unwrap();
+    let extended = store.session(a.id, session.id).await.unwrap().unwrap();
+    assert_eq!((extended.expires_at, extended.last_used_at), (shorter + secs(60), at));
 
     let revoked = session.last_used_at + secs(60);
     let mut tx = store.begin().await.unwrap();
@@ -53,6 +72,7 @@ async fn sessions_round_trip(store: Arc<dyn Store>) {
     tx.commit().await.unwrap();
     let mut tx = store.begin().await.unwrap();
     assert!(!tx.revoke_session(a.id, session.id, revoked + secs(2)).await.unwrap());
+    assert!(!tx.extend_session(a.id, session.id, revoked + secs(3), shorter + secs(600)).await.unwrap(), "revoked");
     tx.commit().await.unwrap();
 
     let stored = store.session(a.id, session.id).await.unwrap().unwrap();

@@ -9,11 +9,13 @@ use axum::Json;
 use domain::engine::{AppCredentials, Profile, SignupInput};
 use domain::tokens::TokenPair;
 use domain::types::PLATFORM_SLUG;
+use domain::Error;
 use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::error::{ApiJson, ApiResult};
 use super::extract::{bearer_of, Account, Bearer, Meta};
+use crate::browser;
 
 #[derive(Deserialize)]
 pub struct SignupBody {
@@ -35,8 +37,9 @@ pub struct SigninBody {
 /// (seed 002: `{app_id, app_secret, refresh_token}`).
 #[derive(Deserialize)]
 pub struct RefreshBody {
-    #[serde(alias = "refreshToken")]
-    refresh_token: String,
+    /// Missing from an app's refresh or logout: the refresh-token cookie is read instead.
+    #[serde(default, alias = "refreshToken")]
+    refresh_token: Option<String>,
     #[serde(alias = "appId")]
     app_id: Option<String>,
     #[serde(alias = "appSecret")]
@@ -44,6 +47,12 @@ pub struct RefreshBody {
 }
 
 impl RefreshBody {
+    fn token(&self) -> Result<&str, Error> {
+        self.refresh_token
+            .as_deref()
+            .ok_or_else(|| Error::invalid("Invalid request body: missing field `refresh_token`"))
+    }
+
     /// The app credential, when either half is given: then both are checked, and a missing
     /// half is a wrong one.
     fn credentials(&self) -> Option<AppCredentials> {
@@ -76,23 +85,24 @@ async fn signin(state: &AppState, slug: &str, meta: Meta, body: SigninBody) -> A
     Ok(Json(state.engine.signin(slug, &body.identifier, body.password, &meta.0).await?))
 }
 
-async fn refresh(
-    state: &AppState,
+/// An app's refresh or logout body, or, without a refresh token in it, the refresh-token
+/// cookie (seed 004) once the request passes the checks of a cookie-authenticated write.
+async fn from_body_or_cookie(
+    s: &AppState,
     slug: &str,
-    body: RefreshBody,
-    credentials: Option<AppCredentials>,
-) -> ApiResult<Json<TokenPair>> {
-    Ok(Json(state.engine.refresh(slug, &body.refresh_token, credentials.as_ref()).await?))
-}
-
-async fn logout(
-    state: &AppState,
-    slug: &str,
-    body: RefreshBody,
-    credentials: Option<AppCredentials>,
-) -> ApiResult<StatusCode> {
-    state.engine.logout(slug, &body.refresh_token, credentials.as_ref()).await?;
-    Ok(StatusCode::NO_CONTENT)
+    headers: &HeaderMap,
+    body: Option<ApiJson<RefreshBody>>,
+) -> ApiResult<(RefreshBody, bool)> {
+    let body = body.map(|ApiJson(b)| b).unwrap_or(RefreshBody { refresh_token: None, app_id: None, app_secret: None });
+    if body.refresh_token.is_some() {
+        return Ok((body, false));
+    }
+    let Some(cookie) = browser::request_cookie(headers, browser::REFRESH_COOKIE) else {
+        return Err(Error::invalid("Invalid request body: missing field `refresh_token`").into());
+    };
+    let app = s.engine.app(slug).await.map_err(|_| Error::Unauthenticated("Invalid refresh token"))?;
+    browser::check_cookie_write(&s.engine, &app, headers)?;
+    Ok((RefreshBody { refresh_token: Some(cookie), ..body }, true))
 }
 
 pub async fn app_signup(
@@ -112,21 +122,37 @@ pub async fn app_signin(
 ) -> ApiResult<Json<TokenPair>> {
     signin(&s, &slug, meta, b).await
 }
+/// With the refresh-token cookie, the rotated tokens go back as cookies too.
 pub async fn app_refresh(
     State(s): State<AppState>,
     Path(slug): Path<String>,
-    ApiJson(b): ApiJson<RefreshBody>,
-) -> ApiResult<Json<TokenPair>> {
+    headers: HeaderMap,
+    body: Option<ApiJson<RefreshBody>>,
+) -> ApiResult<(HeaderMap, Json<TokenPair>)> {
+    let (b, by_cookie) = from_body_or_cookie(&s, &slug, &headers, body).await?;
     let credentials = b.credentials();
-    refresh(&s, &slug, b, credentials).await
+    let pair = s.engine.refresh(&slug, b.token()?, credentials.as_ref()).await?;
+    let mut out = HeaderMap::new();
+    if by_cookie {
+        let ttl = s.engine.app(&slug).await?.config.refresh_token_ttl_seconds;
+        browser::set_token_cookies(&mut out, &s.engine, &slug, &pair, ttl);
+    }
+    Ok((out, Json(pair)))
 }
 pub async fn app_logout(
     State(s): State<AppState>,
     Path(slug): Path<String>,
-    ApiJson(b): ApiJson<RefreshBody>,
-) -> ApiResult<StatusCode> {
+    headers: HeaderMap,
+    body: Option<ApiJson<RefreshBody>>,
+) -> ApiResult<(HeaderMap, StatusCode)> {
+    let (b, by_cookie) = from_body_or_cookie(&s, &slug, &headers, body).await?;
     let credentials = b.credentials();
-    logout(&s, &slug, b, credentials).await
+    s.engine.logout(&slug, b.token()?, credentials.as_ref()).await?;
+    let mut out = HeaderMap::new();
+    if by_cookie {
+        browser::clear_token_cookies(&mut out, &s.engine, &slug);
+    }
+    Ok((out, StatusCode::NO_CONTENT))
 }
 pub async fn app_me(
     State(s): State<AppState>,
@@ -156,10 +182,11 @@ pub async fn account_refresh(
     State(s): State<AppState>,
     ApiJson(b): ApiJson<RefreshBody>,
 ) -> ApiResult<Json<TokenPair>> {
-    refresh(&s, PLATFORM_SLUG, b, None).await
+    Ok(Json(s.engine.refresh(PLATFORM_SLUG, b.token()?, None).await?))
 }
 pub async fn account_logout(State(s): State<AppState>, ApiJson(b): ApiJson<RefreshBody>) -> ApiResult<StatusCode> {
-    logout(&s, PLATFORM_SLUG, b, None).await
+    s.engine.logout(PLATFORM_SLUG, b.token()?, None).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 pub async fn account_me(
     State(s): State<AppState>,

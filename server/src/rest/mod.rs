@@ -4,6 +4,7 @@
 pub mod apps;
 pub mod audit;
 pub mod auth;
+pub mod cookie_api;
 pub mod credentials;
 pub mod error;
 pub mod extract;
@@ -126,7 +127,7 @@ pub fn is_api_path(path: &str) -> bool {
     let mut segments = path.trim_start_matches('/').split('/');
     let first = segments.next().unwrap_or_default();
     let second = segments.next();
-    matches!(first, "api" | "v1" | "health" | "ready" | "openapi.json") || second == Some("v1")
+    matches!(first, "api" | "v1" | "health" | "ready" | "openapi.json") || matches!(second, Some("v1" | "api"))
 }
 
 pub async fn not_found() -> Response {
@@ -141,7 +142,7 @@ async fn method_not_allowed() -> Response {
 mod tests {
     #[test]
     fn api_paths() {
-        for p in ["/api/v1/nope", "/v1/x", "/acme/v1/nope", "/health", "/api"] {
+        for p in ["/api/v1/nope", "/v1/x", "/acme/v1/nope", "/acme/api/auth/nope", "/health", "/api"] {
             assert!(super::is_api_path(p), "{p}");
         }
         for p in ["/console", "/console/apps/x", "/acme/signin", "/pkg/rampart.js", "/"] {

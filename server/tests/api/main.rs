@@ -13,6 +13,7 @@ mod audit;
 mod audit_access;
 mod audit_chain;
 mod config;
+mod cookie_api;
 mod credentials;
 mod end_users;
 mod errors;

@@ -600,8 +600,19 @@ macro_rules! impl_sql_store {
                 app_id: uuid::Uuid,
                 id: uuid::Uuid,
                 digest: &str,
+                expires_at: Option<chrono::DateTime<chrono::Utc>>,
             ) -> $crate::store::StoreResult<()> {
-                queries::sessions::set_session_cookie(&mut self.0, app_id, id, digest).await
+                queries::sessions::set_session_cookie(&mut self.0, app_id, id, digest, expires_at).await
+            }
+
+            async fn extend_session(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+                expires_at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::sessions::extend_session(&mut self.0, app_id, id, at, expires_at).await
             }
 
             async fn revoke_session(

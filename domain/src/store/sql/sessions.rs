@@ -91,10 +91,31 @@ macro_rules! sessions {
                 Ok(())
             }
 
-            pub(crate) async fn set_session_cookie(tx: &mut Tx, app_id: Uuid, id: Uuid, digest: &str) -> StoreResult<()> {
-                sqlx::query("UPDATE sessions SET cookie_digest = $3 WHERE app_id = $1 AND id = $2")
-                    .bind(app_id).bind(id).bind(digest).execute(&mut **tx).await?;
+            pub(crate) async fn set_session_cookie(
+                tx: &mut Tx,
+                app_id: Uuid,
+                id: Uuid,
+                digest: &str,
+                expires_at: Option<DateTime<Utc>>,
+            ) -> StoreResult<()> {
+                sqlx::query("UPDATE sessions SET cookie_digest = $3, expires_at = COALESCE($4, expires_at) WHERE app_id = $1 AND id = $2")
+                    .bind(app_id).bind(id).bind(digest).bind(expires_at.map(Ts)).execute(&mut **tx).await?;
                 Ok(())
+            }
+
+            pub(crate) async fn extend_session(
+                tx: &mut Tx,
+                app_id: Uuid,
+                id: Uuid,
+                at: DateTime<Utc>,
+                expires_at: DateTime<Utc>,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE sessions SET last_used_at = $3, expires_at = $4 \
+                     WHERE app_id = $1 AND id = $2 AND revoked_at IS NULL AND expires_at > $3 AND expires_at < $4",
+                )
+                .bind(app_id).bind(id).bind(Ts(at)).bind(Ts(expires_at)).execute(&mut **tx).await?;
+                Ok(done.rows_affected() == 1)
             }
 
             pub(crate) async fn revoke_session(tx: &mut Tx, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
