@@ -189,8 +189,8 @@ pub async fn signup_submit(
         BrowserSignup { email: f.email.clone(), password, name: optional(&f.name), username: optional(&f.username) };
     match s.engine.browser_sign_up(&slug, input, &meta.0).await {
         Ok(signed_in) => {
-            let done = if h.app.config.verify_email_on_signup { "signed-up" } else { "welcome" };
-            let to = redirect_to.unwrap_or_else(|| h.url("account", &[("done", done)]));
+            // Sign-up always mails a link that verifies the address.
+            let to = redirect_to.unwrap_or_else(|| h.url("account", &[("done", "signed-up")]));
             let mut response = h.redirect(&to);
             browser::set_session_cookie(response.headers_mut(), &s.engine, &slug, &signed_in);
             response

@@ -38,7 +38,7 @@ impl Page {
         let mut rest = form;
         while let Some(i) = rest.find("type=\"hidden\"") {
             let tag_start = rest[..i].rfind('<').unwrap_or(0);
-            let tag_end = i + rest[i..].find('>').unwrap_or(rest.len() - i);
+            let tag_end = i + rest[i..].find('>').map_or(rest.len() - i, |end| end + 1);
             let tag = &rest[tag_start..tag_end];
             if let (Some(name), Some(value)) = (attr_after(tag, "<", "name"), attr_after(tag, "<", "value")) {
                 hidden.push((name, value));
@@ -80,17 +80,57 @@ pub struct Browser {
     pub base: String,
     pub origin: String,
     pub language: Option<&'static str>,
+    /// The cookies the server set: name → (path, value).
+    jar: std::sync::Mutex<Vec<(String, String, String)>>,
 }
 
 impl Browser {
     pub fn new(app: &TestApp) -> Browser {
         let client = reqwest::Client::builder()
-            .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent("Mozilla/5.0 (X11; Linux x86_64) TestBrowser/1.0")
             .build()
             .unwrap();
-        Browser { client, base: app.address.clone(), origin: app.public_url.clone(), language: None }
+        let jar = std::sync::Mutex::new(Vec::new());
+        Browser { client, base: app.address.clone(), origin: app.public_url.clone(), language: None, jar }
+    }
+
+    /// Keeps the response's cookies as a browser would (a `Max-Age=0` one is forgotten).
+    fn keep_cookies(&self, response: &reqwest::Response) {
+        let mut jar = self.jar.lock().unwrap();
+        for line in response.headers().get_all("set-cookie") {
+            let line = line.to_str().unwrap();
+            let mut parts = line.split(';').map(str::trim);
+            let (name, value) = parts.next().unwrap().split_once('=').unwrap();
+            let mut path = "/".to_owned();
+            let mut gone = value.is_empty();
+            for attribute in parts {
+                if let Some(p) = attribute.strip_prefix("Path=") {
+                    path = p.to_owned();
+                }
+                if attribute == "Max-Age=0" {
+                    gone = true;
+                }
+            }
+            jar.retain(|(n, p, _)| !(n == name && *p == path));
+            if !gone {
+                jar.push((name.to_owned(), path, value.to_owned()));
+            }
+        }
+    }
+
+    /// The `Cookie` header for a request to `path`.
+    fn cookies_for(&self, path: &str) -> String {
+        let path = path.strip_prefix(&self.base).unwrap_or(path);
+        let jar = self.jar.lock().unwrap();
+        let fits =
+            |p: &str| p == "/" || path == p || path.starts_with(&format!("{p}/")) || path.starts_with(&format!("{p}?"));
+        jar.iter().filter(|(_, p, _)| fits(p)).map(|(n, _, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    /// The value of the cookie `name` the browser holds.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.jar.lock().unwrap().iter().find(|(n, _, _)| n == name).map(|(_, _, v)| v.clone())
     }
 
     fn absolute(&self, path: &str) -> String {
@@ -111,7 +151,7 @@ impl Browser {
             if location.starts_with("http") && !location.starts_with(&self.base) {
                 break;
             }
-            response = self.request(reqwest::Method::GET, &location).send().await.unwrap();
+            response = self.send(self.request(reqwest::Method::GET, &location)).await;
         }
         let status = response.status();
         let url = response.url().clone();
@@ -129,16 +169,26 @@ impl Browser {
         if let Some(language) = self.language {
             request = request.header("accept-language", language);
         }
+        let cookies = self.cookies_for(path);
+        if !cookies.is_empty() {
+            request = request.header("cookie", cookies);
+        }
         request
     }
 
+    async fn send(&self, request: reqwest::RequestBuilder) -> reqwest::Response {
+        let response = request.send().await.unwrap();
+        self.keep_cookies(&response);
+        response
+    }
+
     pub async fn get(&self, path: &str) -> Page {
-        self.finish(self.request(reqwest::Method::GET, path).send().await.unwrap()).await
+        self.finish(self.send(self.request(reqwest::Method::GET, path)).await).await
     }
 
     /// The response to a GET, redirects not followed.
     pub async fn get_raw(&self, path: &str) -> reqwest::Response {
-        self.request(reqwest::Method::GET, path).send().await.unwrap()
+        self.send(self.request(reqwest::Method::GET, path)).await
     }
 
     /// Posts form `id` of `page` with its hidden fields and `fields`; follows the redirect.
@@ -164,7 +214,7 @@ impl Browser {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        request.send().await.unwrap()
+        self.send(request).await
     }
 }
 
