@@ -175,7 +175,7 @@ impl Hosted {
     pub async fn signed_in(&self, s: &AppState, headers: &HeaderMap) -> Option<(Principal, Option<SessionRenewal>)> {
         let cookie = browser::request_cookie(headers, browser::SESSION_COOKIE)?;
         let session = s.engine.browser_session(&self.app.slug, &cookie).await.ok()?;
-        let renewal = session.renewed.then(|| SessionRenewal { cookie, expires_at: session.expires_at });
+        let renewal = session.renewed.then_some(SessionRenewal { cookie, expires_at: session.expires_at });
         Some((session.principal, renewal))
     }
 

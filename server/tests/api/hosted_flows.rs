@@ -56,10 +56,12 @@ async fn signup_verify_and_account(app: TestApp) {
     let account = ann.get("/acme/account").await;
     let out = ann.submit(&account, "signout-form", &[]).await;
     assert!(out.path.starts_with("/acme/signed-out") && out.contains("You are signed out"), "{}", out.path);
+    assert_eq!(ann.cookie("session"), None, "the session cookie is forgotten");
     let gone = ann.get_raw("/acme/account").await;
     assert_eq!(gone.status(), StatusCode::SEE_OTHER);
     assert!(gone.headers()["location"].to_str().unwrap().starts_with("/acme/signin"));
     let back = sign_in(&ann, "acme", "ann@example.com", PASSWORD).await;
+    assert!(ann.cookie("session").is_some_and(|c| !c.is_empty()));
     assert!(back.path.starts_with("/acme/account") && back.contains("You are signed in"), "{}", back.html);
 
     // A second device.
