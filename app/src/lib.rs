@@ -1,8 +1,10 @@
-//! Rampart's Leptos UI: the console at `/console` (and, later, the hosted sign-in pages),
-//! rendered on the server and hydrated in the browser.
+//! Rampart's Leptos UI: the console at `/console`, rendered on the server and hydrated in the
+//! browser, and the hosted pages of each app (`hosted`), rendered on the server only.
 
 pub mod api;
 pub mod console;
+#[cfg(feature = "ssr")]
+pub mod hosted;
 #[cfg(feature = "ssr")]
 pub mod state;
 

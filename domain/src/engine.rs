@@ -1,6 +1,7 @@
 //! The engine: the one place that issues tokens, authenticates bearers and authorises a
 //! caller for an app. The REST API and the console both call it.
 
+mod account;
 mod api_keys;
 mod apps;
 mod audit;

@@ -9,6 +9,7 @@ pub mod config;
 pub mod crypto;
 pub mod engine;
 pub mod error;
+pub mod i18n;
 pub mod keys;
 pub mod limits;
 pub mod mail;

@@ -85,9 +85,12 @@ test("an invite goes to the dev outbox, its link is followed from the Mail tab, 
   await expect(hosted).toHaveURL(href);
   await expect(hosted.getByRole("heading", { name: "Accept your invite" })).toBeVisible();
   await expect(hosted.getByText(email)).toBeVisible();
-  await hosted.getByLabel("Password").fill(PASSWORD);
+  await hosted.getByLabel("New password").fill(PASSWORD);
+  await hosted.getByLabel("Confirm the password").fill(PASSWORD);
   await hosted.getByRole("button", { name: "Accept the invite" }).click();
-  await expect(hosted.getByRole("heading", { name: "Welcome" })).toBeVisible();
+  // Accepted and signed in: the hosted account page greets the new user.
+  await expect(hosted.getByRole("heading", { name: "Your account" })).toBeVisible();
+  await expect(hosted.getByText("Welcome!")).toBeVisible();
   await hosted.close();
 
   // Back in the console: accepted, with the end-user it made, and nothing left to revoke.

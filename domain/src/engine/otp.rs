@@ -1,8 +1,9 @@
 //! Passwordless sign-in by a one-time code (seed 002, "02 — OTP Authentication"): a backend
 //! holding the app's credentials asks for a code to be sent to an email or a phone, then
-//! exchanges the code its user typed for a token pair. The first verified sign-in of an
-//! unknown contact creates the user when the app allows sign-up; the contact is then
-//! verified.
+//! exchanges the code its user typed for a token pair. The app's hosted OTP page does the
+//! same without the credentials (`*_from_page`), through the same code path and limits.
+//! The first verified sign-in of an unknown contact creates the user when the app allows
+//! sign-up; the contact is then verified.
 //!
 //! A code is 6 digits from the OS's CSPRNG, kept only as an HMAC bound to its request (and
 //! so to the app and the destination), works once, for `otp_ttl_seconds`, and allows
@@ -101,16 +102,37 @@ impl Engine {
         meta: &RequestMeta,
     ) -> Result<OtpSent> {
         let app = self.backend_of(slug, credentials).await?;
+        self.send_sign_in_code(&app, to, meta).await
+    }
+
+    /// The hosted OTP page's `send-otp`: no app credentials (the end-user's browser asks, on
+    /// the app's own page), every other check and limit as for a backend.
+    #[tracing::instrument(skip_all, fields(app = slug))]
+    pub async fn send_otp_from_page(&self, slug: &str, to: Destination<'_>, meta: &RequestMeta) -> Result<OtpSent> {
+        let app = self.page_app(slug).await?;
+        self.send_sign_in_code(&app, to, meta).await
+    }
+
+    /// The app, if its hosted pages may offer OTP sign-in.
+    async fn page_app(&self, slug: &str) -> Result<App> {
+        let app = self.active_app(slug).await?;
+        if !app.config.otp_enabled {
+            return Err(Error::Forbidden("OTP sign-in is disabled for this app".into()));
+        }
+        Ok(app)
+    }
+
+    async fn send_sign_in_code(&self, app: &App, to: Destination<'_>, meta: &RequestMeta) -> Result<OtpSent> {
         let (channel, destination) = match to {
             Destination::Email(raw) => (OtpChannel::Email, Email::parse(raw)?.normalized()),
             Destination::Phone(raw) => (OtpChannel::Sms, parse_phone(raw)?),
         };
-        self.limit_ip(&app, Rule::OtpPerIp, meta).await?;
-        self.limit(&app, Rule::OtpPerDestination, &value_key("to", &destination)).await?;
+        self.limit_ip(app, Rule::OtpPerIp, meta).await?;
+        self.limit(app, Rule::OtpPerDestination, &value_key("to", &destination)).await?;
 
         let ttl = app.config.otp_ttl_seconds;
         let mut tx = self.write().await?;
-        let (id, resent) = self.issue_code(&mut tx, &app, OtpPurpose::SignIn, None, channel, &destination).await?;
+        let (id, resent) = self.issue_code(&mut tx, app, OtpPurpose::SignIn, None, channel, &destination).await?;
         tx.record(
             app.id,
             Event::new("otp.sent", Actor { kind: ActorKind::System, id: None })
@@ -291,6 +313,30 @@ impl Engine {
         meta: &RequestMeta,
     ) -> Result<TokenPair> {
         let app = self.backend_of(slug, credentials).await?;
+        self.redeem_sign_in_code(app, request_id, code, meta).await
+    }
+
+    /// The hosted OTP page's `verify-otp`: no app credentials, the same tries, limits and
+    /// sign-in as for a backend.
+    #[tracing::instrument(skip_all, fields(app = slug))]
+    pub async fn verify_otp_from_page(
+        &self,
+        slug: &str,
+        request_id: &str,
+        code: &str,
+        meta: &RequestMeta,
+    ) -> Result<TokenPair> {
+        let app = self.page_app(slug).await?;
+        self.redeem_sign_in_code(app, request_id, code, meta).await
+    }
+
+    async fn redeem_sign_in_code(
+        &self,
+        app: App,
+        request_id: &str,
+        code: &str,
+        meta: &RequestMeta,
+    ) -> Result<TokenPair> {
         self.limit_ip(&app, Rule::RedeemPerIp, meta).await?;
         let id = Uuid::parse_str(request_id.trim()).map_err(|_| expired())?;
         let at = now();

@@ -233,15 +233,17 @@ async fn email_verification(app: TestApp) {
         assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
         assert_eq!(page.headers()["cache-control"], "no-store");
         let html = page.text().await.unwrap();
-        assert!(html.contains("<form method=\"post\" action=\"/acme/verify-email\""), "{html}");
+        assert!(html.contains("<form method=\"post\" action=\"/acme/verify-email?lang=en\""), "{html}");
         assert!(html.contains(&token));
     }
     assert_eq!(app.client.head(&link).send().await.unwrap().status(), StatusCode::OK);
 
-    // The page's form.
-    let done = app.client.post(app.url("/acme/verify-email")).form(&[("token", token.as_str())]).send().await.unwrap();
-    assert_eq!(done.status(), StatusCode::OK);
-    assert!(done.text().await.unwrap().contains("Email confirmed"));
+    // The page's form (its redirect followed).
+    let browser = crate::hosted::Browser::new(&app);
+    let page = browser.get(&link).await;
+    let done = browser.submit(&page, "confirm-form", &[]).await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(done.contains("Email confirmed"));
     app.signin_end_user("acme", "ann@example.com").await;
     assert!(app.me("acme", &access_token(&pair)).await["emailVerifiedAt"].is_string());
 
@@ -328,11 +330,13 @@ async fn password_reset(app: TestApp) {
 
     // The hosted page's form works the same way.
     app.post_json("/acme/v1/auth/forgot-password", &json!({"email": "bob@example.com"})).await;
-    let token = query_param(&link_in(&mail_to(&app, "bob@example.com").await, "reset-password"), "token");
-    let form = [("token", token.as_str()), ("password", "FormPassword9!")];
-    let done = app.client.post(app.url("/acme/reset-password")).form(&form).send().await.unwrap();
-    assert_eq!(done.status(), StatusCode::OK);
-    assert!(done.text().await.unwrap().contains("Password changed"));
+    let link = link_in(&mail_to(&app, "bob@example.com").await, "reset-password");
+    let browser = crate::hosted::Browser::new(&app);
+    let page = browser.get(&link).await;
+    let form = [("password", "FormPassword9!"), ("password_confirm", "FormPassword9!")];
+    let done = browser.submit(&page, "reset-form", &form).await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(done.contains("Password changed"));
     app.signin_end_user_with("acme", "bob", "FormPassword9!").await;
 
     let log =
@@ -379,8 +383,10 @@ async fn magic_links(app: TestApp) {
         ask(json!({"email": "cat@example.com", "redirectTo": "https://app.example.com/welcome"})).await.status(),
         StatusCode::OK
     );
-    let token = query_param(&link_in(&mail_to(&app, "cat@example.com").await, "sign-in/token"), "token");
-    let done = app.client.post(app.url("/acme/sign-in/token")).form(&[("token", token.as_str())]).send().await.unwrap();
+    let link = link_in(&mail_to(&app, "cat@example.com").await, "sign-in/token");
+    let browser = crate::hosted::Browser::new(&app);
+    let page = browser.get(&link).await;
+    let done = browser.submit_raw(&page, "confirm-form", &[]).await;
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
     let location = done.headers()["location"].to_str().unwrap();
     assert!(location.starts_with("https://app.example.com/welcome#access_token="), "{location}");

@@ -17,6 +17,8 @@ mod cookie_api;
 mod credentials;
 mod end_users;
 mod errors;
+mod hosted;
+mod hosted_flows;
 mod isolation;
 mod limits;
 mod mail;
