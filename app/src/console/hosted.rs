@@ -552,7 +552,7 @@ fn Preview(applied: Memo<Branding>, app_name: String, typed: Typed, live: RwSign
             {move || {
                 let refused = if live.get() { not_applied() } else { Vec::new() };
                 (!refused.is_empty()).then(|| view! {
-                    <div class="preview-refused" data-testid="preview-refused" role="status">
+                    <div class="preview-refused" data-testid="preview-refused" aria-live="polite">
                         <p>"Not applied (the server would refuse it):"</p>
                         <ul>{refused.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}</ul>
                     </div>
