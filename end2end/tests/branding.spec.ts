@@ -20,7 +20,7 @@ test("branding is previewed as it is typed, refused values are marked, and saved
   await expect(overviewLink).toHaveAttribute("href", `/${slug}/signin`);
   await expect(overviewLink).toHaveAttribute("target", "_blank");
 
-  await page.getByRole("link", { name: "Hosted pages" }).click();
+  await page.getByRole("navigation", { name: "App sections" }).getByRole("link", { name: "Hosted pages" }).click();
   await expect(page).toHaveURL(new RegExp(`/console/apps/${slug}/hosted$`));
   await expect(page.getByTestId("view-hosted")).toHaveAttribute("href", `/${slug}/signin`);
   await expect(page.getByTestId("view-hosted")).toHaveAttribute("target", "_blank");
@@ -52,7 +52,7 @@ test("branding is previewed as it is typed, refused values are marked, and saved
   await expect(page.getByTestId("preview-button")).toHaveCSS("border-radius", "4px");
 
   // The colour picker and the text field follow each other.
-  await form.getByLabel("Primary colour: picker").fill("#aa3300");
+  await form.getByLabel("Colour picker: Primary colour").fill("#aa3300");
   await expect(primary).toHaveValue("#aa3300");
   await expect(page.getByTestId("preview-button")).toHaveCSS("background-color", "rgb(170, 51, 0)");
   await primary.fill("#0a7d5a");
@@ -168,7 +168,7 @@ test("branding saves without JavaScript, a refused value marked on its field", a
   await page.goto(`/console/apps/${slug}/hosted`);
   const form = page.getByTestId("hosted-form");
   const primary = form.getByRole("textbox", { name: /^Primary colour/ });
-  await expect(form.getByLabel("Primary colour: picker")).toHaveCount(0);
+  await expect(form.getByLabel("Colour picker: Primary colour")).toHaveCount(0);
   await primary.fill("blue");
   await form.getByRole("button", { name: "Save changes" }).click();
   await expect(form.getByRole("alert")).toContainText("branding.primary_color must be a colour like #3451d1");

@@ -358,7 +358,7 @@ impl BrandingForm {
                         on:input=move |ev| typed.input(field, event_target_value(&ev))
                         aria-invalid=move || error.with(Option::is_some).then_some("true")/>
                     {move || live.get().then(|| view! {
-                        <input type="color" aria-label=format!("{label}: picker")
+                        <input type="color" aria-label=format!("Colour picker: {label}")
                             prop:value=move || picker_value(&value.get()).unwrap_or_else(|| fallback.to_owned())
                             on:input=move |ev| typed.input(field, event_target_value(&ev))/>
                     })}
