@@ -153,6 +153,9 @@ pub struct RequestContext {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub request_id: Option<String>,
+    /// The language the caller reads (`?lang=`, else `Accept-Language`): mail queued while
+    /// serving the request is written in it.
+    pub language: Option<crate::i18n::Language>,
 }
 
 tokio::task_local! {

@@ -171,6 +171,30 @@ mod tests {
         }
     }
 
+    /// The same for mail: every message and duration in every language, with the
+    /// placeholders Rampart fills in.
+    #[test]
+    fn every_language_has_every_mail_message() {
+        let en = message_ids(include_str!("../locales/en/mail.ftl"));
+        let fr = message_ids(include_str!("../locales/fr/mail.ftl"));
+        assert!(en.len() > 20, "{en:?}");
+        assert_eq!(en.difference(&fr).collect::<Vec<_>>(), Vec::<&String>::new(), "missing in fr");
+        assert_eq!(fr.difference(&en).collect::<Vec<_>>(), Vec::<&String>::new(), "missing in en");
+        let args: Vec<(&'static str, Arg)> = ["app", "name", "lasts", "code"]
+            .iter()
+            .map(|n| (*n, Arg::from("x")))
+            .chain([("n", Arg::from(2))])
+            .collect();
+        for key in &en {
+            for language in Language::ALL {
+                let text = language.text_with(key, &args);
+                assert!(text != *key && !text.contains('{'), "{key} in {language:?}: {text}");
+            }
+        }
+        assert_eq!(Language::Fr.text_with("duration-days", &[("n", 3.into())]), "3 jours");
+        assert_eq!(Language::Fr.text_with("duration-hours", &[("n", 1.into())]), "1 heure");
+    }
+
     #[test]
     fn the_query_then_accept_language_then_english() {
         assert_eq!(Language::pick(Some("fr"), Some("en")), Language::Fr);

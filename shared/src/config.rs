@@ -468,6 +468,10 @@ impl AuthConfig {
         if let Some(Value::Object(templates)) = merged.get_mut("mail_templates") {
             templates.retain(|_, template| !template.is_null());
         }
+        // So is a branding CSS variable: the pages go back to their own value.
+        if let Some(Value::Object(variables)) = merged.pointer_mut("/branding/css_variables") {
+            variables.retain(|_, value| !value.is_null());
+        }
         let config: AuthConfig =
             serde_path_to_error::deserialize(merged).map_err(|e| refusal(&current, &patch, &e.path().to_string()))?;
         config.validate()?;
@@ -657,6 +661,10 @@ mod tests {
             config.branding.css(),
             ":root{--primary:#112233;--background:#fff;--font:Inter, sans-serif;--radius:4px;}"
         );
+        let cleared =
+            config.patched(json!({"branding": {"css_variables": {"radius": null}}}).as_object().unwrap()).unwrap();
+        assert_eq!(cleared.branding.css_variables.keys().collect::<Vec<_>>(), ["background", "font"]);
+        assert_eq!(cleared.branding.primary_color, "#112233", "the rest of the branding stays");
         for (patch, message) in [
             (json!({"branding": {"primary_color": "red"}}), "branding.primary_color must be"),
             (json!({"branding": {"primary_color": "#123;}body{"}}), "branding.primary_color must be"),

@@ -199,6 +199,7 @@ impl Engine {
                 code: Some(code),
                 lasts: Some(lasts),
                 notice: None,
+                language: None,
             },
             &app.config,
         );
@@ -395,6 +396,7 @@ impl Engine {
                 code: None,
                 lasts: Some(lasts),
                 notice: None,
+                language: None,
             },
             &app.config,
         );
@@ -573,6 +575,7 @@ impl Engine {
                 code: None,
                 lasts: Some(link_lifetime(app, purpose)),
                 notice: None,
+                language: None,
             },
             &app.config,
         );

@@ -353,6 +353,7 @@ impl Engine {
             code,
             lasts,
             notice: (kind == MailKind::ContactChanged).then(|| "ada@example.com was added to your account.".into()),
+            language: None,
         };
         Ok(match template {
             Some(template) => {

@@ -5,6 +5,8 @@
 use chrono::TimeDelta;
 use shared::config::{is_css_color, AuthConfig, Branding, MailTemplate};
 
+use crate::i18n::{Arg, Language};
+
 /// The messages Rampart sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MailKind {
@@ -62,6 +64,9 @@ pub struct Vars {
     pub lasts: Option<TimeDelta>,
     /// What changed, for notices.
     pub notice: Option<String>,
+    /// The language of Rampart's wording (an app's own templates are as it wrote them); by
+    /// default the request's.
+    pub language: Option<Language>,
 }
 
 /// A rendered message.
@@ -73,27 +78,40 @@ pub struct Rendered {
 }
 
 /// A one-time code as a text message: short, the code first, and the app's domain-bound
-/// form (`@host #code`) that phones offer to fill in.
+/// form (`@host #code`) that phones offer to fill in; in the request's language.
 pub fn otp_sms(app: &str, code: &str, lasts: TimeDelta, host: Option<&str>) -> String {
-    let mut text =
-        format!("{code} is your {} code. It expires in {}. Do not share it.", app.trim(), duration_words(lasts));
+    let language = request_language();
+    let args =
+        [("app", Arg::from(app.trim())), ("code", Arg::from(code)), ("lasts", Arg::from(duration_in(language, lasts)))];
+    let mut text = language.text_with("sms-otp", &args);
     if let Some(host) = host {
         text.push_str(&format!("\n\n@{host} #{code}"));
     }
     text
 }
 
-/// "72 hours", "15 minutes", "1 day".
+/// The language of the request being served (its `?lang=` or `Accept-Language`), English
+/// outside one.
+fn request_language() -> Language {
+    crate::audit::current_request().language.unwrap_or_default()
+}
+
+/// "72 hours", "15 minutes", "1 day", in the request's language.
 pub fn duration_words(d: TimeDelta) -> String {
+    duration_in(request_language(), d)
+}
+
+/// "72 hours", "15 minutes", "1 day" (or "72 heures"...).
+pub fn duration_in(language: Language, d: TimeDelta) -> String {
     let minutes = d.num_minutes().max(1);
-    let (n, unit) = if minutes % (24 * 60) == 0 && minutes >= 48 * 60 {
-        (minutes / (24 * 60), "day")
+    let (n, key) = if minutes % (24 * 60) == 0 && minutes >= 48 * 60 {
+        (minutes / (24 * 60), "duration-days")
     } else if minutes % 60 == 0 {
-        (minutes / 60, "hour")
+        (minutes / 60, "duration-hours")
     } else {
-        (minutes, "minute")
+        (minutes, "duration-minutes")
     };
-    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+    language.text_with(key, &[("n", Arg::from(n))])
 }
 
 pub fn escape(raw: &str) -> String {
@@ -114,7 +132,7 @@ pub fn escape(raw: &str) -> String {
 /// One paragraph of a message, for both parts.
 enum Block {
     Text(String),
-    Button { label: &'static str, link: String },
+    Button { label: String, link: String },
     Code(String),
 }
 
@@ -239,94 +257,72 @@ pub fn render_template(template: &MailTemplate, vars: &Vars, branding: &Branding
 }
 
 fn render_default(kind: MailKind, vars: &Vars, look: &Look) -> Rendered {
+    let language = vars.language.unwrap_or_else(request_language);
     let app = vars.app.trim();
+    let say = |key: &str| language.text_with(key, &[("app", Arg::from(app))]);
     let greeting = match vars.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        Some(name) => format!("Hello {name},"),
-        None => "Hello,".to_owned(),
+        Some(name) => language.text_with("mail-greeting-name", &[("name", Arg::from(name))]),
+        None => language.text("mail-greeting"),
     };
-    let lasts = vars.lasts.map(duration_words);
+    let lasts = vars.lasts.map(|d| duration_in(language, d));
+    let with_lasts = |key: &str, lasts: &str| language.text_with(key, &[("lasts", Arg::from(lasts))]);
     let link = vars.link.clone().unwrap_or_default();
-    let ignore = "If you did not ask for this, you can ignore this message.".to_owned();
+    let code = vars.code.clone().unwrap_or_default();
+    let ignore = language.text("mail-ignore");
+    let button = |key: &str, link: String| Block::Button { label: say(key), link };
+    // A message with a link: greeting, what it is for, the button, how long it lasts.
+    let linked = |intro: &str, label: &str, link: String| {
+        let mut blocks = vec![Block::Text(greeting.clone()), Block::Text(say(intro)), button(label, link)];
+        if let Some(lasts) = &lasts {
+            blocks.push(Block::Text(with_lasts("mail-link-lasts", lasts)));
+        }
+        blocks.push(Block::Text(ignore.clone()));
+        blocks
+    };
     let (subject, blocks) = match kind {
         MailKind::Invite => {
             let mut blocks = vec![
-                Block::Text(greeting),
-                Block::Text(format!("You have been invited to {app}. To accept, choose a password on the page below, or enter this invite code where {app} asks for it:")),
-                Block::Code(vars.code.clone().unwrap_or_default()),
-                Block::Button { label: "Accept the invite", link },
+                Block::Text(greeting.clone()),
+                Block::Text(say("mail-invite-intro")),
+                Block::Code(code.clone()),
+                button("mail-invite-button", link),
             ];
-            if let Some(lasts) = lasts {
-                blocks.push(Block::Text(format!("The invite lasts {lasts}.")));
+            if let Some(lasts) = &lasts {
+                blocks.push(Block::Text(with_lasts("mail-invite-lasts", lasts)));
             }
-            (format!("You are invited to {app}"), blocks)
+            (say("mail-invite-subject"), blocks)
         }
-        MailKind::VerifyEmail => {
-            let mut blocks = vec![
-                Block::Text(greeting),
-                Block::Text(format!("Confirm that this address is yours to use it with {app}.")),
-                Block::Button { label: "Confirm my email", link },
-            ];
-            if let Some(lasts) = lasts {
-                blocks.push(Block::Text(format!("The link lasts {lasts} and works once.")));
-            }
-            blocks.push(Block::Text(ignore));
-            (format!("Confirm your email for {app}"), blocks)
-        }
-        MailKind::ResetPassword => {
-            let mut blocks = vec![
-                Block::Text(greeting),
-                Block::Text(format!("Someone asked to reset the password of your {app} account. Choose a new one here:")),
-                Block::Button { label: "Choose a new password", link },
-            ];
-            if let Some(lasts) = lasts {
-                blocks.push(Block::Text(format!("The link lasts {lasts} and works once.")));
-            }
-            blocks.push(Block::Text(ignore));
-            (format!("Reset your {app} password"), blocks)
-        }
+        MailKind::VerifyEmail => (say("mail-verify-subject"), linked("mail-verify-intro", "mail-verify-button", link)),
+        MailKind::ResetPassword => (say("mail-reset-subject"), linked("mail-reset-intro", "mail-reset-button", link)),
+        MailKind::MagicLink => (say("mail-magic-subject"), linked("mail-magic-intro", "mail-magic-button", link)),
         MailKind::PasswordChanged => (
-            format!("Your {app} password was changed"),
+            say("mail-changed-subject"),
             vec![
-                Block::Text(greeting),
-                Block::Text(format!(
-                    "The password of your {app} account was just changed, and every device signed in to it was signed out."
-                )),
-                Block::Text("If this was not you, reset your password at once and tell the app's support.".to_owned()),
+                Block::Text(greeting.clone()),
+                Block::Text(say("mail-changed-intro")),
+                Block::Text(language.text("mail-not-you")),
             ],
         ),
         MailKind::ContactChanged => (
-            format!("Your {app} account's contact details changed"),
+            say("mail-contact-subject"),
             vec![
-                Block::Text(greeting),
+                Block::Text(greeting.clone()),
                 Block::Text(vars.notice.clone().unwrap_or_default()),
-                Block::Text("If this was not you, reset your password at once and tell the app's support.".to_owned()),
+                Block::Text(language.text("mail-not-you")),
             ],
         ),
         MailKind::Otp => {
-            let mut blocks = vec![
-                Block::Text(greeting),
-                Block::Text(format!("Your {app} sign-in code:")),
-                Block::Code(vars.code.clone().unwrap_or_default()),
-            ];
-            if let Some(lasts) = lasts {
-                blocks.push(Block::Text(format!("It lasts {lasts} and works once. Never share it with anyone.")));
+            let mut blocks =
+                vec![Block::Text(greeting.clone()), Block::Text(say("mail-otp-intro")), Block::Code(code.clone())];
+            if let Some(lasts) = &lasts {
+                blocks.push(Block::Text(with_lasts("mail-otp-lasts", lasts)));
             }
-            blocks.push(Block::Text(ignore));
-            (format!("{} is your {app} code", vars.code.clone().unwrap_or_default()), blocks)
-        }
-        MailKind::MagicLink => {
-            let mut blocks = vec![
-                Block::Text(greeting),
-                Block::Text(format!("Follow this link to sign in to {app}:")),
-                Block::Button { label: "Sign in", link },
-            ];
-            if let Some(lasts) = lasts {
-                blocks.push(Block::Text(format!("The link lasts {lasts} and works once.")));
-            }
-            blocks.push(Block::Text(ignore));
-            (format!("Sign in to {app}"), blocks)
+            blocks.push(Block::Text(ignore.clone()));
+            let subject = language.text_with("mail-otp-subject", &[("app", Arg::from(app)), ("code", Arg::from(code))]);
+            (subject, blocks)
         }
     };
+    let open_address = language.text("mail-open-address");
     let mut text = String::new();
     let mut html = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>{}</title></head>\
@@ -351,7 +347,7 @@ fn render_default(kind: MailKind, vars: &Vars, look: &Look) -> Rendered {
                 text.push_str(&format!("{label}: {link}"));
                 html.push_str(&format!(
                     "<p><a href=\"{href}\" style=\"display:inline-block;background:{primary};color:{on_primary};padding:10px 18px;border-radius:6px;text-decoration:none\">{label}</a></p>\
-                     <p style=\"font-size:13px;color:#5b6073\">Or open this address: {href}</p>",
+                     <p style=\"font-size:13px;color:#5b6073\">{open_address} {href}</p>",
                     href = escape(link),
                     label = escape(label),
                     primary = escape(&look.primary),
@@ -377,6 +373,32 @@ mod tests {
         assert_eq!(duration_words(TimeDelta::hours(1)), "1 hour");
         assert_eq!(duration_words(TimeDelta::minutes(15)), "15 minutes");
         assert_eq!(duration_words(TimeDelta::seconds(20)), "1 minute");
+    }
+
+    #[test]
+    fn rampart_wording_in_french() {
+        let vars = Vars {
+            app: "Acme".into(),
+            name: Some("Zoé".into()),
+            link: Some("https://auth.example.com/acme/reset-password?token=t".into()),
+            lasts: Some(TimeDelta::hours(1)),
+            language: Some(Language::Fr),
+            ..Vars::default()
+        };
+        let r = render(MailKind::ResetPassword, &vars, &AuthConfig::default());
+        assert_eq!(r.subject, "Réinitialisez votre mot de passe Acme");
+        assert!(r.text.starts_with("Bonjour Zoé,"), "{}", r.text);
+        assert!(r.text.contains("Choisir un nouveau mot de passe: https://auth.example.com"), "{}", r.text);
+        assert!(r.text.contains("valable 1 heure"), "{}", r.text);
+        assert!(r.html.contains("Ou ouvrez cette adresse"), "{}", r.html);
+        assert_eq!(duration_in(Language::Fr, TimeDelta::hours(72)), "3 jours");
+        // An app's own wording stays as it wrote it.
+        let mut config = AuthConfig::default();
+        config.mail_templates.insert(
+            "reset_password".into(),
+            MailTemplate { subject: "Reset {{app}}".into(), text: "{{link}}".into(), html: String::new() },
+        );
+        assert_eq!(render(MailKind::ResetPassword, &vars, &config).subject, "Reset Acme");
     }
 
     #[test]

@@ -36,10 +36,15 @@ pub async fn client_meta(State(trusted): State<Arc<Vec<Cidr>>>, mut req: Request
         .filter(|id| is_sane_request_id(id))
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
     let meta = RequestMeta { ip: ip.map(|ip| ip.to_string()), user_agent };
+    let lang = req.uri().query().and_then(|q| {
+        q.split('&').find_map(|pair| pair.strip_prefix("lang=")).map(|v| v.split('&').next().unwrap_or_default())
+    });
+    let accept_language = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
     let context = domain::audit::RequestContext {
         ip: meta.ip.clone(),
         user_agent: meta.user_agent.clone(),
         request_id: Some(request_id.clone()),
+        language: Some(domain::i18n::Language::pick(lang, accept_language)),
     };
     req.extensions_mut().insert(meta);
     let mut response = domain::audit::in_request(context, next.run(req)).await;

@@ -604,7 +604,31 @@ async fn unverified_email_signs_in_only_when_unambiguous(app: TestApp) {
     assert_error(signin().await, StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS").await;
 }
 
+/// Mail is written in the language of the request that sends it: `Accept-Language` or `?lang=`.
+async fn mail_speaks_the_callers_language(app: TestApp) {
+    saas(&app, "polyglot").await;
+    let response = app
+        .client
+        .post(app.url("/polyglot/api/auth/sign-up/email"))
+        .header("accept-language", "fr-FR, fr;q=0.9, en;q=0.5")
+        .json(&json!({"email": "zoe@example.com", "password": "securePassword123", "name": "Zoé"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let message = mail_to(&app, "zoe@example.com").await;
+    assert_eq!(message.subject().as_deref(), Some("Confirmez votre adresse e-mail pour App polyglot"));
+    let text = message.text_body().unwrap();
+    assert!(text.starts_with("Bonjour Zoé,") && text.contains("Confirmer mon adresse"), "{text}");
+    let response =
+        app.post_json("/polyglot/api/auth/forget-password?lang=en", &json!({"email": "zoe@example.com"})).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let message = mail_to(&app, "zoe@example.com").await;
+    assert_eq!(message.subject().as_deref(), Some("Reset your App polyglot password"));
+}
+
 both_stores!(
+    mail_speaks_the_callers_language,
     seed_003,
     seed_003_with_curl,
     cookies_end_with_their_session_and_stay_in_their_app,

@@ -1,0 +1,58 @@
+# Rampart's mail and text messages, in English. A message is `key = text`; `{ $name }` is
+# filled in by Rampart. Keep the same keys in every language's file.
+
+## Durations ("The link lasts 3 days")
+duration-minutes = { $n ->
+    [one] { $n } minute
+   *[other] { $n } minutes
+}
+duration-hours = { $n ->
+    [one] { $n } hour
+   *[other] { $n } hours
+}
+duration-days = { $n ->
+    [one] { $n } day
+   *[other] { $n } days
+}
+
+## Every message
+mail-greeting = Hello,
+mail-greeting-name = Hello { $name },
+mail-ignore = If you did not ask for this, you can ignore this message.
+mail-not-you = If this was not you, reset your password at once and tell the app's support.
+mail-link-lasts = The link lasts { $lasts } and works once.
+mail-open-address = Or open this address:
+
+## Invite
+mail-invite-subject = You are invited to { $app }
+mail-invite-intro = You have been invited to { $app }. To accept, choose a password on the page below, or enter this invite code where { $app } asks for it:
+mail-invite-button = Accept the invite
+mail-invite-lasts = The invite lasts { $lasts }.
+
+## Email verification
+mail-verify-subject = Confirm your email for { $app }
+mail-verify-intro = Confirm that this address is yours to use it with { $app }.
+mail-verify-button = Confirm my email
+
+## Password reset
+mail-reset-subject = Reset your { $app } password
+mail-reset-intro = Someone asked to reset the password of your { $app } account. Choose a new one here:
+mail-reset-button = Choose a new password
+
+## Password changed
+mail-changed-subject = Your { $app } password was changed
+mail-changed-intro = The password of your { $app } account was just changed, and every device signed in to it was signed out.
+
+## Contacts changed
+mail-contact-subject = Your { $app } account's contact details changed
+
+## One-time code
+mail-otp-subject = { $code } is your { $app } code
+mail-otp-intro = Your { $app } sign-in code:
+mail-otp-lasts = It lasts { $lasts } and works once. Never share it with anyone.
+sms-otp = { $code } is your { $app } code. It expires in { $lasts }. Do not share it.
+
+## Magic link
+mail-magic-subject = Sign in to { $app }
+mail-magic-intro = Follow this link to sign in to { $app }:
+mail-magic-button = Sign in
