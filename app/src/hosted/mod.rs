@@ -114,7 +114,11 @@ pub fn url_with(slug: &str, path: &str, lang: Language, params: &[(&str, &str)])
 /// A whole page: `<!doctype html>` and the document around `body`, titled `title`.
 pub fn document(page: &Page, title: String, body: impl IntoView + 'static) -> String {
     let p = page.clone();
-    let head_title = p.t_with("page-title", &[("page", title.clone().into()), ("app", p.app_name.clone().into())]);
+    // Written escaped, not as a text child: Leptos follows a text child with a `<!>`
+    // hydration marker, which `<title>` (raw text) would show as such.
+    let head_title = domain::mail::render::escape(
+        &p.t_with("page-title", &[("page", title.clone().into()), ("app", p.app_name.clone().into())]),
+    );
     let style = format!("{STYLE}\n{}", p.branding.css());
     let theme = p.branding.theme.clone();
     let logo = (!p.branding.logo_url.is_empty()).then(|| {
@@ -136,7 +140,7 @@ pub fn document(page: &Page, title: String, body: impl IntoView + 'static) -> St
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="robots" content="noindex"/>
-                <title>{head_title}</title>
+                <title inner_html=head_title></title>
                 <style nonce=p.nonce.clone() inner_html=style></style>
                 <script src=SCRIPT_URL.as_str() nonce=p.nonce.clone() defer=true></script>
             </head>
