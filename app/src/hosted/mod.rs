@@ -282,7 +282,9 @@ pub fn field(f: Field, error: Option<&FormError>) -> impl IntoView {
         Some(hint) => format!("{hint} {error_id}"),
         None => error_id.clone(),
     };
-    let described = if f.rules { format!("password-rules {described}") } else { described };
+    // The rules' title and list describe a new password; the list carries no label of its
+    // own, which a description would read instead of its rules.
+    let described = if f.rules { format!("password-rules-title password-rules {described}") } else { described };
     let invalid = error.is_some_and(|e| e.field.is_some_and(|field| field == id)).then_some("true");
     // Passwords are never sent back.
     let value = (f.kind != "password" && !f.value.is_empty()).then(|| f.value.clone());
@@ -326,7 +328,6 @@ pub fn rules_list(page: &Page) -> impl IntoView {
             <p id="password-rules-title">{page.t("rules-title")}</p>
             <ul
                 id="password-rules"
-                aria-labelledby="password-rules-title"
                 data-min-length=policy.min_length.to_string()
                 data-uppercase=policy.require_uppercase.to_string()
                 data-number=policy.require_number.to_string()
