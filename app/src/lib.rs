@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
                     <ParentRoute path=path!("apps/:slug") view=console::AppShell ssr=SsrMode::Async>
                         <Route path=path!("") view=console::Overview ssr=SsrMode::Async/>
                         <Route path=path!("config") view=console::ConfigPage ssr=SsrMode::Async/>
+                        <Route path=path!("hosted") view=console::HostedPage ssr=SsrMode::Async/>
                         <Route path=path!("roles") view=console::RolesPage ssr=SsrMode::Async/>
                         <Route path=path!("users") view=console::UsersPage ssr=SsrMode::Async/>
                         <Route path=path!("users/:id") view=console::UserPage ssr=SsrMode::Async/>

@@ -181,11 +181,9 @@ test("the Mail and links settings are saved from the config tab, and the sender 
   await hydrated(page);
   const group = page.getByTestId("config-mail");
   await expect(group.getByLabel("Magic link lifetime (seconds)")).toHaveValue("900");
-  await expect(group.getByLabel("Allowed redirect URLs")).toHaveValue("");
   await group.getByLabel("Sender name").fill("Acme Accounts");
   await group.getByLabel("Sender address").fill("accounts@acme.example");
   await group.getByLabel("Magic links").check();
-  await group.getByLabel("Allowed redirect URLs").fill("https://acme.example/welcome\n\nhttps://acme.example/done\n");
   await group.getByLabel("Magic link lifetime (seconds)").fill("600");
   const form = page.getByTestId("config-form");
   await form.getByRole("button", { name: "Save changes" }).click();
@@ -198,19 +196,17 @@ test("the Mail and links settings are saved from the config tab, and the sender 
     magic_link_enabled: true,
     verify_email_on_signup: false,
     check_email_enabled: false,
-    allowed_redirect_urls: ["https://acme.example/welcome", "https://acme.example/done"],
     magic_link_ttl_seconds: 600,
   });
 
-  // A URL the engine refuses: its message, the list marked, nothing saved.
-  await group.getByLabel("Allowed redirect URLs").fill("https://acme.example/welcome\n/relative");
+  // An address the engine refuses: its message, the field marked, nothing saved.
+  await group.getByLabel("Sender address").fill("accounts at acme");
   await form.getByRole("button", { name: "Save changes" }).click();
-  await expect(form.getByRole("alert")).toContainText("allowed_redirect_urls must hold absolute http(s) URLs");
-  await expect(group.getByLabel("Allowed redirect URLs")).toHaveAttribute("aria-invalid", "true");
-  expect((await config()).allowed_redirect_urls).toHaveLength(2);
+  await expect(form.getByRole("alert")).toContainText("mail_from_address must be an email address");
+  await expect(group.getByLabel("Sender address")).toHaveAttribute("aria-invalid", "true");
+  expect((await config()).mail_from_address).toBe("accounts@acme.example");
 
   await page.reload();
-  await expect(group.getByLabel("Allowed redirect URLs")).toHaveValue("https://acme.example/welcome\nhttps://acme.example/done");
   await expect(group.getByLabel("Magic links")).toBeChecked();
   await expect(group.getByLabel("Sender address")).toHaveValue("accounts@acme.example");
 

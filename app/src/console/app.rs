@@ -121,6 +121,7 @@ fn AppHeader(summary: AppSummary, perms: Perms) -> impl IntoView {
         <nav class="tabs" aria-label="App sections">
             <A href=base.clone() exact=true>"Overview"</A>
             {tab("config.read", "config", "Auth config")}
+            {tab("config.read", "hosted", "Hosted pages")}
             {tab("role.read", "roles", "Roles")}
             {tab("user.list", "users", "End-users")}
             {tab("invite.read", "invites", "Invites")}
@@ -161,6 +162,7 @@ fn AppView(app: AppInfo) -> impl IntoView {
             <dt>"Issuer"</dt><dd><code>{issuer}</code></dd>
             <dt>"JWKS URL"</dt><dd><a href=jwks_url.clone() target="_blank" rel="noopener"><code>{jwks_url.clone()}</code></a></dd>
             <dt>"Token signing"</dt><dd><code data-testid="signing-alg">{signing_alg}</code></dd>
+            <dt>"Hosted pages"</dt><dd>{super::hosted::view_hosted_link(summary.slug.clone())}</dd>
             <dt>"Created"</dt><dd>{summary.created_at.clone()}</dd>
         </dl>
         <h2>"Roles"</h2>

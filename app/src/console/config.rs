@@ -1,9 +1,11 @@
 //! The auth config tab: every setting of the app's sign-up, sign-in, passwords, tokens, mail
-//! and emailed links in one form, saved whole or not at all.
+//! and emailed links in one form, saved whole or not at all. (Redirects, origins, browser
+//! sessions, CSRF and branding are the Hosted pages tab's.)
 
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
 
 use super::app::{permissions_resource, slug_param, unavailable, Perms};
 use super::error_text;
@@ -32,7 +34,7 @@ pub fn ConfigPage() -> impl IntoView {
     }
 }
 
-fn toggle(field: &'static str, label: &'static str, hint: &'static str, on: bool) -> impl IntoView {
+pub(super) fn toggle(field: &'static str, label: &'static str, hint: &'static str, on: bool) -> impl IntoView {
     view! {
         <label class="toggle">
             <input type="checkbox" name=format!("config[{field}]") value="true" checked=on/>
@@ -81,29 +83,6 @@ fn text(
     }
 }
 
-/// A list, one entry per line.
-fn lines(
-    field: &'static str,
-    label: &'static str,
-    hint: &'static str,
-    values: Vec<String>,
-    placeholder: &'static str,
-    invalid: Signal<bool>,
-) -> impl IntoView {
-    let rows = (values.len() + 1).clamp(3, 12).to_string();
-    // Given as markup, escaped here: a text child would render a blank list as a space, which
-    // the textarea would show.
-    let content = values.join("\n").replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-    view! {
-        <label class="field block" class:invalid=invalid>
-            <span>{label}</span>
-            <textarea name=format!("config[{field}]") rows=rows placeholder=placeholder spellcheck="false"
-                aria-invalid=move || invalid.get().then_some("true") inner_html=content></textarea>
-            <span class="hint">{hint}" "<code>{field}</code></span>
-        </label>
-    }
-}
-
 #[component]
 fn ConfigEditor(slug: String, config: ConfigView, editable: bool, save: ServerAction<SaveConfig>) -> impl IntoView {
     let error = error_text(save.value());
@@ -114,6 +93,7 @@ fn ConfigEditor(slug: String, config: ConfigView, editable: bool, save: ServerAc
     };
     let ConfigView { config: c, roles } = config;
     let default_role = c.signup_default_role.clone();
+    let hosted_tab = format!("/console/apps/{slug}/hosted");
     view! {
         <ActionForm action=save attr:class="settings" attr:data-testid="config-form">
             <input type="hidden" name="slug" value=slug/>
@@ -177,9 +157,10 @@ fn ConfigEditor(slug: String, config: ConfigView, editable: bool, save: ServerAc
                 {toggle("check_email_enabled", "Check email",
                     "A sign-in page may ask whether an email has an account, which tells anyone who asks: leave it off unless your sign-in asks for the email first.",
                     c.check_email_enabled)}
-                {lines("allowed_redirect_urls", "Allowed redirect URLs",
-                    "One URL per line: where an emailed link may send the end-user afterwards (redirectTo). Exact absolute http(s) URLs; paths on this server are always allowed.",
-                    c.allowed_redirect_urls.clone(), "https://app.example.com/welcome", invalid("allowed_redirect_urls"))}
+                <p class="hint">
+                    "Where an emailed link may send the end-user afterwards: the allowed redirect URLs, on the "
+                    <A href=hosted_tab>"Hosted pages"</A>" tab."
+                </p>
                 {number("verify_email_link_ttl_seconds", "Email confirmation link lifetime (seconds)", "300 to 604800.",
                     c.verify_email_link_ttl_seconds, invalid("verify_email_link_ttl_seconds"))}
                 {number("reset_password_link_ttl_seconds", "Password reset link lifetime (seconds)", "300 to 86400.",

@@ -15,7 +15,7 @@ use super::error_text;
 use crate::api::{self, SaveMailTemplate};
 
 /// Text for a textarea given as markup (a text child would turn an empty one into a space).
-fn escaped(raw: &str) -> String {
+pub(super) fn escaped(raw: &str) -> String {
     raw.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 

@@ -119,7 +119,7 @@ impl Engine {
                 notice: Some(notice),
                 ..Vars::default()
             },
-            &me.app.config.mail_templates,
+            &me.app.config,
         );
         tx.mail(&me.app, to, MailKind::ContactChanged, rendered)
     }

@@ -200,7 +200,7 @@ impl Engine {
                 lasts: Some(lasts),
                 notice: None,
             },
-            &app.config.mail_templates,
+            &app.config,
         );
         let mut tx = self.write().await?;
         let superseded = tx.insert_invite(&invite, &email.normalized()).await?;
@@ -396,7 +396,7 @@ impl Engine {
                 lasts: Some(lasts),
                 notice: None,
             },
-            &app.config.mail_templates,
+            &app.config,
         );
         tx.mail(app, &contact.value, MailKind::VerifyEmail, rendered)?;
         let kind = user_kind(&app.slug);
@@ -574,7 +574,7 @@ impl Engine {
                 lasts: Some(link_lifetime(app, purpose)),
                 notice: None,
             },
-            &app.config.mail_templates,
+            &app.config,
         );
         tx.mail(app, &contact.value, kind, rendered)?;
         let user_type = user_kind(&app.slug);
@@ -620,7 +620,7 @@ impl Engine {
             let rendered = render(
                 MailKind::PasswordChanged,
                 &Vars { app: app.display_name.clone(), name: Some(user.display_name.clone()), ..Vars::default() },
-                &app.config.mail_templates,
+                &app.config,
             );
             tx.mail(&app, &contact.value, MailKind::PasswordChanged, rendered)?;
         }

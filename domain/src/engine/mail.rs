@@ -200,7 +200,7 @@ impl Write<'_> {
         let engine = self.engine();
         let settings = &engine.config.mail;
         let name = match app.config.mail_from_name.as_str() {
-            "" => app.display_name.as_str(),
+            "" => crate::mail::render::branded_name(&app.display_name, &app.config.branding),
             name => name,
         };
         let address = match app.config.mail_from_address.as_str() {
@@ -357,9 +357,9 @@ impl Engine {
         Ok(match template {
             Some(template) => {
                 template.check(kind.as_str()).map_err(|e| Error::invalid(e.to_string()))?;
-                crate::mail::render::render_template(&template, &vars)
+                crate::mail::render::render_template(&template, &vars, &app.config.branding)
             }
-            None => crate::mail::render::render(kind, &vars, &app.config.mail_templates),
+            None => crate::mail::render::render(kind, &vars, &app.config),
         })
     }
 }

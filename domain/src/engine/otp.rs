@@ -191,12 +191,13 @@ impl Engine {
             OtpChannel::Email => {
                 let vars =
                     Vars { app: app.display_name.clone(), code: Some(code), lasts: Some(ttl), ..Vars::default() };
-                let rendered = render(MailKind::Otp, &vars, &app.config.mail_templates);
+                let rendered = render(MailKind::Otp, &vars, &app.config);
                 tx.mail(app, destination, MailKind::Otp, rendered)?;
             }
             OtpChannel::Sms => {
                 let host = url::Url::parse(&self.config.public_url).ok().and_then(|u| u.host_str().map(str::to_owned));
-                let text = otp_sms(&app.display_name, &code, ttl, host.as_deref());
+                let name = crate::mail::render::branded_name(&app.display_name, &app.config.branding);
+                let text = otp_sms(name, &code, ttl, host.as_deref());
                 tx.sms(app, destination, MailKind::Otp, text)?;
             }
         }

@@ -2,10 +2,8 @@
 //! carries. Values are escaped for HTML; the text part is what scanners and plain-text
 //! readers see, with every link written out whole.
 
-use std::collections::BTreeMap;
-
 use chrono::TimeDelta;
-use shared::config::MailTemplate;
+use shared::config::{is_css_color, AuthConfig, Branding, MailTemplate};
 
 /// The messages Rampart sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +50,7 @@ impl MailKind {
 /// What a message says, besides its kind.
 #[derive(Debug, Clone, Default)]
 pub struct Vars {
-    /// The app's display name.
+    /// The app's display name (`render` puts the branding's in its place when it has one).
     pub app: String,
     /// Whom it greets, if known.
     pub name: Option<String>,
@@ -144,17 +142,78 @@ fn fill(template: &str, values: &[(&str, String)], html: bool) -> String {
     out
 }
 
-/// The message of `kind`, in the app's wording when it has one for that kind (`templates`,
-/// the app's `mail_templates`), else in Rampart's.
-pub fn render(kind: MailKind, vars: &Vars, templates: &BTreeMap<String, MailTemplate>) -> Rendered {
-    match templates.get(kind.as_str()) {
-        Some(template) => render_template(template, vars),
-        None => render_default(kind, vars),
+/// The name an app's end-users see: its branding's display name, else its own.
+pub fn branded_name<'a>(display_name: &'a str, branding: &'a Branding) -> &'a str {
+    match branding.display_name.trim() {
+        "" => display_name,
+        name => name,
     }
 }
 
-/// An app's own wording, filled in. Without an HTML part, the text's paragraphs are the HTML.
-pub fn render_template(template: &MailTemplate, vars: &Vars) -> Rendered {
+/// How an app's mail looks: the values of its branding that pass the config's checks, and
+/// Rampart's look for the others (a value stored before a check existed never reaches the
+/// HTML unchecked).
+struct Look {
+    logo: Option<String>,
+    primary: String,
+    on_primary: String,
+}
+
+impl Look {
+    fn of(branding: &Branding) -> Look {
+        let checked = |one: Branding| one.check().is_ok();
+        let defaults = Branding::default();
+        let logo = Some(branding.logo_url.trim())
+            .filter(|url| !url.is_empty())
+            .filter(|url| checked(Branding { logo_url: (*url).to_owned(), ..Branding::default() }))
+            .map(str::to_owned);
+        let primary = if checked(Branding { primary_color: branding.primary_color.clone(), ..Branding::default() }) {
+            branding.primary_color.clone()
+        } else {
+            defaults.primary_color
+        };
+        let on_primary = branding
+            .css_variables
+            .get("on-primary")
+            .filter(|c| is_css_color(c))
+            .cloned()
+            .unwrap_or_else(|| "#ffffff".to_owned());
+        Look { logo, primary, on_primary }
+    }
+
+    /// The logo above the message, if the app has one.
+    fn header(&self, name: &str) -> String {
+        self.logo
+            .as_ref()
+            .map(|logo| {
+                format!(
+                    "<p><img src=\"{}\" alt=\"{}\" height=\"48\" style=\"max-height:48px;max-width:240px\"></p>",
+                    escape(logo),
+                    escape(name)
+                )
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// The message of `kind`, in the app's wording when it has one for that kind (the config's
+/// `mail_templates`), else in Rampart's, in the app's branding.
+pub fn render(kind: MailKind, vars: &Vars, config: &AuthConfig) -> Rendered {
+    match config.mail_templates.get(kind.as_str()) {
+        Some(template) => render_template(template, vars, &config.branding),
+        None => render_default(kind, &branded(vars, &config.branding), &Look::of(&config.branding)),
+    }
+}
+
+/// `vars` with the app's name as its end-users see it.
+fn branded(vars: &Vars, branding: &Branding) -> Vars {
+    Vars { app: branded_name(&vars.app, branding).to_owned(), ..vars.clone() }
+}
+
+/// An app's own wording, filled in. Without an HTML part, the text's paragraphs are the HTML,
+/// under the app's logo; an HTML part of the app's own is its whole look.
+pub fn render_template(template: &MailTemplate, vars: &Vars, branding: &Branding) -> Rendered {
+    let vars = &branded(vars, branding);
     let values = [
         ("app", vars.app.clone()),
         ("name", vars.name.clone().unwrap_or_default()),
@@ -171,14 +230,15 @@ pub fn render_template(template: &MailTemplate, vars: &Vars) -> Rendered {
             .filter(|p| !p.trim().is_empty())
             .map(|p| format!("<p>{}</p>", escape(p.trim()).replace('\n', "<br>")))
             .collect();
-        format!("<!doctype html><html><head><meta charset=\"utf-8\"><title>{}</title></head><body>{paragraphs}</body></html>", escape(&subject))
+        let header = Look::of(branding).header(&vars.app);
+        format!("<!doctype html><html><head><meta charset=\"utf-8\"><title>{}</title></head><body>{header}{paragraphs}</body></html>", escape(&subject))
     } else {
         fill(&template.html, &values, true)
     };
     Rendered { subject, text, html }
 }
 
-fn render_default(kind: MailKind, vars: &Vars) -> Rendered {
+fn render_default(kind: MailKind, vars: &Vars, look: &Look) -> Rendered {
     let app = vars.app.trim();
     let greeting = match vars.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
         Some(name) => format!("Hello {name},"),
@@ -270,8 +330,9 @@ fn render_default(kind: MailKind, vars: &Vars) -> Rendered {
     let mut text = String::new();
     let mut html = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>{}</title></head>\
-         <body style=\"font-family:system-ui,sans-serif;color:#1f2330;max-width:560px;margin:24px auto;line-height:1.5\">",
-        escape(&subject)
+         <body style=\"font-family:system-ui,sans-serif;color:#1f2330;max-width:560px;margin:24px auto;line-height:1.5\">{}",
+        escape(&subject),
+        look.header(app)
     );
     for block in &blocks {
         match block {
@@ -289,10 +350,12 @@ fn render_default(kind: MailKind, vars: &Vars) -> Rendered {
             Block::Button { label, link } => {
                 text.push_str(&format!("{label}: {link}"));
                 html.push_str(&format!(
-                    "<p><a href=\"{href}\" style=\"display:inline-block;background:#3451d1;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none\">{label}</a></p>\
+                    "<p><a href=\"{href}\" style=\"display:inline-block;background:{primary};color:{on_primary};padding:10px 18px;border-radius:6px;text-decoration:none\">{label}</a></p>\
                      <p style=\"font-size:13px;color:#5b6073\">Or open this address: {href}</p>",
                     href = escape(link),
-                    label = escape(label)
+                    label = escape(label),
+                    primary = escape(&look.primary),
+                    on_primary = escape(&look.on_primary),
                 ));
             }
         }
@@ -327,7 +390,7 @@ mod tests {
                 link: Some(link.into()),
                 ..Vars::default()
             },
-            &BTreeMap::new(),
+            &AuthConfig::default(),
         );
         assert_eq!(r.subject, "Confirm your email for Acme <b>&</b>");
         assert!(r.text.contains(link), "{}", r.text);
@@ -348,7 +411,7 @@ mod tests {
                 lasts: Some(TimeDelta::hours(72)),
                 ..Vars::default()
             },
-            &BTreeMap::new(),
+            &AuthConfig::default(),
         );
         assert!(r.text.contains("    inv_123\n"));
         assert!(r.text.contains("http://x/acme/accept-invite?code=inv_123"));
@@ -369,7 +432,10 @@ mod tests {
             text: "Hi {{name}},\n\n{{link}} (valid {{expires}}) {{unknown}}".into(),
             html: String::new(),
         };
-        let templates = BTreeMap::from([("magic_link".to_owned(), template.clone())]);
+        let templates = AuthConfig {
+            mail_templates: [("magic_link".to_owned(), template.clone())].into(),
+            ..AuthConfig::default()
+        };
         let r = render(MailKind::MagicLink, &vars, &templates);
         assert_eq!(r.subject, "Sign in to Acme & CoBcc: x", "no header injection");
         assert_eq!(r.text, "Hi <Ann>,\n\nhttps://x.test/a?token=1&b=2 (valid 15 minutes) {{unknown}}");
@@ -377,10 +443,83 @@ mod tests {
         assert!(r.html.contains("token=1&amp;b=2"));
         let with_html = MailTemplate { html: "<a href=\"{{link}}\">{{app}}</a>".into(), ..template };
         assert_eq!(
-            render_template(&with_html, &vars).html,
+            render_template(&with_html, &vars, &Branding::default()).html,
             "<a href=\"https://x.test/a?token=1&amp;b=2\">Acme &amp; Co</a>"
         );
         // Other kinds keep Rampart's wording.
         assert_eq!(render(MailKind::VerifyEmail, &vars, &templates).subject, "Confirm your email for Acme & Co");
+    }
+
+    fn with_branding(branding: Branding) -> AuthConfig {
+        AuthConfig { branding, ..AuthConfig::default() }
+    }
+
+    fn reset_vars() -> Vars {
+        Vars {
+            app: "App acme".into(),
+            name: Some("Ann".into()),
+            link: Some("https://x.test/acme/reset-password?token=t".into()),
+            lasts: Some(TimeDelta::hours(1)),
+            ..Vars::default()
+        }
+    }
+
+    #[test]
+    fn rampart_s_look_without_branding() {
+        let r = render(MailKind::ResetPassword, &reset_vars(), &AuthConfig::default());
+        assert_eq!(r.subject, "Reset your App acme password");
+        assert!(r.html.contains("background:#3451d1;color:#ffffff;"), "{}", r.html);
+        assert!(!r.html.contains("<img"), "no logo: {}", r.html);
+    }
+
+    #[test]
+    fn the_branding_names_colours_and_tops_the_mail() {
+        let config = with_branding(Branding {
+            display_name: "Acme & Sons".into(),
+            logo_url: "https://cdn.acme.test/logo.png?size=2&v=\"1\"".into(),
+            primary_color: "#0a7d5a".into(),
+            css_variables: [("on-primary".to_owned(), "#111111".to_owned())].into(),
+            ..Branding::default()
+        });
+        let r = render(MailKind::ResetPassword, &reset_vars(), &config);
+        assert_eq!(r.subject, "Reset your Acme & Sons password");
+        assert!(r.text.ends_with("-- \nAcme & Sons\n"), "{}", r.text);
+        assert!(!r.text.contains("App acme"), "{}", r.text);
+        assert!(r.html.contains("background:#0a7d5a;color:#111111;"), "{}", r.html);
+        let body = r.html.split_once("<body").unwrap().1;
+        assert!(
+            body.split_once('>').unwrap().1.starts_with(
+                "<p><img src=\"https://cdn.acme.test/logo.png?size=2&amp;v=&quot;1&quot;\" alt=\"Acme &amp; Sons\""
+            ),
+            "the logo first, escaped: {}",
+            r.html
+        );
+        assert!(r.html.contains("Acme &amp; Sons"), "{}", r.html);
+        assert!(!r.html.contains("Acme & Sons"), "{}", r.html);
+        // An app's wording gets the same name, and the logo when its HTML is made from the text.
+        let template = MailTemplate { subject: "{{app}}: reset".into(), text: "{{link}}".into(), html: String::new() };
+        let config = AuthConfig { mail_templates: [("reset_password".to_owned(), template)].into(), ..config };
+        let r = render(MailKind::ResetPassword, &reset_vars(), &config);
+        assert_eq!(r.subject, "Acme & Sons: reset");
+        assert!(r.html.contains("<body><p><img src=\"https://cdn.acme.test/logo.png"), "{}", r.html);
+    }
+
+    /// A value the config would refuse (stored before its check, or written to the store by
+    /// hand) never reaches the HTML: Rampart's look stands in for it.
+    #[test]
+    fn unchecked_branding_is_left_out() {
+        let config = with_branding(Branding {
+            display_name: "  ".into(),
+            logo_url: "javascript:alert(1)".into(),
+            primary_color: "red;background:url(https://evil.test/)".into(),
+            css_variables: [("on-primary".to_owned(), "#fff;x:y".to_owned())].into(),
+            ..Branding::default()
+        });
+        let r = render(MailKind::ResetPassword, &reset_vars(), &config);
+        assert_eq!(r.subject, "Reset your App acme password", "a blank display name is no name");
+        assert!(r.html.contains("background:#3451d1;color:#ffffff;"), "{}", r.html);
+        assert!(!r.html.contains("evil") && !r.html.contains("javascript") && !r.html.contains("x:y"), "{}", r.html);
+        let http_logo = with_branding(Branding { logo_url: "http://plain.test/l.png".into(), ..Branding::default() });
+        assert!(!render(MailKind::ResetPassword, &reset_vars(), &http_logo).html.contains("<img"));
     }
 }

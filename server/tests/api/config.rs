@@ -347,6 +347,153 @@ async fn invalid_patches_are_refused_whole(app: TestApp) {
     assert_eq!(app.config(&owner, "gate").await["signup_enabled"], true);
 }
 
+/// The console's session cookie for `username` (signed in through the console's form).
+async fn console_cookie(app: &TestApp, username: &str) -> String {
+    let response = app
+        .client
+        .post(app.url("/console/_fn/sign_in"))
+        .form(&[("identifier", username), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+        .find(|pair| pair.starts_with("rampart_console="))
+        .expect("the console's cookie")
+}
+
+/// Posts the console's Hosted pages form as a browser without JavaScript does; answers the
+/// page the browser is sent back to.
+async fn post_hosted_form(app: &TestApp, cookie: &str, form: &[(&str, &str)]) -> String {
+    use reqwest::header::{ACCEPT, COOKIE, LOCATION, REFERER};
+    let page = app.url("/console/apps/gate/hosted");
+    let response = app
+        .client
+        .post(app.url("/console/_fn/save_hosted_settings"))
+        .header(ACCEPT, "text/html")
+        .header(COOKIE, cookie)
+        .header(REFERER, &page)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    let back = response.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(back.starts_with(&page) || back.starts_with("/console/apps/gate/hosted"), "{back}");
+    let back = if back.starts_with('/') { app.url(&back) } else { back };
+    let response = app.client.get(back).header(COOKIE, cookie).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.unwrap()
+}
+
+/// The console's Hosted pages tab without JavaScript: the page shows the settings (lifetimes
+/// in days), its form saves them through the config's checks, a refusal comes back with the
+/// page marking the field, and the Auth config form leaves them alone.
+async fn hosted_settings_in_the_console(app: TestApp) {
+    let owner = app.app_with_owner("gate").await;
+    let cookie = console_cookie(&app, "gate-owner").await;
+    let page = app.client.get(app.url("/console/apps/gate/hosted")).header(reqwest::header::COOKIE, &cookie);
+    let page = page.send().await.unwrap().text().await.unwrap();
+    for part in [
+        "data-testid=\"hosted-form\"",
+        "href=\"/gate/signin\"",
+        "name=\"branding[primary_color]\" value=\"#3451d1\"",
+        "name=\"config[session_cookie_ttl_seconds]\" value=\"7\"",
+        "<option value=\"86400\" selected>days</option>",
+        "style=\"--primary:#3451d1;\"",
+    ] {
+        assert!(page.contains(part), "{part} in {page}");
+    }
+
+    let form = |color: &'static str| {
+        vec![
+            ("slug", "gate"),
+            ("config[allowed_redirect_urls]", "https://gate.example/done"),
+            ("config[allowed_origins]", "https://gate.example\r\nhttp://localhost:5173"),
+            ("config[session_cookie_ttl_seconds]", "2"),
+            ("unit[session_cookie_ttl_seconds]", "86400"),
+            ("config[session_cookie_renew_within_seconds]", "12"),
+            ("unit[session_cookie_renew_within_seconds]", "3600"),
+            ("config[session_max_lifetime_seconds]", "30"),
+            ("unit[session_max_lifetime_seconds]", "86400"),
+            ("config[csrf_token_required]", "true"),
+            ("branding[display_name]", "Gate & Co"),
+            ("branding[logo_url]", "https://cdn.gate.example/logo.png"),
+            ("branding[primary_color]", color),
+            ("branding[theme]", "dark"),
+            ("branding[support_url]", ""),
+            ("css[radius]", "6px"),
+            ("css[text]", ""),
+        ]
+    };
+    let page = post_hosted_form(&app, &cookie, &form("#0a7d5a")).await;
+    assert!(page.contains("value=\"Gate &amp; Co\""), "{page}");
+    let config = app.config(&owner, "gate").await;
+    assert_eq!(config["allowed_origins"], json!(["https://gate.example", "http://localhost:5173"]));
+    assert_eq!(config["allowed_redirect_urls"], json!(["https://gate.example/done"]));
+    assert_eq!(config["session_cookie_ttl_seconds"], 2 * 86_400);
+    assert_eq!(config["session_cookie_renew_within_seconds"], 12 * 3600);
+    assert_eq!(config["session_max_lifetime_seconds"], 30 * 86_400);
+    assert_eq!(config["csrf_token_required"], true);
+    assert_eq!(
+        config["branding"],
+        json!({"display_name": "Gate & Co", "logo_url": "https://cdn.gate.example/logo.png", "primary_color": "#0a7d5a",
+            "theme": "dark", "support_url": "", "css_variables": {"radius": "6px"}})
+    );
+
+    // Refused: the message, on the page and on its field; nothing saved.
+    let page = post_hosted_form(&app, &cookie, &form("red")).await;
+    assert!(page.contains("branding.primary_color must be a colour like #3451d1"), "{page}");
+    let field = page.find("name=\"branding[primary_color]\"").unwrap();
+    let input = &page[page[..field].rfind('<').unwrap()..field + page[field..].find('>').unwrap()];
+    assert!(input.contains("aria-invalid=\"true\""), "{input}");
+    assert_eq!(app.config(&owner, "gate").await["branding"]["primary_color"], "#0a7d5a");
+
+    // The Auth config form (every field it shows, sign-up unticked) saves its own settings only.
+    use reqwest::header::{ACCEPT, COOKIE, REFERER};
+    let hosted = [
+        "allowed_redirect_urls",
+        "allowed_origins",
+        "session_cookie_ttl_seconds",
+        "session_cookie_renew_within_seconds",
+        "session_max_lifetime_seconds",
+        "csrf_token_required",
+    ];
+    let mut auth_config_form = vec![("slug".to_owned(), "gate".to_owned())];
+    for (field, value) in app.config(&owner, "gate").await.as_object().unwrap() {
+        let posted = match value {
+            _ if hosted.contains(&field.as_str()) || field == "signup_enabled" => continue,
+            Value::Bool(true) => "true".to_owned(),
+            Value::Bool(false) | Value::Object(_) => continue,
+            Value::Number(n) => n.to_string(),
+            Value::String(s) => s.clone(),
+            Value::Array(items) => items.iter().map(|i| i.as_str().unwrap()).collect::<Vec<_>>().join("\n"),
+            Value::Null => String::new(),
+        };
+        auth_config_form.push((format!("config[{field}]"), posted));
+    }
+    let response = app
+        .client
+        .post(app.url("/console/_fn/save_config"))
+        .header(ACCEPT, "text/html")
+        .header(COOKIE, &cookie)
+        .header(REFERER, app.url("/console/apps/gate/config"))
+        .form(&auth_config_form)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection());
+    let config = app.config(&owner, "gate").await;
+    assert_eq!(config["signup_enabled"], false, "the Auth config form was saved");
+    assert_eq!(config["csrf_token_required"], true);
+    assert_eq!(config["allowed_origins"], json!(["https://gate.example", "http://localhost:5173"]));
+    assert_eq!(config["allowed_redirect_urls"], json!(["https://gate.example/done"]));
+    assert_eq!(config["branding"]["theme"], "dark");
+}
+
 both_stores!(
     signup_and_signin_switches,
     signup_requires_pak,
@@ -355,4 +502,5 @@ both_stores!(
     default_role,
     enforce_app_permissions,
     invalid_patches_are_refused_whole,
+    hosted_settings_in_the_console,
 );

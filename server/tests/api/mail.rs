@@ -591,6 +591,63 @@ async fn app_templates(app: TestApp) {
     assert_eq!(mail_to(&app, "lee@example.com").await.subject().as_deref(), Some("You are invited to App acme"));
 }
 
+/// The app's branding in its mail: the display name in place of the app's (subject, text,
+/// sender), the primary colour on the button, the logo on top, every value escaped; the
+/// preview shows the same. Without branding, Rampart's look.
+async fn branded_mail(app: TestApp) {
+    let owner = app.app_with_owner("acme").await;
+    app.signup_end_user("acme", "bea").await;
+    app.patch_config(
+        &owner,
+        "acme",
+        &json!({"branding": {
+            "display_name": "Acme <Labs> & Co",
+            "logo_url": "https://cdn.acme.test/logo.png?v=1&s=2",
+            "primary_color": "#0a7d5a",
+            "css_variables": {"on-primary": "#102030"}
+        }}),
+    )
+    .await;
+    let forgot = app.post_json("/acme/v1/auth/forgot-password", &json!({"email": "bea@example.com"})).await;
+    assert_eq!(forgot.status(), StatusCode::OK);
+    let message = mail_to(&app, "bea@example.com").await;
+    assert_eq!(message.subject().as_deref(), Some("Reset your Acme <Labs> & Co password"));
+    // The sender's name loses its angle brackets (they would end it).
+    assert_eq!(message.header("From").as_deref(), Some("Acme Labs & Co <auth@rampart.test>"));
+    let text = message.text_body().unwrap();
+    assert!(text.ends_with("-- \nAcme <Labs> & Co\n"), "{text}");
+    assert!(!text.contains("App acme"), "{text}");
+    let html = message.html_body().unwrap();
+    assert!(
+        html.contains("<img src=\"https://cdn.acme.test/logo.png?v=1&amp;s=2\" alt=\"Acme &lt;Labs&gt; &amp; Co\""),
+        "{html}"
+    );
+    assert!(html.contains("background:#0a7d5a;color:#102030;"), "{html}");
+    assert!(!html.contains("<Labs>"), "escaped: {html}");
+    // The link still works.
+    let token = query_param(&link_in(&message, "/acme/reset-password?token="), "token");
+    let reset =
+        app.post_json("/acme/v1/auth/reset-password", &json!({"token": token, "password": "BrandNewPass1!"})).await;
+    assert_eq!(reset.status(), StatusCode::OK);
+    let changed = mail_to(&app, "bea@example.com").await;
+    assert_eq!(changed.subject().as_deref(), Some("Your Acme <Labs> & Co password was changed"));
+
+    let preview = json_of(
+        app.post_json_with_bearer("/api/v1/apps/acme/mail/preview", &owner, &json!({"kind": "magic_link"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(preview["subject"], "Sign in to Acme <Labs> & Co");
+    assert!(preview["html"].as_str().unwrap().contains("background:#0a7d5a;"), "{preview}");
+
+    // A sender name of the app's own still wins; a blank display name brings the app's back.
+    app.patch_config(&owner, "acme", &json!({"mail_from_name": "Acme Team", "branding": {"display_name": ""}})).await;
+    app.post_json("/acme/v1/auth/forgot-password", &json!({"email": "bea@example.com"})).await;
+    let message = mail_to(&app, "bea@example.com").await;
+    assert_eq!(message.subject().as_deref(), Some("Reset your App acme password"));
+    assert_eq!(message.header("From").as_deref(), Some("\"Acme Team\" <auth@rampart.test>"));
+}
+
 async fn delete_json(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::Response {
     app.client.delete(app.url(path)).bearer_auth(token).json(&body).send().await.unwrap()
 }
@@ -728,6 +785,7 @@ async fn contacts(app: TestApp) {
 
 both_stores!(
     app_templates,
+    branded_mail,
     contacts,
     seed_000_invite,
     invite_rules,
