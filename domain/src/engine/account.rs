@@ -95,7 +95,7 @@ impl Engine {
             let rendered = render(
                 MailKind::PasswordChanged,
                 &Vars { app: app.display_name.clone(), name: Some(user.display_name.clone()), ..Vars::default() },
-                &app.config.mail_templates,
+                &app.config,
             );
             tx.mail(app, &primary.value, MailKind::PasswordChanged, rendered)?;
         }
