@@ -114,7 +114,11 @@ pub fn url_with(slug: &str, path: &str, lang: Language, params: &[(&str, &str)])
 /// A whole page: `<!doctype html>` and the document around `body`, titled `title`.
 pub fn document(page: &Page, title: String, body: impl IntoView + 'static) -> String {
     let p = page.clone();
-    let head_title = p.t_with("page-title", &[("page", title.clone().into()), ("app", p.app_name.clone().into())]);
+    // Written escaped, not as a text child: Leptos follows a text child with a `<!>`
+    // hydration marker, which `<title>` (raw text) would show as such.
+    let head_title = domain::mail::render::escape(
+        &p.t_with("page-title", &[("page", title.clone().into()), ("app", p.app_name.clone().into())]),
+    );
     let style = format!("{STYLE}\n{}", p.branding.css());
     let theme = p.branding.theme.clone();
     let logo = (!p.branding.logo_url.is_empty()).then(|| {
@@ -136,7 +140,7 @@ pub fn document(page: &Page, title: String, body: impl IntoView + 'static) -> St
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="robots" content="noindex"/>
-                <title>{head_title}</title>
+                <title inner_html=head_title></title>
                 <style nonce=p.nonce.clone() inner_html=style></style>
                 <script src=SCRIPT_URL.as_str() nonce=p.nonce.clone() defer=true></script>
             </head>
@@ -278,7 +282,9 @@ pub fn field(f: Field, error: Option<&FormError>) -> impl IntoView {
         Some(hint) => format!("{hint} {error_id}"),
         None => error_id.clone(),
     };
-    let described = if f.rules { format!("password-rules {described}") } else { described };
+    // The rules' title and list describe a new password; the list carries no label of its
+    // own, which a description would read instead of its rules.
+    let described = if f.rules { format!("password-rules-title password-rules {described}") } else { described };
     let invalid = error.is_some_and(|e| e.field.is_some_and(|field| field == id)).then_some("true");
     // Passwords are never sent back.
     let value = (f.kind != "password" && !f.value.is_empty()).then(|| f.value.clone());
@@ -322,7 +328,6 @@ pub fn rules_list(page: &Page) -> impl IntoView {
             <p id="password-rules-title">{page.t("rules-title")}</p>
             <ul
                 id="password-rules"
-                aria-labelledby="password-rules-title"
                 data-min-length=policy.min_length.to_string()
                 data-uppercase=policy.require_uppercase.to_string()
                 data-number=policy.require_number.to_string()

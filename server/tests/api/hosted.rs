@@ -492,6 +492,8 @@ async fn pages_speak_french(app: TestApp) {
     let browser = Browser::new(&app);
     let page = browser.get("/acme/signin?lang=fr").await;
     assert!(page.contains("<html lang=\"fr\"") && page.contains("Se connecter"), "{}", page.html);
+    // The title is plain text: no hydration marker, which `<title>` would show.
+    assert!(page.contains("<title>Connexion · App acme</title>"), "{}", page.html);
     assert!(page.contains("action=\"/acme/signin?lang=fr\"") && page.contains("/acme/signup?lang=fr"), "{}", page.html);
     let wrong = browser.submit(&page, "signin-form", &[("identifier", "nobody"), ("password", "wrong-password")]).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
@@ -524,6 +526,7 @@ async fn branding_shows_and_cannot_inject(app: TestApp) {
     assert_secure_page(&page);
     assert!(page.contains("--primary:#0a7d33;") && page.contains("--background:#101010;"), "{}", page.html);
     assert!(page.contains("Acme &lt;b&gt;Corp&lt;/b&gt;") && !page.contains("<b>Corp"), "{}", page.html);
+    assert!(page.contains("<title>Sign in · Acme &lt;b&gt;Corp&lt;/b&gt; &quot;Q&quot;</title>"), "{}", page.html);
     assert!(page.contains("data-theme=\"dark\""), "{}", page.html);
     assert!(page.contains("src=\"https://cdn.example.com/logo.png\" alt=\"Acme &lt;b&gt;Corp"), "{}", page.html);
     assert!(page.contains("href=\"mailto:help@example.com\""), "{}", page.html);
