@@ -56,3 +56,8 @@ sms-otp = { $code } is your { $app } code. It expires in { $lasts }. Do not shar
 mail-magic-subject = Sign in to { $app }
 mail-magic-intro = Follow this link to sign in to { $app }:
 mail-magic-button = Sign in
+
+## Contact notices
+notice-contact-added = { $contact } was added to your account.
+notice-contact-removed = { $contact } was removed from your account.
+notice-primary-changed = Your primary email changed from { $old } to { $new }.

@@ -56,3 +56,8 @@ sms-otp = { $code } est votre code { $app }. Il expire dans { $lasts }. Ne le co
 mail-magic-subject = Connexion à { $app }
 mail-magic-intro = Suivez ce lien pour vous connecter à { $app } :
 mail-magic-button = Me connecter
+
+## Avis sur les coordonnées
+notice-contact-added = { $contact } a été ajouté à votre compte.
+notice-contact-removed = { $contact } a été retiré de votre compte.
+notice-primary-changed = Votre adresse e-mail principale est passée de { $old } à { $new }.

@@ -109,7 +109,7 @@ impl Engine {
         Ok(user)
     }
 
-    /// Tells `to` what changed on the account.
+    /// Tells `to` what changed on the account (`notice`, in the request's language).
     fn notify(&self, tx: &mut Write<'_>, me: &Principal, user: &User, to: &str, notice: String) -> Result<()> {
         let rendered = render(
             MailKind::ContactChanged,
@@ -164,7 +164,13 @@ impl Engine {
             self.queue_verification(&mut tx, &me.app, &user, &contact).await?;
         }
         if let Some(primary) = contacts.iter().find(|c| c.kind == ContactKind::Email && c.is_primary) {
-            self.notify(&mut tx, me, &user, &primary.value, format!("{value} was added to your account."))?;
+            self.notify(
+                &mut tx,
+                me,
+                &user,
+                &primary.value,
+                notice("notice-contact-added", &[("contact", value.as_str())]),
+            )?;
         }
         changed(&mut tx, me, "contact_added", json!({"contact_id": contact.id, "kind": kind.as_str()}));
         tx.commit().await?;
@@ -190,7 +196,7 @@ impl Engine {
         if !tx.delete_contact(me.app.id, me.user_id, id).await? {
             return Err(Error::NotFound("Contact"));
         }
-        let notice = format!("{} was removed from your account.", contact.value);
+        let notice = notice("notice-contact-removed", &[("contact", contact.value.as_str())]);
         if contact.kind == ContactKind::Email {
             self.notify(&mut tx, me, &user, &contact.value, notice.clone())?;
         }
@@ -217,7 +223,8 @@ impl Engine {
             return Err(Error::NotFound("Contact"));
         }
         if let Some(old) = old {
-            let notice = format!("Your primary email changed from {} to {}.", old.value, contact.value);
+            let notice =
+                notice("notice-primary-changed", &[("old", old.value.as_str()), ("new", contact.value.as_str())]);
             self.notify(&mut tx, me, &user, &old.value, notice)?;
         }
         changed(&mut tx, me, "primary_email_changed", json!({"contact_id": id, "previous": old.map(|c| c.id)}));
@@ -226,6 +233,12 @@ impl Engine {
         view.primary = true;
         Ok(view)
     }
+}
+
+/// What changed, in the language of the request that changed it.
+fn notice(key: &str, values: &[(&'static str, &str)]) -> String {
+    let args: Vec<(&'static str, crate::i18n::Arg)> = values.iter().map(|(n, v)| (*n, (*v).into())).collect();
+    crate::mail::render::request_language().text_with(key, &args)
 }
 
 #[cfg(test)]

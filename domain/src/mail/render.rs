@@ -92,7 +92,7 @@ pub fn otp_sms(app: &str, code: &str, lasts: TimeDelta, host: Option<&str>) -> S
 
 /// The language of the request being served (its `?lang=` or `Accept-Language`), English
 /// outside one.
-fn request_language() -> Language {
+pub(crate) fn request_language() -> Language {
     crate::audit::current_request().language.unwrap_or_default()
 }
 
@@ -392,6 +392,8 @@ mod tests {
         assert!(r.text.contains("valable 1 heure"), "{}", r.text);
         assert!(r.html.contains("Ou ouvrez cette adresse"), "{}", r.html);
         assert_eq!(duration_in(Language::Fr, TimeDelta::hours(72)), "3 jours");
+        let notice = Language::Fr.text_with("notice-contact-added", &[("contact", Arg::from("+33612345678"))]);
+        assert_eq!(notice, "+33612345678 a été ajouté à votre compte.");
         // An app's own wording stays as it wrote it.
         let mut config = AuthConfig::default();
         config.mail_templates.insert(
