@@ -242,8 +242,12 @@ impl TestApp {
         assert_eq!(spawned.public_url, public_url);
         let engine = spawned.engine;
         let server = spawned.server;
-        let client =
-            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("HTTP client");
+        // A request the server never answers fails its test instead of stalling the suite.
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(120))
+            .build()
+            .expect("HTTP client");
         TestApp {
             address,
             public_url,
