@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("credentials") view=console::CredentialsPage ssr=SsrMode::Async/>
                         <Route path=path!("mail") view=console::MailPage ssr=SsrMode::Async/>
                         <Route path=path!("mail/templates") view=console::TemplatesPage ssr=SsrMode::Async/>
+                        <Route path=path!("waitlists") view=console::WaitlistsPage ssr=SsrMode::Async/>
                         <Route path=path!("activity") view=console::ActivityPage ssr=SsrMode::Async/>
                     </ParentRoute>
                 </ParentRoute>

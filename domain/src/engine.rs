@@ -21,6 +21,7 @@ mod otp;
 mod sessions;
 mod users;
 mod views;
+mod waitlists;
 mod write;
 
 use std::sync::Arc;
@@ -54,6 +55,7 @@ pub use manage::{NewRole, RolePatch};
 pub use otp::{Destination, OtpSent, MAX_ATTEMPTS as OTP_MAX_ATTEMPTS};
 pub use users::{SessionView, UserPage, UserPatch, UserView};
 pub use views::Profile;
+pub use waitlists::Admission;
 
 /// Who made a request: IP and user agent, kept on the session it opens.
 #[derive(Debug, Clone, Default)]

@@ -447,3 +447,34 @@ impl Invite {
         }
     }
 }
+
+/// An end-user's place on one of the app's waitlists (seed 004), in the context of an
+/// organization (`org_id`) or its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitlistEntry {
+    pub id: Uuid,
+    pub app_id: Uuid,
+    pub feature: String,
+    pub user_id: Uuid,
+    pub org_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub admitted_at: Option<DateTime<Utc>>,
+}
+
+/// An entry with whose it is, for admins: one query for a page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitlistListing {
+    pub entry: WaitlistEntry,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub org_name: Option<String>,
+}
+
+/// How many wait for one feature, and how many were let in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitlistCount {
+    pub feature: String,
+    pub waiting: i64,
+    pub admitted: i64,
+}

@@ -97,6 +97,10 @@ pub struct AuthConfig {
     pub session_max_lifetime_seconds: i64,
     /// How the hosted pages and the app's mail look.
     pub branding: Branding,
+    /// The features end-users may join a waitlist for (seed 004's `me/waitlists/{feature}`):
+    /// names like `beta` or `ai-search`. A feature dropped from the list keeps its entries
+    /// for admins, but takes no new ones.
+    pub waitlists: Vec<String>,
 }
 
 /// How an app's hosted pages and mail look. Every value is checked, so nothing here can carry
@@ -250,8 +254,8 @@ pub fn origin_of(url: &str) -> Option<String> {
     Some(format!("{scheme}://{}", authority.to_ascii_lowercase()))
 }
 
-/// One message's wording: `{{app}}`, `{{name}}`, `{{link}}`, `{{code}}`, `{{expires}}` and
-/// `{{notice}}` are filled in (escaped in the HTML).
+/// One message's wording: `{{app}}`, `{{name}}`, `{{link}}`, `{{code}}`, `{{expires}}`,
+/// `{{notice}}` and `{{feature}}` are filled in (escaped in the HTML).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MailTemplate {
@@ -263,7 +267,7 @@ pub struct MailTemplate {
 }
 
 /// The messages Rampart sends, and what each must carry for its reader to act on it.
-pub const MAIL_KINDS: [(&str, &[&str]); 7] = [
+pub const MAIL_KINDS: [(&str, &[&str]); 8] = [
     ("invite", &["{{link}}", "{{code}}"]),
     ("verify_email", &["{{link}}"]),
     ("reset_password", &["{{link}}"]),
@@ -271,10 +275,11 @@ pub const MAIL_KINDS: [(&str, &[&str]); 7] = [
     ("magic_link", &["{{link}}"]),
     ("contact_changed", &["{{notice}}"]),
     ("otp", &["{{code}}"]),
+    ("waitlist_admitted", &["{{feature}}"]),
 ];
 
 /// The placeholders a template may use.
-pub const MAIL_PLACEHOLDERS: [&str; 6] = ["app", "name", "link", "code", "expires", "notice"];
+pub const MAIL_PLACEHOLDERS: [&str; 7] = ["app", "name", "link", "code", "expires", "notice", "feature"];
 
 impl MailTemplate {
     /// Why this wording cannot be kind `kind`'s, if it cannot.
@@ -363,6 +368,7 @@ impl Default for AuthConfig {
             session_cookie_renew_within_seconds: 86_400,
             session_max_lifetime_seconds: 2_592_000,
             branding: Branding::default(),
+            waitlists: Vec::new(),
         }
     }
 }
@@ -446,6 +452,22 @@ impl AuthConfig {
             }
         }
         self.branding.check()?;
+        if self.waitlists.len() > crate::waitlists::FEATURES_MAX {
+            return Err(ConfigError(format!(
+                "waitlists must hold at most {} features",
+                crate::waitlists::FEATURES_MAX
+            )));
+        }
+        for (i, feature) in self.waitlists.iter().enumerate() {
+            if !crate::waitlists::is_feature_name(feature) {
+                return Err(ConfigError(format!(
+                    "waitlists must hold feature names of 1-64 lowercase letters, digits, '-', '_' or '.', not '{feature}'"
+                )));
+            }
+            if self.waitlists[..i].contains(feature) {
+                return Err(ConfigError(format!("waitlists lists '{feature}' twice")));
+            }
+        }
         for url in &self.allowed_redirect_urls {
             if !is_redirect_url(url) {
                 return Err(ConfigError(format!(

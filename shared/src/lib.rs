@@ -7,9 +7,11 @@ pub mod credentials;
 pub mod mail;
 pub mod time_format;
 pub mod users;
+pub mod waitlists;
 
 pub use audit::{AuditEventView, AuditPageView, Verification};
 pub use config::{AuthConfig, ConfigError};
 pub use credentials::{CreatedCredential, CredentialView, RotatedCredential};
 pub use mail::{InviteView, MailPage, MailView};
 pub use users::{PrimaryEmail, SessionView, Status, UserPage, UserView};
+pub use waitlists::{MyWaitlistView, WaitlistEntryView, WaitlistPage, WaitlistSummary};

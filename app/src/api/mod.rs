@@ -12,6 +12,7 @@ mod invites;
 mod mail;
 mod manage;
 mod session;
+mod waitlists;
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +25,7 @@ pub use invites::*;
 pub use mail::*;
 pub use manage::*;
 pub use session::*;
+pub use waitlists::*;
 
 /// Prefix of every server function's URL.
 pub const PREFIX: &str = "/console/_fn";

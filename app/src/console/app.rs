@@ -128,6 +128,7 @@ fn AppHeader(summary: AppSummary, perms: Perms) -> impl IntoView {
             {tab("apikey.read", "api-keys", "API keys")}
             {tab("apikey.read", "credentials", "Credentials")}
             {tab("config.update", "mail", "Mail")}
+            {tab("waitlist.read", "waitlists", "Waitlists")}
             {tab("audit.read", "activity", "Activity")}
         </nav>
     }

@@ -12,6 +12,7 @@ mod mail;
 mod roles;
 mod templates;
 mod users;
+mod waitlists;
 
 pub use activity::ActivityPage;
 pub use api_keys::ApiKeysPage;
@@ -24,6 +25,7 @@ pub use mail::MailPage;
 pub use roles::RolesPage;
 pub use templates::TemplatesPage;
 pub use users::{UserPage, UsersPage};
+pub use waitlists::WaitlistsPage;
 
 use leptos::either::Either;
 use leptos::prelude::*;

@@ -61,3 +61,7 @@ mail-magic-button = Sign in
 notice-contact-added = { $contact } was added to your account.
 notice-contact-removed = { $contact } was removed from your account.
 notice-primary-changed = Your primary email changed from { $old } to { $new }.
+
+## Let in from a waitlist
+mail-waitlist-subject = You're in: { $feature } on { $app }
+mail-waitlist-intro = Good news: you were on the waitlist for { $feature }, and { $app } has now let you in. It is ready for you the next time you sign in.

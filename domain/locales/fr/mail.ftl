@@ -61,3 +61,7 @@ mail-magic-button = Me connecter
 notice-contact-added = { $contact } a été ajouté à votre compte.
 notice-contact-removed = { $contact } a été retiré de votre compte.
 notice-primary-changed = Votre adresse e-mail principale est passée de { $old } à { $new }.
+
+## Sortie de liste d'attente
+mail-waitlist-subject = C'est à vous : { $feature } sur { $app }
+mail-waitlist-intro = Bonne nouvelle : vous étiez sur la liste d'attente de { $feature }, et { $app } vous y donne maintenant accès. Tout est prêt pour votre prochaine connexion.

@@ -344,7 +344,7 @@ impl Engine {
                 Some(TimeDelta::seconds(app.config.magic_link_ttl_seconds)),
             ),
             MailKind::Otp => (None, Some("493027".to_owned()), Some(TimeDelta::seconds(app.config.otp_ttl_seconds))),
-            MailKind::PasswordChanged | MailKind::ContactChanged => (None, None, None),
+            MailKind::PasswordChanged | MailKind::ContactChanged | MailKind::WaitlistAdmitted => (None, None, None),
         };
         let vars = crate::mail::render::Vars {
             app: app.display_name.clone(),
@@ -353,6 +353,8 @@ impl Engine {
             code,
             lasts,
             notice: (kind == MailKind::ContactChanged).then(|| "ada@example.com was added to your account.".into()),
+            feature: (kind == MailKind::WaitlistAdmitted)
+                .then(|| app.config.waitlists.first().cloned().unwrap_or_else(|| "beta".into())),
             language: None,
         };
         Ok(match template {

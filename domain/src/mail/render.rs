@@ -19,10 +19,12 @@ pub enum MailKind {
     ContactChanged,
     /// A one-time sign-in code (seed 002's OTP).
     Otp,
+    /// The user was let in from a feature's waitlist (`Vars::feature` names it).
+    WaitlistAdmitted,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 7] = [
+    pub const ALL: [MailKind; 8] = [
         MailKind::Invite,
         MailKind::VerifyEmail,
         MailKind::ResetPassword,
@@ -30,6 +32,7 @@ impl MailKind {
         MailKind::MagicLink,
         MailKind::ContactChanged,
         MailKind::Otp,
+        MailKind::WaitlistAdmitted,
     ];
 
     pub fn parse(raw: &str) -> Option<MailKind> {
@@ -45,6 +48,7 @@ impl MailKind {
             MailKind::MagicLink => "magic_link",
             MailKind::ContactChanged => "contact_changed",
             MailKind::Otp => "otp",
+            MailKind::WaitlistAdmitted => "waitlist_admitted",
         }
     }
 }
@@ -64,6 +68,8 @@ pub struct Vars {
     pub lasts: Option<TimeDelta>,
     /// What changed, for notices.
     pub notice: Option<String>,
+    /// The feature a waitlist was for.
+    pub feature: Option<String>,
     /// The language of Rampart's wording (an app's own templates are as it wrote them); by
     /// default the request's.
     pub language: Option<Language>,
@@ -239,6 +245,7 @@ pub fn render_template(template: &MailTemplate, vars: &Vars, branding: &Branding
         ("code", vars.code.clone().unwrap_or_default()),
         ("expires", vars.lasts.map(duration_words).unwrap_or_default()),
         ("notice", vars.notice.clone().unwrap_or_default()),
+        ("feature", vars.feature.clone().unwrap_or_default()),
     ];
     let subject: String = fill(&template.subject, &values, false).chars().filter(|c| !c.is_control()).collect();
     let text = fill(&template.text, &values, false);
@@ -320,6 +327,14 @@ fn render_default(kind: MailKind, vars: &Vars, look: &Look) -> Rendered {
             blocks.push(Block::Text(ignore.clone()));
             let subject = language.text_with("mail-otp-subject", &[("app", Arg::from(app)), ("code", Arg::from(code))]);
             (subject, blocks)
+        }
+        MailKind::WaitlistAdmitted => {
+            let feature = vars.feature.clone().unwrap_or_default();
+            let say_feature = |key: &str| {
+                language.text_with(key, &[("app", Arg::from(app)), ("feature", Arg::from(feature.as_str()))])
+            };
+            let blocks = vec![Block::Text(greeting.clone()), Block::Text(say_feature("mail-waitlist-intro"))];
+            (say_feature("mail-waitlist-subject"), blocks)
         }
     };
     let open_address = language.text("mail-open-address");

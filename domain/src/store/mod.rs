@@ -17,7 +17,7 @@ use crate::audit::{AuditEvent, AuditFilter, Checkpoint, Head, Link};
 use crate::model::{
     ApiKey, App, AppCredential, Contact, ContactKind, Invite, Mail, MailStatus, Membership, NewRefreshToken,
     OneTimeToken, OtpPurpose, OtpRequest, Permission, RefreshSuccessor, RefreshToken, Role, Session, SigningKey,
-    TokenPurpose, User, UserCursor, UserProfile,
+    TokenPurpose, User, UserCursor, UserProfile, WaitlistCount, WaitlistEntry, WaitlistListing,
 };
 use crate::{Error, Result};
 
@@ -56,6 +56,34 @@ pub trait Store: Send + Sync + 'static {
     async fn contacts_of(&self, app_id: Uuid, user_id: Uuid) -> StoreResult<Vec<Contact>>;
     /// The user with its role's name and primary email, in one round trip.
     async fn user_profile(&self, app_id: Uuid, id: Uuid) -> StoreResult<Option<UserProfile>>;
+
+    /// The user's entry on the feature's waitlist in the context `org_id` (none: its own).
+    async fn waitlist_entry(
+        &self,
+        app_id: Uuid,
+        feature: &str,
+        user_id: Uuid,
+        org_id: Option<Uuid>,
+    ) -> StoreResult<Option<WaitlistEntry>>;
+    /// The user's entries in the context `org_id`, by feature.
+    async fn waitlist_entries_of(
+        &self,
+        app_id: Uuid,
+        user_id: Uuid,
+        org_id: Option<Uuid>,
+    ) -> StoreResult<Vec<WaitlistEntry>>;
+    /// Each feature with entries, with how many wait and how many were let in.
+    async fn waitlist_counts(&self, app_id: Uuid) -> StoreResult<Vec<WaitlistCount>>;
+    /// The feature's entries (only waiting ones, only admitted ones, or all) after the cursor
+    /// `(created_at, id)`, oldest first, with their users' names and primary emails.
+    async fn waitlist_page(
+        &self,
+        app_id: Uuid,
+        feature: &str,
+        admitted: Option<bool>,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        limit: u32,
+    ) -> StoreResult<Vec<WaitlistListing>>;
 
     async fn session(&self, app_id: Uuid, id: Uuid) -> StoreResult<Option<Session>>;
     /// The id of the app's session a browser cookie names, by the cookie's digest.
@@ -215,6 +243,26 @@ pub trait Tx: Send {
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
     async fn insert_signing_key(&mut self, key: &SigningKey) -> StoreResult<()>;
+
+    /// Puts the user on the waitlist; false (and nothing written) when it is on it already in
+    /// the same context.
+    async fn join_waitlist(&mut self, entry: &WaitlistEntry) -> StoreResult<bool>;
+    /// Takes the user off the waitlist in the context; the removed entry's id, if there was one.
+    async fn leave_waitlist(
+        &mut self,
+        app_id: Uuid,
+        feature: &str,
+        user_id: Uuid,
+        org_id: Option<Uuid>,
+    ) -> StoreResult<Option<Uuid>>;
+    /// Lets a waiting entry of the feature in; `None` when it is not waiting any more.
+    async fn admit_waitlist_entry(
+        &mut self,
+        app_id: Uuid,
+        feature: &str,
+        id: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<WaitlistEntry>>;
 
     /// `StoreError::Unique` when the username is taken in the app.
     async fn insert_user(&mut self, user: &User) -> StoreResult<()>;

@@ -135,6 +135,8 @@ mod sessions;
 mod signing_keys;
 mod transactions;
 mod users;
+// Waitlists: unique per user, feature and context; paged, counted, admitted once.
+mod waitlists;
 
 #[tokio::test]
 async fn connect_refuses_unknown_scheme() {

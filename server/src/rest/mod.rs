@@ -12,6 +12,7 @@ pub mod links;
 pub mod manage;
 pub mod ops;
 pub mod otp;
+pub mod waitlists;
 pub mod wellknown;
 
 use app::state::AppState;
@@ -58,6 +59,10 @@ fn platform() -> Router<AppState> {
         .route("/apps/{slug}/audit", get(audit::list))
         .route("/apps/{slug}/audit/verify", get(audit::verify))
         .route("/apps/{slug}/audit/export", get(audit::export))
+        .route("/apps/{slug}/waitlists", get(waitlists::list))
+        .route("/apps/{slug}/waitlists/{feature}", get(waitlists::entries))
+        .route("/apps/{slug}/waitlists/{feature}/export", get(waitlists::export))
+        .route("/apps/{slug}/waitlists/{feature}/admit", post(waitlists::admit))
 }
 
 fn consumer() -> Router<AppState> {
@@ -82,6 +87,11 @@ fn consumer() -> Router<AppState> {
         .route("/{slug}/v1/me/sessions", get(auth::my_sessions))
         .route("/{slug}/v1/me/sessions/{id}", axum::routing::delete(auth::revoke_my_session))
         .route("/{slug}/v1/me/activity", get(audit::my_activity))
+        .route("/{slug}/v1/me/waitlists", get(waitlists::my_waitlists))
+        .route(
+            "/{slug}/v1/me/waitlists/{feature}",
+            get(waitlists::my_waitlist).put(waitlists::join_waitlist).delete(waitlists::leave_waitlist),
+        )
         .route("/{slug}/v1/me/contacts", get(links::my_contacts).post(links::add_contact))
         .route("/{slug}/v1/me/contacts/{id}", axum::routing::delete(links::remove_contact))
         .route("/{slug}/v1/me/contacts/{id}/primary", post(links::make_primary))

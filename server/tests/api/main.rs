@@ -32,3 +32,4 @@ mod seed001;
 mod sessions;
 mod signing;
 mod tokens;
+mod waitlists;

@@ -14,6 +14,7 @@ pub(crate) mod rows;
 pub(crate) mod sessions;
 pub(crate) mod signing_keys;
 pub(crate) mod users;
+pub(crate) mod waitlists;
 
 use async_trait::async_trait;
 use futures_core::stream::BoxStream;
@@ -67,6 +68,7 @@ macro_rules! impl_sql_store {
             $crate::store::sql::audit::audit!($db);
             $crate::store::sql::mail::mail!($db);
             $crate::store::sql::limits::limits!($db);
+            $crate::store::sql::waitlists::waitlists!($db);
         }
 
         pub struct $tx(sqlx::Transaction<'static, $db>);
@@ -174,6 +176,46 @@ macro_rules! impl_sql_store {
                 id: uuid::Uuid,
             ) -> $crate::store::StoreResult<Option<$crate::model::UserProfile>> {
                 queries::users::user_profile($crate::store::sql::Backend::reader(self), app_id, id).await
+            }
+
+            async fn waitlist_entry(
+                &self,
+                app_id: uuid::Uuid,
+                feature: &str,
+                user_id: uuid::Uuid,
+                org_id: Option<uuid::Uuid>,
+            ) -> $crate::store::StoreResult<Option<$crate::model::WaitlistEntry>> {
+                let db = $crate::store::sql::Backend::reader(self);
+                queries::waitlists::waitlist_entry(db, app_id, feature, user_id, org_id).await
+            }
+
+            async fn waitlist_entries_of(
+                &self,
+                app_id: uuid::Uuid,
+                user_id: uuid::Uuid,
+                org_id: Option<uuid::Uuid>,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::WaitlistEntry>> {
+                let db = $crate::store::sql::Backend::reader(self);
+                queries::waitlists::waitlist_entries_of(db, app_id, user_id, org_id).await
+            }
+
+            async fn waitlist_counts(
+                &self,
+                app_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::WaitlistCount>> {
+                queries::waitlists::waitlist_counts($crate::store::sql::Backend::reader(self), app_id).await
+            }
+
+            async fn waitlist_page(
+                &self,
+                app_id: uuid::Uuid,
+                feature: &str,
+                admitted: Option<bool>,
+                after: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
+                limit: u32,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::WaitlistListing>> {
+                let db = $crate::store::sql::Backend::reader(self);
+                queries::waitlists::waitlist_page(db, app_id, feature, admitted, after, limit).await
             }
 
             async fn session(
@@ -472,6 +514,33 @@ macro_rules! impl_sql_store {
 
             async fn insert_signing_key(&mut self, key: &$crate::model::SigningKey) -> $crate::store::StoreResult<()> {
                 queries::signing_keys::insert_signing_key(&mut self.0, key).await
+            }
+
+            async fn join_waitlist(
+                &mut self,
+                entry: &$crate::model::WaitlistEntry,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::waitlists::join_waitlist(&mut self.0, entry).await
+            }
+
+            async fn leave_waitlist(
+                &mut self,
+                app_id: uuid::Uuid,
+                feature: &str,
+                user_id: uuid::Uuid,
+                org_id: Option<uuid::Uuid>,
+            ) -> $crate::store::StoreResult<Option<uuid::Uuid>> {
+                queries::waitlists::leave_waitlist(&mut self.0, app_id, feature, user_id, org_id).await
+            }
+
+            async fn admit_waitlist_entry(
+                &mut self,
+                app_id: uuid::Uuid,
+                feature: &str,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<Option<$crate::model::WaitlistEntry>> {
+                queries::waitlists::admit_waitlist_entry(&mut self.0, app_id, feature, id, at).await
             }
 
             async fn insert_user(&mut self, user: &$crate::model::User) -> $crate::store::StoreResult<()> {
