@@ -5,6 +5,7 @@ pub mod audit;
 pub mod config;
 pub mod credentials;
 pub mod mail;
+pub mod members;
 pub mod time_format;
 pub mod users;
 
@@ -12,4 +13,5 @@ pub use audit::{AuditEventView, AuditPageView, Verification};
 pub use config::{AuthConfig, ConfigError};
 pub use credentials::{CreatedCredential, CredentialView, RotatedCredential};
 pub use mail::{InviteView, MailPage, MailView};
+pub use members::{MemberInviteInfo, MemberRole, MemberView};
 pub use users::{PrimaryEmail, SessionView, Status, UserPage, UserView};

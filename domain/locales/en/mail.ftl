@@ -61,3 +61,9 @@ mail-magic-button = Sign in
 notice-contact-added = { $contact } was added to your account.
 notice-contact-removed = { $contact } was removed from your account.
 notice-primary-changed = Your primary email changed from { $old } to { $new }.
+
+## Member invite (an account invited to help manage an app)
+mail-member-invite-subject = You are invited to help manage { $app }
+mail-member-invite-intro = You have been invited to help manage { $app } on Rampart, with the role { $role }.
+mail-member-invite-button = Accept the invite
+mail-member-invite-account = Accepting needs a Rampart account with this email address: sign in, or create one with this address on the page the link opens.

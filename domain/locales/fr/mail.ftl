@@ -61,3 +61,9 @@ mail-magic-button = Me connecter
 notice-contact-added = { $contact } a été ajouté à votre compte.
 notice-contact-removed = { $contact } a été retiré de votre compte.
 notice-primary-changed = Votre adresse e-mail principale est passée de { $old } à { $new }.
+
+## Invitation à gérer une app (un compte invité comme membre)
+mail-member-invite-subject = Vous êtes invité·e à gérer { $app }
+mail-member-invite-intro = Vous avez été invité·e à gérer { $app } sur Rampart, avec le rôle { $role }.
+mail-member-invite-button = Accepter l'invitation
+mail-member-invite-account = Pour accepter, il faut un compte Rampart avec cette adresse email : connectez-vous, ou créez-en un avec cette adresse sur la page que le lien ouvre.

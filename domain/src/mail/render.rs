@@ -19,6 +19,10 @@ pub enum MailKind {
     ContactChanged,
     /// A one-time sign-in code (seed 002's OTP).
     Otp,
+    /// An invite for an account to help manage an app (an app member). Sent by Rampart in
+    /// the `platform` app's name and wording, not an app's: not among `ALL`, which an app
+    /// may reword.
+    MemberInvite,
 }
 
 impl MailKind {
@@ -45,6 +49,7 @@ impl MailKind {
             MailKind::MagicLink => "magic_link",
             MailKind::ContactChanged => "contact_changed",
             MailKind::Otp => "otp",
+            MailKind::MemberInvite => "member_invite",
         }
     }
 }
@@ -320,6 +325,20 @@ fn render_default(kind: MailKind, vars: &Vars, look: &Look) -> Rendered {
             blocks.push(Block::Text(ignore.clone()));
             let subject = language.text_with("mail-otp-subject", &[("app", Arg::from(app)), ("code", Arg::from(code))]);
             (subject, blocks)
+        }
+        // `notice` says who is invited to which app with which role (see `members.rs`).
+        MailKind::MemberInvite => {
+            let mut blocks = vec![
+                Block::Text(greeting.clone()),
+                Block::Text(vars.notice.clone().unwrap_or_default()),
+                button("mail-member-invite-button", link),
+            ];
+            if let Some(lasts) = &lasts {
+                blocks.push(Block::Text(with_lasts("mail-link-lasts", lasts)));
+            }
+            blocks.push(Block::Text(language.text("mail-member-invite-account")));
+            blocks.push(Block::Text(ignore.clone()));
+            (say("mail-member-invite-subject"), blocks)
         }
     };
     let open_address = language.text("mail-open-address");
