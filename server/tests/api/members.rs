@@ -111,7 +111,7 @@ async fn workspace_teammates(app: TestApp) {
     let page = app.client.get(&link).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
-    assert!(html.contains("App team") && html.contains("team-owner") == false, "the accept page: {html}");
+    assert!(html.contains("App team") && !html.contains("team-owner"), "the accept page: {html}");
     let lookup =
         json_of(app.post_json("/api/v1/member-invites/lookup", &json!({"code": code})).await, StatusCode::OK).await;
     assert_eq!(lookup["status"], "pending", "{lookup}");
