@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                 // Whole pages, rendered once their data is in: they work without JavaScript.
                 <Route path=path!("/console/signin") view=console::SignIn ssr=SsrMode::Async/>
                 <Route path=path!("/console/signup") view=console::SignUp ssr=SsrMode::Async/>
+                <Route path=path!("/console/accept-invite") view=console::AcceptInvitePage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("/console") view=console::Layout ssr=SsrMode::Async>
                     <Route path=path!("") view=console::AppsPage ssr=SsrMode::Async/>
                     <ParentRoute path=path!("apps/:slug") view=console::AppShell ssr=SsrMode::Async>
@@ -69,6 +70,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("users") view=console::UsersPage ssr=SsrMode::Async/>
                         <Route path=path!("users/:id") view=console::UserPage ssr=SsrMode::Async/>
                         <Route path=path!("invites") view=console::InvitesPage ssr=SsrMode::Async/>
+                        <Route path=path!("members") view=console::MembersPage ssr=SsrMode::Async/>
                         <Route path=path!("api-keys") view=console::ApiKeysPage ssr=SsrMode::Async/>
                         <Route path=path!("credentials") view=console::CredentialsPage ssr=SsrMode::Async/>
                         <Route path=path!("mail") view=console::MailPage ssr=SsrMode::Async/>

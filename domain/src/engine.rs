@@ -17,6 +17,7 @@ mod limits;
 mod links;
 mod mail;
 mod manage;
+mod members;
 mod otp;
 mod sessions;
 mod users;
@@ -52,6 +53,7 @@ pub use credentials::{
 pub use links::{allowed_redirect, InviteInput, InviteView, LinkAnswer, Methods};
 pub use mail::{MailPage, MailView};
 pub use manage::{NewRole, RolePatch};
+pub use members::{MemberInviteInput, RoleChoice, MEMBER_INVITE_PREFIX};
 pub use otp::{Destination, OtpSent, MAX_ATTEMPTS as OTP_MAX_ATTEMPTS};
 pub use users::{SessionView, UserPage, UserPatch, UserView};
 pub use views::Profile;

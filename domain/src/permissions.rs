@@ -29,6 +29,11 @@ pub const MANAGEMENT: &[&str] = &[
     "config.update",
     "waitlist.read",
     "waitlist.update",
+    // App members (accounts managing the app): who they are, invites, roles, removal.
+    "member.read",
+    "member.invite",
+    "member.update",
+    "member.remove",
 ];
 
 pub const OWNER: &str = "owner";

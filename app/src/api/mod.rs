@@ -11,6 +11,7 @@ mod flash;
 mod invites;
 mod mail;
 mod manage;
+mod members;
 mod session;
 mod waitlists;
 
@@ -24,6 +25,7 @@ pub use end_users::*;
 pub use invites::*;
 pub use mail::*;
 pub use manage::*;
+pub use members::*;
 pub use session::*;
 pub use waitlists::*;
 

@@ -100,7 +100,7 @@ pub(crate) mod guard {
         })
     }
 
-    async fn request_meta() -> domain::engine::RequestMeta {
+    pub(crate) async fn request_meta() -> domain::engine::RequestMeta {
         leptos_axum::extract::<axum::Extension<domain::engine::RequestMeta>>().await.map(|m| m.0).unwrap_or_default()
     }
 
@@ -164,19 +164,66 @@ pub async fn whoami() -> Result<Option<AccountInfo>, ConsoleError> {
     }))
 }
 
+/// Where to go after signing in or up: `next` when it is a console page of this server (the
+/// accept-invite page sends its visitors through sign-up and back), else the apps.
+pub fn console_next(next: &str) -> &str {
+    let next = next.trim();
+    let safe = next.starts_with("/console/")
+        && !next.contains("//")
+        && !next.contains('\\')
+        && !next.contains("/_fn/")
+        && next.len() <= 1024
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace());
+    if safe {
+        next
+    } else {
+        "/console"
+    }
+}
+
 #[server(prefix = "/console/_fn", endpoint = "sign_in")]
-pub async fn sign_in(identifier: String, password: String) -> Result<(), ConsoleError> {
+pub async fn sign_in(
+    identifier: String,
+    password: String,
+    #[server(default)] next: String,
+) -> Result<(), ConsoleError> {
     guard::sign_in(identifier, password).await?;
-    leptos_axum::redirect("/console");
+    leptos_axum::redirect(console_next(&next));
     Ok(())
 }
 
 /// Creates an account (seed 000, step 1) and signs it in.
 #[server(prefix = "/console/_fn", endpoint = "sign_up")]
-pub async fn sign_up(email: String, username: String, password: String) -> Result<(), ConsoleError> {
+pub async fn sign_up(
+    email: String,
+    username: String,
+    password: String,
+    #[server(default)] next: String,
+) -> Result<(), ConsoleError> {
     guard::sign_up(email, username, password).await?;
-    leptos_axum::redirect("/console");
+    leptos_axum::redirect(console_next(&next));
     Ok(())
+}
+
+#[cfg(test)]
+mod next_tests {
+    #[test]
+    fn only_console_pages_of_this_server() {
+        use super::console_next;
+        assert_eq!(console_next("/console/accept-invite?code=minv_x"), "/console/accept-invite?code=minv_x");
+        for bad in [
+            "",
+            "https://evil.test/console/",
+            "//evil.test",
+            "/console//evil",
+            "/consoleevil",
+            "/console/\\evil",
+            "/console/_fn/sign_out",
+            "/console/a b",
+        ] {
+            assert_eq!(console_next(bad), "/console", "{bad}");
+        }
+    }
 }
 
 #[server(prefix = "/console/_fn", endpoint = "sign_out")]

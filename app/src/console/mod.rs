@@ -9,6 +9,7 @@ mod credentials;
 mod hosted;
 mod invites;
 mod mail;
+mod members;
 mod roles;
 mod templates;
 mod users;
@@ -22,6 +23,7 @@ pub use credentials::CredentialsPage;
 pub use hosted::HostedPage;
 pub use invites::InvitesPage;
 pub use mail::MailPage;
+pub use members::{AcceptInvitePage, MembersPage};
 pub use roles::RolesPage;
 pub use templates::TemplatesPage;
 pub use users::{UserPage, UsersPage};
@@ -64,10 +66,29 @@ pub fn NotFound() -> impl IntoView {
     }
 }
 
+/// The page to return to after signing in or up (`?next=`, checked again by the server), as
+/// a hidden field, and the query that carries it on to the other form.
+fn next_param() -> (Option<String>, String) {
+    let next = leptos_router::hooks::use_query_map().read_untracked().get("next").filter(|n| !n.is_empty());
+    let query = next.as_ref().map(|n| format!("?next={}", urlencoding(n))).unwrap_or_default();
+    (next, query)
+}
+
+/// Percent-encodes what a query value must not carry as it is.
+fn urlencoding(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[component]
 pub fn SignIn() -> impl IntoView {
     let action = ServerAction::<SignInFn>::new();
     let error = error_text(action.value());
+    let (next, query) = next_param();
     view! {
         <Title text="Sign in · Rampart"/>
         <main class="centered">
@@ -83,12 +104,13 @@ pub fn SignIn() -> impl IntoView {
                         "Password"
                         <input type="password" name="password" autocomplete="current-password" required/>
                     </label>
+                    {next.map(|n| view! { <input type="hidden" name="next" value=n/> })}
                     <p class="error" role="alert">{error}</p>
                     <button type="submit" class="primary" disabled=move || action.pending().get()>
                         "Sign in"
                     </button>
                 </ActionForm>
-                <p class="muted small">"No account yet? " <A href="/console/signup">"Create one"</A></p>
+                <p class="muted small">"No account yet? " <A href=format!("/console/signup{query}")>"Create one"</A></p>
             </div>
         </main>
     }
@@ -98,6 +120,7 @@ pub fn SignIn() -> impl IntoView {
 pub fn SignUp() -> impl IntoView {
     let action = ServerAction::<SignUpFn>::new();
     let error = error_text(action.value());
+    let (next, query) = next_param();
     view! {
         <Title text="Create an account · Rampart"/>
         <main class="centered">
@@ -112,12 +135,13 @@ pub fn SignUp() -> impl IntoView {
                         "Password"
                         <input type="password" name="password" autocomplete="new-password" minlength="8" required/>
                     </label>
+                    {next.map(|n| view! { <input type="hidden" name="next" value=n/> })}
                     <p class="error" role="alert">{error}</p>
                     <button type="submit" class="primary" disabled=move || action.pending().get()>
                         "Create account"
                     </button>
                 </ActionForm>
-                <p class="muted small">"Already have one? " <A href="/console/signin">"Sign in"</A></p>
+                <p class="muted small">"Already have one? " <A href=format!("/console/signin{query}")>"Sign in"</A></p>
             </div>
         </main>
     }

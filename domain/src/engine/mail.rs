@@ -345,6 +345,8 @@ impl Engine {
             ),
             MailKind::Otp => (None, Some("493027".to_owned()), Some(TimeDelta::seconds(app.config.otp_ttl_seconds))),
             MailKind::PasswordChanged | MailKind::ContactChanged | MailKind::WaitlistAdmitted => (None, None, None),
+            // Not an app's message (`MailKind::parse` never gives it).
+            MailKind::MemberInvite => return Err(Error::invalid(format!("kind: no message '{}'", kind.as_str()))),
         };
         let vars = crate::mail::render::Vars {
             app: app.display_name.clone(),

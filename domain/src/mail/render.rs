@@ -21,6 +21,10 @@ pub enum MailKind {
     Otp,
     /// The user was let in from a feature's waitlist (`Vars::feature` names it).
     WaitlistAdmitted,
+    /// An invite for an account to help manage an app (an app member). Sent by Rampart in
+    /// the `platform` app's name and wording, not an app's: not among `ALL`, which an app
+    /// may reword.
+    MemberInvite,
 }
 
 impl MailKind {
@@ -49,6 +53,7 @@ impl MailKind {
             MailKind::ContactChanged => "contact_changed",
             MailKind::Otp => "otp",
             MailKind::WaitlistAdmitted => "waitlist_admitted",
+            MailKind::MemberInvite => "member_invite",
         }
     }
 }
@@ -335,6 +340,20 @@ fn render_default(kind: MailKind, vars: &Vars, look: &Look) -> Rendered {
             };
             let blocks = vec![Block::Text(greeting.clone()), Block::Text(say_feature("mail-waitlist-intro"))];
             (say_feature("mail-waitlist-subject"), blocks)
+        }
+        // `notice` says who is invited to which app with which role (see `members.rs`).
+        MailKind::MemberInvite => {
+            let mut blocks = vec![
+                Block::Text(greeting.clone()),
+                Block::Text(vars.notice.clone().unwrap_or_default()),
+                button("mail-member-invite-button", link),
+            ];
+            if let Some(lasts) = &lasts {
+                blocks.push(Block::Text(with_lasts("mail-link-lasts", lasts)));
+            }
+            blocks.push(Block::Text(language.text("mail-member-invite-account")));
+            blocks.push(Block::Text(ignore.clone()));
+            (say("mail-member-invite-subject"), blocks)
         }
     };
     let open_address = language.text("mail-open-address");

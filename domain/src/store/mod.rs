@@ -201,6 +201,15 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
         max_attempts: i32,
     ) -> StoreResult<Option<OtpRequest>>;
+
+    // App members (accounts managing an app) and their invites.
+    /// The app's members with their accounts' names, primary email and role, oldest first.
+    async fn members(&self, app_id: Uuid) -> StoreResult<Vec<shared::members::MemberView>>;
+    /// The app's member invites, newest first.
+    async fn member_invites(&self, app_id: Uuid, limit: u32) -> StoreResult<Vec<Invite>>;
+    async fn member_invite_by_id(&self, app_id: Uuid, id: Uuid) -> StoreResult<Option<Invite>>;
+    /// The member invite with this code digest, whatever its app (the code names it).
+    async fn member_invite_by_code(&self, digest: &str) -> StoreResult<Option<Invite>>;
 }
 
 /// Which page of a log: newest first before a `seq` (from the newest when `None`), or the
@@ -414,6 +423,31 @@ pub trait Tx: Send {
     ) -> StoreResult<bool>;
     /// Marks the request used; false when it already was (of two, one wins).
     async fn consume_otp(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
+
+    // App members. Changes that could leave an app without an owner first `lock_members`.
+    /// Serialises the app's member changes until this transaction ends (the app's row lock);
+    /// false when the app does not exist.
+    async fn lock_members(&mut self, app_id: Uuid) -> StoreResult<bool>;
+    /// The account's role on the app, as this transaction sees it.
+    async fn member_role(&mut self, app_id: Uuid, account_id: Uuid) -> StoreResult<Option<Role>>;
+    /// Moves a member to `role_id`; false when it is not a member, or holds `owner_id` and no
+    /// other member does (the last owner is never demoted).
+    async fn set_member_role(
+        &mut self,
+        app_id: Uuid,
+        account_id: Uuid,
+        role_id: Uuid,
+        owner_id: Uuid,
+    ) -> StoreResult<bool>;
+    /// Removes a member; false when it is not one, or is the last member holding `owner_id`.
+    async fn delete_membership(&mut self, app_id: Uuid, account_id: Uuid, owner_id: Uuid) -> StoreResult<bool>;
+    /// Saves a member invite, revoking the app's pending ones of the same email; answers how
+    /// many it revoked.
+    async fn insert_member_invite(&mut self, invite: &Invite, email_normalized: &str) -> StoreResult<u64>;
+    /// Revokes a pending member invite; false when it is not pending.
+    async fn revoke_member_invite(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Marks a pending, unexpired member invite accepted by the account; false when it is not.
+    async fn accept_member_invite(&mut self, id: Uuid, account_id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
 }
 
 /// Connects to the store named by `url` (`sqlite://…` or `postgres://…`) and applies its

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod links;
 pub mod manage;
+pub mod members;
 pub mod ops;
 pub mod otp;
 pub mod waitlists;
@@ -63,6 +64,12 @@ fn platform() -> Router<AppState> {
         .route("/apps/{slug}/waitlists/{feature}", get(waitlists::entries))
         .route("/apps/{slug}/waitlists/{feature}/export", get(waitlists::export))
         .route("/apps/{slug}/waitlists/{feature}/admit", post(waitlists::admit))
+        .route("/apps/{slug}/members", get(members::list).post(members::invite))
+        .route("/apps/{slug}/members/invites", get(members::list_invites))
+        .route("/apps/{slug}/members/invites/{id}", axum::routing::delete(members::revoke_invite))
+        .route("/apps/{slug}/members/{account_id}", axum::routing::patch(members::change_role).delete(members::remove))
+        .route("/member-invites/accept", post(members::accept))
+        .route("/member-invites/lookup", post(members::lookup))
 }
 
 fn consumer() -> Router<AppState> {

@@ -22,6 +22,7 @@ mod hosted_flows;
 mod isolation;
 mod limits;
 mod mail;
+mod members;
 mod multinode;
 mod ops;
 mod otp;

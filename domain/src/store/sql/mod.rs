@@ -10,6 +10,7 @@ pub(crate) mod audit;
 pub(crate) mod credentials;
 pub(crate) mod limits;
 pub(crate) mod mail;
+pub(crate) mod members;
 pub(crate) mod rows;
 pub(crate) mod sessions;
 pub(crate) mod signing_keys;
@@ -69,6 +70,7 @@ macro_rules! impl_sql_store {
             $crate::store::sql::mail::mail!($db);
             $crate::store::sql::limits::limits!($db);
             $crate::store::sql::waitlists::waitlists!($db);
+            $crate::store::sql::members::members!($db);
         }
 
         pub struct $tx(sqlx::Transaction<'static, $db>);
@@ -340,6 +342,36 @@ macro_rules! impl_sql_store {
             ) -> $crate::store::StoreResult<Option<$crate::model::OtpRequest>> {
                 let writer = $crate::store::sql::Backend::writer(self);
                 queries::limits::try_otp(writer, app_id, id, purpose, now, max_attempts).await
+            }
+
+            async fn members(
+                &self,
+                app_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<shared::members::MemberView>> {
+                queries::members::members($crate::store::sql::Backend::reader(self), app_id).await
+            }
+
+            async fn member_invites(
+                &self,
+                app_id: uuid::Uuid,
+                limit: u32,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::Invite>> {
+                queries::members::member_invites($crate::store::sql::Backend::reader(self), app_id, limit).await
+            }
+
+            async fn member_invite_by_id(
+                &self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<$crate::model::Invite>> {
+                queries::members::member_invite_by_id($crate::store::sql::Backend::reader(self), app_id, id).await
+            }
+
+            async fn member_invite_by_code(
+                &self,
+                digest: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::model::Invite>> {
+                queries::members::member_invite_by_code($crate::store::sql::Backend::reader(self), digest).await
             }
 
             async fn app_credentials(
@@ -816,6 +848,63 @@ macro_rules! impl_sql_store {
                 at: chrono::DateTime<chrono::Utc>,
             ) -> $crate::store::StoreResult<bool> {
                 queries::limits::consume_otp(&mut self.0, app_id, id, at).await
+            }
+
+            async fn lock_members(&mut self, app_id: uuid::Uuid) -> $crate::store::StoreResult<bool> {
+                queries::members::lock_members(&mut self.0, app_id).await
+            }
+
+            async fn member_role(
+                &mut self,
+                app_id: uuid::Uuid,
+                account_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<$crate::model::Role>> {
+                queries::members::member_role(&mut self.0, app_id, account_id).await
+            }
+
+            async fn set_member_role(
+                &mut self,
+                app_id: uuid::Uuid,
+                account_id: uuid::Uuid,
+                role_id: uuid::Uuid,
+                owner_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::members::set_member_role(&mut self.0, app_id, account_id, role_id, owner_id).await
+            }
+
+            async fn delete_membership(
+                &mut self,
+                app_id: uuid::Uuid,
+                account_id: uuid::Uuid,
+                owner_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::members::delete_membership(&mut self.0, app_id, account_id, owner_id).await
+            }
+
+            async fn insert_member_invite(
+                &mut self,
+                invite: &$crate::model::Invite,
+                email_normalized: &str,
+            ) -> $crate::store::StoreResult<u64> {
+                queries::members::insert_member_invite(&mut self.0, invite, email_normalized).await
+            }
+
+            async fn revoke_member_invite(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::members::revoke_member_invite(&mut self.0, app_id, id, at).await
+            }
+
+            async fn accept_member_invite(
+                &mut self,
+                id: uuid::Uuid,
+                account_id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::members::accept_member_invite(&mut self.0, id, account_id, at).await
             }
 
             async fn consume_one_time_token(
