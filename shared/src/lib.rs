@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod config;
 pub mod credentials;
+pub mod licenses;
 pub mod mail;
 pub mod time_format;
 pub mod users;
@@ -11,5 +12,6 @@ pub mod users;
 pub use audit::{AuditEventView, AuditPageView, Verification};
 pub use config::{AuthConfig, ConfigError};
 pub use credentials::{CreatedCredential, CredentialView, RotatedCredential};
+pub use licenses::{ActivationView, IssuedLicense, LicenseDetail, LicensePage, LicenseView};
 pub use mail::{InviteView, MailPage, MailView};
 pub use users::{PrimaryEmail, SessionView, Status, UserPage, UserView};
