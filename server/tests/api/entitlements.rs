@@ -55,7 +55,7 @@ async fn my_active_licenses(app: TestApp) {
     // Expired ones drop out.
     execute_sql(
         &app,
-        &format!("UPDATE licenses SET expires_at = 1000 WHERE product_id = 'basic'"),
+        "UPDATE licenses SET expires_at = 1000 WHERE product_id = 'basic'",
         "UPDATE licenses SET expires_at = now() - interval '1 second' WHERE product_id = 'basic'",
     )
     .await;
