@@ -127,6 +127,7 @@ fn AppHeader(summary: AppSummary, perms: Perms) -> impl IntoView {
             {tab("invite.read", "invites", "Invites")}
             {tab("apikey.read", "api-keys", "API keys")}
             {tab("apikey.read", "credentials", "Credentials")}
+            {tab("license.read", "licenses", "Licenses")}
             {tab("config.update", "mail", "Mail")}
             {tab("audit.read", "activity", "Activity")}
         </nav>
