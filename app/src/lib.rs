@@ -73,6 +73,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("members") view=console::MembersPage ssr=SsrMode::Async/>
                         <Route path=path!("api-keys") view=console::ApiKeysPage ssr=SsrMode::Async/>
                         <Route path=path!("credentials") view=console::CredentialsPage ssr=SsrMode::Async/>
+                        <Route path=path!("licenses") view=console::LicensesPage ssr=SsrMode::Async/>
+                        <Route path=path!("licenses/:id") view=console::LicensePage ssr=SsrMode::Async/>
                         <Route path=path!("mail") view=console::MailPage ssr=SsrMode::Async/>
                         <Route path=path!("mail/templates") view=console::TemplatesPage ssr=SsrMode::Async/>
                         <Route path=path!("waitlists") view=console::WaitlistsPage ssr=SsrMode::Async/>

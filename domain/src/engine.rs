@@ -2,6 +2,7 @@
 //! caller for an app. The REST API and the console both call it.
 
 mod account;
+mod activations;
 mod api_keys;
 mod apps;
 mod audit;
@@ -13,6 +14,7 @@ mod contacts;
 mod credentials;
 mod issuer;
 mod keyring;
+mod licenses;
 mod limits;
 mod links;
 mod mail;
@@ -36,6 +38,7 @@ use crate::store::{Notice, Store};
 use crate::types::PLATFORM_SLUG;
 use crate::{Error, Result};
 
+pub use activations::{ActivatedLicense, Deactivated, Entitlement, LicenseVerification};
 pub use api_keys::{ApiKeyView, NewApiKey, SIGNUP_SCOPES};
 pub use apps::{AppPatch, Introspection, NewApp};
 pub use audit::{event_view, AuditQuery, PAGE_MAX as AUDIT_PAGE_MAX};
@@ -50,6 +53,7 @@ pub use contacts::ContactView;
 pub use credentials::{
     AppCredentials, CREDENTIAL_ID_PREFIX, CREDENTIAL_SECRET_PREFIX, DEFAULT_OVERLAP_SECONDS, MAX_OVERLAP_SECONDS,
 };
+pub use licenses::{LicenseQuery, NewLicense};
 pub use links::{allowed_redirect, InviteInput, InviteView, LinkAnswer, Methods};
 pub use mail::{MailPage, MailView};
 pub use manage::{NewRole, RolePatch};

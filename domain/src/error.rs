@@ -35,6 +35,17 @@ pub enum Error {
     InvalidToken(&'static str),
     #[error("{0}")]
     Forbidden(String),
+    /// A license key that is not one (its shape or check symbol is wrong) or that no license
+    /// of the app has.
+    #[error("{0}")]
+    LicenseInvalid(&'static str),
+    #[error("This license has been revoked")]
+    LicenseRevoked,
+    #[error("This license has expired")]
+    LicenseExpired,
+    /// Every activation the license allows is held by other devices.
+    #[error("This license is activated on as many devices as it allows; deactivate one first")]
+    ActivationLimitReached,
     #[error("Sign-up is disabled for this app")]
     SignupDisabled,
     /// A cookie-authenticated write from a page the app does not trust, or without the CSRF
@@ -78,6 +89,10 @@ impl Error {
             Error::RefreshTokenReused => "REFRESH_TOKEN_REUSED",
             Error::InvalidToken(_) => "INVALID_TOKEN",
             Error::Forbidden(_) => "FORBIDDEN",
+            Error::LicenseInvalid(_) => "LICENSE_INVALID",
+            Error::LicenseRevoked => "LICENSE_REVOKED",
+            Error::LicenseExpired => "LICENSE_EXPIRED",
+            Error::ActivationLimitReached => "ACTIVATION_LIMIT_REACHED",
             Error::SignupDisabled => "SIGNUP_DISABLED",
             Error::CsrfFailed(_) => "CSRF_FAILED",
             Error::NotFound(_) => "NOT_FOUND",
@@ -98,7 +113,8 @@ impl Error {
             | Error::InvalidEmail(_)
             | Error::WeakPassword(_)
             | Error::InvalidPhone(_)
-            | Error::InvalidToken(_) => 400,
+            | Error::InvalidToken(_)
+            | Error::LicenseInvalid(_) => 400,
             Error::InvalidCredentials
             | Error::Unauthenticated(_)
             | Error::InvalidAppCredentials
@@ -106,9 +122,13 @@ impl Error {
             | Error::TokenExpired
             | Error::SessionRevoked
             | Error::RefreshTokenReused => 401,
-            Error::Forbidden(_) | Error::SignupDisabled | Error::CsrfFailed(_) => 403,
+            Error::Forbidden(_)
+            | Error::SignupDisabled
+            | Error::CsrfFailed(_)
+            | Error::LicenseRevoked
+            | Error::LicenseExpired => 403,
             Error::NotFound(_) => 404,
-            Error::UserExists(_) | Error::SlugTaken | Error::Conflict(_) => 409,
+            Error::UserExists(_) | Error::SlugTaken | Error::Conflict(_) | Error::ActivationLimitReached => 409,
             Error::RateLimited { .. } => 429,
             Error::Unavailable { .. } => 503,
             Error::Internal(_) => 500,

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod error;
 pub mod i18n;
 pub mod keys;
+pub mod licenses;
 pub mod limits;
 pub mod mail;
 pub mod model;

@@ -9,6 +9,7 @@ mod end_users;
 #[cfg(feature = "ssr")]
 mod flash;
 mod invites;
+mod licenses;
 mod mail;
 mod manage;
 mod members;
@@ -23,6 +24,7 @@ pub use audit::*;
 pub use credentials::*;
 pub use end_users::*;
 pub use invites::*;
+pub use licenses::*;
 pub use mail::*;
 pub use manage::*;
 pub use members::*;

@@ -128,6 +128,7 @@ fn AppHeader(summary: AppSummary, perms: Perms) -> impl IntoView {
             {tab("member.read", "members", "Members")}
             {tab("apikey.read", "api-keys", "API keys")}
             {tab("apikey.read", "credentials", "Credentials")}
+            {tab("license.read", "licenses", "Licenses")}
             {tab("config.update", "mail", "Mail")}
             {tab("waitlist.read", "waitlists", "Waitlists")}
             {tab("audit.read", "activity", "Activity")}

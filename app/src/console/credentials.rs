@@ -77,7 +77,7 @@ fn copy_to_clipboard(text: &str) {
 }
 
 #[component]
-fn CopyButton(text: String, label: String) -> impl IntoView {
+pub(super) fn CopyButton(text: String, label: String) -> impl IntoView {
     let copied = RwSignal::new(false);
     view! {
         <button type="button" class="small copy" aria-label=label

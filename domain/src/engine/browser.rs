@@ -78,8 +78,8 @@ pub struct SessionInfo {
     pub user_agent: Option<String>,
 }
 
-/// Derived from the user's licenses once they exist (the organizations and licenses issue);
-/// until then nobody is subscribed.
+/// Derived from the licenses active for the user or its active organization (see
+/// `Engine::entitlements`): the newest one's product.
 #[derive(Debug, Clone, Serialize)]
 pub struct Subscription {
     #[serde(rename = "isSubscribed")]
@@ -215,6 +215,8 @@ impl Engine {
         let found = self.store.user_profile(app.id, principal.user_id).await?;
         let UserProfile { user, email, email_verified_at, .. } = found.ok_or(Error::SessionRevoked)?;
         let session = self.store.session(app.id, principal.session_id).await?.ok_or(Error::SessionRevoked)?;
+        // At merge: the session's active organization (`active_org_id`) goes here too.
+        let subscription = self.subscription(app, user.id, None).await?;
         Ok(SessionAnswer {
             user: SessionUser {
                 id: user.id.to_string(),
@@ -232,7 +234,7 @@ impl Engine {
                 ip_address: session.ip,
                 user_agent: session.user_agent,
             },
-            subscription: Subscription { is_subscribed: false, product_id: None },
+            subscription,
         })
     }
 

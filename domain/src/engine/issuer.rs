@@ -100,6 +100,37 @@ impl Engine {
         signer.sign(&claims)
     }
 
+    /// The one place license tokens are signed: the app's JWT (`typ: license+jwt`) that lets
+    /// a device check its activation offline. Answers the token and its expiry.
+    pub(super) async fn license_token(
+        &self,
+        app: &App,
+        license: &crate::licenses::License,
+        activation: &crate::licenses::Activation,
+    ) -> Result<(String, DateTime<Utc>)> {
+        use crate::licenses::{LicenseClaims, LICENSE_TOKEN_TTL_SECONDS, LICENSE_TOKEN_TYP};
+        let signer = self.keys.signer(self.store.as_ref(), &self.config.master_key, app.id).await?;
+        let iat = Utc::now().timestamp();
+        let license_exp = license.expires_at.map(|t| t.timestamp());
+        let exp = license_exp.map_or(iat + LICENSE_TOKEN_TTL_SECONDS, |e| e.min(iat + LICENSE_TOKEN_TTL_SECONDS));
+        let claims = LicenseClaims {
+            iss: self.issuer(&app.slug),
+            aud: app.slug.clone(),
+            sub: license.id.to_string(),
+            iat,
+            exp,
+            jti: Uuid::new_v4().to_string(),
+            product: license.product_id.clone(),
+            fingerprint: activation.fingerprint.clone(),
+            aid: activation.id.to_string(),
+            license_exp,
+            user: license.user_id.map(|u| u.to_string()),
+            org: license.org_id.map(|o| o.to_string()),
+        };
+        let expires_at = DateTime::from_timestamp(exp, 0).unwrap_or_else(Utc::now);
+        Ok((signer.sign_typed(LICENSE_TOKEN_TYP, &claims)?, expires_at))
+    }
+
     /// A browser cookie for the principal's session: an opaque token, stored as its digest on
     /// the session, so revoking the session ends the cookie at once (the console's today; the
     /// hosted pages' and seed 003's cookie API next). Each sign-in gets a new one.

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::audit::{AuditEvent, AuditFilter, Checkpoint, Head, Link};
+use crate::licenses::{Activation, License, LicenseCursor, LicenseFilter};
 use crate::model::{
     ApiKey, App, AppCredential, Contact, ContactKind, Invite, Mail, MailStatus, Membership, NewRefreshToken,
     OneTimeToken, OtpPurpose, OtpRequest, Permission, RefreshSuccessor, RefreshToken, Role, Session, SigningKey,
@@ -210,6 +211,32 @@ pub trait Store: Send + Sync + 'static {
     async fn member_invite_by_id(&self, app_id: Uuid, id: Uuid) -> StoreResult<Option<Invite>>;
     /// The member invite with this code digest, whatever its app (the code names it).
     async fn member_invite_by_code(&self, digest: &str) -> StoreResult<Option<Invite>>;
+    // License keys (see `sql/licenses.rs`).
+    async fn license(&self, app_id: Uuid, id: Uuid) -> StoreResult<Option<License>>;
+    /// The app's license whose key has this digest; another app's is `None`.
+    async fn license_by_digest(&self, app_id: Uuid, digest: &str) -> StoreResult<Option<License>>;
+    /// A page of the app's licenses that pass `filter` (its status as of `now`), newest
+    /// first, after `after`.
+    async fn licenses_page(
+        &self,
+        app_id: Uuid,
+        filter: &LicenseFilter,
+        now: DateTime<Utc>,
+        after: Option<LicenseCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<License>>;
+    /// The license's activations, live ones first, then newest first.
+    async fn license_activations(&self, app_id: Uuid, license_id: Uuid) -> StoreResult<Vec<Activation>>;
+    /// The licenses active at `now` issued to the user, or to `org_id`; newest first.
+    async fn entitlements(
+        &self,
+        app_id: Uuid,
+        user_id: Uuid,
+        org_id: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<License>>;
+    /// Whether the app has this organization.
+    async fn organization_in_app(&self, app_id: Uuid, org_id: Uuid) -> StoreResult<bool>;
 }
 
 /// Which page of a log: newest first before a `seq` (from the newest when `None`), or the
@@ -448,6 +475,34 @@ pub trait Tx: Send {
     async fn revoke_member_invite(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
     /// Marks a pending, unexpired member invite accepted by the account; false when it is not.
     async fn accept_member_invite(&mut self, id: Uuid, account_id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// `StoreError::Unique` when a license has the same key digest.
+    async fn insert_license(&mut self, license: &License) -> StoreResult<()>;
+    /// The license with its live activations, read once this transaction holds the license
+    /// exclusively: until it ends, no other transaction activates or deactivates it, so a
+    /// count read here stays true.
+    async fn locked_license(&mut self, app_id: Uuid, id: Uuid) -> StoreResult<Option<License>>;
+    /// Revokes a license that is not revoked; false when it is, or is not the app's.
+    async fn revoke_license(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Sets the expiry of a license that is not revoked (`None`: never); false otherwise.
+    async fn extend_license(
+        &mut self,
+        app_id: Uuid,
+        id: Uuid,
+        expires_at: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// The live activation of the license on the device with this fingerprint.
+    async fn live_activation(&mut self, license_id: Uuid, fingerprint: &str) -> StoreResult<Option<Activation>>;
+    /// `StoreError::Unique` when the device holds a live activation of the license already.
+    async fn insert_activation(&mut self, activation: &Activation) -> StoreResult<()>;
+    async fn touch_activation(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Ends the device's live activation of the license; `None` when it has none.
+    async fn deactivate(
+        &mut self,
+        license_id: Uuid,
+        fingerprint: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Activation>>;
 }
 
 /// Connects to the store named by `url` (`sqlite://…` or `postgres://…`) and applies its

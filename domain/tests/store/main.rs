@@ -127,6 +127,8 @@ mod apps;
 mod audit;
 // App credentials: per app, rotation with an overlap, revocation, cascade.
 mod credentials;
+// License keys: per app, activations counted once per device, revoke and extend, entitlements.
+mod licenses;
 // Apps' permission catalogs, user paging, role and user changes, API keys, change messages.
 mod mail;
 mod management;

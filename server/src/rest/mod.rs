@@ -8,6 +8,7 @@ pub mod cookie_api;
 pub mod credentials;
 pub mod error;
 pub mod extract;
+pub mod licenses;
 pub mod links;
 pub mod manage;
 pub mod members;
@@ -57,6 +58,10 @@ fn platform() -> Router<AppState> {
         .route("/apps/{slug}/credentials", get(credentials::list).post(credentials::create))
         .route("/apps/{slug}/credentials/{app_id}", axum::routing::delete(credentials::revoke))
         .route("/apps/{slug}/credentials/{app_id}/rotate", post(credentials::rotate))
+        .route("/apps/{slug}/licenses", get(licenses::list).post(licenses::issue))
+        .route("/apps/{slug}/licenses/{id}", get(licenses::get))
+        .route("/apps/{slug}/licenses/{id}/revoke", post(licenses::revoke))
+        .route("/apps/{slug}/licenses/{id}/extend", post(licenses::extend))
         .route("/apps/{slug}/audit", get(audit::list))
         .route("/apps/{slug}/audit/verify", get(audit::verify))
         .route("/apps/{slug}/audit/export", get(audit::export))
@@ -89,7 +94,11 @@ fn consumer() -> Router<AppState> {
         .route("/{slug}/v1/auth/methods", get(links::methods))
         .route("/{slug}/v1/auth/send-otp", post(otp::send_otp))
         .route("/{slug}/v1/auth/verify-otp", post(otp::verify_otp))
+        .route("/{slug}/v1/licenses/activate", post(licenses::activate))
+        .route("/{slug}/v1/licenses/verify", post(licenses::verify))
+        .route("/{slug}/v1/licenses/deactivate", post(licenses::deactivate))
         .route("/{slug}/v1/me", get(auth::app_me))
+        .route("/{slug}/v1/me/entitlements", get(licenses::my_entitlements))
         .route("/{slug}/v1/me/permissions", get(auth::my_permissions))
         .route("/{slug}/v1/me/sessions", get(auth::my_sessions))
         .route("/{slug}/v1/me/sessions/{id}", axum::routing::delete(auth::revoke_my_session))

@@ -8,6 +8,7 @@ pub(crate) mod api_keys;
 pub(crate) mod apps;
 pub(crate) mod audit;
 pub(crate) mod credentials;
+pub(crate) mod licenses;
 pub(crate) mod limits;
 pub(crate) mod mail;
 pub(crate) mod members;
@@ -71,6 +72,7 @@ macro_rules! impl_sql_store {
             $crate::store::sql::limits::limits!($db);
             $crate::store::sql::waitlists::waitlists!($db);
             $crate::store::sql::members::members!($db);
+            $crate::store::sql::licenses::licenses!($db);
         }
 
         pub struct $tx(sqlx::Transaction<'static, $db>);
@@ -504,6 +506,61 @@ macro_rules! impl_sql_store {
                 normalized: &str,
             ) -> $crate::store::StoreResult<Vec<$crate::model::Contact>> {
                 queries::mail::email_contacts($crate::store::sql::Backend::reader(self), app_id, normalized).await
+            }
+
+            async fn license(
+                &self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<$crate::licenses::License>> {
+                queries::licenses::license($crate::store::sql::Backend::reader(self), app_id, id).await
+            }
+
+            async fn license_by_digest(
+                &self,
+                app_id: uuid::Uuid,
+                digest: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::licenses::License>> {
+                queries::licenses::license_by_digest($crate::store::sql::Backend::reader(self), app_id, digest).await
+            }
+
+            async fn licenses_page(
+                &self,
+                app_id: uuid::Uuid,
+                filter: &$crate::licenses::LicenseFilter,
+                now: chrono::DateTime<chrono::Utc>,
+                after: Option<$crate::licenses::LicenseCursor>,
+                limit: u32,
+            ) -> $crate::store::StoreResult<Vec<$crate::licenses::License>> {
+                let reader = $crate::store::sql::Backend::reader(self);
+                queries::licenses::licenses_page(reader, app_id, filter, now, after, limit).await
+            }
+
+            async fn license_activations(
+                &self,
+                app_id: uuid::Uuid,
+                license_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<$crate::licenses::Activation>> {
+                queries::licenses::activations($crate::store::sql::Backend::reader(self), app_id, license_id).await
+            }
+
+            async fn entitlements(
+                &self,
+                app_id: uuid::Uuid,
+                user_id: uuid::Uuid,
+                org_id: Option<uuid::Uuid>,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<Vec<$crate::licenses::License>> {
+                let reader = $crate::store::sql::Backend::reader(self);
+                queries::licenses::entitlements(reader, app_id, user_id, org_id, now).await
+            }
+
+            async fn organization_in_app(
+                &self,
+                app_id: uuid::Uuid,
+                org_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::licenses::organization_in_app($crate::store::sql::Backend::reader(self), app_id, org_id).await
             }
         }
 
@@ -979,6 +1036,70 @@ macro_rules! impl_sql_store {
                 at: chrono::DateTime<chrono::Utc>,
             ) -> $crate::store::StoreResult<bool> {
                 queries::mail::verify_contact(&mut self.0, app_id, id, at).await
+            }
+
+            async fn insert_license(&mut self, license: &$crate::licenses::License) -> $crate::store::StoreResult<()> {
+                queries::licenses::insert_license(&mut self.0, license).await
+            }
+
+            async fn locked_license(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<$crate::licenses::License>> {
+                queries::licenses::locked_license(&mut self.0, app_id, id).await
+            }
+
+            async fn revoke_license(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::licenses::revoke_license(&mut self.0, app_id, id, at).await
+            }
+
+            async fn extend_license(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+                expires_at: Option<chrono::DateTime<chrono::Utc>>,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::licenses::extend_license(&mut self.0, app_id, id, expires_at, at).await
+            }
+
+            async fn live_activation(
+                &mut self,
+                license_id: uuid::Uuid,
+                fingerprint: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::licenses::Activation>> {
+                queries::licenses::live_activation(&mut self.0, license_id, fingerprint).await
+            }
+
+            async fn insert_activation(
+                &mut self,
+                activation: &$crate::licenses::Activation,
+            ) -> $crate::store::StoreResult<()> {
+                queries::licenses::insert_activation(&mut self.0, activation).await
+            }
+
+            async fn touch_activation(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<()> {
+                queries::licenses::touch_activation(&mut self.0, app_id, id, at).await
+            }
+
+            async fn deactivate(
+                &mut self,
+                license_id: uuid::Uuid,
+                fingerprint: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<Option<$crate::licenses::Activation>> {
+                queries::licenses::deactivate(&mut self.0, license_id, fingerprint, at).await
             }
         }
     };
