@@ -65,6 +65,7 @@ notice-primary-changed = Your primary email changed from { $old } to { $new }.
 ## Let in from a waitlist
 mail-waitlist-subject = You're in: { $feature } on { $app }
 mail-waitlist-intro = Good news: you were on the waitlist for { $feature }, and { $app } has now let you in. It is ready for you the next time you sign in.
+
 ## Member invite (an account invited to help manage an app)
 mail-member-invite-subject = You are invited to help manage { $app }
 mail-member-invite-intro = You have been invited to help manage { $app } on Rampart, with the role { $role }.

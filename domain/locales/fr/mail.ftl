@@ -65,6 +65,7 @@ notice-primary-changed = Votre adresse e-mail principale est passée de { $old }
 ## Sortie de liste d'attente
 mail-waitlist-subject = C'est à vous : { $feature } sur { $app }
 mail-waitlist-intro = Bonne nouvelle : vous étiez sur la liste d'attente de { $feature }, et { $app } vous y donne maintenant accès. Tout est prêt pour votre prochaine connexion.
+
 ## Invitation à gérer une app (un compte invité comme membre)
 mail-member-invite-subject = Vous êtes invité·e à gérer { $app }
 mail-member-invite-intro = Vous avez été invité·e à gérer { $app } sur Rampart, avec le rôle { $role }.

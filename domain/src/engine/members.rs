@@ -205,6 +205,7 @@ impl Engine {
                 code: None,
                 lasts: Some(TimeDelta::hours(hours)),
                 notice: Some(intro),
+                feature: None,
                 language: Some(language),
             },
             // Rampart's wording, not the app's: the invitee is an account, not an end-user.
