@@ -29,6 +29,8 @@ pub const MANAGEMENT: &[&str] = &[
     "config.update",
     "waitlist.read",
     "waitlist.update",
+    "org.read",
+    "org.update",
 ];
 
 pub const OWNER: &str = "owner";

@@ -344,6 +344,11 @@ impl Engine {
                 Some(TimeDelta::seconds(app.config.magic_link_ttl_seconds)),
             ),
             MailKind::Otp => (None, Some("493027".to_owned()), Some(TimeDelta::seconds(app.config.otp_ttl_seconds))),
+            MailKind::OrgInvite => (
+                Some(link("accept-org-invite?code=oinv_EXAMPLE")),
+                Some("oinv_EXAMPLE".to_owned()),
+                Some(TimeDelta::seconds(app.config.organization_invite_ttl_seconds)),
+            ),
             MailKind::PasswordChanged | MailKind::ContactChanged => (None, None, None),
         };
         let vars = crate::mail::render::Vars {
@@ -352,7 +357,11 @@ impl Engine {
             link,
             code,
             lasts,
-            notice: (kind == MailKind::ContactChanged).then(|| "ada@example.com was added to your account.".into()),
+            notice: match kind {
+                MailKind::ContactChanged => Some("ada@example.com was added to your account.".into()),
+                MailKind::OrgInvite => Some("Analytical Engines".into()),
+                _ => None,
+            },
             language: None,
         };
         Ok(match template {
