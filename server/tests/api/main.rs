@@ -24,6 +24,7 @@ mod limits;
 mod mail;
 mod multinode;
 mod ops;
+mod organizations;
 mod otp;
 mod quickstart;
 mod roles;
