@@ -69,6 +69,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("users") view=console::UsersPage ssr=SsrMode::Async/>
                         <Route path=path!("users/:id") view=console::UserPage ssr=SsrMode::Async/>
                         <Route path=path!("invites") view=console::InvitesPage ssr=SsrMode::Async/>
+                        <Route path=path!("orgs") view=console::OrgsPage ssr=SsrMode::Async/>
+                        <Route path=path!("orgs/:id") view=console::OrgPage ssr=SsrMode::Async/>
                         <Route path=path!("api-keys") view=console::ApiKeysPage ssr=SsrMode::Async/>
                         <Route path=path!("credentials") view=console::CredentialsPage ssr=SsrMode::Async/>
                         <Route path=path!("mail") view=console::MailPage ssr=SsrMode::Async/>

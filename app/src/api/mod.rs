@@ -11,6 +11,7 @@ mod flash;
 mod invites;
 mod mail;
 mod manage;
+mod orgs;
 mod session;
 
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,7 @@ pub use end_users::*;
 pub use invites::*;
 pub use mail::*;
 pub use manage::*;
+pub use orgs::*;
 pub use session::*;
 
 /// Prefix of every server function's URL.

@@ -125,6 +125,7 @@ fn AppHeader(summary: AppSummary, perms: Perms) -> impl IntoView {
             {tab("role.read", "roles", "Roles")}
             {tab("user.list", "users", "End-users")}
             {tab("invite.read", "invites", "Invites")}
+            {tab("org.read", "orgs", "Organizations")}
             {tab("apikey.read", "api-keys", "API keys")}
             {tab("apikey.read", "credentials", "Credentials")}
             {tab("config.update", "mail", "Mail")}
