@@ -180,7 +180,7 @@ mod tests {
         assert!(en.len() > 20, "{en:?}");
         assert_eq!(en.difference(&fr).collect::<Vec<_>>(), Vec::<&String>::new(), "missing in fr");
         assert_eq!(fr.difference(&en).collect::<Vec<_>>(), Vec::<&String>::new(), "missing in en");
-        let args: Vec<(&'static str, Arg)> = ["app", "name", "lasts", "code", "contact", "old", "new"]
+        let args: Vec<(&'static str, Arg)> = ["app", "name", "lasts", "code", "contact", "old", "new", "org"]
             .iter()
             .map(|n| (*n, Arg::from("x")))
             .chain([("n", Arg::from(2))])
