@@ -510,7 +510,39 @@ async fn cookie_api_active_organization(app: TestApp) {
     assert_error(without, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
 }
 
+/// The invite mail's link opens a hosted page: without a session it says to sign in as the
+/// invited address; signed in (the address verified), its form joins; a spent code is dead.
+async fn hosted_accept_page(app: TestApp) {
+    use crate::hosted::{assert_secure_page, signed_up, Browser};
+    org_app(&app, "club", "any_user").await;
+    let (ada, _) = user(&app, "club", "ada").await;
+    let org = create_org(&app, "club", &ada, json!({"name": "Night Owls"})).await["id"].as_str().unwrap().to_owned();
+    let path = format!("/club/v1/orgs/{org}/invites");
+    let sent = app.post_json_with_bearer(&path, &ada, &json!({"email": "zoe@example.com", "role": "admin"})).await;
+    json_of(sent, StatusCode::CREATED).await;
+    let link = link_in(&mail_to(&app, "zoe@example.com").await, "accept-org-invite");
+    let link = link.trim_start_matches(&app.public_url).to_owned();
+
+    let stranger = Browser::new(&app).get(&link).await;
+    assert_eq!(stranger.status, StatusCode::OK);
+    assert!(stranger.contains("Night Owls") && stranger.contains("Sign in as zoe@example.com"), "{}", stranger.html);
+    assert!(!stranger.contains("confirm-form"), "no form without a session");
+
+    let zoe = signed_up(&app, "club", "zoe@example.com").await;
+    verify(&app, "zoe@example.com").await;
+    let page = zoe.get(&link).await;
+    assert_secure_page(&page);
+    let done = zoe.submit(&page, "confirm-form", &[]).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.html);
+    assert!(done.path.contains("done=1"), "{}", done.path);
+    let zoe_token = access_token(&app.signin_end_user("club", "zoe@example.com").await);
+    let mine = json_of(app.get_with_bearer("/club/v1/me/organizations", &zoe_token).await, StatusCode::OK).await;
+    assert_eq!(mine["organizations"][0]["role"], "admin");
+    assert_eq!(zoe.get(&link).await.status, StatusCode::BAD_REQUEST, "spent");
+}
+
 both_stores!(
+    hosted_accept_page,
     invite_accept_switch_refresh_leave,
     removal_and_deletion_end_org_bearers,
     escalation_and_last_owner,
