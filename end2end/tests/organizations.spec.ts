@@ -9,7 +9,7 @@ test("organizations are turned on in the auth config, listed, searched, opened; 
   await page.goto(`/console/apps/${slug}/config`);
   await hydrated(page);
   const form = page.getByTestId("config-form");
-  await form.getByLabel("Organizations", { exact: true }).check();
+  await form.getByRole("checkbox", { name: /^Organizations End-users/ }).check();
   await form.getByLabel("Who may create one").selectOption("any_user");
   await form.getByRole("button", { name: "Save changes" }).click();
   await expect(form.getByRole("status")).toHaveText("Saved");
