@@ -71,6 +71,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("users/:id") view=console::UserPage ssr=SsrMode::Async/>
                         <Route path=path!("invites") view=console::InvitesPage ssr=SsrMode::Async/>
                         <Route path=path!("members") view=console::MembersPage ssr=SsrMode::Async/>
+                        <Route path=path!("orgs") view=console::OrgsPage ssr=SsrMode::Async/>
+                        <Route path=path!("orgs/:id") view=console::OrgPage ssr=SsrMode::Async/>
                         <Route path=path!("api-keys") view=console::ApiKeysPage ssr=SsrMode::Async/>
                         <Route path=path!("credentials") view=console::CredentialsPage ssr=SsrMode::Async/>
                         <Route path=path!("licenses") view=console::LicensesPage ssr=SsrMode::Async/>

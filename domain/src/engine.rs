@@ -20,6 +20,9 @@ mod links;
 mod mail;
 mod manage;
 mod members;
+mod orgs;
+mod orgs_invites;
+mod orgs_manage;
 mod otp;
 mod sessions;
 mod users;
@@ -58,6 +61,9 @@ pub use links::{allowed_redirect, InviteInput, InviteView, LinkAnswer, Methods};
 pub use mail::{MailPage, MailView};
 pub use manage::{NewRole, RolePatch};
 pub use members::{MemberInviteInput, RoleChoice, MEMBER_INVITE_PREFIX};
+pub use orgs::{MemberView, OrgInput, OrgPatch, OrgView, ORG_PAGE_MAX};
+pub use orgs_invites::{OrgInviteView, ORG_INVITE_PREFIX};
+pub use orgs_manage::OrgPage;
 pub use otp::{Destination, OtpSent, MAX_ATTEMPTS as OTP_MAX_ATTEMPTS};
 pub use users::{SessionView, UserPage, UserPatch, UserView};
 pub use views::Profile;
@@ -87,6 +93,35 @@ pub struct Principal {
     pub session_id: Uuid,
     pub role_id: Uuid,
     pub role: String,
+    /// The organization the caller acts in (see [`Principal::active_org`]).
+    pub org: Option<ActiveOrg>,
+}
+
+/// The organization a session acts in, with the user's role in it (its `org_role`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ActiveOrg {
+    pub id: Uuid,
+    pub slug: String,
+    /// The org role's name (one of the app's roles).
+    pub role: String,
+    #[serde(skip)]
+    pub role_id: Uuid,
+}
+
+impl Principal {
+    /// The organization the caller acts in, checked against the store: for a bearer, the one
+    /// its `org` claim names, which is still its session's and of which the user is still a
+    /// member with the role of its `org_role` claim (else the bearer is refused); for a browser
+    /// cookie, its session's. `None` outside any organization. Features scoped to "the
+    /// account context" (waitlists, entitlements) read it here.
+    pub fn active_org(&self) -> Option<&ActiveOrg> {
+        self.org.as_ref()
+    }
+
+    /// The id of [`Principal::active_org`].
+    pub fn active_org_id(&self) -> Option<Uuid> {
+        self.org.as_ref().map(|o| o.id)
+    }
 }
 
 pub struct Engine {

@@ -162,7 +162,7 @@ mod tests {
         assert_eq!(en.difference(&fr).collect::<Vec<_>>(), Vec::<&String>::new(), "missing in fr");
         assert_eq!(fr.difference(&en).collect::<Vec<_>>(), Vec::<&String>::new(), "missing in en");
         // Every placeholder a page fills in: a message asking for another one fails here.
-        let names = ["page", "app", "count", "email", "name", "username", "device", "contact", "rule"];
+        let names = ["page", "app", "count", "email", "name", "username", "device", "contact", "rule", "org"];
         let args: Vec<(&'static str, Arg)> = names.iter().map(|n| (*n, Arg::from("x"))).collect();
         for key in &en {
             for language in Language::ALL {
@@ -180,11 +180,12 @@ mod tests {
         assert!(en.len() > 20, "{en:?}");
         assert_eq!(en.difference(&fr).collect::<Vec<_>>(), Vec::<&String>::new(), "missing in fr");
         assert_eq!(fr.difference(&en).collect::<Vec<_>>(), Vec::<&String>::new(), "missing in en");
-        let args: Vec<(&'static str, Arg)> = ["app", "name", "lasts", "code", "contact", "old", "new", "role", "feature"]
-            .iter()
-            .map(|n| (*n, Arg::from("x")))
-            .chain([("n", Arg::from(2))])
-            .collect();
+        let args: Vec<(&'static str, Arg)> =
+            ["app", "name", "lasts", "code", "contact", "old", "new", "role", "feature", "org"]
+                .iter()
+                .map(|n| (*n, Arg::from("x")))
+                .chain([("n", Arg::from(2))])
+                .collect();
         for key in &en {
             for language in Language::ALL {
                 let text = language.text_with(key, &args);

@@ -7,6 +7,9 @@ use uuid::Uuid;
 /// Defined once in `shared`, which the browser build also uses.
 pub use shared::{AuthConfig, Status};
 
+mod organizations;
+pub use organizations::{ActiveOrgRecord, OrgInvite, OrgMember, OrgMembership, Organization};
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct App {
     pub id: Uuid,

@@ -34,6 +34,8 @@ pub const MANAGEMENT: &[&str] = &[
     "member.invite",
     "member.update",
     "member.remove",
+    "org.read",
+    "org.update",
 ];
 
 pub const OWNER: &str = "owner";

@@ -101,7 +101,19 @@ pub struct AuthConfig {
     /// names like `beta` or `ai-search`. A feature dropped from the list keeps its entries
     /// for admins, but takes no new ones.
     pub waitlists: Vec<String>,
+    /// End-users may create, join and switch into organizations inside the app (seed 002's
+    /// tenants, seed 003's organizations, seed 004's account memberships).
+    pub organizations_enabled: bool,
+    /// Who may create an organization (see [`ORGANIZATION_CREATION`]): `verified_users` (a
+    /// verified primary email first, as seed 003 says), `any_user`, or `admins_only` (end-users
+    /// whose role on the app is its owner or admin role).
+    pub organization_creation: String,
+    /// How long an invitation into an organization lasts.
+    pub organization_invite_ttl_seconds: i64,
 }
+
+/// Who may create organizations, and the config's default first.
+pub const ORGANIZATION_CREATION: [&str; 3] = ["verified_users", "any_user", "admins_only"];
 
 /// How an app's hosted pages and mail look. Every value is checked, so nothing here can carry
 /// markup or arbitrary CSS into a page.
@@ -267,8 +279,9 @@ pub struct MailTemplate {
 }
 
 /// The messages Rampart sends, and what each must carry for its reader to act on it.
-pub const MAIL_KINDS: [(&str, &[&str]); 8] = [
+pub const MAIL_KINDS: [(&str, &[&str]); 9] = [
     ("invite", &["{{link}}", "{{code}}"]),
+    ("org_invite", &["{{link}}", "{{code}}"]),
     ("verify_email", &["{{link}}"]),
     ("reset_password", &["{{link}}"]),
     ("password_changed", &[]),
@@ -369,6 +382,9 @@ impl Default for AuthConfig {
             session_max_lifetime_seconds: 2_592_000,
             branding: Branding::default(),
             waitlists: Vec::new(),
+            organizations_enabled: false,
+            organization_creation: ORGANIZATION_CREATION[0].into(),
+            organization_invite_ttl_seconds: 604_800,
         }
     }
 }
@@ -406,6 +422,7 @@ impl AuthConfig {
             ("session_cookie_ttl_seconds", self.session_cookie_ttl_seconds, 300..=31_536_000),
             ("session_cookie_renew_within_seconds", self.session_cookie_renew_within_seconds, 0..=31_536_000),
             ("session_max_lifetime_seconds", self.session_max_lifetime_seconds, 300..=31_536_000),
+            ("organization_invite_ttl_seconds", self.organization_invite_ttl_seconds, 3600..=2_592_000),
         ]
     }
 
@@ -467,6 +484,12 @@ impl AuthConfig {
             if self.waitlists[..i].contains(feature) {
                 return Err(ConfigError(format!("waitlists lists '{feature}' twice")));
             }
+        }
+        if !ORGANIZATION_CREATION.contains(&self.organization_creation.as_str()) {
+            return Err(ConfigError(format!(
+                "organization_creation must be one of {}",
+                ORGANIZATION_CREATION.join(", ")
+            )));
         }
         for url in &self.allowed_redirect_urls {
             if !is_redirect_url(url) {
@@ -560,6 +583,9 @@ fn refusal(current: &Value, patch: &Value, field: &str) -> ConfigError {
             "a whole number"
         }
         Some(Value::String(_)) if field == "signup_default_role" => "a role name",
+        Some(Value::String(_)) if field == "organization_creation" => {
+            return ConfigError(format!("organization_creation must be one of {}", ORGANIZATION_CREATION.join(", ")))
+        }
         Some(Value::String(_)) => "text",
         Some(Value::Array(_)) => "a list",
         Some(Value::Object(_)) => "an object",
@@ -708,6 +734,24 @@ mod tests {
             ),
             (json!({"branding": {"css_variables": {"radius": "999px"}}}), "branding.css_variables.radius must be"),
             (json!({"branding": {"display_name": "a\nb"}}), "branding.display_name must be"),
+        ] {
+            let refused = AuthConfig::default().patched(patch.as_object().unwrap()).unwrap_err().to_string();
+            assert!(refused.starts_with(message), "{refused} for {patch}");
+        }
+    }
+
+    #[test]
+    fn organization_settings_are_checked() {
+        let on = json!({"organizations_enabled": true, "organization_creation": "any_user"});
+        let config = AuthConfig::default().patched(on.as_object().unwrap()).unwrap();
+        assert!(config.organizations_enabled);
+        assert_eq!(config.organization_creation, "any_user");
+        assert_eq!(AuthConfig::default().organization_creation, "verified_users");
+        for (patch, message) in [
+            (json!({"organization_creation": "everyone"}), "organization_creation must be one of"),
+            (json!({"organization_creation": 3}), "organization_creation must be one of"),
+            (json!({"organizations_enabled": "yes"}), "organizations_enabled must be true or false"),
+            (json!({"organization_invite_ttl_seconds": 60}), "organization_invite_ttl_seconds must be between"),
         ] {
             let refused = AuthConfig::default().patched(patch.as_object().unwrap()).unwrap_err().to_string();
             assert!(refused.starts_with(message), "{refused} for {patch}");

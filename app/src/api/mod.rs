@@ -13,6 +13,7 @@ mod licenses;
 mod mail;
 mod manage;
 mod members;
+mod orgs;
 mod session;
 mod waitlists;
 
@@ -28,6 +29,7 @@ pub use licenses::*;
 pub use mail::*;
 pub use manage::*;
 pub use members::*;
+pub use orgs::*;
 pub use session::*;
 pub use waitlists::*;
 

@@ -126,6 +126,7 @@ fn AppHeader(summary: AppSummary, perms: Perms) -> impl IntoView {
             {tab("user.list", "users", "End-users")}
             {tab("invite.read", "invites", "Invites")}
             {tab("member.read", "members", "Members")}
+            {tab("org.read", "orgs", "Organizations")}
             {tab("apikey.read", "api-keys", "API keys")}
             {tab("apikey.read", "credentials", "Credentials")}
             {tab("license.read", "licenses", "Licenses")}

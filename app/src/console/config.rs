@@ -204,6 +204,29 @@ fn ConfigEditor(slug: String, config: ConfigView, editable: bool, save: ServerAc
                 {number("rate_limit_credential_failures_per_ip", "Failed credential checks per IP", "Wrong app secrets and API keys.",
                     c.rate_limit_credential_failures_per_ip, invalid("rate_limit_credential_failures_per_ip"))}
             </fieldset>
+            <fieldset class="card group" disabled=!editable data-testid="config-orgs">
+                <legend>"Organizations"</legend>
+                {toggle("organizations_enabled", "Organizations",
+                    "End-users create organizations, invite others into them with one of the app's roles, and switch the organization their tokens act in.",
+                    c.organizations_enabled)}
+                <label class="field" class:invalid=invalid("organization_creation")>
+                    <span>"Who may create one"</span>
+                    <select name="config[organization_creation]">
+                        {shared::config::ORGANIZATION_CREATION.iter().map(|who| {
+                            let selected = *who == c.organization_creation;
+                            let label = match *who {
+                                "verified_users" => "End-users with a verified email",
+                                "any_user" => "Any end-user",
+                                _ => "End-users whose app role is owner or admin",
+                            };
+                            view! { <option value=*who selected=selected>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                    <span class="hint">"The creator becomes the organization's owner. "<code>"organization_creation"</code></span>
+                </label>
+                {number("organization_invite_ttl_seconds", "Invite lifetime (seconds)", "3600 to 2592000.",
+                    c.organization_invite_ttl_seconds, invalid("organization_invite_ttl_seconds"))}
+            </fieldset>
             <fieldset class="card group" disabled=!editable>
                 <legend>"Activity log"</legend>
                 {number("audit_retention_days", "Keep events for (days)",

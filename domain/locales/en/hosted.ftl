@@ -125,6 +125,12 @@ invite-intro = You are invited to { $app } as { $email }. Choose a password to f
 invite-submit = Accept the invite
 invite-dead-title = This invite no longer works
 invite-dead = It was accepted already, has expired or was revoked. Ask for a new one.
+org-invite-title = Join an organization
+org-invite-intro = You are invited to join { $org } as { $email }.
+org-invite-submit = Join the organization
+org-invite-signin = You are invited to join { $org }. Sign in as { $email } (with that address verified), then open the link in the mail again.
+org-invite-done-title = You joined the organization
+org-invite-done = You are now a member. Switch to it in the app to act in it.
 link-dead-title = This link no longer works
 link-dead = It was used already, has expired, or a newer one replaced it. Ask for a new one.
 

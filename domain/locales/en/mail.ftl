@@ -28,6 +28,9 @@ mail-invite-subject = You are invited to { $app }
 mail-invite-intro = You have been invited to { $app }. To accept, choose a password on the page below, or enter this invite code where { $app } asks for it:
 mail-invite-button = Accept the invite
 mail-invite-lasts = The invite lasts { $lasts }.
+mail-org-invite-subject = You are invited to join { $org } on { $app }
+mail-org-invite-intro = You have been invited to join the organization { $org } on { $app }. Sign in to { $app } with this email address, then accept on the page below, or enter this code where { $app } asks for it:
+mail-org-invite-button = Join { $org }
 
 ## Email verification
 mail-verify-subject = Confirm your email for { $app }

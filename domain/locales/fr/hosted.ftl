@@ -125,6 +125,12 @@ invite-intro = Vous êtes invité à rejoindre { $app } en tant que { $email }. 
 invite-submit = Accepter l'invitation
 invite-dead-title = Cette invitation ne fonctionne plus
 invite-dead = Elle a déjà été acceptée, a expiré ou a été révoquée. Demandez-en une nouvelle.
+org-invite-title = Rejoindre une organisation
+org-invite-intro = Vous êtes invité·e à rejoindre { $org } en tant que { $email }.
+org-invite-submit = Rejoindre l'organisation
+org-invite-signin = Vous êtes invité·e à rejoindre { $org }. Connectez-vous en tant que { $email } (adresse vérifiée), puis rouvrez le lien du message.
+org-invite-done-title = Vous avez rejoint l'organisation
+org-invite-done = Vous en êtes membre. Choisissez-la dans l'application pour y agir.
 link-dead-title = Ce lien ne fonctionne plus
 link-dead = Il a déjà servi, a expiré, ou un lien plus récent l'a remplacé. Demandez-en un nouveau.
 

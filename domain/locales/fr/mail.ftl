@@ -28,6 +28,9 @@ mail-invite-subject = Vous êtes invité·e à rejoindre { $app }
 mail-invite-intro = Vous êtes invité·e à rejoindre { $app }. Pour accepter, choisissez un mot de passe sur la page ci-dessous, ou saisissez ce code d'invitation là où { $app } le demande :
 mail-invite-button = Accepter l'invitation
 mail-invite-lasts = L'invitation est valable { $lasts }.
+mail-org-invite-subject = Vous êtes invité·e à rejoindre { $org } sur { $app }
+mail-org-invite-intro = Vous êtes invité·e à rejoindre l'organisation { $org } sur { $app }. Connectez-vous à { $app } avec cette adresse, puis acceptez sur la page ci-dessous, ou saisissez ce code là où { $app } le demande :
+mail-org-invite-button = Rejoindre { $org }
 
 ## Vérification de l'adresse
 mail-verify-subject = Confirmez votre adresse e-mail pour { $app }

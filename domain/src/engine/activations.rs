@@ -328,8 +328,7 @@ impl Engine {
     }
 
     /// `GET me/entitlements`.
-    // TODO(merge): pass the principal's active organization once `Principal` carries it.
     pub async fn my_entitlements(&self, me: &Principal) -> Result<Vec<Entitlement>> {
-        self.entitlements(&me.app, me.user_id, None).await
+        self.entitlements(&me.app, me.user_id, me.active_org_id()).await
     }
 }

@@ -122,8 +122,10 @@ impl Engine {
         );
         tx.commit().await?;
         tracing::info!(user = %user.id, "signed up");
-        let pair = self.token_pair(&app, user.id, &role.name, session.id, refresh).await?;
-        Ok((pair, Principal { app, user_id: user.id, session_id: session.id, role_id: role.id, role: role.name }))
+        let pair = self.token_pair(&app, user.id, &role.name, None, session.id, refresh).await?;
+        let principal =
+            Principal { app, user_id: user.id, session_id: session.id, role_id: role.id, role: role.name, org: None };
+        Ok((pair, principal))
     }
 
     /// Username or *verified* email + password. Every failure is the same
@@ -244,8 +246,8 @@ impl Engine {
                 .details(serde_json::json!({"method": "password", "new_device": new_device})),
         );
         tx.commit().await?;
-        let pair = self.token_pair(&app, user.id, &role, session.id, refresh).await?;
-        Ok((pair, Principal { app, user_id: user.id, session_id: session.id, role_id: user.role_id, role }))
+        let pair = self.token_pair(&app, user.id, &role, None, session.id, refresh).await?;
+        Ok((pair, Principal { app, user_id: user.id, session_id: session.id, role_id: user.role_id, role, org: None }))
     }
 
     /// A device is its user agent: one no earlier session of the user came from is new (the
@@ -344,7 +346,8 @@ impl Engine {
             let generation = self.caches.generation();
             let live = self.cached_session(&app, sid).await?;
             self.record_use(&app, sid, &live, generation, at).await?;
-            return self.token_pair(&app, live.user_id, &live.role, sid, successor).await;
+            // The session's organization, as it is now: one left or removed from is gone.
+            return self.token_pair(&app, live.user_id, &live.role, live.org.as_ref(), sid, successor).await;
         }
         // Unknown, already rotated, or its session is over: find out which.
         let token = self.store.refresh_token(app.id, &digest).await?.ok_or_else(invalid_refresh)?;
@@ -357,7 +360,7 @@ impl Engine {
             (Some(rotated), Some(child))
                 if grace > 0 && at - rotated <= TimeDelta::seconds(grace) && child == rotation.digest =>
             {
-                self.token_pair(&app, live.user_id, &live.role, sid, successor).await
+                self.token_pair(&app, live.user_id, &live.role, live.org.as_ref(), sid, successor).await
             }
             (Some(_), _) => {
                 let mut tx = self.write().await?;

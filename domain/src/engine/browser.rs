@@ -215,8 +215,7 @@ impl Engine {
         let found = self.store.user_profile(app.id, principal.user_id).await?;
         let UserProfile { user, email, email_verified_at, .. } = found.ok_or(Error::SessionRevoked)?;
         let session = self.store.session(app.id, principal.session_id).await?.ok_or(Error::SessionRevoked)?;
-        // At merge: the session's active organization (`active_org_id`) goes here too.
-        let subscription = self.subscription(app, user.id, None).await?;
+        let subscription = self.subscription(app, user.id, principal.active_org_id()).await?;
         Ok(SessionAnswer {
             user: SessionUser {
                 id: user.id.to_string(),
@@ -229,7 +228,7 @@ impl Engine {
             session: SessionInfo {
                 id: session.id.to_string(),
                 user_id: session.user_id.to_string(),
-                active_organization_id: None,
+                active_organization_id: principal.active_org_id().map(|id| id.to_string()),
                 expires_at: session.expires_at,
                 ip_address: session.ip,
                 user_agent: session.user_agent,
@@ -241,9 +240,8 @@ impl Engine {
     /// Seed 003's `POST token`: an hour's JWT of the app for the browser's session,
     /// verifiable through the app's JWKS like any access token.
     pub async fn browser_token(&self, principal: &Principal) -> Result<String> {
-        let role = principal.role.clone();
-        self.access_token(&principal.app, principal.user_id, &role, principal.session_id, BROWSER_TOKEN_TTL_SECONDS)
-            .await
+        let (app, role, org) = (&principal.app, principal.role.as_str(), principal.org.as_ref());
+        self.access_token(app, principal.user_id, role, org, principal.session_id, BROWSER_TOKEN_TTL_SECONDS).await
     }
 
     /// A new CSRF cookie value for a browser that has none.

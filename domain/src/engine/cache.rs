@@ -45,6 +45,8 @@ pub(super) struct LiveSession {
     /// The session's absolute end, checked on every use.
     pub expires_at: chrono::DateTime<chrono::Utc>,
     pub last_used_at: chrono::DateTime<chrono::Utc>,
+    /// The organization the session acts in, while its user is a member of it.
+    pub org: Option<super::ActiveOrg>,
 }
 
 /// Entries with the time they were loaded.
@@ -323,7 +325,7 @@ mod tests {
 
     fn live(user_id: Uuid, role_id: Uuid) -> LiveSession {
         let now = chrono::Utc::now();
-        LiveSession { user_id, role_id, role: "member".into(), expires_at: now, last_used_at: now }
+        LiveSession { user_id, role_id, role: "member".into(), expires_at: now, last_used_at: now, org: None }
     }
 
     #[test]

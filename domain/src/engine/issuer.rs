@@ -5,7 +5,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
-use super::{Engine, Principal, RequestMeta};
+use super::{ActiveOrg, Engine, Principal, RequestMeta};
 use crate::crypto::{random_token, token_digest};
 use crate::model::{App, NewRefreshToken, Session};
 use crate::tokens::{Claims, TokenPair};
@@ -56,30 +56,53 @@ impl Engine {
         Ok((session, refresh))
     }
 
+    /// Another refresh token of a live session (switching organizations answers a new pair
+    /// of the same session).
+    pub(super) async fn session_refresh_token(
+        &self,
+        tx: &mut dyn crate::store::Tx,
+        app: &App,
+        session_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<String> {
+        let refresh = random_token(REFRESH_PREFIX);
+        tx.insert_refresh_token(&NewRefreshToken {
+            app_id: app.id,
+            session_id,
+            digest: token_digest(&refresh),
+            created_at: at,
+        })
+        .await?;
+        Ok(refresh)
+    }
+
     /// The one place access tokens are minted.
     pub(super) async fn token_pair(
         &self,
         app: &App,
         user_id: Uuid,
         role: &str,
+        org: Option<&ActiveOrg>,
         session_id: Uuid,
         refresh_token: String,
     ) -> Result<TokenPair> {
         let ttl = app.config.access_token_ttl_seconds;
         Ok(TokenPair {
-            access_token: self.access_token(app, user_id, role, session_id, ttl).await?,
+            access_token: self.access_token(app, user_id, role, org, session_id, ttl).await?,
             refresh_token,
             token_type: "Bearer".into(),
             expires_in: ttl,
         })
     }
 
-    /// The one place access tokens are signed: `ttl` seconds of the app's JWT for a session.
+    /// The one place access tokens are signed: `ttl` seconds of the app's JWT for a session,
+    /// with `org` and `org_role` while the session acts in an organization.
     pub(super) async fn access_token(
         &self,
         app: &App,
         user_id: Uuid,
         role: &str,
+        org: Option<&ActiveOrg>,
         session_id: Uuid,
         ttl: i64,
     ) -> Result<String> {
@@ -94,8 +117,8 @@ impl Engine {
             jti: Uuid::new_v4().to_string(),
             sid: session_id.to_string(),
             role: role.to_owned(),
-            org: None,
-            org_role: None,
+            org: org.map(|o| o.id.to_string()),
+            org_role: org.map(|o| o.role.clone()),
         };
         signer.sign(&claims)
     }

@@ -337,7 +337,7 @@ impl Engine {
                 ),
             );
             tx.commit().await?;
-            return self.token_pair(&app, user.id, &role.name, session.id, refresh).await;
+            return self.token_pair(&app, user.id, &role.name, None, session.id, refresh).await;
         }
         Err(Error::Conflict("Could not pick a free username; try again".into()))
     }
@@ -681,7 +681,7 @@ impl Engine {
         );
         tx.commit().await?;
         self.clear_lockout(&app, user.id).await?;
-        let pair = self.token_pair(&app, user.id, &role, session.id, refresh).await?;
+        let pair = self.token_pair(&app, user.id, &role, None, session.id, refresh).await?;
         Ok((pair, LinkAnswer { redirect_to: link.redirect_to }))
     }
 

@@ -347,6 +347,11 @@ impl Engine {
             MailKind::PasswordChanged | MailKind::ContactChanged | MailKind::WaitlistAdmitted => (None, None, None),
             // Not an app's message (`MailKind::parse` never gives it).
             MailKind::MemberInvite => return Err(Error::invalid(format!("kind: no message '{}'", kind.as_str()))),
+            MailKind::OrgInvite => (
+                Some(link("accept-org-invite?code=oinv_EXAMPLE")),
+                Some("oinv_EXAMPLE".to_owned()),
+                Some(TimeDelta::seconds(app.config.organization_invite_ttl_seconds)),
+            ),
         };
         let vars = crate::mail::render::Vars {
             app: app.display_name.clone(),
@@ -354,9 +359,13 @@ impl Engine {
             link,
             code,
             lasts,
-            notice: (kind == MailKind::ContactChanged).then(|| "ada@example.com was added to your account.".into()),
             feature: (kind == MailKind::WaitlistAdmitted)
                 .then(|| app.config.waitlists.first().cloned().unwrap_or_else(|| "beta".into())),
+            notice: match kind {
+                MailKind::ContactChanged => Some("ada@example.com was added to your account.".into()),
+                MailKind::OrgInvite => Some("Analytical Engines".into()),
+                _ => None,
+            },
             language: None,
         };
         Ok(match template {

@@ -362,7 +362,7 @@ impl Engine {
                 let holders = self.store.role_holders(app.id, role.id).await?;
                 if holders > 0 {
                     return Err(Error::Conflict(format!(
-                        "{holders} users or members hold this role; pass reassign_to to move them"
+                        "{holders} users, members or organization members hold this role; pass reassign_to to move them"
                     )));
                 }
             }

@@ -446,7 +446,7 @@ impl Engine {
             tx.commit().await?;
             // Proof of the contact: a locked password sign-in starts again.
             self.clear_lockout(&app, user.id).await?;
-            return self.token_pair(&app, user.id, &role, session.id, refresh).await;
+            return self.token_pair(&app, user.id, &role, None, session.id, refresh).await;
         }
         Err(Error::Conflict("Could not pick a free username; try again".into()))
     }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::cache::{Change, Generation, LiveSession};
 use super::views::Profile;
-use super::{now, Engine, Principal};
+use super::{now, ActiveOrg, Engine, Principal};
 use crate::crypto::token_digest;
 use crate::model::{App, Session, Status, User, UserProfile};
 use crate::tokens;
@@ -29,7 +29,7 @@ impl Engine {
             e => e,
         })?;
         let live = self.cached_session(&app, session_id).await?;
-        Ok(Principal { app, user_id: live.user_id, session_id, role_id: live.role_id, role: live.role })
+        Ok(Principal { app, user_id: live.user_id, session_id, role_id: live.role_id, role: live.role, org: live.org })
     }
 
     /// Ends a session by id (sign-out of a cookie session).
@@ -56,12 +56,19 @@ impl Engine {
         }
         let generation = self.caches.generation();
         let (session, user, role) = self.stored_session(app, sid).await?;
+        let org = self.store.session_org(app.id, sid).await?.map(|o| ActiveOrg {
+            id: o.org_id,
+            slug: o.slug,
+            role: o.role_name,
+            role_id: o.role_id,
+        });
         let live = LiveSession {
             user_id: user.id,
             role_id: user.role_id,
             role,
             expires_at: session.expires_at,
             last_used_at: session.last_used_at,
+            org,
         };
         self.caches.put_session_if(generation, sid, live.clone());
         Ok(live)
@@ -109,7 +116,19 @@ impl Engine {
         if live.user_id != sub {
             return Err(Error::Unauthenticated("Invalid access token"));
         }
-        Ok(Principal { app, user_id: live.user_id, session_id: sid, role_id: live.role_id, role: live.role })
+        // A token minted in an organization holds only while its session still acts in it
+        // with the same role: leaving, removal, deletion, a switch or a role change (each of
+        // which drops the session from every node's cache) stop it at once.
+        let org = match (&claims.org, live.org) {
+            (None, _) => None,
+            (Some(claimed), Some(active))
+                if *claimed == active.id.to_string() && claims.org_role.as_deref() == Some(active.role.as_str()) =>
+            {
+                Some(active)
+            }
+            _ => return Err(Error::Unauthenticated("The token's organization has changed; refresh it")),
+        };
+        Ok(Principal { app, user_id: live.user_id, session_id: sid, role_id: live.role_id, role: live.role, org })
     }
 
     /// The caller's profile, in seed 001's shape. Cached per user: every change to a user
@@ -173,7 +192,14 @@ impl Engine {
             return Err(Error::Unauthenticated("Session has expired"));
         }
         self.record_use(&app, sid, &live, generation, at).await?;
-        Ok(Principal { app, user_id: live.user_id, session_id: sid, role_id: live.role_id, role: live.role })
+        Ok(Principal {
+            app,
+            user_id: live.user_id,
+            session_id: sid,
+            role_id: live.role_id,
+            role: live.role,
+            org: live.org,
+        })
     }
 
     /// Records that the session was used at `at`, at most once a minute (`last_used_at` is

@@ -98,8 +98,8 @@ fn feature_name(raw: &str) -> Result<&str> {
 
 impl Engine {
     /// The context of the caller's waitlist entries: the organization its token acts in.
-    fn waitlist_context(_me: &Principal) -> Option<Uuid> {
-        None
+    fn waitlist_context(me: &Principal) -> Option<Uuid> {
+        me.active_org_id()
     }
 
     /// `GET me/waitlists`: the caller's entries in its token's context.

@@ -25,10 +25,13 @@ pub enum MailKind {
     /// the `platform` app's name and wording, not an app's: not among `ALL`, which an app
     /// may reword.
     MemberInvite,
+    /// An invitation into an organization of the app (`Vars::notice` is the organization's
+    /// name, so an app's own template says it with `{{notice}}`).
+    OrgInvite,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 8] = [
+    pub const ALL: [MailKind; 9] = [
         MailKind::Invite,
         MailKind::VerifyEmail,
         MailKind::ResetPassword,
@@ -37,6 +40,7 @@ impl MailKind {
         MailKind::ContactChanged,
         MailKind::Otp,
         MailKind::WaitlistAdmitted,
+        MailKind::OrgInvite,
     ];
 
     pub fn parse(raw: &str) -> Option<MailKind> {
@@ -54,6 +58,7 @@ impl MailKind {
             MailKind::Otp => "otp",
             MailKind::WaitlistAdmitted => "waitlist_admitted",
             MailKind::MemberInvite => "member_invite",
+            MailKind::OrgInvite => "org_invite",
         }
     }
 }
@@ -303,6 +308,23 @@ fn render_default(kind: MailKind, vars: &Vars, look: &Look) -> Rendered {
                 blocks.push(Block::Text(with_lasts("mail-invite-lasts", lasts)));
             }
             (say("mail-invite-subject"), blocks)
+        }
+        MailKind::OrgInvite => {
+            let org = vars.notice.clone().unwrap_or_default();
+            let say_org = |key: &str| {
+                language.text_with(key, &[("app", Arg::from(app)), ("org", Arg::from(org.trim().to_owned()))])
+            };
+            let mut blocks = vec![
+                Block::Text(greeting.clone()),
+                Block::Text(say_org("mail-org-invite-intro")),
+                Block::Code(code.clone()),
+                Block::Button { label: say_org("mail-org-invite-button"), link },
+            ];
+            if let Some(lasts) = &lasts {
+                blocks.push(Block::Text(with_lasts("mail-invite-lasts", lasts)));
+            }
+            blocks.push(Block::Text(ignore.clone()));
+            (say_org("mail-org-invite-subject"), blocks)
         }
         MailKind::VerifyEmail => (say("mail-verify-subject"), linked("mail-verify-intro", "mail-verify-button", link)),
         MailKind::ResetPassword => (say("mail-reset-subject"), linked("mail-reset-intro", "mail-reset-button", link)),

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::audit::{AuditEvent, AuditFilter, Checkpoint, Head, Link};
 use crate::licenses::{Activation, License, LicenseCursor, LicenseFilter};
+use crate::model::{ActiveOrgRecord, OrgInvite, OrgMember, OrgMembership, Organization};
 use crate::model::{
     ApiKey, App, AppCredential, Contact, ContactKind, Invite, Mail, MailStatus, Membership, NewRefreshToken,
     OneTimeToken, OtpPurpose, OtpRequest, Permission, RefreshSuccessor, RefreshToken, Role, Session, SigningKey,
@@ -118,7 +119,7 @@ pub trait Store: Send + Sync + 'static {
         after: Option<UserCursor>,
         limit: u32,
     ) -> StoreResult<Vec<UserProfile>>;
-    /// How many users and members hold the role.
+    /// How many users, members and organization members hold the role.
     async fn role_holders(&self, app_id: Uuid, role_id: Uuid) -> StoreResult<i64>;
     /// The user's sessions, newest first.
     async fn sessions_of(&self, app_id: Uuid, user_id: Uuid) -> StoreResult<Vec<Session>>;
@@ -237,6 +238,24 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<License>>;
     /// Whether the app has this organization.
     async fn organization_in_app(&self, app_id: Uuid, org_id: Uuid) -> StoreResult<bool>;
+    // Organizations inside an app (see `sql/organizations.rs`).
+    async fn organization(&self, app_id: Uuid, id: Uuid) -> StoreResult<Option<Organization>>;
+    /// A page of the app's organizations, each with its member count, in creation order after
+    /// `after`, optionally only those whose name or slug contains `search` (case-insensitively).
+    async fn organizations_page(
+        &self,
+        app_id: Uuid,
+        search: Option<&str>,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        limit: u32,
+    ) -> StoreResult<Vec<(Organization, i64)>>;
+    /// The user's organizations with its role in each, oldest membership first.
+    async fn organizations_of(&self, app_id: Uuid, user_id: Uuid) -> StoreResult<Vec<OrgMembership>>;
+    async fn organization_members(&self, app_id: Uuid, org_id: Uuid) -> StoreResult<Vec<OrgMember>>;
+    async fn organization_member(&self, app_id: Uuid, org_id: Uuid, user_id: Uuid) -> StoreResult<Option<OrgMember>>;
+    /// The organization the session acts in, while its user is still a member of it.
+    async fn session_org(&self, app_id: Uuid, session_id: Uuid) -> StoreResult<Option<ActiveOrgRecord>>;
+    async fn org_invite_by_code(&self, app_id: Uuid, digest: &str) -> StoreResult<Option<OrgInvite>>;
 }
 
 /// Which page of a log: newest first before a `seq` (from the newest when `None`), or the
@@ -309,7 +328,7 @@ pub trait Tx: Send {
     async fn insert_permission(&mut self, permission: &Permission) -> StoreResult<()>;
     /// Saves description and permissions of the role.
     async fn update_role(&mut self, role: &Role) -> StoreResult<()>;
-    /// Moves every user and member holding `from` to `to`.
+    /// Moves every user, member and organization member holding `from` to `to`.
     async fn reassign_role(&mut self, app_id: Uuid, from: Uuid, to: Uuid) -> StoreResult<()>;
     /// `StoreError::ForeignKey` while a user or member holds it; false for a system role.
     async fn delete_role(&mut self, app_id: Uuid, id: Uuid) -> StoreResult<bool>;
@@ -503,6 +522,61 @@ pub trait Tx: Send {
         fingerprint: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<Option<Activation>>;
+    // Organizations inside an app (see `sql/organizations.rs`).
+    /// `StoreError::Unique` when the slug is taken in the app.
+    async fn insert_organization(&mut self, org: &Organization) -> StoreResult<()>;
+    /// Saves slug, name, metadata and `updated_at`; `StoreError::Unique` when the slug is taken.
+    async fn update_organization(&mut self, org: &Organization) -> StoreResult<bool>;
+    /// Deletes the organization, its members and invites; sessions acting in it act in none.
+    async fn delete_organization(&mut self, app_id: Uuid, id: Uuid) -> StoreResult<bool>;
+    /// Locks the organization for the rest of the transaction, so its members change one
+    /// transaction after the other (the last owner's rule holds under races); false when it
+    /// does not exist.
+    async fn lock_organization(&mut self, app_id: Uuid, id: Uuid) -> StoreResult<bool>;
+    /// The member's role (id, name), as this transaction sees it.
+    async fn org_member_role(
+        &mut self,
+        app_id: Uuid,
+        org_id: Uuid,
+        user_id: Uuid,
+    ) -> StoreResult<Option<(Uuid, String)>>;
+    /// How many members of the organization hold the role, as this transaction sees it.
+    async fn count_org_role(&mut self, app_id: Uuid, org_id: Uuid, role_id: Uuid) -> StoreResult<i64>;
+    /// `StoreError::Unique` when the user is already a member.
+    async fn insert_org_member(
+        &mut self,
+        app_id: Uuid,
+        org_id: Uuid,
+        user_id: Uuid,
+        role_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn set_org_member_role(
+        &mut self,
+        app_id: Uuid,
+        org_id: Uuid,
+        user_id: Uuid,
+        role_id: Uuid,
+    ) -> StoreResult<bool>;
+    async fn delete_org_member(&mut self, app_id: Uuid, org_id: Uuid, user_id: Uuid) -> StoreResult<bool>;
+    /// Sessions acting in the organization (only the user's, when given) act in none from
+    /// now; answers their ids.
+    async fn clear_active_org(&mut self, app_id: Uuid, org_id: Uuid, user_id: Option<Uuid>) -> StoreResult<Vec<Uuid>>;
+    /// The live session acts in `org_id` from now (in none with `None`); false when the
+    /// session is not live or its user is not a member of the organization.
+    async fn set_active_org(&mut self, app_id: Uuid, session_id: Uuid, org_id: Option<Uuid>) -> StoreResult<bool>;
+    /// Saves an invite, revoking the pending ones of the same email into the same
+    /// organization; answers how many it revoked.
+    async fn insert_org_invite(&mut self, invite: &OrgInvite, email_normalized: &str) -> StoreResult<u64>;
+    /// Marks a pending, unexpired invite accepted by the user; false when it is not (of two
+    /// concurrent acceptances, one wins).
+    async fn accept_org_invite(
+        &mut self,
+        app_id: Uuid,
+        id: Uuid,
+        user_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
 }
 
 /// Connects to the store named by `url` (`sqlite://…` or `postgres://…`) and applies its

@@ -342,3 +342,77 @@ pub async fn accept_invite_submit(
         Err(e) => failure(&h, &e),
     }
 }
+
+/// `GET /{slug}/accept-org-invite?code=` (where an organization invite's mail points): signed
+/// in, asks to join; else says to sign in as the invited address first. Nothing is spent
+/// until the form is posted.
+pub async fn accept_org_invite_page(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<LinkQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let h = match load(&s, &slug, &headers, &q, "accept-org-invite").await {
+        Ok(h) => h,
+        Err(page) => return page,
+    };
+    if q.done.is_some() {
+        return done(&h, "org-invite-done-title", "org-invite-done");
+    }
+    org_invite_form(&s, &h, &headers, q.code.unwrap_or_default(), None).await
+}
+
+async fn org_invite_form(
+    s: &AppState,
+    h: &Hosted,
+    headers: &HeaderMap,
+    code: String,
+    error: Option<FormError>,
+) -> Response {
+    let (org, email) = match s.engine.peek_org_invite(&h.app.slug, &code).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return dead(h, true),
+        Err(e) => return failure(h, &e),
+    };
+    let args = [("org", org.into()), ("email", email.into())];
+    if h.signed_in(s, headers).await.is_none() {
+        let back = Some((h.page.link("signin"), h.page.t("back-to-signin")));
+        let text = h.page.t_with("org-invite-signin", &args);
+        return h.respond(StatusCode::OK, hosted::message_page(&h.page, "org-invite-title", text, back));
+    }
+    let status = if error.is_some() { StatusCode::FORBIDDEN } else { StatusCode::OK };
+    let words = ("org-invite-title", h.page.t_with("org-invite-intro", &args), "org-invite-submit");
+    h.respond(status, hosted::confirm_page(&h.page, words, "accept-org-invite", code, error))
+}
+
+/// Joins the organization as the browser's signed-in user (who must hold the invited
+/// address, verified).
+pub async fn accept_org_invite_submit(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<LinkQuery>,
+    meta: Meta,
+    headers: HeaderMap,
+    form: Result<Form<TokenForm>, FormRejection>,
+) -> Response {
+    let h = match load(&s, &slug, &headers, &q, "accept-org-invite").await {
+        Ok(h) => h,
+        Err(page) => return page,
+    };
+    let f = posted(form);
+    if let Err(e) = h.check_form(&s, &headers, f.csrf_token.as_deref()) {
+        return org_invite_form(&s, &h, &headers, f.token, Some(e)).await;
+    }
+    let Some((principal, _)) = h.signed_in(&s, &headers).await else {
+        return org_invite_form(&s, &h, &headers, f.token, None).await;
+    };
+    match s.engine.accept_org_invite(&principal, &f.token, &meta.0).await {
+        Ok(_) => h.redirect(&h.url("accept-org-invite", &[("done", "1")])),
+        Err(domain::Error::InvalidToken(_)) => dead(&h, true),
+        Err(e @ (domain::Error::Forbidden(_) | domain::Error::Conflict(_))) => {
+            let error = h.error(&e, None);
+            org_invite_form(&s, &h, &headers, f.token, Some(error)).await
+        }
+        Err(e) => failure(&h, &e),
+    }
+}

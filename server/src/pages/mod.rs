@@ -38,6 +38,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/{slug}/sign-in/token", get(links::sign_in_token_page).post(links::sign_in_token_submit))
         .route("/{slug}/reset-password", get(links::reset_password_page).post(links::reset_password_submit))
         .route("/{slug}/accept-invite", get(links::accept_invite_page).post(links::accept_invite_submit))
+        .route("/{slug}/accept-org-invite", get(links::accept_org_invite_page).post(links::accept_org_invite_submit))
         .route("/{slug}/account", get(account::account_page))
         .route("/{slug}/account/profile", post(account::profile_submit))
         .route("/{slug}/account/password", post(account::password_submit))

@@ -160,6 +160,28 @@ pub async fn token(
 }
 
 #[derive(Deserialize)]
+pub struct SetActiveBody {
+    #[serde(default, rename = "organizationId", alias = "organization_id", alias = "org_id")]
+    organization_id: Option<String>,
+}
+
+/// `POST organization/set-active {organizationId}` (`null` leaves every organization): the
+/// cookie's session acts in the organization from now, so its `get-session` and `token`
+/// answer with it → `{user, session, subscription}`.
+pub async fn set_active_organization(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    request: HeaderMap,
+    ApiJson(b): ApiJson<SetActiveBody>,
+) -> ApiResult<(HeaderMap, Json<SessionAnswer>)> {
+    let (session, headers) = current(&s, &slug, &request).await?;
+    let session = session.ok_or(Error::Unauthenticated("No session: sign in first"))?;
+    let mut principal = session.principal;
+    principal.org = s.engine.set_active_org(&principal, b.organization_id.as_deref()).await?;
+    Ok((headers, Json(s.engine.session_answer(&principal).await?)))
+}
+
+#[derive(Deserialize)]
 pub struct TokenQuery {
     token: Option<String>,
 }
@@ -264,6 +286,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/{slug}/api/auth/get-session", get(get_session))
         .route("/{slug}/api/auth/sign-out", post(sign_out))
         .route("/{slug}/api/auth/token", post(token))
+        .route("/{slug}/api/auth/organization/set-active", post(set_active_organization))
         .route("/{slug}/api/auth/verify-email", get(verify_email).post(verify_email))
         .route("/{slug}/api/auth/forget-password", post(forgot_password))
         .route("/{slug}/api/auth/forgot-password", post(forgot_password))

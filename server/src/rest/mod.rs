@@ -13,6 +13,7 @@ pub mod links;
 pub mod manage;
 pub mod members;
 pub mod ops;
+pub mod orgs;
 pub mod otp;
 pub mod waitlists;
 pub mod wellknown;
@@ -62,6 +63,10 @@ fn platform() -> Router<AppState> {
         .route("/apps/{slug}/licenses/{id}", get(licenses::get))
         .route("/apps/{slug}/licenses/{id}/revoke", post(licenses::revoke))
         .route("/apps/{slug}/licenses/{id}/extend", post(licenses::extend))
+        .route("/apps/{slug}/organizations", get(orgs::admin_list))
+        .route("/apps/{slug}/organizations/{id}", get(orgs::admin_get).delete(orgs::admin_delete))
+        .route("/apps/{slug}/organizations/{id}/members", get(orgs::admin_members))
+        .route("/apps/{slug}/organizations/{id}/members/{user_id}", axum::routing::delete(orgs::admin_remove_member))
         .route("/apps/{slug}/audit", get(audit::list))
         .route("/apps/{slug}/audit/verify", get(audit::verify))
         .route("/apps/{slug}/audit/export", get(audit::export))
@@ -113,6 +118,17 @@ fn consumer() -> Router<AppState> {
         .route("/{slug}/v1/me/contacts/{id}/primary", post(links::make_primary))
         .route("/{slug}/v1/me/contacts/{id}/verification", post(otp::send_contact_code))
         .route("/{slug}/v1/me/contacts/{id}/verify", post(otp::verify_contact_code))
+        .route("/{slug}/v1/auth/accept-org-invite", post(orgs::accept_invite))
+        .route("/{slug}/v1/auth/switch-organization", post(orgs::switch))
+        .route("/{slug}/v1/me/organizations", get(orgs::mine))
+        .route("/{slug}/v1/orgs", get(orgs::mine).post(orgs::create))
+        .route("/{slug}/v1/orgs/{id}", get(orgs::get).patch(orgs::update).delete(orgs::delete))
+        .route("/{slug}/v1/orgs/{id}/members", get(orgs::members).post(orgs::add_member))
+        .route(
+            "/{slug}/v1/orgs/{id}/members/{user_id}",
+            axum::routing::patch(orgs::set_member_role).delete(orgs::remove_member),
+        )
+        .route("/{slug}/v1/orgs/{id}/invites", post(orgs::invite))
         .route("/{slug}/v1/users", get(auth::app_users))
         .route("/{slug}/v1/roles", get(auth::app_roles))
         .route("/{slug}/v1/.well-known/jwks.json", get(wellknown::jwks))

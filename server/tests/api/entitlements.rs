@@ -184,4 +184,36 @@ async fn subscription_in_the_cookie_api(app: TestApp) {
     assert_eq!(signed_in["subscription"]["isSubscribed"], false);
 }
 
-both_stores!(my_active_licenses, an_organizations_licenses, subscription_in_the_cookie_api);
+/// Through the API: a token switched into an organization is entitled to the organization's
+/// licenses too; the same user's token outside it is not.
+async fn a_switched_token_sees_its_organizations_licenses(app: TestApp) {
+    let owner = app.app_with_owner("orgent").await;
+    app.patch_config(&owner, "orgent", &json!({"organizations_enabled": true, "organization_creation": "any_user"}))
+        .await;
+    let pair = app.signup_end_user("orgent", "dora").await;
+    let token = access_token(&pair);
+    let org = json_of(
+        app.post_json_with_bearer("/orgent/v1/orgs", &token, &json!({"name": "Dora's Team"})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let org_id = org["id"].as_str().unwrap().to_owned();
+    issue(&app, &owner, "orgent", json!({"product_id": "team_plan", "org_id": org_id, "max_activations": 5})).await;
+    assert!(entitlements(&app, "orgent", &token).await.is_empty(), "not outside the organization");
+    let switched = json_of(
+        app.post_json_with_bearer("/orgent/v1/auth/switch-organization", &token, &json!({"org_id": org_id})).await,
+        StatusCode::OK,
+    )
+    .await;
+    let mine = entitlements(&app, "orgent", &access_token(&switched)).await;
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(mine[0]["product_id"], "team_plan");
+    assert_eq!(mine[0]["source"], "organization");
+}
+
+both_stores!(
+    my_active_licenses,
+    an_organizations_licenses,
+    subscription_in_the_cookie_api,
+    a_switched_token_sees_its_organizations_licenses,
+);

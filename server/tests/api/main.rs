@@ -28,6 +28,7 @@ mod mail;
 mod members;
 mod multinode;
 mod ops;
+mod organizations;
 mod otp;
 mod quickstart;
 mod roles;

@@ -275,10 +275,61 @@ async fn parallel_admissions_let_each_in_once(app: TestApp) {
     assert_eq!(events(&app, &owner, slug, "waitlist.admitted").await.len(), 4);
 }
 
+/// Seed 004's "token account context": a token acting in an organization joins, sees and
+/// leaves that organization's entries; the same user's own entries are another list, and
+/// admins see both, each with its organization.
+async fn entries_follow_the_tokens_organization(app: TestApp) {
+    let slug = "wl-org";
+    let owner = app_with_waitlists(&app, slug).await;
+    app.patch_config(&owner, slug, &json!({ "organizations_enabled": true, "organization_creation": "any_user" }))
+        .await;
+    let pair = app.signup_end_user(slug, "ada").await;
+    let personal = access_token(&pair);
+    let path = format!("/{slug}/v1/orgs");
+    let org = json_of(
+        app.post_json_with_bearer(&path, &personal, &json!({ "name": "Acme Corp" })).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let org_id = org["id"].as_str().unwrap().to_owned();
+    let switch = format!("/{slug}/v1/auth/switch-organization");
+    let in_org =
+        json_of(app.post_json_with_bearer(&switch, &personal, &json!({ "org_id": org_id })).await, StatusCode::OK)
+            .await;
+    let in_org = access_token(&in_org);
+
+    let joined = json_of(put(&app, slug, "beta", &in_org).await, StatusCode::OK).await;
+    assert_eq!(joined["organization_id"], org_id.as_str());
+    // In the org's context it is joined; in the user's own, not.
+    let own =
+        json_of(app.get_with_bearer(&format!("/{slug}/v1/me/waitlists/beta"), &in_org).await, StatusCode::OK).await;
+    assert_eq!(own["joined"], true);
+    let back =
+        json_of(app.post_json_with_bearer(&switch, &in_org, &json!({ "org_id": null })).await, StatusCode::OK).await;
+    let personal = access_token(&back);
+    let mine =
+        json_of(app.get_with_bearer(&format!("/{slug}/v1/me/waitlists/beta"), &personal).await, StatusCode::OK).await;
+    assert_eq!(mine["joined"], false);
+    assert_eq!(mine["organization_id"], Value::Null);
+    json_of(put(&app, slug, "beta", &personal).await, StatusCode::OK).await;
+
+    // Leaving in one context leaves the other alone.
+    let leave = app.delete_with_bearer(&format!("/{slug}/v1/me/waitlists/beta"), &personal).await;
+    assert_eq!(leave.status(), StatusCode::NO_CONTENT);
+    let page =
+        json_of(app.get_with_bearer(&format!("/api/v1/apps/{slug}/waitlists/beta"), &owner).await, StatusCode::OK)
+            .await;
+    let entries = page["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{page}");
+    assert_eq!(entries[0]["organization_id"], org_id.as_str());
+    assert_eq!(entries[0]["organization_name"], "Acme Corp");
+}
+
 both_stores!(
     joining_is_idempotent_and_per_user,
     unknown_features_and_strangers_are_refused,
     admins_count_page_export_and_admit,
     who_may_manage_waitlists,
     parallel_admissions_let_each_in_once,
+    entries_follow_the_tokens_organization,
 );

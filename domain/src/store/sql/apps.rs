@@ -76,7 +76,8 @@ macro_rules! apps {
             pub(crate) async fn role_holders(db: &Pool, app_id: Uuid, role_id: Uuid) -> StoreResult<i64> {
                 let count: i64 = sqlx::query_scalar(
                     "SELECT (SELECT COUNT(*) FROM users WHERE app_id = $1 AND role_id = $2) \
-                     + (SELECT COUNT(*) FROM memberships WHERE app_id = $1 AND role_id = $2)",
+                     + (SELECT COUNT(*) FROM memberships WHERE app_id = $1 AND role_id = $2) \
+                     + (SELECT COUNT(*) FROM organization_members WHERE app_id = $1 AND role_id = $2)",
                 )
                 .bind(app_id)
                 .bind(role_id)
@@ -152,6 +153,8 @@ macro_rules! apps {
                 sqlx::query("UPDATE users SET role_id = $3 WHERE app_id = $1 AND role_id = $2")
                     .bind(app_id).bind(from).bind(to).execute(&mut **tx).await?;
                 sqlx::query("UPDATE memberships SET role_id = $3 WHERE app_id = $1 AND role_id = $2")
+                    .bind(app_id).bind(from).bind(to).execute(&mut **tx).await?;
+                sqlx::query("UPDATE organization_members SET role_id = $3 WHERE app_id = $1 AND role_id = $2")
                     .bind(app_id).bind(from).bind(to).execute(&mut **tx).await?;
                 Ok(())
             }

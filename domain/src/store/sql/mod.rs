@@ -12,6 +12,7 @@ pub(crate) mod licenses;
 pub(crate) mod limits;
 pub(crate) mod mail;
 pub(crate) mod members;
+pub(crate) mod organizations;
 pub(crate) mod rows;
 pub(crate) mod sessions;
 pub(crate) mod signing_keys;
@@ -73,6 +74,7 @@ macro_rules! impl_sql_store {
             $crate::store::sql::waitlists::waitlists!($db);
             $crate::store::sql::members::members!($db);
             $crate::store::sql::licenses::licenses!($db);
+            $crate::store::sql::organizations::organizations!($db);
         }
 
         pub struct $tx(sqlx::Transaction<'static, $db>);
@@ -561,6 +563,70 @@ macro_rules! impl_sql_store {
                 org_id: uuid::Uuid,
             ) -> $crate::store::StoreResult<bool> {
                 queries::licenses::organization_in_app($crate::store::sql::Backend::reader(self), app_id, org_id).await
+            }
+
+            async fn organization(
+                &self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<$crate::model::Organization>> {
+                queries::organizations::organization($crate::store::sql::Backend::reader(self), app_id, id).await
+            }
+
+            async fn organizations_page(
+                &self,
+                app_id: uuid::Uuid,
+                search: Option<&str>,
+                after: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
+                limit: u32,
+            ) -> $crate::store::StoreResult<Vec<($crate::model::Organization, i64)>> {
+                let reader = $crate::store::sql::Backend::reader(self);
+                queries::organizations::organizations_page(reader, app_id, search, after, limit).await
+            }
+
+            async fn organizations_of(
+                &self,
+                app_id: uuid::Uuid,
+                user_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::OrgMembership>> {
+                queries::organizations::organizations_of($crate::store::sql::Backend::reader(self), app_id, user_id)
+                    .await
+            }
+
+            async fn organization_members(
+                &self,
+                app_id: uuid::Uuid,
+                org_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::OrgMember>> {
+                queries::organizations::organization_members($crate::store::sql::Backend::reader(self), app_id, org_id)
+                    .await
+            }
+
+            async fn organization_member(
+                &self,
+                app_id: uuid::Uuid,
+                org_id: uuid::Uuid,
+                user_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<$crate::model::OrgMember>> {
+                let reader = $crate::store::sql::Backend::reader(self);
+                queries::organizations::organization_member(reader, app_id, org_id, user_id).await
+            }
+
+            async fn session_org(
+                &self,
+                app_id: uuid::Uuid,
+                session_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<$crate::model::ActiveOrgRecord>> {
+                queries::organizations::session_org($crate::store::sql::Backend::reader(self), app_id, session_id).await
+            }
+
+            async fn org_invite_by_code(
+                &self,
+                app_id: uuid::Uuid,
+                digest: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::model::OrgInvite>> {
+                queries::organizations::org_invite_by_code($crate::store::sql::Backend::reader(self), app_id, digest)
+                    .await
             }
         }
 
@@ -1100,6 +1166,120 @@ macro_rules! impl_sql_store {
                 at: chrono::DateTime<chrono::Utc>,
             ) -> $crate::store::StoreResult<Option<$crate::licenses::Activation>> {
                 queries::licenses::deactivate(&mut self.0, license_id, fingerprint, at).await
+            }
+
+            async fn insert_organization(
+                &mut self,
+                org: &$crate::model::Organization,
+            ) -> $crate::store::StoreResult<()> {
+                queries::organizations::insert_organization(&mut self.0, org).await
+            }
+
+            async fn update_organization(
+                &mut self,
+                org: &$crate::model::Organization,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::organizations::update_organization(&mut self.0, org).await
+            }
+
+            async fn delete_organization(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::organizations::delete_organization(&mut self.0, app_id, id).await
+            }
+
+            async fn lock_organization(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::organizations::lock_organization(&mut self.0, app_id, id).await
+            }
+
+            async fn org_member_role(
+                &mut self,
+                app_id: uuid::Uuid,
+                org_id: uuid::Uuid,
+                user_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<(uuid::Uuid, String)>> {
+                queries::organizations::member_role_in(&mut self.0, app_id, org_id, user_id).await
+            }
+
+            async fn count_org_role(
+                &mut self,
+                app_id: uuid::Uuid,
+                org_id: uuid::Uuid,
+                role_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<i64> {
+                queries::organizations::count_org_role(&mut self.0, app_id, org_id, role_id).await
+            }
+
+            async fn insert_org_member(
+                &mut self,
+                app_id: uuid::Uuid,
+                org_id: uuid::Uuid,
+                user_id: uuid::Uuid,
+                role_id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<()> {
+                queries::organizations::insert_org_member(&mut self.0, app_id, org_id, user_id, role_id, at).await
+            }
+
+            async fn set_org_member_role(
+                &mut self,
+                app_id: uuid::Uuid,
+                org_id: uuid::Uuid,
+                user_id: uuid::Uuid,
+                role_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::organizations::set_org_member_role(&mut self.0, app_id, org_id, user_id, role_id).await
+            }
+
+            async fn delete_org_member(
+                &mut self,
+                app_id: uuid::Uuid,
+                org_id: uuid::Uuid,
+                user_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::organizations::delete_org_member(&mut self.0, app_id, org_id, user_id).await
+            }
+
+            async fn clear_active_org(
+                &mut self,
+                app_id: uuid::Uuid,
+                org_id: uuid::Uuid,
+                user_id: Option<uuid::Uuid>,
+            ) -> $crate::store::StoreResult<Vec<uuid::Uuid>> {
+                queries::organizations::clear_active_org(&mut self.0, app_id, org_id, user_id).await
+            }
+
+            async fn set_active_org(
+                &mut self,
+                app_id: uuid::Uuid,
+                session_id: uuid::Uuid,
+                org_id: Option<uuid::Uuid>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::organizations::set_active_org(&mut self.0, app_id, session_id, org_id).await
+            }
+
+            async fn insert_org_invite(
+                &mut self,
+                invite: &$crate::model::OrgInvite,
+                email_normalized: &str,
+            ) -> $crate::store::StoreResult<u64> {
+                queries::organizations::insert_org_invite(&mut self.0, invite, email_normalized).await
+            }
+
+            async fn accept_org_invite(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+                user_id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::organizations::accept_org_invite(&mut self.0, app_id, id, user_id, at).await
             }
         }
     };
