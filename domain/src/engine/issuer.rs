@@ -56,26 +56,6 @@ impl Engine {
         Ok((session, refresh))
     }
 
-    /// Another refresh token of a live session (switching organizations answers a new pair
-    /// of the same session).
-    pub(super) async fn session_refresh_token(
-        &self,
-        tx: &mut dyn crate::store::Tx,
-        app: &App,
-        session_id: Uuid,
-        at: DateTime<Utc>,
-    ) -> Result<String> {
-        let refresh = random_token(REFRESH_PREFIX);
-        tx.insert_refresh_token(&NewRefreshToken {
-            app_id: app.id,
-            session_id,
-            digest: token_digest(&refresh),
-            created_at: at,
-        })
-        .await?;
-        Ok(refresh)
-    }
-
     /// The one place access tokens are minted.
     pub(super) async fn token_pair(
         &self,

@@ -279,6 +279,11 @@ impl Engine {
             return Err(Error::NotFound("App"));
         }
         let before = tx.member_role(app.id, id).await?.ok_or(Error::NotFound("Member"))?;
+        // Again under the lock: the role read above may have been raised meanwhile (an owner
+        // promoting the member), and a caller without power over it must not undo that.
+        if Self::account_id(caller) != Some(id) {
+            access.may_assign(caller, &before)?;
+        }
         if before.id != role.id {
             if !tx.set_member_role(app.id, id, role.id, owner.id).await? {
                 return Err(last_owner());
@@ -299,7 +304,7 @@ impl Engine {
     #[tracing::instrument(skip_all, fields(app = slug))]
     pub async fn remove_member(&self, caller: &Caller, slug: &str, account_id: &str) -> Result<()> {
         let leaving = Self::account_id(caller).is_some_and(|me| Uuid::parse_str(account_id) == Ok(me));
-        let app = if leaving {
+        let (app, access) = if leaving {
             // Any member may leave, whatever its role's permissions.
             let Caller::Account(account) = caller else {
                 return Err(Error::NotFound("Member"));
@@ -307,12 +312,12 @@ impl Engine {
             self.require_platform(account)?;
             let app = self.fresh_app(slug).await?;
             self.store.member_role(app.id, account.user_id).await?.ok_or(Error::NotFound("App"))?;
-            app
+            (app, None)
         } else {
             let access = self.authorize(caller, slug, "member.remove").await?;
             let (_, role) = self.member(&access.app, account_id).await?;
             access.may_assign(caller, &role)?;
-            access.app
+            (access.app.clone(), Some(access))
         };
         let id = Uuid::parse_str(account_id).map_err(|_| Error::NotFound("Member"))?;
         let owner = self.owner_role(&app).await?;
@@ -321,6 +326,10 @@ impl Engine {
             return Err(Error::NotFound("App"));
         }
         let role = tx.member_role(app.id, id).await?.ok_or(Error::NotFound("Member"))?;
+        // Again under the lock, as the role may have been raised meanwhile.
+        if let Some(access) = &access {
+            access.may_assign(caller, &role)?;
+        }
         if !tx.delete_membership(app.id, id, owner.id).await? {
             return Err(last_owner());
         }

@@ -488,27 +488,35 @@ impl Engine {
     /// Makes the session act in one of its user's organizations (`None`: in none) and answers
     /// a new token pair of the same session, whose access token carries `org` and `org_role`.
     /// Its refreshes keep the organization until the next switch, or until the user leaves it.
+    ///
+    /// The pair is a rotation of the caller's own refresh token of this session (checked as a
+    /// refresh checks it, app credentials included): a bearer alone never yields a refresh
+    /// token, so a leaked access token cannot be stretched into a session.
     #[tracing::instrument(skip_all, fields(app = %me.app.slug))]
-    pub async fn switch_org(&self, me: &Principal, org_id: Option<&str>) -> Result<TokenPair> {
-        let (org, refresh) = self.activate(me, org_id, true).await?;
-        let refresh = refresh.ok_or_else(|| Error::internal(anyhow::anyhow!("no refresh token minted")))?;
-        self.token_pair(&me.app, me.user_id, &me.role, org.as_ref(), me.session_id, refresh).await
+    pub async fn switch_org(
+        &self,
+        me: &Principal,
+        org_id: Option<&str>,
+        refresh_token: &str,
+        credentials: Option<&super::AppCredentials>,
+    ) -> Result<TokenPair> {
+        let held = self.store.refresh_token(me.app.id, &crate::crypto::token_digest(refresh_token)).await?;
+        if held.is_none_or(|t| t.session_id != me.session_id || t.rotated_at.is_some()) {
+            return Err(Error::Unauthenticated("Invalid refresh token"));
+        }
+        self.require_app_credentials(&me.app, credentials).await?;
+        self.activate(me, org_id).await?;
+        self.refresh(&me.app.slug, refresh_token, credentials).await
     }
 
     /// Seed 003's `organization/set-active` for a browser session: as `switch_org`, without
     /// tokens (the cookie names the session).
     pub async fn set_active_org(&self, me: &Principal, org_id: Option<&str>) -> Result<Option<ActiveOrg>> {
-        Ok(self.activate(me, org_id, false).await?.0)
+        self.activate(me, org_id).await
     }
 
-    /// The session acts in `org_id` from now, with a new refresh token of the session when
-    /// `mint`; every node drops the session from its cache.
-    async fn activate(
-        &self,
-        me: &Principal,
-        org_id: Option<&str>,
-        mint: bool,
-    ) -> Result<(Option<ActiveOrg>, Option<String>)> {
+    /// The session acts in `org_id` from now; every node drops the session from its cache.
+    async fn activate(&self, me: &Principal, org_id: Option<&str>) -> Result<Option<ActiveOrg>> {
         let app = &me.app;
         let org_id = match org_id.map(str::trim).filter(|s| !s.is_empty()) {
             Some(raw) => {
@@ -517,7 +525,6 @@ impl Engine {
             }
             None => None,
         };
-        let at = now();
         let mut tx = self.write().await?;
         if !tx.set_active_org(app.id, me.session_id, org_id).await? {
             return Err(if org_id.is_some() { no_org() } else { Error::SessionRevoked });
@@ -530,10 +537,6 @@ impl Engine {
             }
             None => None,
         };
-        let refresh = match mint {
-            true => Some(self.session_refresh_token(&mut *tx, app, me.session_id, at).await?),
-            false => None,
-        };
         tx.changed(Change::Session(me.session_id));
         let mut event = Event::new("org.switched", user_actor(&app.slug, me.user_id))
             .session(me.session_id)
@@ -543,7 +546,7 @@ impl Engine {
         }
         tx.record(app.id, event);
         tx.commit().await?;
-        Ok((org, refresh))
+        Ok(org)
     }
 }
 

@@ -63,6 +63,13 @@ pub struct CodeBody {
 pub struct SwitchBody {
     #[serde(default, alias = "orgId", alias = "organization_id", alias = "organizationId")]
     org_id: Option<String>,
+    /// The caller's refresh token of the same session, rotated into the answer's pair.
+    #[serde(alias = "refreshToken")]
+    refresh_token: String,
+    #[serde(default, alias = "appId")]
+    app_id: Option<String>,
+    #[serde(default, alias = "appSecret")]
+    app_secret: Option<secrecy::SecretString>,
 }
 
 /// `GET orgs` and `GET me/organizations`: the caller's organizations with its role in each.
@@ -180,7 +187,8 @@ pub async fn accept_invite(
     Ok(Json(s.engine.accept_org_invite(&me, &b.code, &meta.0).await?))
 }
 
-/// `POST auth/switch-organization {org_id}` → a new token pair of the same session.
+/// `POST auth/switch-organization {org_id, refresh_token}` → a new token pair of the same
+/// session (the refresh token rotated, as `auth/refresh` would).
 pub async fn switch(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -188,7 +196,11 @@ pub async fn switch(
     ApiJson(b): ApiJson<SwitchBody>,
 ) -> ApiResult<Json<TokenPair>> {
     let me = end_user(&s, &slug, &token).await?;
-    Ok(Json(s.engine.switch_org(&me, b.org_id.as_deref()).await?))
+    let credentials = (b.app_id.is_some() || b.app_secret.is_some()).then(|| domain::engine::AppCredentials {
+        app_id: b.app_id.clone().unwrap_or_default(),
+        app_secret: b.app_secret.clone().unwrap_or_else(|| secrecy::SecretString::from(String::new())),
+    });
+    Ok(Json(s.engine.switch_org(&me, b.org_id.as_deref(), &b.refresh_token, credentials.as_ref()).await?))
 }
 
 #[derive(Deserialize)]

@@ -201,7 +201,12 @@ async fn a_switched_token_sees_its_organizations_licenses(app: TestApp) {
     issue(&app, &owner, "orgent", json!({"product_id": "team_plan", "org_id": org_id, "max_activations": 5})).await;
     assert!(entitlements(&app, "orgent", &token).await.is_empty(), "not outside the organization");
     let switched = json_of(
-        app.post_json_with_bearer("/orgent/v1/auth/switch-organization", &token, &json!({"org_id": org_id})).await,
+        app.post_json_with_bearer(
+            "/orgent/v1/auth/switch-organization",
+            &token,
+            &json!({"org_id": org_id, "refresh_token": crate::helpers::refresh_token(&pair)}),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;

@@ -58,8 +58,10 @@ async fn remove(app: &TestApp, slug: &str, token: &str, org: &str, user_id: &str
     app.delete_with_bearer(&format!("/{slug}/v1/orgs/{org}/members/{user_id}"), token).await
 }
 
-async fn switch(app: &TestApp, slug: &str, token: &str, org: Value) -> Response {
-    app.post_json_with_bearer(&format!("/{slug}/v1/auth/switch-organization"), token, &json!({"org_id": org})).await
+/// Switches the session of `pair` (its bearer, and its refresh token to rotate).
+async fn switch(app: &TestApp, slug: &str, pair: &Value, org: Value) -> Response {
+    let body = json!({"org_id": org, "refresh_token": refresh_token(pair)});
+    app.post_json_with_bearer(&format!("/{slug}/v1/auth/switch-organization"), &access_token(pair), &body).await
 }
 
 async fn refresh(app: &TestApp, slug: &str, refresh: &str) -> Value {
@@ -117,7 +119,21 @@ async fn invite_accept_switch_refresh_leave(app: TestApp) {
     // Switching answers a pair of the same session whose access token carries the org.
     let before = verify_with_jwks(&app, "acme", &bob).await;
     assert!(before.get("org").is_none(), "{before}");
-    let pair = json_of(switch(&app, "acme", &bob, json!(org_id)).await, StatusCode::OK).await;
+    // A bearer alone never yields a refresh token: the switch rotates the session's own
+    // (another session's, or one already rotated, is refused, and nothing switches).
+    let path = "/acme/v1/auth/switch-organization";
+    let bare = app.post_json_with_bearer(path, &bob, &json!({"org_id": org_id})).await;
+    assert_error(bare, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
+    let other_session = app.signin_end_user("acme", "bob").await;
+    let body = json!({"org_id": org_id, "refresh_token": refresh_token(&other_session)});
+    let foreign = app.post_json_with_bearer(path, &bob, &body).await;
+    assert_error(foreign, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
+    let mine = json_of(app.get_with_bearer("/acme/v1/me/organizations", &bob).await, StatusCode::OK).await;
+    assert_eq!(mine["active_organization_id"], Value::Null, "nothing switched");
+    let pair = json_of(switch(&app, "acme", &bob_pair, json!(org_id)).await, StatusCode::OK).await;
+    let replay = json!({"org_id": org_id, "refresh_token": refresh_token(&bob_pair)});
+    let rotated = app.post_json_with_bearer(path, &access_token(&pair), &replay).await;
+    assert_error(rotated, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
     let claims = verify_with_jwks(&app, "acme", &access_token(&pair)).await;
     assert_eq!(claims["org"], org_id.as_str());
     assert_eq!(claims["org_role"], "member");
@@ -127,12 +143,10 @@ async fn invite_accept_switch_refresh_leave(app: TestApp) {
     let mine = json_of(app.get_with_bearer("/acme/v1/me/organizations", &in_org).await, StatusCode::OK).await;
     assert_eq!(mine["active_organization_id"], org_id.as_str());
 
-    // Refreshes keep the org: the switch's refresh token, and the sign-up's (same session).
+    // Refreshes keep the org.
     let next = refresh(&app, "acme", &refresh_token(&pair)).await;
     let claims = verify_with_jwks(&app, "acme", &access_token(&next)).await;
     assert_eq!((claims["org"].as_str(), claims["org_role"].as_str()), (Some(org_id.as_str()), Some("member")));
-    let other = refresh(&app, "acme", &refresh_token(&bob_pair)).await;
-    assert_eq!(verify_with_jwks(&app, "acme", &access_token(&other)).await["org"], org_id.as_str());
 
     // Members read the org and its members, with their roles.
     let members =
@@ -171,7 +185,7 @@ async fn removal_and_deletion_end_org_bearers(app: TestApp) {
     let org_id = org["id"].as_str().unwrap().to_owned();
     let added = json_of(add(&app, "club", &ada, &org_id, &bob_id, "member").await, StatusCode::CREATED).await;
     assert_eq!(added["role"], "member");
-    let pair = json_of(switch(&app, "club", &bob, json!(org_id)).await, StatusCode::OK).await;
+    let pair = json_of(switch(&app, "club", &bob_pair, json!(org_id)).await, StatusCode::OK).await;
     let in_org = access_token(&pair);
     app.me("club", &in_org).await;
 
@@ -189,10 +203,11 @@ async fn removal_and_deletion_end_org_bearers(app: TestApp) {
     app.me("club", &bob).await;
     let pair = refresh(&app, "club", &refresh_token(&pair)).await;
     assert!(verify_with_jwks(&app, "club", &access_token(&pair)).await.get("org").is_none());
-    assert_error(switch(&app, "club", &bob, json!(org_id)).await, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    assert_error(switch(&app, "club", &pair, json!(org_id)).await, StatusCode::NOT_FOUND, "NOT_FOUND").await;
 
     // Deleting the org ends its owner's bearers minted in it.
-    let ada_pair = json_of(switch(&app, "club", &ada, json!(org_id)).await, StatusCode::OK).await;
+    let ada_pair = app.signin_end_user("club", "ada").await;
+    let ada_pair = json_of(switch(&app, "club", &ada_pair, json!(org_id)).await, StatusCode::OK).await;
     let ada_in = access_token(&ada_pair);
     assert_eq!(
         app.delete_with_bearer(&format!("/club/v1/orgs/{org_id}"), &ada_in).await.status(),
@@ -250,7 +265,7 @@ async fn escalation_and_last_owner(app: TestApp) {
         app.delete_with_bearer(&format!("/guild/v1/orgs/{other}"), &ada).await,
         add(&app, "guild", &ada, &other, &ada_id, "owner").await,
         app.post_json_with_bearer(&format!("/guild/v1/orgs/{other}/invites"), &ada, &invite).await,
-        switch(&app, "guild", &ada, json!(other)).await,
+        switch(&app, "guild", &app.signin_end_user("guild", "ada").await, json!(other)).await,
         app.get_with_bearer("/guild/v1/orgs/not-a-uuid", &ada).await,
     ] {
         assert_error(response, StatusCode::NOT_FOUND, "NOT_FOUND").await;
@@ -316,7 +331,7 @@ async fn config_and_input(app: TestApp) {
     assert_error(app.get_with_bearer("/shop/v1/me/organizations", &ada).await, StatusCode::FORBIDDEN, "FORBIDDEN")
         .await;
     // Leaving every org is always possible.
-    json_of(switch(&app, "shop", &ada, Value::Null).await, StatusCode::OK).await;
+    json_of(switch(&app, "shop", &app.signin_end_user("shop", "ada").await, Value::Null).await, StatusCode::OK).await;
 
     let config = app.patch_config(&owner, "shop", &json!({"organizations_enabled": true})).await;
     assert_eq!(config["organization_creation"], "verified_users");
@@ -385,7 +400,7 @@ async fn config_and_input(app: TestApp) {
 async fn management_api(app: TestApp) {
     let owner = org_app(&app, "corp", "any_user").await;
     let (ada, _) = user(&app, "corp", "ada").await;
-    let (bob, bob_id) = user(&app, "corp", "bob").await;
+    let (_, bob_id) = user(&app, "corp", "bob").await;
     let mut ids = Vec::new();
     for name in ["Alpha Team", "Beta Team", "Gamma Crew"] {
         ids.push(create_org(&app, "corp", &ada, json!({"name": name})).await["id"].as_str().unwrap().to_owned());
@@ -412,7 +427,8 @@ async fn management_api(app: TestApp) {
     assert_eq!(members["members"].as_array().unwrap().len(), 2);
 
     // Bob acts in the org; removed by the app's admin, his org bearer stops.
-    let in_org = access_token(&json_of(switch(&app, "corp", &bob, json!(ids[0])).await, StatusCode::OK).await);
+    let bob_pair = app.signin_end_user("corp", "bob").await;
+    let in_org = access_token(&json_of(switch(&app, "corp", &bob_pair, json!(ids[0])).await, StatusCode::OK).await);
     assert_eq!(
         app.delete_with_bearer(&format!("{path}/members/{bob_id}"), &owner).await.status(),
         StatusCode::NO_CONTENT

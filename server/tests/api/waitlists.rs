@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::api_keys::create_key;
 use crate::end_users::{seed_user, Seeded};
-use crate::helpers::{access_token, assert_error, both_stores, json_of, mail_to, TestApp};
+use crate::helpers::{access_token, assert_error, both_stores, json_of, mail_to, refresh_token, TestApp};
 
 async fn put(app: &TestApp, slug: &str, feature: &str, token: &str) -> reqwest::Response {
     app.client
@@ -293,10 +293,9 @@ async fn entries_follow_the_tokens_organization(app: TestApp) {
     .await;
     let org_id = org["id"].as_str().unwrap().to_owned();
     let switch = format!("/{slug}/v1/auth/switch-organization");
-    let in_org =
-        json_of(app.post_json_with_bearer(&switch, &personal, &json!({ "org_id": org_id })).await, StatusCode::OK)
-            .await;
-    let in_org = access_token(&in_org);
+    let body = json!({ "org_id": org_id, "refresh_token": refresh_token(&pair) });
+    let in_org_pair = json_of(app.post_json_with_bearer(&switch, &personal, &body).await, StatusCode::OK).await;
+    let in_org = access_token(&in_org_pair);
 
     let joined = json_of(put(&app, slug, "beta", &in_org).await, StatusCode::OK).await;
     assert_eq!(joined["organization_id"], org_id.as_str());
@@ -304,8 +303,8 @@ async fn entries_follow_the_tokens_organization(app: TestApp) {
     let own =
         json_of(app.get_with_bearer(&format!("/{slug}/v1/me/waitlists/beta"), &in_org).await, StatusCode::OK).await;
     assert_eq!(own["joined"], true);
-    let back =
-        json_of(app.post_json_with_bearer(&switch, &in_org, &json!({ "org_id": null })).await, StatusCode::OK).await;
+    let body_back = json!({ "org_id": null, "refresh_token": refresh_token(&in_org_pair) });
+    let back = json_of(app.post_json_with_bearer(&switch, &in_org, &body_back).await, StatusCode::OK).await;
     let personal = access_token(&back);
     let mine =
         json_of(app.get_with_bearer(&format!("/{slug}/v1/me/waitlists/beta"), &personal).await, StatusCode::OK).await;
