@@ -10,6 +10,23 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{self, AppInfo, AppSummary, ConsoleError};
 
+/// A searchable list's address (`/console/apps/{slug}/{tab}`) for a search and a page.
+pub(crate) fn list_href(slug: &str, tab: &str, search: &str, cursor: Option<&str>) -> String {
+    let mut query = leptos_router::params::ParamsMap::new();
+    if !search.is_empty() {
+        query.insert("search", search.to_owned());
+    }
+    if let Some(cursor) = cursor {
+        query.insert("cursor", cursor.to_owned());
+    }
+    format!("/console/apps/{slug}/{tab}{}", query.to_query_string())
+}
+
+/// The router's `Form` adds its (nameless) submit button to the query as `=`; drop it.
+pub(crate) fn drop_nameless() -> std::sync::Arc<dyn Fn(&leptos::web_sys::FormData)> {
+    std::sync::Arc::new(|data: &leptos::web_sys::FormData| data.delete(""))
+}
+
 /// The account's permissions on the app. Each page asks for them itself: one resource read
 /// under two Suspense boundaries can leave a server render hanging.
 pub(crate) fn permissions_resource() -> Resource<Result<Vec<String>, ConsoleError>> {

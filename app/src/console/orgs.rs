@@ -7,28 +7,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
-use leptos_router::params::ParamsMap;
 
-use super::app::{permissions_resource, slug_param, successes, unavailable, Perms};
+use super::app::{drop_nameless, list_href, permissions_resource, slug_param, successes, unavailable, Perms};
 use super::error_text;
 use crate::api::{self, DeleteOrg, OrgDetail, OrgList, RemoveOrgMember};
-
-/// The list's address for a search and a page.
-fn list_href(slug: &str, search: &str, cursor: Option<&str>) -> String {
-    let mut query = ParamsMap::new();
-    if !search.is_empty() {
-        query.insert("search", search.to_owned());
-    }
-    if let Some(cursor) = cursor {
-        query.insert("cursor", cursor.to_owned());
-    }
-    format!("/console/apps/{slug}/orgs{}", query.to_query_string())
-}
-
-/// The router's `Form` adds its (nameless) submit button to the query as `=`; drop it.
-fn drop_nameless() -> std::sync::Arc<dyn Fn(&leptos::web_sys::FormData)> {
-    std::sync::Arc::new(|data: &leptos::web_sys::FormData| data.delete(""))
-}
 
 #[component]
 pub fn OrgsPage() -> impl IntoView {
@@ -73,8 +55,8 @@ fn OrgTable(slug: String, search: String, first_page: bool, list: OrgList) -> im
     let OrgList { organizations, next_cursor } = list;
     let pager = view! {
         <nav class="pager" aria-label="Pages">
-            {(!first_page).then(|| view! { <A href=list_href(&slug, &search, None)>"First page"</A> })}
-            {next_cursor.map(|c| view! { <A href=list_href(&slug, &search, Some(&c))>"Next page"</A> })}
+            {(!first_page).then(|| view! { <A href=list_href(&slug, "orgs", &search, None)>"First page"</A> })}
+            {next_cursor.map(|c| view! { <A href=list_href(&slug, "orgs", &search, Some(&c))>"Next page"</A> })}
         </nav>
     };
     if organizations.is_empty() {
