@@ -13,4 +13,7 @@ pub struct EngineConfig {
     /// Where rate-limit and lockout counters live: Redis when `RAMPART_REDIS_URL` is set,
     /// else (`None`) the store.
     pub counters: Option<crate::limits::Limiter>,
+    /// The internal networks webhooks may reach besides the public Internet
+    /// (`RAMPART_WEBHOOK_ALLOWED_NETWORKS`; none by default).
+    pub webhooks_reachable: crate::net::Reachable,
 }

@@ -25,9 +25,11 @@ mod orgs_invites;
 mod orgs_manage;
 mod otp;
 mod sessions;
+mod signing;
 mod users;
 mod views;
 mod waitlists;
+mod webhooks;
 mod write;
 
 use std::sync::Arc;
@@ -65,9 +67,11 @@ pub use orgs::{MemberView, OrgInput, OrgPatch, OrgView, ORG_PAGE_MAX};
 pub use orgs_invites::{OrgInviteView, ORG_INVITE_PREFIX};
 pub use orgs_manage::OrgPage;
 pub use otp::{Destination, OtpSent, MAX_ATTEMPTS as OTP_MAX_ATTEMPTS};
+pub use signing::{retirement_grace, KeyView, JWKS_MAX_AGE_SECONDS};
 pub use users::{SessionView, UserPage, UserPatch, UserView};
 pub use views::Profile;
 pub use waitlists::Admission;
+pub use webhooks::{DeliveryPage, DeliveryView, WebhookInput, WebhookPatch, WebhookSecret, WebhookView};
 
 /// Who made a request: IP and user agent, kept on the session it opens.
 #[derive(Debug, Clone, Default)]
@@ -129,7 +133,7 @@ pub struct Engine {
     config: EngineConfig,
     /// Derives refresh-token successors (see `Engine::refresh`).
     refresh_key: aws_lc_rs::hmac::Key,
-    keys: keyring::KeyRing,
+    keys: Arc<keyring::KeyRing>,
     caches: Arc<cache::Caches>,
     listener: Option<tokio::task::AbortHandle>,
     /// Links audit events into their chains (see `audit.rs`).
@@ -138,6 +142,9 @@ pub struct Engine {
     /// Sends the mail queue (see `mail.rs`).
     mailer: Arc<mail::Mailer>,
     mail_worker: Option<tokio::task::AbortHandle>,
+    /// Sends the webhook queue (see `webhooks.rs`), where this process sends queues.
+    webhooks: Option<Arc<webhooks::Dispatcher>>,
+    webhook_worker: Option<tokio::task::AbortHandle>,
     /// Keys the digests of one-time codes (see `otp.rs`).
     otp_key: aws_lc_rs::hmac::Key,
     /// Keys the CSRF tokens bound to browsers' CSRF cookies (see `browser.rs`).
@@ -156,6 +163,9 @@ impl Drop for Engine {
         self.sequencer.abort();
         self.sweeper.abort();
         if let Some(worker) = &self.mail_worker {
+            worker.abort();
+        }
+        if let Some(worker) = &self.webhook_worker {
             worker.abort();
         }
     }
@@ -213,6 +223,23 @@ impl Engine {
         let sequencer = tokio::spawn(audit.clone().run()).abort_handle();
         let mailer = Arc::new(mail::Mailer::new(store.clone(), config.mail.clone(), config.master_key.clone()));
         let mail_worker = config.mail.worker.then(|| tokio::spawn(mailer.clone().run()).abort_handle());
+        let webhooks = match config.mail.worker {
+            true => {
+                let sender = crate::webhooks::Sender::new(config.webhooks_reachable.clone())
+                    .map_err(|e| Error::internal(anyhow::anyhow!("webhook client: {e}")))?;
+                Some(Arc::new(webhooks::Dispatcher::new(
+                    store.clone(),
+                    config.master_key.clone(),
+                    sender,
+                    audit.clone(),
+                    caches.clone(),
+                    mailer.clone(),
+                    config.public_url.clone(),
+                )))
+            }
+            false => None,
+        };
+        let webhook_worker = webhooks.as_ref().map(|w| tokio::spawn(w.clone().run()).abort_handle());
         let limits = match &config.counters {
             Some(limiter) => limiter.clone(),
             None => crate::limits::Limiter::on_store(store.clone()),
@@ -224,13 +251,15 @@ impl Engine {
             store,
             config,
             refresh_key,
-            keys: keyring::KeyRing::default(),
+            keys: caches.keys.clone(),
             caches,
             listener,
             audit,
             sequencer,
             mailer,
             mail_worker,
+            webhooks,
+            webhook_worker,
             otp_key,
             csrf_key,
             limits,
@@ -269,6 +298,12 @@ impl Engine {
         let app = self.fresh_app(slug).await?;
         self.caches.put_app_if(generation, std::sync::Arc::new(app.clone()));
         Ok(app)
+    }
+
+    /// Whether `slug` names an app (from the cache, else the store), for labels that may
+    /// name only real apps.
+    pub async fn is_known_app(&self, slug: &str) -> bool {
+        self.caches.has_app(slug) || self.app(slug).await.is_ok()
     }
 
     /// The app as stored now.

@@ -181,7 +181,7 @@ mod tests {
         assert_eq!(en.difference(&fr).collect::<Vec<_>>(), Vec::<&String>::new(), "missing in fr");
         assert_eq!(fr.difference(&en).collect::<Vec<_>>(), Vec::<&String>::new(), "missing in en");
         let args: Vec<(&'static str, Arg)> =
-            ["app", "name", "lasts", "code", "contact", "old", "new", "role", "feature", "org"]
+            ["app", "name", "lasts", "code", "contact", "old", "new", "role", "feature", "org", "url"]
                 .iter()
                 .map(|n| (*n, Arg::from("x")))
                 .chain([("n", Arg::from(2))])

@@ -15,11 +15,14 @@ pub mod licenses;
 pub mod limits;
 pub mod mail;
 pub mod model;
+pub mod net;
 pub mod password;
 pub mod permissions;
 pub mod store;
+pub(crate) mod telemetry;
 pub mod tokens;
 pub mod types;
+pub mod webhooks;
 
 pub use error::{Error, Result};
 /// Defined in `shared`, where the views that use it live.

@@ -8,7 +8,9 @@ use uuid::Uuid;
 pub use shared::{AuthConfig, Status};
 
 mod organizations;
+mod webhooks;
 pub use organizations::{ActiveOrgRecord, OrgInvite, OrgMember, OrgMembership, Organization};
+pub use webhooks::{DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookEndpoint};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct App {
@@ -181,7 +183,17 @@ pub struct SigningKey {
     pub public_jwk: serde_json::Value,
     pub active: bool,
     pub created_at: DateTime<Utc>,
+    /// From then on the key is neither published nor accepted (set by a rotation).
     pub retired_at: Option<DateTime<Utc>>,
+    /// Set by an emergency revocation, which retires the key at once.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl SigningKey {
+    /// Whether tokens signed with the key are still accepted, and the key published, at `at`.
+    pub fn live_at(&self, at: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.retired_at.is_none_or(|t| t > at)
+    }
 }
 
 /// An app together with the caller's role on it.

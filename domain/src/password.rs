@@ -105,13 +105,24 @@ pub async fn verify_for(app: Uuid, password: SecretString, stored: Option<String
 
 /// A place taken in the argon2 admission before the work's inputs are known (see [`admit`]).
 #[must_use = "a place is given up when it is dropped"]
-pub struct Admitted(admission::Entry);
+pub struct Admitted(admission::Entry, std::time::Instant);
 
 /// Takes a place in `app`'s argon2 queue, or fails at once with `Unavailable` when the
 /// queue is full. A sign-in asks before it looks the user up: a refused one then costs no
 /// store read, and whether it is refused cannot depend on who it names.
 pub fn admit(app: Uuid) -> Result<Admitted> {
-    Ok(Admitted(WORKERS.admission.enter(app)?))
+    match WORKERS.admission.enter(app) {
+        Ok(entry) => Ok(Admitted(entry, std::time::Instant::now())),
+        Err(e) => {
+            crate::telemetry::argon2_refused();
+            Err(e)
+        }
+    }
+}
+
+/// How many password computations wait for an argon2 thread now (`/metrics`).
+pub fn queue_depth() -> usize {
+    WORKERS.admission.waiting()
 }
 
 /// [`verify_for`] in a place taken with [`admit`].
@@ -195,6 +206,7 @@ async fn on_a_core<T: Send + 'static>(
     work: impl FnOnce(&mut Vec<Block>) -> Result<T> + Send + 'static,
 ) -> Result<T> {
     let slot = place.0.await;
+    crate::telemetry::argon2_waited(place.1.elapsed());
     let (done, outcome) = tokio::sync::oneshot::channel();
     // The slot goes with the work: if the caller goes away meanwhile, it is still held until
     // the computation ends, so no more than one runs per core.

@@ -36,6 +36,8 @@ pub const MANAGEMENT: &[&str] = &[
     "member.remove",
     "org.read",
     "org.update",
+    "webhook.read",
+    "webhook.update",
 ];
 
 pub const OWNER: &str = "owner";

@@ -1,7 +1,7 @@
 //! Configuration: built-in defaults, then an optional `rampart.toml`, then environment
 //! variables. A bad value stops the start with one line naming the variable.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use domain::crypto::MasterKey;
@@ -14,47 +14,7 @@ pub enum LogFormat {
     Json,
 }
 
-/// A CIDR block whose `X-Forwarded-For` is believed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
-    addr: IpAddr,
-    prefix: u8,
-}
-
-impl Cidr {
-    pub fn parse(raw: &str) -> Result<Cidr, String> {
-        let (addr, prefix) = match raw.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (raw, None),
-        };
-        let addr: IpAddr = addr.trim().parse().map_err(|_| format!("'{raw}' is not an IP address or CIDR"))?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            Some(p) => p
-                .trim()
-                .parse::<u8>()
-                .ok()
-                .filter(|p| *p <= max)
-                .ok_or_else(|| format!("'{raw}' has a bad prefix length"))?,
-            None => max,
-        };
-        Ok(Cidr { addr, prefix })
-    }
-
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
-    }
-}
+pub use domain::net::Cidr;
 
 /// Everything a node needs to start. Secrets are `SecretString` so `Debug` never shows them.
 #[derive(Debug, Clone)]
@@ -73,6 +33,10 @@ pub struct Config {
     /// Rate-limit and lockout counters in Redis instead of the store.
     pub redis_url: Option<SecretString>,
     pub trusted_proxies: Vec<Cidr>,
+    /// Internal networks webhooks may reach (loopback, private ranges are refused otherwise).
+    pub webhook_allowed_networks: Vec<Cidr>,
+    /// When set, `GET /metrics` needs `Authorization: Bearer <this>`.
+    pub metrics_token: Option<SecretString>,
     pub log_format: LogFormat,
     pub data_dir: PathBuf,
     /// Where the built site (wasm, css) is served from.
@@ -106,6 +70,8 @@ struct FileConfig {
     sms_from: Option<String>,
     redis_url: Option<String>,
     trusted_proxies: Option<Vec<String>>,
+    metrics_token: Option<String>,
+    webhook_allowed_networks: Option<Vec<String>>,
     log_format: Option<String>,
     data_dir: Option<String>,
     site_root: Option<String>,
@@ -231,6 +197,20 @@ impl Config {
         }
         .map_err(|m| bad("RAMPART_TRUSTED_PROXIES", m))?;
 
+        let webhook_allowed_networks = match env.get("RAMPART_WEBHOOK_ALLOWED_NETWORKS") {
+            Some(raw) => {
+                raw.split(',').filter(|s| !s.trim().is_empty()).map(|s| Cidr::parse(s.trim())).collect::<Result<_, _>>()
+            }
+            None => file.webhook_allowed_networks.unwrap_or_default().iter().map(|s| Cidr::parse(s)).collect(),
+        }
+        .map_err(|m| bad("RAMPART_WEBHOOK_ALLOWED_NETWORKS", m))?;
+        let metrics_token = pick("RAMPART_METRICS_TOKEN", file.metrics_token);
+        if metrics_token
+            .as_ref()
+            .is_some_and(|t| t.len() < 16 || t.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            return Err(bad("RAMPART_METRICS_TOKEN", "must be at least 16 characters, without spaces"));
+        }
         let log_format = match pick("RAMPART_LOG_FORMAT", file.log_format).as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -251,6 +231,8 @@ impl Config {
             sms_from,
             redis_url: redis_url.map(SecretString::from),
             trusted_proxies,
+            metrics_token: metrics_token.map(SecretString::from),
+            webhook_allowed_networks,
             log_format,
             data_dir,
             site_root,

@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod config;
 mod console;
+pub mod metrics;
 pub mod pages;
 pub mod rest;
 pub mod telemetry;
@@ -54,11 +55,15 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
                 master_key,
                 mail: config.mail_settings(true)?,
                 counters: config.counters().await?,
+                webhooks_reachable: domain::net::Reachable { opened: config.webhook_allowed_networks.clone() },
             },
         )
         .await
         .map_err(|e| anyhow::anyhow!("cannot start the engine: {e:?}"))?,
     );
+    metrics::install();
+    // Apps that ask for scheduled key rotation get it within the hour.
+    engine.schedule_key_rotation(std::time::Duration::from_secs(3600));
     let leptos_options = leptos::prelude::LeptosOptions::builder()
         .output_name(config.output_name.clone())
         .site_root(config.site_root.clone())
@@ -79,7 +84,15 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         )
         .merge(pages::routes())
         .merge(console)
+        .route(
+            "/metrics",
+            axum::routing::get(metrics::scrape).with_state(metrics::Scrape {
+                engine: engine.clone(),
+                token: config.metrics_token.clone().map(Arc::new),
+            }),
+        )
         .fallback(fallback)
+        .layer(axum::middleware::from_fn_with_state(engine.clone(), metrics::track))
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(trusted, rest::extract::client_meta))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -96,7 +109,15 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         ))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
             // The path only: query strings may carry tokens.
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            // The request id and the app are filled in as they are known, so every log
+            // line of the request carries them.
+            tracing::info_span!(
+                "request",
+                method = %req.method(),
+                path = %req.uri().path(),
+                request_id = tracing::field::Empty,
+                app = tracing::field::Empty,
+            )
         }))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             tracing::error!("a request handler panicked");

@@ -45,6 +45,13 @@ enum Command {
         #[arg(long)]
         app: Option<String>,
     },
+    /// Rotate an app's signing key: a new key signs from now on; the previous one stays in
+    /// the JWKS and keeps verifying until the tokens it signed have expired. Running nodes on
+    /// PostgreSQL switch at once; on SQLite a running server switches within a minute.
+    RotateKeys {
+        #[arg(long)]
+        app: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -76,6 +83,7 @@ fn main() -> ExitCode {
                 create_account(config, email, username, display_name).await
             }
             Command::VerifyAudit { app } => return verify_audit(config, app).await,
+            Command::RotateKeys { app } => rotate_keys(config, app).await,
         }
         .map(|()| ExitCode::SUCCESS)
     });
@@ -117,19 +125,7 @@ async fn create_account(
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
-    let store = domain::store::connect(config.database_url()).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let public_url = config.public_url_for(config.bind);
-    let engine = Engine::new(
-        store,
-        EngineConfig {
-            public_url,
-            master_key: config.master_key()?,
-            mail: config.mail_settings(false)?,
-            counters: config.counters().await?,
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let engine = offline_engine(&config).await?;
     let input = SignupInput {
         email,
         username: username.clone(),
@@ -146,18 +142,8 @@ async fn create_account(
 /// `rampart verify-audit`: one line per app, `ok` or the first broken link; exit 1 if any
 /// chain is broken.
 async fn verify_audit(config: Config, slug: Option<String>) -> anyhow::Result<ExitCode> {
-    let store = domain::store::connect(config.database_url()).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let engine = Engine::new(
-        store.clone(),
-        EngineConfig {
-            public_url: config.public_url_for(config.bind),
-            master_key: config.master_key()?,
-            mail: config.mail_settings(false)?,
-            counters: config.counters().await?,
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let engine = offline_engine(&config).await?;
+    let store = engine.store().clone();
     // Each app by its slug; a deleted app's log (which outlives it) by its id.
     let apps = match slug {
         Some(slug) => {
@@ -190,4 +176,37 @@ async fn verify_audit(config: Config, slug: Option<String>) -> anyhow::Result<Ex
         }
     }
     Ok(if broken { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// `rampart rotate-keys --app slug`: prints the new key's id and when the previous one retires.
+async fn rotate_keys(config: Config, slug: String) -> anyhow::Result<()> {
+    let engine = offline_engine(&config).await?;
+    let before = engine.store().app_by_slug(&slug).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let app = before.ok_or_else(|| anyhow::anyhow!("no app named {slug}"))?;
+    let key = engine.rotate_signing_key_as_operator(&app.slug).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let retires = domain::engine::retirement_grace(&app);
+    println!(
+        "{slug}: key {} ({}) signs from now on; the previous key verifies for {} more hours",
+        key.kid,
+        key.alg,
+        retires.num_hours()
+    );
+    Ok(())
+}
+
+/// An engine over the configured store for a one-shot command (no mail worker).
+async fn offline_engine(config: &Config) -> anyhow::Result<Engine> {
+    let store = domain::store::connect(config.database_url()).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    Engine::new(
+        store,
+        EngineConfig {
+            public_url: config.public_url_for(config.bind),
+            master_key: config.master_key()?,
+            mail: config.mail_settings(false)?,
+            counters: config.counters().await?,
+            webhooks_reachable: Default::default(),
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e:?}"))
 }

@@ -110,6 +110,9 @@ pub struct AuthConfig {
     pub organization_creation: String,
     /// How long an invitation into an organization lasts.
     pub organization_invite_ttl_seconds: i64,
+    /// Days after which the app's signing key is rotated on its own (0: never; else at least
+    /// 30, so that at most two keys are published at a time).
+    pub signing_key_rotation_days: i64,
 }
 
 /// Who may create organizations, and the config's default first.
@@ -385,6 +388,7 @@ impl Default for AuthConfig {
             organizations_enabled: false,
             organization_creation: ORGANIZATION_CREATION[0].into(),
             organization_invite_ttl_seconds: 604_800,
+            signing_key_rotation_days: 0,
         }
     }
 }
@@ -423,6 +427,7 @@ impl AuthConfig {
             ("session_cookie_renew_within_seconds", self.session_cookie_renew_within_seconds, 0..=31_536_000),
             ("session_max_lifetime_seconds", self.session_max_lifetime_seconds, 300..=31_536_000),
             ("organization_invite_ttl_seconds", self.organization_invite_ttl_seconds, 3600..=2_592_000),
+            ("signing_key_rotation_days", self.signing_key_rotation_days, 0..=3650),
         ]
     }
 
@@ -434,6 +439,9 @@ impl AuthConfig {
             if !range.contains(&value) {
                 return Err(ConfigError(format!("{name} must be between {} and {}", range.start(), range.end())));
             }
+        }
+        if (1..30).contains(&self.signing_key_rotation_days) {
+            return Err(ConfigError("signing_key_rotation_days must be 0 (never) or at least 30".into()));
         }
         if self.refresh_token_ttl_seconds < self.access_token_ttl_seconds {
             return Err(ConfigError("refresh_token_ttl_seconds must be at least access_token_ttl_seconds".into()));

@@ -9,6 +9,7 @@ mod end_users;
 #[cfg(feature = "ssr")]
 mod flash;
 mod invites;
+mod keys;
 mod licenses;
 mod mail;
 mod manage;
@@ -16,6 +17,7 @@ mod members;
 mod orgs;
 mod session;
 mod waitlists;
+mod webhooks;
 
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +27,7 @@ pub use audit::*;
 pub use credentials::*;
 pub use end_users::*;
 pub use invites::*;
+pub use keys::*;
 pub use licenses::*;
 pub use mail::*;
 pub use manage::*;
@@ -32,6 +35,7 @@ pub use members::*;
 pub use orgs::*;
 pub use session::*;
 pub use waitlists::*;
+pub use webhooks::*;
 
 /// Prefix of every server function's URL.
 pub const PREFIX: &str = "/console/_fn";

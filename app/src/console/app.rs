@@ -146,6 +146,8 @@ fn AppHeader(summary: AppSummary, perms: Perms) -> impl IntoView {
             {tab("org.read", "orgs", "Organizations")}
             {tab("apikey.read", "api-keys", "API keys")}
             {tab("apikey.read", "credentials", "Credentials")}
+            {tab("key.read", "keys", "Signing keys")}
+            {tab("webhook.read", "webhooks", "Webhooks")}
             {tab("license.read", "licenses", "Licenses")}
             {tab("config.update", "mail", "Mail")}
             {tab("waitlist.read", "waitlists", "Waitlists")}

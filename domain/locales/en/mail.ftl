@@ -74,3 +74,7 @@ mail-member-invite-subject = You are invited to help manage { $app }
 mail-member-invite-intro = You have been invited to help manage { $app } on Rampart, with the role { $role }.
 mail-member-invite-button = Accept the invite
 mail-member-invite-account = Accepting needs a Rampart account with this email address: sign in, or create one with this address on the page the link opens.
+mail-webhook-disabled-subject = A webhook of { $app } was disabled
+mail-webhook-disabled-intro = Every delivery to the webhook endpoint { $url } of { $app } has failed for a day, so Rampart disabled it. Events are no longer sent to it.
+mail-webhook-disabled-button = Open the app's webhooks
+mail-webhook-disabled-after = Fix the receiver, then enable the endpoint again in the console; failed deliveries can be sent again from its delivery log.

@@ -74,3 +74,7 @@ mail-member-invite-subject = Vous êtes invité·e à gérer { $app }
 mail-member-invite-intro = Vous avez été invité·e à gérer { $app } sur Rampart, avec le rôle { $role }.
 mail-member-invite-button = Accepter l'invitation
 mail-member-invite-account = Pour accepter, il faut un compte Rampart avec cette adresse email : connectez-vous, ou créez-en un avec cette adresse sur la page que le lien ouvre.
+mail-webhook-disabled-subject = Un webhook de { $app } a été désactivé
+mail-webhook-disabled-intro = Toutes les livraisons vers le webhook { $url } de { $app } échouent depuis un jour : Rampart l'a désactivé. Les événements ne lui sont plus envoyés.
+mail-webhook-disabled-button = Ouvrir les webhooks de l'app
+mail-webhook-disabled-after = Réparez le récepteur, puis réactivez le webhook dans la console ; les livraisons échouées peuvent être renvoyées depuis son journal.

@@ -151,6 +151,7 @@ impl Engine {
             active: true,
             created_at: app.created_at,
             retired_at: None,
+            revoked_at: None,
         })
         .await?;
         Ok((roles, kid))

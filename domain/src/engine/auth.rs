@@ -341,6 +341,7 @@ impl Engine {
         // The common case is one statement: the token is current and its session live.
         if let Some(sid) = self.store.rotate_refresh_token(app.id, &digest, &rotation, &event).await? {
             self.audit.wake();
+            crate::telemetry::event_committed(&event);
             // Taken before `live` reads the session: a revocation meanwhile keeps the touched
             // entry out of the cache.
             let generation = self.caches.generation();

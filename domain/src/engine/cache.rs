@@ -71,6 +71,11 @@ pub(super) struct Caches {
     /// By app id and public identifier (`app_…`); only credentials that exist are kept.
     credentials: TimedBy<(Uuid, String), Arc<AppCredential>>,
     verified: RwLock<HashMap<[u8; 32], Verified>>,
+    /// By app id: its enabled webhook endpoints (cleared by `Change::App`).
+    webhooks: Timed<Arc<Vec<crate::model::WebhookEndpoint>>>,
+    /// The apps' signing and verifying keys: a change to an app drops its keys too, so a
+    /// rotation or revocation on one node reaches every node's key ring at once.
+    pub(super) keys: Arc<super::keyring::KeyRing>,
     /// Bumped by every change applied, while the changed map's write lock is held.
     generation: AtomicU64,
     /// Set while change messages may be missed: nothing is served or kept.
@@ -192,7 +197,25 @@ impl Caches {
     }
 
     pub fn app(&self, slug: &str) -> Option<Arc<App>> {
-        self.fresh(&self.apps, slug, APP_TTL)
+        crate::telemetry::cache_lookup("app", self.fresh(&self.apps, slug, APP_TTL))
+    }
+
+    pub fn webhooks(&self, app_id: Uuid) -> Option<Arc<Vec<crate::model::WebhookEndpoint>>> {
+        crate::telemetry::cache_lookup("webhooks", self.fresh(&self.webhooks, &app_id, APP_TTL))
+    }
+
+    pub fn put_webhooks_if(
+        &self,
+        generation: Generation,
+        app_id: Uuid,
+        endpoints: Arc<Vec<crate::model::WebhookEndpoint>>,
+    ) {
+        self.timed_if(&self.webhooks, generation, app_id, endpoints);
+    }
+
+    /// Whether the app is cached now (not counted as a lookup: `/metrics` asks it).
+    pub fn has_app(&self, slug: &str) -> bool {
+        self.serving() && fresh(&self.apps, slug, APP_TTL).is_some()
     }
 
     pub fn put_app_if(&self, generation: Generation, app: Arc<App>) {
@@ -200,7 +223,7 @@ impl Caches {
     }
 
     pub fn session(&self, id: Uuid) -> Option<LiveSession> {
-        self.fresh(&self.sessions, &id, SESSION_TTL)
+        crate::telemetry::cache_lookup("session", self.fresh(&self.sessions, &id, SESSION_TTL))
     }
 
     pub fn put_session_if(&self, generation: Generation, id: Uuid, s: LiveSession) {
@@ -208,7 +231,7 @@ impl Caches {
     }
 
     pub fn profile(&self, user_id: Uuid) -> Option<Arc<Profile>> {
-        self.fresh(&self.profiles, &user_id, PROFILE_TTL)
+        crate::telemetry::cache_lookup("profile", self.fresh(&self.profiles, &user_id, PROFILE_TTL))
     }
 
     pub fn put_profile_if(&self, generation: Generation, user_id: Uuid, p: Arc<Profile>) {
@@ -221,7 +244,10 @@ impl Caches {
             return None;
         }
         let map = self.verified.read().ok()?;
-        map.get(digest).filter(|v| v.app_id == app_id).map(|v| v.claims.clone())
+        crate::telemetry::cache_lookup(
+            "verified",
+            map.get(digest).filter(|v| v.app_id == app_id).map(|v| v.claims.clone()),
+        )
     }
 
     pub fn put_verified_if(&self, generation: Generation, digest: [u8; 32], app_id: Uuid, claims: Arc<Claims>) {
@@ -234,7 +260,7 @@ impl Caches {
     }
 
     pub fn permissions(&self, role_id: Uuid) -> Option<Arc<Vec<String>>> {
-        self.fresh(&self.permissions, &role_id, PERMISSIONS_TTL)
+        crate::telemetry::cache_lookup("permissions", self.fresh(&self.permissions, &role_id, PERMISSIONS_TTL))
     }
 
     pub fn put_permissions_if(&self, generation: Generation, role_id: Uuid, p: Arc<Vec<String>>) {
@@ -242,7 +268,10 @@ impl Caches {
     }
 
     pub fn credential(&self, app_id: Uuid, client_id: &str) -> Option<Arc<AppCredential>> {
-        self.fresh(&self.credentials, &(app_id, client_id.to_owned()), CREDENTIAL_TTL)
+        crate::telemetry::cache_lookup(
+            "credential",
+            self.fresh(&self.credentials, &(app_id, client_id.to_owned()), CREDENTIAL_TTL),
+        )
     }
 
     pub fn put_credential_if(&self, generation: Generation, credential: Arc<AppCredential>) {
@@ -270,6 +299,10 @@ impl Caches {
                 // A deleted app's tokens, or a re-keyed one's, are checked afresh.
                 self.change(&self.verified, |map| map.retain(|_, v| v.app_id != id));
                 self.change(&self.credentials, |map| map.retain(|(app_id, _), _| *app_id != id));
+                self.change(&self.webhooks, |map| {
+                    map.remove(&id);
+                });
+                self.keys.forget(id);
             }
             Change::Session(id) => {
                 self.change(&self.sessions, |map| {
@@ -297,6 +330,8 @@ impl Caches {
                 self.change(&self.verified, HashMap::clear);
                 self.change(&self.sessions, HashMap::clear);
                 self.change(&self.permissions, HashMap::clear);
+                self.change(&self.webhooks, HashMap::clear);
+                self.keys.forget_all();
             }
         }
     }

@@ -75,7 +75,8 @@ impl KeyRing {
             }
         }
         let mut set = Vec::new();
-        for key in store.signing_keys(app_id).await? {
+        let at = chrono::Utc::now();
+        for key in store.signing_keys(app_id).await?.into_iter().filter(|k| k.live_at(at)) {
             let jwk: Jwk = serde_json::from_value(key.public_jwk).map_err(Error::internal)?;
             set.push(Verifier::from_jwk(&jwk)?);
         }
@@ -97,14 +98,28 @@ impl KeyRing {
                 return Ok(c.value.clone());
             }
         }
+        let at = chrono::Utc::now();
         let keys: Vec<serde_json::Value> =
-            store.signing_keys(app_id).await?.into_iter().map(|k| k.public_jwk).collect();
+            store.signing_keys(app_id).await?.into_iter().filter(|k| k.live_at(at)).map(|k| k.public_jwk).collect();
         let jwks = Arc::new(serde_json::json!({ "keys": keys }));
         self.published
             .write()
             .map_err(|_| poisoned())?
             .insert(app_id, Cached { loaded: Instant::now(), value: jwks.clone() });
         Ok(jwks)
+    }
+
+    /// Drops what is cached for every app.
+    pub(super) fn forget_all(&self) {
+        if let Ok(mut p) = self.published.write() {
+            p.clear();
+        }
+        if let Ok(mut s) = self.signers.write() {
+            s.clear();
+        }
+        if let Ok(mut v) = self.verifiers.write() {
+            v.clear();
+        }
     }
 
     /// Drops what is cached for an app (after a key change or the app's deletion).

@@ -74,6 +74,7 @@ impl Engine {
         let outcome = self.limits.hit(&bucket, window, now()).await;
         if let Err(crate::Error::RateLimited { .. }) = &outcome {
             tracing::info!(app = %app.slug, rule = rule.name(), "rate limit reached");
+            crate::telemetry::rate_limited(rule.name());
         }
         outcome
     }
@@ -138,6 +139,10 @@ impl Engine {
     /// before checking, so a blocked IP learns nothing from further guesses.
     pub(crate) async fn credentials_blocked(&self, app: &App, meta: &RequestMeta) -> Result<()> {
         let (window, bucket) = counted(app, Rule::CredentialFailuresPerIp, &ip_key(meta.ip.as_deref()));
-        self.limits.check(&bucket, window, now()).await
+        let outcome = self.limits.check(&bucket, window, now()).await;
+        if let Err(crate::Error::RateLimited { .. }) = &outcome {
+            crate::telemetry::rate_limited(Rule::CredentialFailuresPerIp.name());
+        }
+        outcome
     }
 }

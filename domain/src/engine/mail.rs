@@ -166,20 +166,24 @@ impl Mailer {
         match result {
             Ok(()) => {
                 tracing::info!(mail = %mail.id, kind = %mail.kind, "mail sent");
+                crate::telemetry::message_delivery("sent");
                 self.finish(mail.id, MailStatus::Sent, None).await
             }
             Err(SendError::Permanent(why)) => {
                 tracing::warn!(mail = %mail.id, kind = %mail.kind, error = %why, "mail refused for good");
+                crate::telemetry::message_delivery("failed");
                 self.finish(mail.id, MailStatus::Failed, Some(&why)).await
             }
             Err(SendError::Transient(why)) if mail.attempts + 1 >= MAX_ATTEMPTS => {
                 tracing::warn!(mail = %mail.id, kind = %mail.kind, error = %why, "mail given up after its last attempt");
+                crate::telemetry::message_delivery("failed");
                 self.finish(mail.id, MailStatus::Failed, Some(&format!("gave up after {MAX_ATTEMPTS} attempts: {why}")))
                     .await
             }
             Err(SendError::Transient(why)) => {
                 let next = now() + backoff(mail.attempts);
                 tracing::info!(mail = %mail.id, kind = %mail.kind, error = %why, retry_at = %next, "mail not sent yet");
+                crate::telemetry::message_delivery("retried");
                 let mut tx = self.store.begin().await?;
                 tx.retry_mail(mail.id, next, &why).await?;
                 Ok(tx.commit().await?)
@@ -231,28 +235,96 @@ impl Write<'_> {
         subject: String,
         body: Body,
     ) -> Result<()> {
-        let id = Uuid::now_v7();
-        let body = serde_json::to_vec(&body).map_err(Error::internal)?;
-        let sealed = self.engine().config.master_key.seal(&body, &context(id))?;
-        let at = now();
-        self.queue_mail(Mail {
-            id,
-            app_id: app.id,
-            kind: kind.as_str().to_owned(),
-            sender,
-            to: to.to_owned(),
-            subject,
-            body: Some(sealed),
-            channel,
-            status: MailStatus::Queued,
-            attempts: 0,
-            next_attempt_at: at,
-            last_error: None,
-            created_at: at,
-            sent_at: None,
-        });
+        let mail = message(&self.engine().config.master_key, app, channel, kind, sender, to, subject, body)?;
+        self.queue_mail(mail);
         Ok(())
     }
+}
+
+/// One queued message of `app`, its body sealed.
+#[allow(clippy::too_many_arguments)]
+fn message(
+    key: &MasterKey,
+    app: &App,
+    channel: OtpChannel,
+    kind: MailKind,
+    sender: String,
+    to: &str,
+    subject: String,
+    body: Body,
+) -> Result<Mail> {
+    let id = Uuid::now_v7();
+    let body = serde_json::to_vec(&body).map_err(Error::internal)?;
+    let sealed = key.seal(&body, &context(id))?;
+    let at = now();
+    Ok(Mail {
+        id,
+        app_id: app.id,
+        kind: kind.as_str().to_owned(),
+        sender,
+        to: to.to_owned(),
+        subject,
+        body: Some(sealed),
+        channel,
+        status: MailStatus::Queued,
+        attempts: 0,
+        next_attempt_at: at,
+        last_error: None,
+        created_at: at,
+        sent_at: None,
+    })
+}
+
+impl Mailer {
+    /// Queues Rampart's own message (the `platform` app's, in its wording) to an account, in
+    /// `tx`: for work that runs outside a request's `Write` (the webhook dispatcher).
+    pub(crate) async fn queue_platform(
+        &self,
+        tx: &mut dyn crate::store::Tx,
+        to: &str,
+        rendered: Rendered,
+    ) -> Result<()> {
+        let Some(platform) = self.store.app_by_slug(crate::types::PLATFORM_SLUG).await? else {
+            return Ok(());
+        };
+        let sender = sender(&self.settings.from_name, &self.settings.from_address);
+        let body = Body { text: rendered.text, html: rendered.html };
+        let mail = message(
+            &self.key,
+            &platform,
+            OtpChannel::Email,
+            MailKind::WebhookDisabled,
+            sender,
+            to,
+            rendered.subject,
+            body,
+        )?;
+        tx.insert_mail(&mail).await?;
+        Ok(())
+    }
+}
+
+/// The mail telling an app's owners that its webhook endpoint `url` was disabled.
+pub(crate) fn webhook_disabled_message(app: &App, url: &str, link: &str) -> Rendered {
+    let language = crate::i18n::Language::default();
+    let notice = language.text_with(
+        "mail-webhook-disabled-intro",
+        &[("app", crate::i18n::Arg::from(app.display_name.as_str())), ("url", crate::i18n::Arg::from(url))],
+    );
+    crate::mail::render::render(
+        MailKind::WebhookDisabled,
+        &crate::mail::render::Vars {
+            app: app.display_name.clone(),
+            name: None,
+            link: Some(link.to_owned()),
+            code: None,
+            lasts: None,
+            notice: Some(notice),
+            feature: None,
+            language: Some(language),
+        },
+        &crate::model::AuthConfig::default(),
+    )
 }
 
 pub use shared::mail::{MailPage, MailView};
@@ -346,7 +418,9 @@ impl Engine {
             MailKind::Otp => (None, Some("493027".to_owned()), Some(TimeDelta::seconds(app.config.otp_ttl_seconds))),
             MailKind::PasswordChanged | MailKind::ContactChanged | MailKind::WaitlistAdmitted => (None, None, None),
             // Not an app's message (`MailKind::parse` never gives it).
-            MailKind::MemberInvite => return Err(Error::invalid(format!("kind: no message '{}'", kind.as_str()))),
+            MailKind::MemberInvite | MailKind::WebhookDisabled => {
+                return Err(Error::invalid(format!("kind: no message '{}'", kind.as_str())))
+            }
             MailKind::OrgInvite => (
                 Some(link("accept-org-invite?code=oinv_EXAMPLE")),
                 Some("oinv_EXAMPLE".to_owned()),

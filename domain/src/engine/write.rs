@@ -61,8 +61,26 @@ impl Write<'_> {
     /// this node's caches and wakes the audit sequencer.
     pub async fn commit(mut self) -> Result<()> {
         let recorded = !self.events.is_empty();
+        let mut events = Vec::with_capacity(self.events.len());
         for event in std::mem::take(&mut self.events) {
-            self.tx.insert_audit_event(&self.engine.audit.seal(event)).await?;
+            let sealed = self.engine.audit.seal(event);
+            self.tx.insert_audit_event(&sealed).await?;
+            events.push(sealed);
+        }
+        // Each event goes to the app's endpoints that want it, queued with the change.
+        let mut hooked = false;
+        let mut apps: Vec<Uuid> = events.iter().map(|e| e.app_id).collect();
+        apps.sort_unstable();
+        apps.dedup();
+        for app_id in apps {
+            let endpoints = self.engine.webhook_targets(app_id).await?;
+            if endpoints.is_empty() {
+                continue;
+            }
+            for delivery in super::webhooks::deliveries_for(&endpoints, &events, now()) {
+                self.tx.insert_webhook_delivery(&delivery).await?;
+                hooked = true;
+            }
         }
         let mailed = !self.mails.is_empty();
         for mail in std::mem::take(&mut self.mails) {
@@ -81,6 +99,10 @@ impl Write<'_> {
         if recorded {
             self.engine.audit.wake();
         }
+        if hooked {
+            self.engine.wake_webhooks();
+        }
+        events.iter().for_each(crate::telemetry::event_committed);
         Ok(())
     }
 }

@@ -25,6 +25,9 @@ pub enum MailKind {
     /// the `platform` app's name and wording, not an app's: not among `ALL`, which an app
     /// may reword.
     MemberInvite,
+    /// To an app's owners: its webhook endpoint was disabled after a day of failures
+    /// (`Vars::notice` says which). Rampart's wording, like `MemberInvite`.
+    WebhookDisabled,
     /// An invitation into an organization of the app (`Vars::notice` is the organization's
     /// name, so an app's own template says it with `{{notice}}`).
     OrgInvite,
@@ -58,6 +61,7 @@ impl MailKind {
             MailKind::Otp => "otp",
             MailKind::WaitlistAdmitted => "waitlist_admitted",
             MailKind::MemberInvite => "member_invite",
+            MailKind::WebhookDisabled => "webhook_disabled",
             MailKind::OrgInvite => "org_invite",
         }
     }
@@ -363,6 +367,16 @@ fn render_default(kind: MailKind, vars: &Vars, look: &Look) -> Rendered {
             let blocks = vec![Block::Text(greeting.clone()), Block::Text(say_feature("mail-waitlist-intro"))];
             (say_feature("mail-waitlist-subject"), blocks)
         }
+        // `notice` says which endpoint of which app (see `webhooks.rs`).
+        MailKind::WebhookDisabled => (
+            say("mail-webhook-disabled-subject"),
+            vec![
+                Block::Text(greeting.clone()),
+                Block::Text(vars.notice.clone().unwrap_or_default()),
+                button("mail-webhook-disabled-button", link),
+                Block::Text(language.text("mail-webhook-disabled-after")),
+            ],
+        ),
         // `notice` says who is invited to which app with which role (see `members.rs`).
         MailKind::MemberInvite => {
             let mut blocks = vec![

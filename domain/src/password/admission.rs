@@ -125,6 +125,11 @@ impl Admission {
 
     /// Takes a slot at once if one is free, else a place in `app`'s queue; fails at once
     /// with [`busy`] when the queues are full. Await the entry for the slot.
+    /// How many entries wait for a slot now.
+    pub fn waiting(&self) -> usize {
+        self.0.lock().waiting
+    }
+
     pub fn enter(&self, app: Uuid) -> Result<Entry, Error> {
         let limits = self.0.limits;
         let mut state = self.0.lock();

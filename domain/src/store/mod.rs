@@ -21,16 +21,29 @@ use crate::model::{
     OneTimeToken, OtpPurpose, OtpRequest, Permission, RefreshSuccessor, RefreshToken, Role, Session, SigningKey,
     TokenPurpose, User, UserCursor, UserProfile, WaitlistCount, WaitlistEntry, WaitlistListing,
 };
+use crate::model::{DeliveryAttempt, WebhookDelivery, WebhookEndpoint};
 use crate::{Error, Result};
 
 pub use error::{StoreError, StoreResult};
 pub use timestamp::Ts;
 
 /// Reads, and the start of a write transaction.
+/// One connection pool's connections: open ones, idle ones among them, and the most it opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// `reader` or `writer`.
+    pub pool: &'static str,
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
+    /// The connection pools' sizes now, for `/metrics`.
+    fn pool_usage(&self) -> Vec<PoolUsage>;
     /// Answers when the database does.
     async fn ping(&self) -> StoreResult<()>;
     /// Closes the store's connections (a test's store, before its database is removed).
@@ -160,6 +173,22 @@ pub trait Store: Send + Sync + 'static {
 
     /// When the next queued message falls due.
     async fn next_mail_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
+    /// How many messages of every app wait to be sent (`/metrics`).
+    async fn queued_mail(&self) -> StoreResult<i64>;
+    /// The app's webhook endpoints, oldest first.
+    async fn webhook_endpoints(&self, app_id: Uuid) -> StoreResult<Vec<WebhookEndpoint>>;
+    async fn webhook_endpoint(&self, app_id: Uuid, id: Uuid) -> StoreResult<Option<WebhookEndpoint>>;
+    /// An endpoint's deliveries, newest first, before `before` (created at, id).
+    async fn webhook_deliveries(
+        &self,
+        app_id: Uuid,
+        endpoint_id: Uuid,
+        before: Option<(DateTime<Utc>, Uuid)>,
+        limit: u32,
+    ) -> StoreResult<Vec<WebhookDelivery>>;
+    async fn webhook_delivery(&self, app_id: Uuid, id: Uuid) -> StoreResult<Option<WebhookDelivery>>;
+    /// When the next queued delivery is due, if any is queued.
+    async fn next_webhook_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
     /// The app's messages, newest first, before `before` (created at, id).
     async fn mail_page(
         &self,
@@ -298,6 +327,36 @@ pub trait Tx: Send {
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
     async fn insert_signing_key(&mut self, key: &SigningKey) -> StoreResult<()>;
+
+    async fn insert_webhook_endpoint(&mut self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
+    /// Writes every field of the endpoint back; false when it is gone.
+    async fn update_webhook_endpoint(&mut self, endpoint: &WebhookEndpoint) -> StoreResult<bool>;
+    /// Deletes the endpoint and its deliveries; false when it was not the app's.
+    async fn delete_webhook_endpoint(&mut self, app_id: Uuid, id: Uuid) -> StoreResult<bool>;
+    async fn insert_webhook_delivery(&mut self, delivery: &WebhookDelivery) -> StoreResult<()>;
+    /// Takes up to `limit` due deliveries until `until`, so no other worker sends them meanwhile.
+    async fn claim_webhook_deliveries(
+        &mut self,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<WebhookDelivery>>;
+    /// Records one attempt at a queued delivery; false when it was not queued any more.
+    async fn record_webhook_attempt(&mut self, id: Uuid, attempt: &DeliveryAttempt) -> StoreResult<bool>;
+    /// Queues a delivery again to be sent at `at`; false when it is queued already or not the app's.
+    async fn requeue_webhook_delivery(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// An attempt failed at `at`: the endpoint is failing since then unless it already was;
+    /// since when, or `None` when the endpoint is gone.
+    async fn webhook_endpoint_failed(&mut self, id: Uuid, at: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>>;
+    async fn webhook_endpoint_succeeded(&mut self, id: Uuid) -> StoreResult<()>;
+    /// Disables an enabled endpoint and fails its queued deliveries; false when it was not enabled.
+    async fn disable_webhook_endpoint(&mut self, id: Uuid, reason: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Ends the app's active key `kid`'s turn: it stays published and verifying until
+    /// `retired_at`. False (nothing written) when `kid` is not the app's active key.
+    async fn retire_signing_key(&mut self, app_id: Uuid, kid: &str, retired_at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Revokes a key that no longer signs, retiring it at `at`. False (nothing written) when
+    /// `kid` is the app's active key, already revoked, or not the app's.
+    async fn revoke_signing_key(&mut self, app_id: Uuid, kid: &str, at: DateTime<Utc>) -> StoreResult<bool>;
 
     /// Puts the user on the waitlist; false (and nothing written) when it is on it already in
     /// the same context.

@@ -266,6 +266,7 @@ fn new_signing_key(app_id: Uuid, active: bool, created_at: DateTime<Utc>) -> Sig
         active,
         created_at,
         retired_at: (!active).then(|| created_at + secs(60)),
+        revoked_at: None,
     }
 }
 

@@ -35,6 +35,7 @@ pub async fn client_meta(State(trusted): State<Arc<Vec<Cidr>>>, mut req: Request
         .and_then(|v| v.to_str().ok())
         .filter(|id| is_sane_request_id(id))
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
+    tracing::Span::current().record("request_id", request_id.as_str());
     let meta = RequestMeta { ip: ip.map(|ip| ip.to_string()), user_agent };
     let lang = req.uri().query().and_then(|q| {
         q.split('&').find_map(|pair| pair.strip_prefix("lang=")).map(|v| v.split('&').next().unwrap_or_default())

@@ -8,6 +8,7 @@ pub mod cookie_api;
 pub mod credentials;
 pub mod error;
 pub mod extract;
+pub mod keys;
 pub mod licenses;
 pub mod links;
 pub mod manage;
@@ -16,6 +17,7 @@ pub mod ops;
 pub mod orgs;
 pub mod otp;
 pub mod waitlists;
+pub mod webhooks;
 pub mod wellknown;
 
 use app::state::AppState;
@@ -59,6 +61,14 @@ fn platform() -> Router<AppState> {
         .route("/apps/{slug}/credentials", get(credentials::list).post(credentials::create))
         .route("/apps/{slug}/credentials/{app_id}", axum::routing::delete(credentials::revoke))
         .route("/apps/{slug}/credentials/{app_id}/rotate", post(credentials::rotate))
+        .route("/apps/{slug}/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/apps/{slug}/webhooks/{id}", get(webhooks::get).patch(webhooks::update).delete(webhooks::delete))
+        .route("/apps/{slug}/webhooks/{id}/rotate-secret", post(webhooks::rotate))
+        .route("/apps/{slug}/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route("/apps/{slug}/webhooks/{id}/deliveries/{delivery}/redeliver", post(webhooks::redeliver))
+        .route("/apps/{slug}/keys", get(keys::list))
+        .route("/apps/{slug}/keys/rotate", post(keys::rotate))
+        .route("/apps/{slug}/keys/{kid}/revoke", post(keys::revoke))
         .route("/apps/{slug}/licenses", get(licenses::list).post(licenses::issue))
         .route("/apps/{slug}/licenses/{id}", get(licenses::get))
         .route("/apps/{slug}/licenses/{id}/revoke", post(licenses::revoke))
@@ -169,7 +179,8 @@ pub fn is_api_path(path: &str) -> bool {
     let mut segments = path.trim_start_matches('/').split('/');
     let first = segments.next().unwrap_or_default();
     let second = segments.next();
-    matches!(first, "api" | "v1" | "health" | "ready" | "openapi.json") || matches!(second, Some("v1" | "api"))
+    matches!(first, "api" | "v1" | "health" | "ready" | "metrics" | "openapi.json")
+        || matches!(second, Some("v1" | "api"))
 }
 
 pub async fn not_found() -> Response {

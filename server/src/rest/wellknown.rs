@@ -9,8 +9,8 @@ use axum::Json;
 use super::error::ApiResult;
 
 /// Verifiers may cache the JWKS this long; key rotation keeps retired keys published for at
-/// least the longest access-token TTL plus this.
-pub const JWKS_MAX_AGE_SECONDS: u32 = 300;
+/// least the longest token lifetime plus this.
+pub use domain::engine::JWKS_MAX_AGE_SECONDS;
 
 pub async fn jwks(State(s): State<AppState>, Path(slug): Path<String>) -> ApiResult<impl IntoResponse> {
     let jwks = s.engine.jwks(&slug).await?;

@@ -207,6 +207,12 @@ macro_rules! mail {
                 Ok(due.map(|t| t.0))
             }
 
+            /// How many messages wait to be sent (due or backing off), all apps together.
+            pub(crate) async fn queued_mail(db: &Pool) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM mail_outbox WHERE status = 'queued'")
+                    .fetch_one(db).await?)
+            }
+
             /// The app's messages, newest first, before `before` (created at, id).
             pub(crate) async fn mail_page(
                 db: &Pool,

@@ -18,6 +18,7 @@ pub(crate) mod sessions;
 pub(crate) mod signing_keys;
 pub(crate) mod users;
 pub(crate) mod waitlists;
+pub(crate) mod webhooks;
 
 use async_trait::async_trait;
 use futures_core::stream::BoxStream;
@@ -75,6 +76,7 @@ macro_rules! impl_sql_store {
             $crate::store::sql::members::members!($db);
             $crate::store::sql::licenses::licenses!($db);
             $crate::store::sql::organizations::organizations!($db);
+            $crate::store::sql::webhooks::webhooks!($db);
         }
 
         pub struct $tx(sqlx::Transaction<'static, $db>);
@@ -83,6 +85,21 @@ macro_rules! impl_sql_store {
         impl $crate::store::Store for $store {
             fn backend(&self) -> &'static str {
                 <$store as $crate::store::sql::Backend>::NAME
+            }
+
+            fn pool_usage(&self) -> Vec<$crate::store::PoolUsage> {
+                let usage = |pool: &'static str, p: &sqlx::Pool<<$store as $crate::store::sql::Backend>::Db>| {
+                    $crate::store::PoolUsage {
+                        pool,
+                        open: p.size(),
+                        idle: u32::try_from(p.num_idle()).unwrap_or(u32::MAX),
+                        max: p.options().get_max_connections(),
+                    }
+                };
+                vec![
+                    usage("reader", $crate::store::sql::Backend::reader(self)),
+                    usage("writer", $crate::store::sql::Backend::writer(self)),
+                ]
             }
 
             async fn ping(&self) -> $crate::store::StoreResult<()> {
@@ -453,6 +470,48 @@ macro_rules! impl_sql_store {
                 queries::mail::next_mail_due($crate::store::sql::Backend::reader(self)).await
             }
 
+            async fn queued_mail(&self) -> $crate::store::StoreResult<i64> {
+                queries::mail::queued_mail($crate::store::sql::Backend::reader(self)).await
+            }
+
+            async fn webhook_endpoints(
+                &self,
+                app_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::WebhookEndpoint>> {
+                queries::webhooks::webhook_endpoints($crate::store::sql::Backend::reader(self), app_id).await
+            }
+
+            async fn webhook_endpoint(
+                &self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<$crate::model::WebhookEndpoint>> {
+                queries::webhooks::webhook_endpoint($crate::store::sql::Backend::reader(self), app_id, id).await
+            }
+
+            async fn webhook_deliveries(
+                &self,
+                app_id: uuid::Uuid,
+                endpoint_id: uuid::Uuid,
+                before: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
+                limit: u32,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::WebhookDelivery>> {
+                let db = $crate::store::sql::Backend::reader(self);
+                queries::webhooks::webhook_deliveries(db, app_id, endpoint_id, before, limit).await
+            }
+
+            async fn webhook_delivery(
+                &self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<$crate::model::WebhookDelivery>> {
+                queries::webhooks::webhook_delivery($crate::store::sql::Backend::reader(self), app_id, id).await
+            }
+
+            async fn next_webhook_due(&self) -> $crate::store::StoreResult<Option<chrono::DateTime<chrono::Utc>>> {
+                queries::webhooks::next_webhook_due($crate::store::sql::Backend::reader(self)).await
+            }
+
             async fn mail_page(
                 &self,
                 app_id: uuid::Uuid,
@@ -669,6 +728,100 @@ macro_rules! impl_sql_store {
 
             async fn insert_signing_key(&mut self, key: &$crate::model::SigningKey) -> $crate::store::StoreResult<()> {
                 queries::signing_keys::insert_signing_key(&mut self.0, key).await
+            }
+
+            async fn insert_webhook_endpoint(
+                &mut self,
+                endpoint: &$crate::model::WebhookEndpoint,
+            ) -> $crate::store::StoreResult<()> {
+                queries::webhooks::insert_webhook_endpoint(&mut self.0, endpoint).await
+            }
+
+            async fn update_webhook_endpoint(
+                &mut self,
+                endpoint: &$crate::model::WebhookEndpoint,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::webhooks::update_webhook_endpoint(&mut self.0, endpoint).await
+            }
+
+            async fn delete_webhook_endpoint(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::webhooks::delete_webhook_endpoint(&mut self.0, app_id, id).await
+            }
+
+            async fn insert_webhook_delivery(
+                &mut self,
+                delivery: &$crate::model::WebhookDelivery,
+            ) -> $crate::store::StoreResult<()> {
+                queries::webhooks::insert_webhook_delivery(&mut self.0, delivery).await
+            }
+
+            async fn claim_webhook_deliveries(
+                &mut self,
+                now: chrono::DateTime<chrono::Utc>,
+                until: chrono::DateTime<chrono::Utc>,
+                limit: u32,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::WebhookDelivery>> {
+                queries::webhooks::claim_webhook_deliveries(&mut self.0, now, until, limit).await
+            }
+
+            async fn record_webhook_attempt(
+                &mut self,
+                id: uuid::Uuid,
+                attempt: &$crate::model::DeliveryAttempt,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::webhooks::record_webhook_attempt(&mut self.0, id, attempt).await
+            }
+
+            async fn requeue_webhook_delivery(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::webhooks::requeue_webhook_delivery(&mut self.0, app_id, id, at).await
+            }
+
+            async fn webhook_endpoint_failed(
+                &mut self,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<Option<chrono::DateTime<chrono::Utc>>> {
+                queries::webhooks::webhook_endpoint_failed(&mut self.0, id, at).await
+            }
+
+            async fn webhook_endpoint_succeeded(&mut self, id: uuid::Uuid) -> $crate::store::StoreResult<()> {
+                queries::webhooks::webhook_endpoint_succeeded(&mut self.0, id).await
+            }
+
+            async fn disable_webhook_endpoint(
+                &mut self,
+                id: uuid::Uuid,
+                reason: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::webhooks::disable_webhook_endpoint(&mut self.0, id, reason, at).await
+            }
+
+            async fn retire_signing_key(
+                &mut self,
+                app_id: uuid::Uuid,
+                kid: &str,
+                retired_at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::signing_keys::retire_signing_key(&mut self.0, app_id, kid, retired_at).await
+            }
+
+            async fn revoke_signing_key(
+                &mut self,
+                app_id: uuid::Uuid,
+                kid: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::signing_keys::revoke_signing_key(&mut self.0, app_id, kid, at).await
             }
 
             async fn join_waitlist(

@@ -243,6 +243,7 @@ pub(crate) struct SigningKeyRow {
     active: bool,
     created_at: Ts,
     retired_at: Option<Ts>,
+    revoked_at: Option<Ts>,
 }
 
 impl SigningKeyRow {
@@ -256,6 +257,7 @@ impl SigningKeyRow {
             active: self.active,
             created_at: self.created_at.0,
             retired_at: self.retired_at.map(|t| t.0),
+            revoked_at: self.revoked_at.map(|t| t.0),
         })
     }
 }
