@@ -36,6 +36,11 @@ pub const MANAGEMENT: &[&str] = &[
     "member.remove",
     "org.read",
     "org.update",
+    // OIDC clients of the app as an OpenID Connect provider.
+    "oidc.read",
+    "oidc.create",
+    "oidc.update",
+    "oidc.delete",
 ];
 
 pub const OWNER: &str = "owner";

@@ -27,6 +27,7 @@ mod limits;
 mod mail;
 mod members;
 mod multinode;
+mod oidc_provider;
 mod ops;
 mod organizations;
 mod otp;
