@@ -393,7 +393,7 @@ pub trait Tx: Send {
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
     async fn insert_oidc_code(&mut self, code: &OidcCode) -> StoreResult<()>;
-    /// Marks the code used if it was not: the code as it was, else `None` (unknown or used).
+    /// Marks the code used if it was not: the code, now used, else `None` (unknown or used).
     async fn consume_oidc_code(
         &mut self,
         app_id: Uuid,
