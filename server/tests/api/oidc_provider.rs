@@ -25,6 +25,7 @@ both_stores!(
     codes_are_single_use_and_bound_to_their_client,
     machine_clients_and_private_key_jwt,
     discovery_and_jwks_match_what_is_issued,
+    prompt_login_and_max_age_ask_to_sign_in_again,
 );
 two_nodes!(the_flow_spans_two_nodes);
 
@@ -913,4 +914,66 @@ async fn the_flow_spans_two_nodes(a: TestApp, b: TestApp) {
         assert!(std::time::Instant::now() < deadline, "the revocation reached the other node");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+/// `prompt=login` and an exceeded `max_age` show the sign-in page even with a session; the
+/// sign-in that follows satisfies them once, and the code's `auth_time` is that sign-in's.
+async fn prompt_login_and_max_age_ask_to_sign_in_again(app: TestApp) {
+    let owner = app.app_with_owner("acme").await;
+    let (client, secret) = web_client(&app, &owner, "acme").await;
+    let browser = signed_in(&app, "acme", "gus").await;
+    let challenge = s256(VERIFIER);
+    let base = [
+        ("response_type", "code"),
+        ("client_id", client.as_str()),
+        ("redirect_uri", RP),
+        ("scope", "openid"),
+        ("state", "p"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let auth_time = |code: String| {
+        let (app, client, secret) = (&app, client.clone(), secret.clone());
+        async move {
+            let form = [
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", RP),
+                ("code_verifier", VERIFIER),
+            ];
+            let r = app
+                .client
+                .post(app.url("/acme/oauth2/token"))
+                .basic_auth(&client, Some(&secret))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            let body: Value = r.json().await.unwrap();
+            payload_of(body["id_token"].as_str().unwrap())["auth_time"].as_i64().unwrap()
+        }
+    };
+    // With the session as it is: straight back with a code.
+    let first = auth_time(code_of(&app, "acme", &location(&authorize(&browser, "acme", &base).await), "p")).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for extra in [("prompt", "login"), ("max_age", "0")] {
+        let mut params = base.to_vec();
+        params.push(extra);
+        let page = authorize(&browser, "acme", &params).await;
+        assert!(page.path.starts_with("/acme/signin"), "{extra:?}: {}", page.path);
+        let back = browser.submit(&page, "signin-form", &[("identifier", "gus"), ("password", PASSWORD)]).await;
+        let again = auth_time(code_of(&app, "acme", &location(&back), "p")).await;
+        assert!(again > first, "{extra:?}: a new sign-in ({again} > {first})");
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    }
+    // A large max_age is satisfied by the session; prompt=none cannot sign in again.
+    let mut params = base.to_vec();
+    params.push(("max_age", "3600"));
+    assert!(query_param(&location(&authorize(&browser, "acme", &params).await), "code").starts_with("oac_"));
+    let mut params = base.to_vec();
+    params.extend([("max_age", "0"), ("prompt", "none")]);
+    assert_eq!(error_of(&location(&authorize(&browser, "acme", &params).await)), "login_required");
+    let mut params = base.to_vec();
+    params.push(("prompt", "none login"));
+    assert_eq!(error_of(&location(&authorize(&browser, "acme", &params).await)), "invalid_request");
 }
