@@ -75,6 +75,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("orgs/:id") view=console::OrgPage ssr=SsrMode::Async/>
                         <Route path=path!("api-keys") view=console::ApiKeysPage ssr=SsrMode::Async/>
                         <Route path=path!("credentials") view=console::CredentialsPage ssr=SsrMode::Async/>
+                        <Route path=path!("oidc-clients") view=console::OidcClientsPage ssr=SsrMode::Async/>
                         <Route path=path!("licenses") view=console::LicensesPage ssr=SsrMode::Async/>
                         <Route path=path!("licenses/:id") view=console::LicensePage ssr=SsrMode::Async/>
                         <Route path=path!("mail") view=console::MailPage ssr=SsrMode::Async/>

@@ -146,6 +146,7 @@ fn AppHeader(summary: AppSummary, perms: Perms) -> impl IntoView {
             {tab("org.read", "orgs", "Organizations")}
             {tab("apikey.read", "api-keys", "API keys")}
             {tab("apikey.read", "credentials", "Credentials")}
+            {tab("oidc.read", "oidc-clients", "OIDC clients")}
             {tab("license.read", "licenses", "Licenses")}
             {tab("config.update", "mail", "Mail")}
             {tab("waitlist.read", "waitlists", "Waitlists")}
