@@ -103,6 +103,8 @@ pub async fn measure() -> Result<Ceilings> {
         role: "member".into(),
         org: None,
         org_role: None,
+        client_id: None,
+        scope: None,
     };
     let mut sign_us = Vec::new();
     for alg in SigningAlg::ALL {

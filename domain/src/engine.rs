@@ -20,6 +20,8 @@ mod links;
 mod mail;
 mod manage;
 mod members;
+mod oidc;
+mod oidc_clients;
 mod orgs;
 mod orgs_invites;
 mod orgs_manage;
@@ -63,6 +65,11 @@ pub use links::{allowed_redirect, InviteInput, InviteView, LinkAnswer, Methods};
 pub use mail::{MailPage, MailView};
 pub use manage::{NewRole, RolePatch};
 pub use members::{MemberInviteInput, RoleChoice, MEMBER_INVITE_PREFIX};
+pub use oidc::{
+    AuthorizeParams, AuthorizeStep, BasicCredentials, ConsentPrompt, Decision, Logout, OAuthError, OAuthTokens,
+    TokenParams,
+};
+pub use oidc_clients::{parse_redirect_uri, OIDC_CLIENT_ID_PREFIX, OIDC_CLIENT_SECRET_PREFIX};
 pub use orgs::{MemberView, OrgInput, OrgPatch, OrgView, ORG_PAGE_MAX};
 pub use orgs_invites::{OrgInviteView, ORG_INVITE_PREFIX};
 pub use orgs_manage::OrgPage;

@@ -7,8 +7,10 @@ use uuid::Uuid;
 /// Defined once in `shared`, which the browser build also uses.
 pub use shared::{AuthConfig, Status};
 
+mod oidc;
 mod organizations;
 mod webhooks;
+pub use oidc::{OidcClient, OidcCode, OidcGrant};
 pub use organizations::{ActiveOrgRecord, OrgInvite, OrgMember, OrgMembership, Organization};
 pub use webhooks::{DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookEndpoint};
 

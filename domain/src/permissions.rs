@@ -38,6 +38,11 @@ pub const MANAGEMENT: &[&str] = &[
     "org.update",
     "webhook.read",
     "webhook.update",
+    // OIDC clients of the app as an OpenID Connect provider.
+    "oidc.read",
+    "oidc.create",
+    "oidc.update",
+    "oidc.delete",
 ];
 
 pub const OWNER: &str = "owner";

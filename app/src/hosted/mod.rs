@@ -11,10 +11,12 @@
 mod account;
 mod forms;
 mod links;
+mod oauth;
 
 pub use account::{account_page, AccountView, ContactRow, SessionRow};
 pub use forms::*;
 pub use links::*;
+pub use oauth::{consent_page, oauth_error_page, ConsentView};
 
 use std::sync::LazyLock;
 

@@ -179,3 +179,19 @@ done-verified = The contact is verified.
 done-signed-up = Welcome! Check your email to confirm your address.
 done-welcome = Welcome!
 done-signed-in = You are signed in.
+
+# The app as an OpenID Connect provider: refused requests, consent, sign-out.
+oauth-error-title = This request cannot continue
+oauth-unknown-client = The application that sent you here is not registered with this service. Go back and try again, or contact its developers.
+oauth-bad-redirect-uri = The application that sent you here asked to return to an address it has not registered, so you were not sent there.
+oauth-logout-hint = This sign-out request cannot be checked: it does not name a valid sign-in.
+consent-title = Allow access?
+consent-intro = { $client } wants to use your { $app } account.
+consent-scopes = It asks to:
+consent-scope-openid = Know who you are
+consent-scope-profile = See your name and username
+consent-scope-email = See your email address
+consent-scope-phone = See your phone number
+consent-scope-offline_access = Keep access while you are away
+consent-allow = Allow
+consent-deny = Deny

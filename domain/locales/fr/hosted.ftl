@@ -179,3 +179,19 @@ done-verified = Le contact est vérifié.
 done-signed-up = Bienvenue ! Consultez vos e-mails pour confirmer votre adresse.
 done-welcome = Bienvenue !
 done-signed-in = Vous êtes connecté.
+
+# L'app comme fournisseur OpenID Connect : demandes refusées, consentement, déconnexion.
+oauth-error-title = Cette demande ne peut pas aboutir
+oauth-unknown-client = L'application qui vous a envoyé ici n'est pas enregistrée auprès de ce service. Revenez en arrière et réessayez, ou contactez ses développeurs.
+oauth-bad-redirect-uri = L'application qui vous a envoyé ici demande à revenir vers une adresse qu'elle n'a pas enregistrée : vous n'y avez donc pas été renvoyé.
+oauth-logout-hint = Cette demande de déconnexion ne peut pas être vérifiée : elle ne désigne aucune connexion valide.
+consent-title = Autoriser l'accès ?
+consent-intro = { $client } souhaite utiliser votre compte { $app }.
+consent-scopes = Elle demande à :
+consent-scope-openid = Savoir qui vous êtes
+consent-scope-profile = Voir votre nom et votre nom d'utilisateur
+consent-scope-email = Voir votre adresse e-mail
+consent-scope-phone = Voir votre numéro de téléphone
+consent-scope-offline_access = Garder l'accès en votre absence
+consent-allow = Autoriser
+consent-deny = Refuser

@@ -325,6 +325,22 @@ impl Engine {
     ) -> Result<TokenPair> {
         let app = self.active_app(slug).await?;
         self.require_app_credentials(&app, credentials).await?;
+        // An OIDC client's refresh token is the token endpoint's, bound to its client.
+        if refresh_token.starts_with(super::issuer::OIDC_REFRESH_PREFIX) {
+            return Err(invalid_refresh());
+        }
+        let (sid, live, successor) = self.rotate_refresh(&app, refresh_token).await?;
+        // The session's organization, as it is now: one left or removed from is gone.
+        self.token_pair(&app, live.user_id, &live.role, live.org.as_ref(), sid, successor).await
+    }
+
+    /// Rotates a refresh token of `app` (see `refresh`): the session, its live state and the
+    /// successor token, or why not (`RefreshTokenReused` having revoked the session).
+    pub(super) async fn rotate_refresh(
+        &self,
+        app: &App,
+        refresh_token: &str,
+    ) -> Result<(Uuid, super::cache::LiveSession, String)> {
         let digest = token_digest(refresh_token);
         let at = now();
         // Derived from the presented token, never stored: a repeat derives the same one.
@@ -345,15 +361,14 @@ impl Engine {
             // Taken before `live` reads the session: a revocation meanwhile keeps the touched
             // entry out of the cache.
             let generation = self.caches.generation();
-            let live = self.cached_session(&app, sid).await?;
-            self.record_use(&app, sid, &live, generation, at).await?;
-            // The session's organization, as it is now: one left or removed from is gone.
-            return self.token_pair(&app, live.user_id, &live.role, live.org.as_ref(), sid, successor).await;
+            let live = self.cached_session(app, sid).await?;
+            self.record_use(app, sid, &live, generation, at).await?;
+            return Ok((sid, live, successor));
         }
         // Unknown, already rotated, or its session is over: find out which.
         let token = self.store.refresh_token(app.id, &digest).await?.ok_or_else(invalid_refresh)?;
         let sid = token.session_id;
-        let live = self.cached_session(&app, sid).await?;
+        let live = self.cached_session(app, sid).await?;
         let grace = app.config.refresh_reuse_grace_seconds;
         match (token.rotated_at, token.successor_digest) {
             // Within the tolerance, and this token's successor is the one derived again (a
@@ -361,7 +376,7 @@ impl Engine {
             (Some(rotated), Some(child))
                 if grace > 0 && at - rotated <= TimeDelta::seconds(grace) && child == rotation.digest =>
             {
-                self.token_pair(&app, live.user_id, &live.role, live.org.as_ref(), sid, successor).await
+                Ok((sid, live, successor))
             }
             (Some(_), _) => {
                 let mut tx = self.write().await?;
@@ -391,6 +406,9 @@ impl Engine {
     pub async fn logout(&self, slug: &str, refresh_token: &str, credentials: Option<&AppCredentials>) -> Result<()> {
         let app = self.app(slug).await?;
         self.require_app_credentials(&app, credentials).await?;
+        if refresh_token.starts_with(super::issuer::OIDC_REFRESH_PREFIX) {
+            return Err(invalid_refresh());
+        }
         let token =
             self.store.refresh_token(app.id, &token_digest(refresh_token)).await?.ok_or_else(invalid_refresh)?;
         let sid = token.session_id;

@@ -241,7 +241,8 @@ impl Engine {
     /// verifiable through the app's JWKS like any access token.
     pub async fn browser_token(&self, principal: &Principal) -> Result<String> {
         let (app, role, org) = (&principal.app, principal.role.as_str(), principal.org.as_ref());
-        self.access_token(app, principal.user_id, role, org, principal.session_id, BROWSER_TOKEN_TTL_SECONDS).await
+        self.access_token(app, principal.user_id, role, org, principal.session_id, BROWSER_TOKEN_TTL_SECONDS, None)
+            .await
     }
 
     /// A new CSRF cookie value for a browser that has none.

@@ -13,6 +13,9 @@ use crate::Result;
 
 /// Every refresh token starts with this.
 const REFRESH_PREFIX: &str = "rt_";
+/// Every refresh token issued to an OIDC client starts with this instead: only the token
+/// endpoint takes it, for that client (`/v1/auth/refresh` refuses it without a lookup).
+pub(super) const OIDC_REFRESH_PREFIX: &str = "ort_";
 /// Every session cookie starts with this.
 pub(super) const COOKIE_PREFIX: &str = "cs_";
 
@@ -22,7 +25,8 @@ impl Engine {
     /// master key together yield a live refresh token.
     pub(super) fn successor_of(&self, refresh_token: &str) -> String {
         let tag = aws_lc_rs::hmac::sign(&self.refresh_key, refresh_token.as_bytes());
-        format!("{REFRESH_PREFIX}{}", crate::crypto::b64url(tag.as_ref()))
+        let prefix = if refresh_token.starts_with(OIDC_REFRESH_PREFIX) { OIDC_REFRESH_PREFIX } else { REFRESH_PREFIX };
+        format!("{prefix}{}", crate::crypto::b64url(tag.as_ref()))
     }
 
     pub(super) async fn open_session(
@@ -32,6 +36,19 @@ impl Engine {
         user_id: Uuid,
         meta: &RequestMeta,
         at: DateTime<Utc>,
+    ) -> Result<(Session, String)> {
+        self.open_session_with(tx, app, user_id, meta, at, REFRESH_PREFIX).await
+    }
+
+    /// A session whose first refresh token starts with `prefix`.
+    pub(super) async fn open_session_with(
+        &self,
+        tx: &mut dyn crate::store::Tx,
+        app: &App,
+        user_id: Uuid,
+        meta: &RequestMeta,
+        at: DateTime<Utc>,
+        prefix: &str,
     ) -> Result<(Session, String)> {
         let session = Session {
             id: Uuid::new_v4(),
@@ -45,7 +62,7 @@ impl Engine {
             user_agent: meta.user_agent.as_ref().map(|ua| ua.chars().take(512).collect()),
         };
         tx.insert_session(&session).await?;
-        let refresh = random_token(REFRESH_PREFIX);
+        let refresh = random_token(prefix);
         tx.insert_refresh_token(&NewRefreshToken {
             app_id: app.id,
             session_id: session.id,
@@ -68,7 +85,7 @@ impl Engine {
     ) -> Result<TokenPair> {
         let ttl = app.config.access_token_ttl_seconds;
         Ok(TokenPair {
-            access_token: self.access_token(app, user_id, role, org, session_id, ttl).await?,
+            access_token: self.access_token(app, user_id, role, org, session_id, ttl, None).await?,
             refresh_token,
             token_type: "Bearer".into(),
             expires_in: ttl,
@@ -76,7 +93,9 @@ impl Engine {
     }
 
     /// The one place access tokens are signed: `ttl` seconds of the app's JWT for a session,
-    /// with `org` and `org_role` while the session acts in an organization.
+    /// with `org` and `org_role` while the session acts in an organization, and the OIDC
+    /// client it was issued to with its scopes (`client`).
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn access_token(
         &self,
         app: &App,
@@ -85,6 +104,7 @@ impl Engine {
         org: Option<&ActiveOrg>,
         session_id: Uuid,
         ttl: i64,
+        client: Option<(&str, &str)>,
     ) -> Result<String> {
         let signer = self.keys.signer(self.store.as_ref(), &self.config.master_key, app.id).await?;
         let iat = Utc::now().timestamp();
@@ -99,6 +119,8 @@ impl Engine {
             role: role.to_owned(),
             org: org.map(|o| o.id.to_string()),
             org_role: org.map(|o| o.role.clone()),
+            client_id: client.map(|(id, _)| id.to_owned()),
+            scope: client.map(|(_, scope)| scope.to_owned()),
         };
         signer.sign(&claims)
     }

@@ -22,6 +22,7 @@ use crate::model::{
     TokenPurpose, User, UserCursor, UserProfile, WaitlistCount, WaitlistEntry, WaitlistListing,
 };
 use crate::model::{DeliveryAttempt, WebhookDelivery, WebhookEndpoint};
+use crate::model::{OidcClient, OidcCode, OidcGrant};
 use crate::{Error, Result};
 
 pub use error::{StoreError, StoreResult};
@@ -142,6 +143,18 @@ pub trait Store: Send + Sync + 'static {
     async fn app_credentials(&self, app_id: Uuid) -> StoreResult<Vec<AppCredential>>;
     /// The app's credential with this public identifier (`app_…`); another app's is `None`.
     async fn app_credential(&self, app_id: Uuid, client_id: &str) -> StoreResult<Option<AppCredential>>;
+    /// The app's OIDC clients, newest first.
+    async fn oidc_clients(&self, app_id: Uuid) -> StoreResult<Vec<OidcClient>>;
+    /// The app's OIDC client with this public identifier; another app's is `None`.
+    async fn oidc_client(&self, app_id: Uuid, client_id: &str) -> StoreResult<Option<OidcClient>>;
+    /// The app's OIDC client by its row id.
+    async fn oidc_client_by_id(&self, app_id: Uuid, id: Uuid) -> StoreResult<Option<OidcClient>>;
+    /// The scopes the user allowed the client (by row id), if it ever consented.
+    async fn oidc_consent(&self, client: Uuid, user_id: Uuid) -> StoreResult<Option<Vec<String>>>;
+    /// The app's authorization code with this digest, used or not.
+    async fn oidc_code(&self, app_id: Uuid, digest: &str) -> StoreResult<Option<OidcCode>>;
+    /// The client a session was opened for, if a code exchange opened it.
+    async fn oidc_grant(&self, app_id: Uuid, session_id: Uuid) -> StoreResult<Option<OidcGrant>>;
     /// Messages other nodes published (PostgreSQL `LISTEN`), listening from before this
     /// returns; `None` where there are no other nodes (SQLite). The stream says when messages
     /// may have been missed (`Lost`) and when they arrive again (`Listening`); it does not end.
@@ -415,6 +428,49 @@ pub trait Tx: Send {
     /// Revokes a live credential (its previous secret too); false when it was not live.
     async fn revoke_app_credential(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
     async fn touch_app_credential(&mut self, app_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<()>;
+    /// `StoreError::Unique` when the public identifier is taken.
+    async fn insert_oidc_client(&mut self, client: &OidcClient) -> StoreResult<()>;
+    /// Writes what a client may change (name, secret, URIs, grant types, scopes, first party,
+    /// JWKS, `updated_at`, `secret_rotated_at`); false when it is not the app's.
+    async fn update_oidc_client(&mut self, client: &OidcClient) -> StoreResult<bool>;
+    /// Deletes the client with its consents, codes and grants; false when it was not there.
+    async fn delete_oidc_client(&mut self, app_id: Uuid, id: Uuid) -> StoreResult<bool>;
+    /// Revokes every live session opened for the client; answers their ids.
+    async fn revoke_oidc_client_sessions(
+        &mut self,
+        app_id: Uuid,
+        client: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<Uuid>>;
+    /// Remembers (or replaces) the scopes the user allowed the client.
+    async fn grant_oidc_consent(
+        &mut self,
+        app_id: Uuid,
+        client: Uuid,
+        user_id: Uuid,
+        scopes: &[String],
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn insert_oidc_code(&mut self, code: &OidcCode) -> StoreResult<()>;
+    /// Marks the code used if it was not: the code, now used, else `None` (unknown or used).
+    async fn consume_oidc_code(
+        &mut self,
+        app_id: Uuid,
+        digest: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<OidcCode>>;
+    /// Records the session the code's exchange opened.
+    async fn set_oidc_code_session(&mut self, app_id: Uuid, digest: &str, session_id: Uuid) -> StoreResult<()>;
+    async fn insert_oidc_grant(&mut self, grant: &OidcGrant) -> StoreResult<()>;
+    /// Records a `private_key_jwt` assertion's `jti` until `expires_at`; false when the
+    /// client presented it before.
+    async fn use_oidc_assertion(
+        &mut self,
+        client: Uuid,
+        jti: &str,
+        expires_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// Tells the other nodes, once the transaction commits (PostgreSQL `NOTIFY`; nothing on
     /// SQLite, which has no other nodes).
     async fn publish(&mut self, message: &str) -> StoreResult<()>;

@@ -133,6 +133,8 @@ mod licenses;
 mod mail;
 mod management;
 mod migrations;
+// Each app as an OIDC provider: clients, consents, codes spent once, grants, assertions.
+mod oidc;
 mod sessions;
 mod signing_keys;
 mod transactions;

@@ -5,6 +5,7 @@
 
 mod account;
 mod links;
+mod oauth;
 mod otp;
 mod signin;
 
@@ -22,6 +23,7 @@ use serde::Deserialize;
 use crate::browser::{self, FormCsrf};
 
 pub use links::{sign_in_token_page, verify_email_page};
+pub use oauth::discovery as openid_configuration;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
@@ -39,6 +41,13 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/{slug}/reset-password", get(links::reset_password_page).post(links::reset_password_submit))
         .route("/{slug}/accept-invite", get(links::accept_invite_page).post(links::accept_invite_submit))
         .route("/{slug}/accept-org-invite", get(links::accept_org_invite_page).post(links::accept_org_invite_submit))
+        .route("/{slug}/.well-known/openid-configuration", get(oauth::discovery))
+        .route("/{slug}/oauth2/authorize", get(oauth::authorize).post(oauth::consent_submit))
+        .route("/{slug}/oauth2/token", post(oauth::token))
+        .route("/{slug}/oauth2/userinfo", get(oauth::userinfo).post(oauth::userinfo))
+        .route("/{slug}/oauth2/revoke", post(oauth::revoke))
+        .route("/{slug}/oauth2/introspect", post(oauth::introspect))
+        .route("/{slug}/oauth2/logout", get(oauth::logout).post(oauth::logout_post))
         .route("/{slug}/account", get(account::account_page))
         .route("/{slug}/account/profile", post(account::profile_submit))
         .route("/{slug}/account/password", post(account::password_submit))

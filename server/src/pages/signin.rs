@@ -24,6 +24,10 @@ pub struct PageQuery {
     pub lang: Option<String>,
     pub redirect_to: Option<String>,
     pub done: Option<String>,
+    /// An OIDC client's `login_hint`, prefilled.
+    pub login_hint: Option<String>,
+    /// `login`: sign in again even with a session (an OIDC client's `prompt=login`).
+    pub prompt: Option<String>,
 }
 
 /// A password from a form, never printed.
@@ -56,7 +60,8 @@ pub async fn signin_page(
         Err(page) => return page,
     };
     // Already signed in: straight on.
-    if h.page.features.signin && h.signed_in(&s, &headers).await.is_some() {
+    let again = q.prompt.as_deref() == Some("login");
+    if h.page.features.signin && !again && h.signed_in(&s, &headers).await.is_some() {
         if let (Ok(to), None) = (allowed_redirect(&h, q.redirect_to.as_deref()), q.done.as_deref()) {
             return h.redirect(&after_sign_in(&h, to.as_deref()));
         }
@@ -64,7 +69,8 @@ pub async fn signin_page(
     let (redirect_to, error) = redirect_of(&h, q.redirect_to.as_deref());
     let h = h.keep("redirect_to", &redirect_to);
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let view = SigninView { identifier: String::new(), redirect_to, error, notice: None };
+    let identifier = q.login_hint.filter(|hint| hint.len() <= 254).unwrap_or_default();
+    let view = SigninView { identifier, redirect_to, error, notice: None };
     h.respond(status, hosted::signin_page(&h.page, view))
 }
 

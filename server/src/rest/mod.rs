@@ -13,6 +13,7 @@ pub mod licenses;
 pub mod links;
 pub mod manage;
 pub mod members;
+pub mod oidc_clients;
 pub mod ops;
 pub mod orgs;
 pub mod otp;
@@ -69,6 +70,12 @@ fn platform() -> Router<AppState> {
         .route("/apps/{slug}/keys", get(keys::list))
         .route("/apps/{slug}/keys/rotate", post(keys::rotate))
         .route("/apps/{slug}/keys/{kid}/revoke", post(keys::revoke))
+        .route("/apps/{slug}/oidc-clients", get(oidc_clients::list).post(oidc_clients::create))
+        .route(
+            "/apps/{slug}/oidc-clients/{client_id}",
+            get(oidc_clients::get).patch(oidc_clients::patch).delete(oidc_clients::delete),
+        )
+        .route("/apps/{slug}/oidc-clients/{client_id}/rotate-secret", post(oidc_clients::rotate_secret))
         .route("/apps/{slug}/licenses", get(licenses::list).post(licenses::issue))
         .route("/apps/{slug}/licenses/{id}", get(licenses::get))
         .route("/apps/{slug}/licenses/{id}/revoke", post(licenses::revoke))
@@ -142,7 +149,7 @@ fn consumer() -> Router<AppState> {
         .route("/{slug}/v1/users", get(auth::app_users))
         .route("/{slug}/v1/roles", get(auth::app_roles))
         .route("/{slug}/v1/.well-known/jwks.json", get(wellknown::jwks))
-        .route("/{slug}/v1/.well-known/openid-configuration", get(wellknown::openid_configuration))
+        .route("/{slug}/v1/.well-known/openid-configuration", get(crate::pages::openid_configuration))
         .layer(axum::middleware::from_fn(platform_only_account_flows))
 }
 

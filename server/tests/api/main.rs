@@ -29,6 +29,7 @@ mod mail;
 mod members;
 mod metrics;
 mod multinode;
+mod oidc_provider;
 mod ops;
 mod organizations;
 mod otp;

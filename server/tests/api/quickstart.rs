@@ -158,9 +158,9 @@ async fn quickstart(app: TestApp) {
     let discovery = json_of(app.get("/acme-corp/v1/.well-known/openid-configuration").await, StatusCode::OK).await;
     assert_eq!(discovery["issuer"], app.issuer("acme-corp"));
     assert_eq!(discovery["jwks_uri"], format!("{}/acme-corp/v1/.well-known/jwks.json", app.address));
-    // Nothing Rampart does not do: no response types, no token endpoint auth methods yet.
-    assert!(discovery.get("response_types_supported").is_none(), "{discovery}");
-    assert!(discovery.get("token_endpoint_auth_methods_supported").is_none(), "{discovery}");
+    // The app is an OpenID Connect provider: the code flow only.
+    assert_eq!(discovery["response_types_supported"], serde_json::json!(["code"]), "{discovery}");
+    assert_eq!(discovery["token_endpoint"], format!("{}/acme-corp/oauth2/token", app.address));
 }
 
 /// `/api/v1/...` answers exactly as `/v1/...` does.

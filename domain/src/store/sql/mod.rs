@@ -12,6 +12,7 @@ pub(crate) mod licenses;
 pub(crate) mod limits;
 pub(crate) mod mail;
 pub(crate) mod members;
+pub(crate) mod oidc;
 pub(crate) mod organizations;
 pub(crate) mod rows;
 pub(crate) mod sessions;
@@ -77,6 +78,7 @@ macro_rules! impl_sql_store {
             $crate::store::sql::licenses::licenses!($db);
             $crate::store::sql::organizations::organizations!($db);
             $crate::store::sql::webhooks::webhooks!($db);
+            $crate::store::sql::oidc::oidc!($db);
         }
 
         pub struct $tx(sqlx::Transaction<'static, $db>);
@@ -408,6 +410,53 @@ macro_rules! impl_sql_store {
                 client_id: &str,
             ) -> $crate::store::StoreResult<Option<$crate::model::AppCredential>> {
                 queries::credentials::app_credential($crate::store::sql::Backend::reader(self), app_id, client_id).await
+            }
+
+            async fn oidc_clients(
+                &self,
+                app_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::OidcClient>> {
+                queries::oidc::clients($crate::store::sql::Backend::reader(self), app_id).await
+            }
+
+            async fn oidc_client(
+                &self,
+                app_id: uuid::Uuid,
+                client_id: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::model::OidcClient>> {
+                queries::oidc::client($crate::store::sql::Backend::reader(self), app_id, client_id).await
+            }
+
+            async fn oidc_client_by_id(
+                &self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<$crate::model::OidcClient>> {
+                queries::oidc::client_by_id($crate::store::sql::Backend::reader(self), app_id, id).await
+            }
+
+            async fn oidc_consent(
+                &self,
+                client: uuid::Uuid,
+                user_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<Vec<String>>> {
+                queries::oidc::consent($crate::store::sql::Backend::reader(self), client, user_id).await
+            }
+
+            async fn oidc_code(
+                &self,
+                app_id: uuid::Uuid,
+                digest: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::model::OidcCode>> {
+                queries::oidc::code($crate::store::sql::Backend::reader(self), app_id, digest).await
+            }
+
+            async fn oidc_grant(
+                &self,
+                app_id: uuid::Uuid,
+                session_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<$crate::model::OidcGrant>> {
+                queries::oidc::grant($crate::store::sql::Backend::reader(self), app_id, session_id).await
             }
 
             async fn subscribe(
@@ -953,6 +1002,84 @@ macro_rules! impl_sql_store {
                 at: chrono::DateTime<chrono::Utc>,
             ) -> $crate::store::StoreResult<()> {
                 queries::credentials::touch_app_credential(&mut self.0, app_id, id, at).await
+            }
+
+            async fn insert_oidc_client(
+                &mut self,
+                client: &$crate::model::OidcClient,
+            ) -> $crate::store::StoreResult<()> {
+                queries::oidc::insert_client(&mut self.0, client).await
+            }
+
+            async fn update_oidc_client(
+                &mut self,
+                client: &$crate::model::OidcClient,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::oidc::update_client(&mut self.0, client).await
+            }
+
+            async fn delete_oidc_client(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::oidc::delete_client(&mut self.0, app_id, id).await
+            }
+
+            async fn revoke_oidc_client_sessions(
+                &mut self,
+                app_id: uuid::Uuid,
+                client: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<Vec<uuid::Uuid>> {
+                queries::oidc::revoke_client_sessions(&mut self.0, app_id, client, at).await
+            }
+
+            async fn grant_oidc_consent(
+                &mut self,
+                app_id: uuid::Uuid,
+                client: uuid::Uuid,
+                user_id: uuid::Uuid,
+                scopes: &[String],
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<()> {
+                queries::oidc::grant_consent(&mut self.0, app_id, client, user_id, scopes, at).await
+            }
+
+            async fn insert_oidc_code(&mut self, code: &$crate::model::OidcCode) -> $crate::store::StoreResult<()> {
+                queries::oidc::insert_code(&mut self.0, code).await
+            }
+
+            async fn consume_oidc_code(
+                &mut self,
+                app_id: uuid::Uuid,
+                digest: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<Option<$crate::model::OidcCode>> {
+                queries::oidc::consume_code(&mut self.0, app_id, digest, at).await
+            }
+
+            async fn set_oidc_code_session(
+                &mut self,
+                app_id: uuid::Uuid,
+                digest: &str,
+                session_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<()> {
+                queries::oidc::set_code_session(&mut self.0, app_id, digest, session_id).await
+            }
+
+            async fn insert_oidc_grant(&mut self, grant: &$crate::model::OidcGrant) -> $crate::store::StoreResult<()> {
+                queries::oidc::insert_grant(&mut self.0, grant).await
+            }
+
+            async fn use_oidc_assertion(
+                &mut self,
+                client: uuid::Uuid,
+                jti: &str,
+                expires_at: chrono::DateTime<chrono::Utc>,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::oidc::use_assertion(&mut self.0, client, jti, expires_at, at).await
             }
 
             async fn publish(&mut self, message: &str) -> $crate::store::StoreResult<()> {

@@ -1,0 +1,69 @@
+//! An app's OIDC clients under `/api/v1/apps/{slug}/oidc-clients`: create (a confidential
+//! client's secret shown once), list and get (never a secret), patch, rotate the secret,
+//! delete. Managed with the `oidc.*` permissions.
+
+use app::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Serialize;
+use shared::{CreatedOidcClient, NewOidcClient, OidcClientPatch, OidcClientView};
+
+use super::error::{ApiJson, ApiResult};
+use super::extract::ManagedBy;
+
+#[derive(Serialize)]
+pub struct ClientList {
+    clients: Vec<OidcClientView>,
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    ManagedBy(c): ManagedBy,
+    Path(slug): Path<String>,
+    ApiJson(body): ApiJson<NewOidcClient>,
+) -> ApiResult<(StatusCode, Json<CreatedOidcClient>)> {
+    Ok((StatusCode::CREATED, Json(s.engine.create_oidc_client(&c, &slug, body).await?)))
+}
+
+pub async fn list(
+    State(s): State<AppState>,
+    ManagedBy(c): ManagedBy,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<ClientList>> {
+    Ok(Json(ClientList { clients: s.engine.list_oidc_clients(&c, &slug).await? }))
+}
+
+pub async fn get(
+    State(s): State<AppState>,
+    ManagedBy(c): ManagedBy,
+    Path((slug, client_id)): Path<(String, String)>,
+) -> ApiResult<Json<OidcClientView>> {
+    Ok(Json(s.engine.get_oidc_client(&c, &slug, &client_id).await?))
+}
+
+pub async fn patch(
+    State(s): State<AppState>,
+    ManagedBy(c): ManagedBy,
+    Path((slug, client_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<OidcClientPatch>,
+) -> ApiResult<Json<OidcClientView>> {
+    Ok(Json(s.engine.update_oidc_client(&c, &slug, &client_id, body).await?))
+}
+
+pub async fn rotate_secret(
+    State(s): State<AppState>,
+    ManagedBy(c): ManagedBy,
+    Path((slug, client_id)): Path<(String, String)>,
+) -> ApiResult<Json<CreatedOidcClient>> {
+    Ok(Json(s.engine.rotate_oidc_client_secret(&c, &slug, &client_id).await?))
+}
+
+pub async fn delete(
+    State(s): State<AppState>,
+    ManagedBy(c): ManagedBy,
+    Path((slug, client_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    s.engine.delete_oidc_client(&c, &slug, &client_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
