@@ -7,7 +7,9 @@ use uuid::Uuid;
 /// Defined once in `shared`, which the browser build also uses.
 pub use shared::{AuthConfig, Status};
 
+mod federation;
 mod organizations;
+pub use federation::{Identity, OAuthProvider, Unlinked};
 pub use organizations::{ActiveOrgRecord, OrgInvite, OrgMember, OrgMembership, Organization};
 
 #[derive(Debug, Clone, PartialEq)]

@@ -179,3 +179,25 @@ done-verified = The contact is verified.
 done-signed-up = Welcome! Check your email to confirm your address.
 done-welcome = Welcome!
 done-signed-in = You are signed in.
+
+## Sign-in through external providers
+signin-with-provider = Continue with { $provider }
+signin-providers = Other ways to sign in
+oauth-failed-title = Sign-in not completed
+oauth-error-state = This sign-in expired or was already used. Start again.
+oauth-error-provider = The provider did not sign you in.
+oauth-error-verification = The provider's answer could not be verified. Try again.
+oauth-error-unavailable = The provider could not be reached. Try again later.
+oauth-error-account-exists = An account with this email already exists. Sign in the way you usually do, then link { $provider } from your account page.
+oauth-error-identity-taken = This account at { $provider } is already linked to another user, or you already have one linked.
+oauth-back = Back to sign-in
+identities-title = Sign-in providers
+identities-none = No provider is linked to your account.
+identity-provider = Provider
+identity-email = Email there
+identity-unlink = Unlink
+identity-unlink-label = Unlink { $provider }
+identity-link = Link { $provider }
+error-last-method = This is your only way to sign in: set a password or link another provider first.
+done-linked = The provider is linked to your account.
+done-unlinked = The provider is unlinked.

@@ -179,3 +179,25 @@ done-verified = Le contact est vérifié.
 done-signed-up = Bienvenue ! Consultez vos e-mails pour confirmer votre adresse.
 done-welcome = Bienvenue !
 done-signed-in = Vous êtes connecté.
+
+## Connexion par des fournisseurs externes
+signin-with-provider = Continuer avec { $provider }
+signin-providers = Autres façons de se connecter
+oauth-failed-title = Connexion non aboutie
+oauth-error-state = Cette connexion a expiré ou a déjà été utilisée. Recommencez.
+oauth-error-provider = Le fournisseur ne vous a pas connecté.
+oauth-error-verification = La réponse du fournisseur n’a pas pu être vérifiée. Réessayez.
+oauth-error-unavailable = Le fournisseur est injoignable. Réessayez plus tard.
+oauth-error-account-exists = Un compte existe déjà avec cette adresse. Connectez-vous comme d’habitude, puis liez { $provider } depuis la page de votre compte.
+oauth-error-identity-taken = Ce compte { $provider } est déjà lié à un autre utilisateur, ou vous en avez déjà lié un.
+oauth-back = Retour à la connexion
+identities-title = Fournisseurs de connexion
+identities-none = Aucun fournisseur n’est lié à votre compte.
+identity-provider = Fournisseur
+identity-email = Adresse chez lui
+identity-unlink = Délier
+identity-unlink-label = Délier { $provider }
+identity-link = Lier { $provider }
+error-last-method = C’est votre seul moyen de connexion : définissez un mot de passe ou liez un autre fournisseur d’abord.
+done-linked = Le fournisseur est lié à votre compte.
+done-unlinked = Le fournisseur est délié.

@@ -5,6 +5,7 @@
 
 mod account;
 mod links;
+mod oauth;
 mod otp;
 mod signin;
 
@@ -22,6 +23,7 @@ use serde::Deserialize;
 use crate::browser::{self, FormCsrf};
 
 pub use links::{sign_in_token_page, verify_email_page};
+pub use oauth::{oauth_authorize, oauth_callback, oauth_callback_post};
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
@@ -47,6 +49,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/{slug}/account/contacts/change", post(account::change_contact_submit))
         .route("/{slug}/account/contacts/send-code", post(account::send_code_submit))
         .route("/{slug}/account/contacts/verify", post(account::verify_contact_submit))
+        .route("/{slug}/account/identities/link", post(oauth::link_submit))
+        .route("/{slug}/account/identities/unlink", post(oauth::unlink_submit))
 }
 
 /// `GET /_hosted/hosted.js`: the pages' one script, from the binary. Its URL carries its
@@ -104,6 +108,10 @@ impl Hosted {
             branding.display_name.clone()
         };
         let csrf = browser::form_csrf(&s.engine, slug, headers);
+        let providers = match c.signin_enabled {
+            true => s.engine.enabled_providers(slug).await.map_err(|e| internal(lang, e))?,
+            false => Vec::new(),
+        };
         let page = Page {
             lang,
             slug: app.slug.clone(),
@@ -120,6 +128,10 @@ impl Hosted {
             csrf_token: csrf.token.clone(),
             here,
             keep: Vec::new(),
+            providers: providers
+                .into_iter()
+                .map(|p| hosted::ProviderButton { name: p.name, label: p.display_name })
+                .collect(),
         };
         Ok(Hosted { app, page, csrf: Some(csrf), token_in_url: false })
     }
@@ -312,6 +324,7 @@ fn bare_page(lang: Language, status: StatusCode, title: &str, text: &str) -> Res
         csrf_token: String::new(),
         here: "",
         keep: Vec::new(),
+        providers: Vec::new(),
     };
     let html = hosted::message_page(&page, title, lang.text(text), None);
     let mut response = (status, Html(html)).into_response();
