@@ -18,6 +18,7 @@ mod credentials;
 mod end_users;
 mod entitlements;
 mod errors;
+mod federation;
 mod hosted;
 mod hosted_flows;
 mod isolation;
