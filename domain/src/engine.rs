@@ -12,6 +12,7 @@ mod cache;
 mod caller;
 mod contacts;
 mod credentials;
+mod federation;
 mod issuer;
 mod keyring;
 mod licenses;
@@ -60,6 +61,7 @@ pub use contacts::ContactView;
 pub use credentials::{
     AppCredentials, CREDENTIAL_ID_PREFIX, CREDENTIAL_SECRET_PREFIX, DEFAULT_OVERLAP_SECONDS, MAX_OVERLAP_SECONDS,
 };
+pub use federation::{usable_url, CallbackParams, OAuthDone, OAuthStart, FLOW_COOKIE};
 pub use licenses::{LicenseQuery, NewLicense};
 pub use links::{allowed_redirect, InviteInput, InviteView, LinkAnswer, Methods};
 pub use mail::{MailPage, MailView};
@@ -160,6 +162,8 @@ pub struct Engine {
     limits: crate::limits::Limiter,
     /// Sweeps counters and codes that no longer matter.
     sweeper: tokio::task::AbortHandle,
+    /// External providers' HTTP client and discovery documents (see `federation/`).
+    federation: federation::Federation,
 }
 
 impl Drop for Engine {
@@ -271,6 +275,7 @@ impl Engine {
             csrf_key,
             limits,
             sweeper,
+            federation: federation::Federation::new()?,
         };
         engine.ensure_platform_app().await?;
         crate::password::warm_up();

@@ -66,6 +66,11 @@ pub enum Error {
     /// take more password work): `503` with `Retry-After`.
     #[error("{message}")]
     Unavailable { message: &'static str, retry_after_seconds: u64 },
+    /// A sign-in through an external provider that did not complete: the provider refused
+    /// or failed, its answer did not verify, or the identity cannot be used here (`code`
+    /// says which; `status` is its HTTP status).
+    #[error("{message}")]
+    OAuthFailed { status: u16, code: &'static str, message: String },
     #[error("Internal server error")]
     Internal(#[source] anyhow::Error),
 }
@@ -101,6 +106,7 @@ impl Error {
             Error::Conflict(_) => "CONFLICT",
             Error::RateLimited { .. } => "RATE_LIMIT_EXCEEDED",
             Error::Unavailable { .. } => "SERVICE_UNAVAILABLE",
+            Error::OAuthFailed { code, .. } => code,
             Error::Internal(_) => "INTERNAL",
         }
     }
@@ -131,6 +137,7 @@ impl Error {
             Error::UserExists(_) | Error::SlugTaken | Error::Conflict(_) | Error::ActivationLimitReached => 409,
             Error::RateLimited { .. } => 429,
             Error::Unavailable { .. } => 503,
+            Error::OAuthFailed { status, .. } => *status,
             Error::Internal(_) => 500,
         }
     }

@@ -7,9 +7,11 @@ use uuid::Uuid;
 /// Defined once in `shared`, which the browser build also uses.
 pub use shared::{AuthConfig, Status};
 
+mod federation;
 mod oidc;
 mod organizations;
 mod webhooks;
+pub use federation::{Identity, OAuthProvider, Unlinked};
 pub use oidc::{OidcClient, OidcCode, OidcGrant};
 pub use organizations::{ActiveOrgRecord, OrgInvite, OrgMember, OrgMembership, Organization};
 pub use webhooks::{DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookEndpoint};

@@ -80,6 +80,23 @@ pub fn renew_session_cookie(
     headers.append(header::SET_COOKIE, cookie(engine, SESSION_COOKIE, &app_path(slug), Some(value), "Lax", max_age));
 }
 
+/// The cookie that carries a provider sign-in's sealed secrets to its callback, and only
+/// there. `SameSite=Lax` lets the provider's redirect back bring it; a provider that posts its
+/// answer from its own site (`form_post`) needs `SameSite=None`, which browsers take only
+/// with `Secure`.
+pub fn set_flow_cookie(headers: &mut HeaderMap, engine: &Engine, start: &domain::engine::OAuthStart) {
+    let same_site = if start.cross_site_post && engine.public_url().starts_with("https://") { "None" } else { "Lax" };
+    let flow = domain::engine::FLOW_COOKIE;
+    headers.append(
+        header::SET_COOKIE,
+        cookie(engine, flow, &start.cookie_path, Some(&start.cookie), same_site, start.max_age),
+    );
+}
+
+pub fn clear_flow_cookie(headers: &mut HeaderMap, engine: &Engine, path: &str) {
+    headers.append(header::SET_COOKIE, cookie(engine, domain::engine::FLOW_COOKIE, path, None, "Lax", 0));
+}
+
 pub fn clear_session_cookie(headers: &mut HeaderMap, engine: &Engine, slug: &str) {
     headers.append(header::SET_COOKIE, cookie(engine, SESSION_COOKIE, &app_path(slug), None, "Lax", 0));
 }

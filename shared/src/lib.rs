@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod config;
 pub mod credentials;
+pub mod federation;
 pub mod licenses;
 pub mod mail;
 pub mod members;
@@ -15,6 +16,7 @@ pub mod waitlists;
 pub use audit::{AuditEventView, AuditPageView, Verification};
 pub use config::{AuthConfig, ConfigError};
 pub use credentials::{CreatedCredential, CredentialView, RotatedCredential};
+pub use federation::{IdentityView, ProviderInput, ProviderPatch, ProviderView};
 pub use licenses::{ActivationView, IssuedLicense, LicenseDetail, LicensePage, LicenseView};
 pub use mail::{InviteView, MailPage, MailView};
 pub use members::{MemberInviteInfo, MemberRole, MemberView};

@@ -41,6 +41,70 @@ pub struct AccountView {
     /// contact being added (kind, value).
     pub typed_name: Option<String>,
     pub typed_contact: (String, String),
+    /// The user's identities at the app's providers.
+    pub identities: Vec<IdentityRow>,
+    /// The enabled providers the user has no identity at yet.
+    pub linkable: Vec<super::ProviderButton>,
+}
+
+/// One of the user's identities at a provider.
+#[derive(Debug, Clone)]
+pub struct IdentityRow {
+    pub id: String,
+    pub provider: String,
+    pub email: String,
+}
+
+fn identities(page: &Page, v: &AccountView) -> impl IntoView {
+    let rows = v
+        .identities
+        .iter()
+        .map(|i| {
+            let label = page.t_with("identity-unlink-label", &[("provider", i.provider.clone().into())]);
+            view! {
+                <tr>
+                    <td>{i.provider.clone()}</td>
+                    <td>{i.email.clone()}</td>
+                    <td>
+                        {form(page, page.action("account/identities/unlink"), &format!("identity-form-{}", i.id), view! {
+                            {hidden("identity_id", i.id.clone())}
+                            <button type="submit" class="secondary" aria-label=label>{page.t("identity-unlink")}</button>
+                        })}
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let table = (!v.identities.is_empty()).then(|| {
+        view! {
+            <table aria-labelledby="identities">
+                <thead>
+                    <tr>
+                        <th scope="col">{page.t("identity-provider")}</th>
+                        <th scope="col">{page.t("identity-email")}</th>
+                        <th scope="col"><span class="sr-only">{page.t("identity-unlink")}</span></th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+    });
+    let none = v.identities.is_empty().then(|| view! { <p class="muted">{page.t("identities-none")}</p> });
+    let links = v
+        .linkable
+        .iter()
+        .map(|p| {
+            let text = page.t_with("identity-link", &[("provider", p.label.clone().into())]);
+            view! {
+                {form(page, page.action("account/identities/link"), &format!("link-form-{}", p.name), view! {
+                    {hidden("provider", p.name.clone())}
+                    <button type="submit" class="secondary">{text}</button>
+                })}
+            }
+        })
+        .collect_view();
+    let shown = !v.identities.is_empty() || !v.linkable.is_empty();
+    shown.then(|| view! { <h2 id="identities">{page.t("identities-title")}</h2> {none} {table} {links} })
 }
 
 fn sessions(page: &Page, rows: &[SessionRow]) -> impl IntoView {
@@ -217,6 +281,7 @@ pub fn account_page(page: &Page, v: AccountView) -> String {
 
         {sessions(page, &v.sessions)}
         {contacts(page, &v)}
+        {identities(page, &v)}
     };
     document(page, page.t("account-title"), body)
 }

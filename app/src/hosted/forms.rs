@@ -31,6 +31,27 @@ fn other_ways(page: &Page) -> impl IntoView {
     view! { <nav class="links" aria-label=page.t("signin-other-ways")>{magic}{otp}{signup}</nav> }
 }
 
+/// "Continue with {provider}" links, one per enabled provider: plain links to the provider
+/// flow's start, which comes back to `redirect_to` (or the account page) signed in.
+pub fn provider_buttons(page: &Page, redirect_to: &str) -> impl IntoView {
+    if page.providers.is_empty() {
+        return None;
+    }
+    let back =
+        if redirect_to.is_empty() { page.url("account", &[("done", "signed-in")]) } else { redirect_to.to_owned() };
+    let links = page
+        .providers
+        .iter()
+        .map(|p| {
+            let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("redirect_to", &back).finish();
+            let href = format!("/{}/v1/auth/oauth/{}/authorize?{query}", page.slug, p.name);
+            let text = page.t_with("signin-with-provider", &[("provider", p.label.clone().into())]);
+            view! { <p><a class="button secondary provider" href=href data-provider=p.name.clone()>{text}</a></p> }
+        })
+        .collect_view();
+    Some(view! { <div class="providers" aria-label=page.t("signin-providers")>{links}</div> })
+}
+
 pub fn signin_page(page: &Page, v: SigninView) -> String {
     if !page.features.signin {
         let text = page.t("error-signin-disabled");
@@ -52,6 +73,7 @@ pub fn signin_page(page: &Page, v: SigninView) -> String {
                 {submit(page.t("signin-submit"))}
             },
         )}
+        {provider_buttons(page, &v.redirect_to)}
         <div class="links">
             <p><a href=page.link("forgot-password")>{page.t("signin-forgot")}</a></p>
         </div>
@@ -109,6 +131,7 @@ pub fn signup_page(page: &Page, v: SignupView) -> String {
                 {submit(page.t("signup-submit"))}
             },
         )}
+        {provider_buttons(page, &v.redirect_to)}
         {back}
     };
     document(page, page.t("signup-title"), body)

@@ -13,7 +13,7 @@ mod forms;
 mod links;
 mod oauth;
 
-pub use account::{account_page, AccountView, ContactRow, SessionRow};
+pub use account::{account_page, AccountView, ContactRow, IdentityRow, SessionRow};
 pub use forms::*;
 pub use links::*;
 pub use oauth::{consent_page, oauth_error_page, ConsentView};
@@ -64,6 +64,16 @@ pub struct Page {
     /// link to it in another language keeps.
     pub here: &'static str,
     pub keep: Vec<(&'static str, String)>,
+    /// The app's enabled sign-in providers ("Continue with …").
+    pub providers: Vec<ProviderButton>,
+}
+
+/// One of the app's external sign-in providers, as a page offers it.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderButton {
+    /// Its name in URLs.
+    pub name: String,
+    pub label: String,
 }
 
 /// An error shown at the top of a form (announced), and the id of the field it is about, if

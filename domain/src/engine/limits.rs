@@ -25,6 +25,8 @@ pub(crate) enum Rule {
     LinksPerIp(&'static str),
     RedeemPerIp,
     CredentialFailuresPerIp,
+    /// Failed callbacks of sign-ins through external providers.
+    OAuthFailuresPerIp,
 }
 
 impl Rule {
@@ -38,6 +40,7 @@ impl Rule {
             Rule::LinksPerIp(endpoint) => endpoint,
             Rule::RedeemPerIp => "redeem-ip",
             Rule::CredentialFailuresPerIp => "cred-ip",
+            Rule::OAuthFailuresPerIp => "oauth-ip",
         }
     }
 
@@ -51,7 +54,7 @@ impl Rule {
             Rule::LinksPerDestination => c.rate_limit_links_per_destination,
             Rule::LinksPerIp(_) => c.rate_limit_links_per_ip,
             Rule::RedeemPerIp => c.rate_limit_redeem_per_ip,
-            Rule::CredentialFailuresPerIp => c.rate_limit_credential_failures_per_ip,
+            Rule::CredentialFailuresPerIp | Rule::OAuthFailuresPerIp => c.rate_limit_credential_failures_per_ip,
         }
     }
 }
@@ -138,10 +141,15 @@ impl Engine {
     /// `429` when the request's IP is already past its failed credential checks: asked
     /// before checking, so a blocked IP learns nothing from further guesses.
     pub(crate) async fn credentials_blocked(&self, app: &App, meta: &RequestMeta) -> Result<()> {
-        let (window, bucket) = counted(app, Rule::CredentialFailuresPerIp, &ip_key(meta.ip.as_deref()));
+        self.blocked(app, Rule::CredentialFailuresPerIp, meta).await
+    }
+
+    /// `429` when the request's IP is already past `rule`'s limit (nothing counted).
+    pub(crate) async fn blocked(&self, app: &App, rule: Rule, meta: &RequestMeta) -> Result<()> {
+        let (window, bucket) = counted(app, rule, &ip_key(meta.ip.as_deref()));
         let outcome = self.limits.check(&bucket, window, now()).await;
         if let Err(crate::Error::RateLimited { .. }) = &outcome {
-            crate::telemetry::rate_limited(Rule::CredentialFailuresPerIp.name());
+            crate::telemetry::rate_limited(rule.name());
         }
         outcome
     }

@@ -258,7 +258,7 @@ impl Engine {
         }
     }
 
-    fn seal_secret(&self, id: Uuid, secret: &str) -> Result<Vec<u8>> {
+    fn seal_webhook_secret(&self, id: Uuid, secret: &str) -> Result<Vec<u8>> {
         self.config.master_key.seal(secret.as_bytes(), &secret_context(id))
     }
 
@@ -285,7 +285,7 @@ impl Engine {
             url: url.to_string(),
             description,
             event_types,
-            secret_sealed: self.seal_secret(id, &secret)?,
+            secret_sealed: self.seal_webhook_secret(id, &secret)?,
             previous_secret_sealed: None,
             previous_until: None,
             enabled: input.enabled.unwrap_or(true),
@@ -384,7 +384,7 @@ impl Engine {
         let mut endpoint = self.managed_webhook(app.id, id).await?;
         let at = now();
         let secret = new_secret();
-        let previous = std::mem::replace(&mut endpoint.secret_sealed, self.seal_secret(endpoint.id, &secret)?);
+        let previous = std::mem::replace(&mut endpoint.secret_sealed, self.seal_webhook_secret(endpoint.id, &secret)?);
         (endpoint.previous_secret_sealed, endpoint.previous_until) =
             if overlap > 0 { (Some(previous), Some(at + TimeDelta::seconds(overlap))) } else { (None, None) };
         endpoint.updated_at = at;

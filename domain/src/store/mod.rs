@@ -298,6 +298,18 @@ pub trait Store: Send + Sync + 'static {
     /// The organization the session acts in, while its user is still a member of it.
     async fn session_org(&self, app_id: Uuid, session_id: Uuid) -> StoreResult<Option<ActiveOrgRecord>>;
     async fn org_invite_by_code(&self, app_id: Uuid, digest: &str) -> StoreResult<Option<OrgInvite>>;
+    // External sign-in providers and their users' identities (see `sql/federation.rs`).
+    /// The app's providers, oldest first.
+    async fn oauth_providers(&self, app_id: Uuid) -> StoreResult<Vec<crate::model::OAuthProvider>>;
+    async fn oauth_provider(&self, app_id: Uuid, name: &str) -> StoreResult<Option<crate::model::OAuthProvider>>;
+    async fn identity_by_subject(
+        &self,
+        app_id: Uuid,
+        provider_id: Uuid,
+        subject: &str,
+    ) -> StoreResult<Option<crate::model::Identity>>;
+    /// The user's identities, oldest first.
+    async fn identities_of(&self, app_id: Uuid, user_id: Uuid) -> StoreResult<Vec<crate::model::Identity>>;
 }
 
 /// Which page of a log: newest first before a `seq` (from the newest when `None`), or the
@@ -692,6 +704,29 @@ pub trait Tx: Send {
         user_id: Uuid,
         at: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    // External sign-in providers and their users' identities (see `sql/federation.rs`).
+    /// `StoreError::Unique` when the app has a provider of that name.
+    async fn insert_oauth_provider(&mut self, provider: &crate::model::OAuthProvider) -> StoreResult<()>;
+    /// Saves what management may change (not the name, kind or issuer); false when gone.
+    async fn update_oauth_provider(&mut self, provider: &crate::model::OAuthProvider) -> StoreResult<bool>;
+    /// Removes the provider and its identities; false when it was not there.
+    async fn delete_oauth_provider(&mut self, app_id: Uuid, id: Uuid) -> StoreResult<bool>;
+    /// Keeps the digest of a sign-in's `state` until `expires_at`.
+    async fn insert_oauth_state(&mut self, app_id: Uuid, digest: &str, expires_at: DateTime<Utc>) -> StoreResult<()>;
+    /// Spends a live state; false when it is unknown, spent, expired or another app's.
+    async fn consume_oauth_state(&mut self, app_id: Uuid, digest: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// `StoreError::Unique` when the subject (or the user) already has an identity there.
+    async fn insert_identity(&mut self, identity: &crate::model::Identity) -> StoreResult<()>;
+    /// Records a sign-in through the identity, with the email the provider gave this time.
+    async fn touch_identity(
+        &mut self,
+        app_id: Uuid,
+        id: Uuid,
+        email: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Removes the user's identity unless it is the user's last way to sign in.
+    async fn unlink_identity(&mut self, app_id: Uuid, user_id: Uuid, id: Uuid) -> StoreResult<crate::model::Unlinked>;
 }
 
 /// Connects to the store named by `url` (`sqlite://…` or `postgres://…`) and applies its

@@ -3,7 +3,7 @@
 //! answered with a redirect back to the page (`done` says what happened), or with the page
 //! again and the error.
 
-use app::hosted::{self, AccountView, ContactRow, FormError, SessionRow};
+use app::hosted::{self, AccountView, ContactRow, FormError, IdentityRow, SessionRow};
 use app::state::AppState;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
@@ -29,7 +29,9 @@ pub struct AccountQuery {
 }
 
 /// The notices a redirect back here may ask for.
-const DONE: [&str; 11] = [
+const DONE: [&str; 13] = [
+    "linked",
+    "unlinked",
     "signed-in",
     "profile",
     "password",
@@ -58,9 +60,10 @@ async fn render(s: &AppState, h: &Hosted, me: &Principal, status: StatusCode, ty
         let profile = s.engine.profile(me).await?;
         let sessions = s.engine.my_sessions(me).await?;
         let contacts = s.engine.my_contacts(me).await?;
-        Ok::<_, domain::Error>((profile, sessions, contacts))
+        let identities = s.engine.my_identities(me).await?;
+        Ok::<_, domain::Error>((profile, sessions, contacts, identities))
     };
-    let (profile, sessions, contacts) = match loaded.await {
+    let (profile, sessions, contacts, identities) = match loaded.await {
         Ok(loaded) => loaded,
         Err(e) => {
             let error = h.error(&e, None);
@@ -97,6 +100,17 @@ async fn render(s: &AppState, h: &Hosted, me: &Principal, status: StatusCode, ty
         verifying: typed.verifying,
         typed_name: typed.name,
         typed_contact: typed.contact,
+        linkable: h
+            .page
+            .providers
+            .iter()
+            .filter(|p| !identities.iter().any(|i| i.provider == p.name))
+            .cloned()
+            .collect(),
+        identities: identities
+            .into_iter()
+            .map(|i| IdentityRow { id: i.id, provider: i.provider_name, email: i.email.unwrap_or_default() })
+            .collect(),
     };
     h.respond(status, hosted::account_page(&h.page, view))
 }

@@ -4,6 +4,7 @@
 //! (CSRF, origin) and answered with a redirect, or with its form again and the error.
 
 mod account;
+mod federation;
 mod links;
 mod oauth;
 mod otp;
@@ -22,6 +23,7 @@ use serde::Deserialize;
 
 use crate::browser::{self, FormCsrf};
 
+pub use federation::{oauth_authorize, oauth_callback, oauth_callback_post};
 pub use links::{sign_in_token_page, verify_email_page};
 pub use oauth::discovery as openid_configuration;
 
@@ -56,6 +58,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/{slug}/account/contacts/change", post(account::change_contact_submit))
         .route("/{slug}/account/contacts/send-code", post(account::send_code_submit))
         .route("/{slug}/account/contacts/verify", post(account::verify_contact_submit))
+        .route("/{slug}/account/identities/link", post(federation::link_submit))
+        .route("/{slug}/account/identities/unlink", post(federation::unlink_submit))
 }
 
 /// `GET /_hosted/hosted.js`: the pages' one script, from the binary. Its URL carries its
@@ -113,6 +117,10 @@ impl Hosted {
             branding.display_name.clone()
         };
         let csrf = browser::form_csrf(&s.engine, slug, headers);
+        let providers = match c.signin_enabled {
+            true => s.engine.enabled_providers(slug).await.map_err(|e| internal(lang, e))?,
+            false => Vec::new(),
+        };
         let page = Page {
             lang,
             slug: app.slug.clone(),
@@ -129,6 +137,10 @@ impl Hosted {
             csrf_token: csrf.token.clone(),
             here,
             keep: Vec::new(),
+            providers: providers
+                .into_iter()
+                .map(|p| hosted::ProviderButton { name: p.name, label: p.display_name })
+                .collect(),
         };
         Ok(Hosted { app, page, csrf: Some(csrf), token_in_url: false })
     }
@@ -321,6 +333,7 @@ fn bare_page(lang: Language, status: StatusCode, title: &str, text: &str) -> Res
         csrf_token: String::new(),
         here: "",
         keep: Vec::new(),
+        providers: Vec::new(),
     };
     let html = hosted::message_page(&page, title, lang.text(text), None);
     let mut response = (status, Html(html)).into_response();

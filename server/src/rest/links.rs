@@ -214,13 +214,26 @@ pub async fn check_email(
 pub async fn methods(State(s): State<AppState>, Path(slug): Path<String>) -> ApiResult<Json<Value>> {
     let m = s.engine.methods(&slug).await?;
     let base = format!("{}/{slug}/v1/auth", s.engine.public_url());
+    let providers = if m.password { s.engine.enabled_providers(&slug).await? } else { Vec::new() };
+    let oauth: Vec<Value> = providers
+        .into_iter()
+        .map(|p| {
+            json!({
+                "provider": p.name,
+                "name": p.display_name,
+                "kind": p.kind,
+                "authorize": p.authorize_url,
+                "callback": p.callback_url,
+            })
+        })
+        .collect();
     Ok(Json(json!({
         "password": { "enabled": m.password, "submit": format!("{base}/signin") },
         "magic_link": { "enabled": m.magic_link, "submit": format!("{base}/magic-link") },
         "signup": { "enabled": m.signup, "submit": format!("{base}/signup") },
         "check_email": { "enabled": m.check_email, "submit": format!("{base}/check-email") },
         "forgot_password": { "enabled": m.password, "submit": format!("{base}/forgot-password") },
-        "oauth": [],
+        "oauth": oauth,
     })))
 }
 

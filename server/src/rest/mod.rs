@@ -8,6 +8,7 @@ pub mod cookie_api;
 pub mod credentials;
 pub mod error;
 pub mod extract;
+pub mod federation;
 pub mod keys;
 pub mod licenses;
 pub mod links;
@@ -95,6 +96,11 @@ fn platform() -> Router<AppState> {
         .route("/apps/{slug}/members/invites", get(members::list_invites))
         .route("/apps/{slug}/members/invites/{id}", axum::routing::delete(members::revoke_invite))
         .route("/apps/{slug}/members/{account_id}", axum::routing::patch(members::change_role).delete(members::remove))
+        .route("/apps/{slug}/oauth-providers", get(federation::list).post(federation::create))
+        .route(
+            "/apps/{slug}/oauth-providers/{name}",
+            get(federation::get).patch(federation::update).delete(federation::delete),
+        )
         .route("/member-invites/accept", post(members::accept))
         .route("/member-invites/lookup", post(members::lookup))
 }
@@ -114,6 +120,13 @@ fn consumer() -> Router<AppState> {
         .route("/{slug}/v1/auth/sign-in/token", get(crate::pages::sign_in_token_page).post(links::sign_in_with_token))
         .route("/{slug}/v1/auth/check-email", post(links::check_email))
         .route("/{slug}/v1/auth/methods", get(links::methods))
+        .route("/{slug}/v1/auth/oauth/{provider}/authorize", get(crate::pages::oauth_authorize))
+        .route(
+            "/{slug}/v1/auth/oauth/{provider}/callback",
+            get(crate::pages::oauth_callback).post(crate::pages::oauth_callback_post),
+        )
+        .route("/{slug}/v1/me/identities", get(federation::my_identities))
+        .route("/{slug}/v1/me/identities/{id}", axum::routing::delete(federation::unlink_identity))
         .route("/{slug}/v1/auth/send-otp", post(otp::send_otp))
         .route("/{slug}/v1/auth/verify-otp", post(otp::verify_otp))
         .route("/{slug}/v1/licenses/activate", post(licenses::activate))

@@ -18,6 +18,8 @@ mod credentials;
 mod end_users;
 mod entitlements;
 mod errors;
+mod federation;
+mod federation_upstream;
 mod hosted;
 mod hosted_flows;
 mod isolation;

@@ -8,6 +8,7 @@ pub(crate) mod api_keys;
 pub(crate) mod apps;
 pub(crate) mod audit;
 pub(crate) mod credentials;
+pub(crate) mod federation;
 pub(crate) mod licenses;
 pub(crate) mod limits;
 pub(crate) mod mail;
@@ -79,6 +80,7 @@ macro_rules! impl_sql_store {
             $crate::store::sql::organizations::organizations!($db);
             $crate::store::sql::webhooks::webhooks!($db);
             $crate::store::sql::oidc::oidc!($db);
+            $crate::store::sql::federation::federation!($db);
         }
 
         pub struct $tx(sqlx::Transaction<'static, $db>);
@@ -352,7 +354,9 @@ macro_rules! impl_sql_store {
             }
 
             async fn sweep_counters(&self, now: chrono::DateTime<chrono::Utc>) -> $crate::store::StoreResult<u64> {
-                queries::limits::sweep($crate::store::sql::Backend::writer(self), now).await
+                let writer = $crate::store::sql::Backend::writer(self);
+                let swept = queries::limits::sweep(writer, now).await?;
+                Ok(swept + queries::federation::sweep_oauth_states(writer, now).await?)
             }
 
             async fn try_otp(
@@ -735,6 +739,39 @@ macro_rules! impl_sql_store {
             ) -> $crate::store::StoreResult<Option<$crate::model::OrgInvite>> {
                 queries::organizations::org_invite_by_code($crate::store::sql::Backend::reader(self), app_id, digest)
                     .await
+            }
+
+            async fn oauth_providers(
+                &self,
+                app_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::OAuthProvider>> {
+                queries::federation::oauth_providers($crate::store::sql::Backend::reader(self), app_id).await
+            }
+
+            async fn oauth_provider(
+                &self,
+                app_id: uuid::Uuid,
+                name: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::model::OAuthProvider>> {
+                queries::federation::oauth_provider($crate::store::sql::Backend::reader(self), app_id, name).await
+            }
+
+            async fn identity_by_subject(
+                &self,
+                app_id: uuid::Uuid,
+                provider_id: uuid::Uuid,
+                subject: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::model::Identity>> {
+                let reader = $crate::store::sql::Backend::reader(self);
+                queries::federation::identity_by_subject(reader, app_id, provider_id, subject).await
+            }
+
+            async fn identities_of(
+                &self,
+                app_id: uuid::Uuid,
+                user_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<$crate::model::Identity>> {
+                queries::federation::identities_of($crate::store::sql::Backend::reader(self), app_id, user_id).await
             }
         }
 
@@ -1560,6 +1597,69 @@ macro_rules! impl_sql_store {
                 at: chrono::DateTime<chrono::Utc>,
             ) -> $crate::store::StoreResult<bool> {
                 queries::organizations::accept_org_invite(&mut self.0, app_id, id, user_id, at).await
+            }
+
+            async fn insert_oauth_provider(
+                &mut self,
+                provider: &$crate::model::OAuthProvider,
+            ) -> $crate::store::StoreResult<()> {
+                queries::federation::insert_oauth_provider(&mut self.0, provider).await
+            }
+
+            async fn update_oauth_provider(
+                &mut self,
+                provider: &$crate::model::OAuthProvider,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::federation::update_oauth_provider(&mut self.0, provider).await
+            }
+
+            async fn delete_oauth_provider(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::federation::delete_oauth_provider(&mut self.0, app_id, id).await
+            }
+
+            async fn insert_oauth_state(
+                &mut self,
+                app_id: uuid::Uuid,
+                digest: &str,
+                expires_at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<()> {
+                queries::federation::insert_oauth_state(&mut self.0, app_id, digest, expires_at).await
+            }
+
+            async fn consume_oauth_state(
+                &mut self,
+                app_id: uuid::Uuid,
+                digest: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::federation::consume_oauth_state(&mut self.0, app_id, digest, now).await
+            }
+
+            async fn insert_identity(&mut self, identity: &$crate::model::Identity) -> $crate::store::StoreResult<()> {
+                queries::federation::insert_identity(&mut self.0, identity).await
+            }
+
+            async fn touch_identity(
+                &mut self,
+                app_id: uuid::Uuid,
+                id: uuid::Uuid,
+                email: Option<&str>,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<()> {
+                queries::federation::touch_identity(&mut self.0, app_id, id, email, at).await
+            }
+
+            async fn unlink_identity(
+                &mut self,
+                app_id: uuid::Uuid,
+                user_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<$crate::model::Unlinked> {
+                queries::federation::unlink_identity(&mut self.0, app_id, user_id, id).await
             }
         }
     };

@@ -1,0 +1,80 @@
+//! One Rampart app as the upstream OpenID provider of another on the same server: seed 004's
+//! provider-first flow end to end, with no mock on either side. The downstream app's relying
+//! party (the `openidconnect` crate) discovers the upstream app at its issuer, sends the
+//! browser to its authorize endpoint, where the user signs in on the upstream's hosted page;
+//! the code comes back, is exchanged, its ID token verified against the upstream's JWKS, and
+//! the downstream app signs the user in.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{json_of, Backend, TestApp, PASSWORD};
+use crate::hosted::Browser;
+
+async fn rampart_upstream(app: TestApp) {
+    let owner = app.app_with_owner("upstream").await;
+    app.create_app_ok(&owner, "downstream").await;
+    let callback = format!("{}/downstream/v1/auth/oauth/upstream-id/callback", app.public_url);
+    let client = json_of(
+        app.post_json_with_bearer(
+            "/api/v1/apps/upstream/oidc-clients",
+            &owner,
+            &json!({"name": "Downstream", "redirect_uris": [callback], "scopes": ["openid", "profile", "email"],
+                    "first_party": true}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let provider = json!({
+        "name": "upstream-id", "kind": "oidc", "display_name": "Upstream ID", "issuer": app.issuer("upstream"),
+        "client_id": client["client_id"], "client_secret": client["client_secret"],
+    });
+    let response = app.post_json_with_bearer("/api/v1/apps/downstream/oauth-providers", &owner, &provider).await;
+    json_of(response, StatusCode::CREATED).await;
+    let methods = json_of(app.get("/downstream/v1/auth/methods").await, StatusCode::OK).await;
+    assert!(methods.to_string().contains("/downstream/v1/auth/oauth/upstream-id/authorize"), "{methods}");
+
+    let upstream_user = app.signup_end_user("upstream", "ursula").await;
+    let upstream_me = app.me("upstream", upstream_user["access_token"].as_str().unwrap()).await;
+
+    // An API caller's flow (no redirect_to): the upstream's sign-in page, then tokens.
+    let browser = Browser::new(&app);
+    let page = browser.get("/downstream/v1/auth/oauth/upstream-id/authorize").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.path.starts_with("/upstream/signin"), "{}", page.path);
+    let done = browser.submit(&page, "signin-form", &[("identifier", "ursula"), ("password", PASSWORD)]).await;
+    assert_eq!(done.status, StatusCode::OK, "{} {}", done.path, done.html);
+    assert!(done.path.starts_with("/downstream/v1/auth/oauth/upstream-id/callback"), "{}", done.path);
+    let pair: Value = serde_json::from_str(&done.html).unwrap_or_else(|_| panic!("not JSON: {}", done.html));
+    let token = pair["access_token"].as_str().unwrap();
+    let me = app.me("downstream", token).await;
+    assert_eq!(me["email"], "ursula@example.com", "{me}");
+    assert_ne!(me["id"], upstream_me["id"], "each app has its own users");
+    let identities = json_of(app.get_with_bearer("/downstream/v1/me/identities", token).await, StatusCode::OK).await;
+    assert_eq!(identities["identities"][0]["provider"], "upstream-id", "{identities}");
+    // The upstream's token is not the downstream's: each app's tokens are its own.
+    let foreign = app.get_with_bearer("/downstream/v1/me", upstream_user["access_token"].as_str().unwrap()).await;
+    assert_eq!(foreign.status(), StatusCode::UNAUTHORIZED);
+
+    // A browser's flow (redirect_to), the upstream session still open: no sign-in asked, the
+    // downstream's session cookie and its page, for the same downstream user.
+    let page = browser.get("/downstream/v1/auth/oauth/upstream-id/authorize?redirect_to=/downstream/account").await;
+    assert_eq!(page.status, StatusCode::OK, "{} {}", page.path, page.html);
+    assert_eq!(page.path, "/downstream/account");
+    assert!(browser.cookie("session").is_some());
+    assert!(page.html.contains("Upstream ID"), "the account page lists the linked provider");
+    let again = browser.get("/downstream/v1/auth/oauth/upstream-id/authorize").await;
+    let pair: Value = serde_json::from_str(&again.html).unwrap_or_else(|_| panic!("not JSON: {}", again.html));
+    assert_eq!(app.me("downstream", pair["access_token"].as_str().unwrap()).await["id"], me["id"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rampart_upstream_sqlite() {
+    crate::helpers::run(Backend::Sqlite, rampart_upstream).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rampart_upstream_postgres() {
+    crate::helpers::run(Backend::Postgres, rampart_upstream).await
+}
