@@ -59,7 +59,7 @@ export default defineConfig({
       RAMPART_PUBLIC_URL: `http://127.0.0.1:${port}`,
       // The webhook test's receiver listens on loopback, which webhooks may not reach unless
       // the operator opens it.
-      RAMPART_WEBHOOK_ALLOWED_NETWORKS: "127.0.0.0/8",
+      RAMPART_OUTBOUND_ALLOWED_NETWORKS: "127.0.0.0/8",
     },
   },
 });

@@ -79,6 +79,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("webhooks") view=console::WebhooksPage ssr=SsrMode::Async/>
                         <Route path=path!("webhooks/:id") view=console::WebhookPage ssr=SsrMode::Async/>
                         <Route path=path!("oidc-clients") view=console::OidcClientsPage ssr=SsrMode::Async/>
+                        <Route path=path!("providers") view=console::ProvidersPage ssr=SsrMode::Async/>
                         <Route path=path!("licenses") view=console::LicensesPage ssr=SsrMode::Async/>
                         <Route path=path!("licenses/:id") view=console::LicensePage ssr=SsrMode::Async/>
                         <Route path=path!("mail") view=console::MailPage ssr=SsrMode::Async/>

@@ -14,6 +14,6 @@ pub struct EngineConfig {
     /// else (`None`) the store.
     pub counters: Option<crate::limits::Limiter>,
     /// The internal networks webhooks may reach besides the public Internet
-    /// (`RAMPART_WEBHOOK_ALLOWED_NETWORKS`; none by default).
-    pub webhooks_reachable: crate::net::Reachable,
+    /// (`RAMPART_OUTBOUND_ALLOWED_NETWORKS`; none by default).
+    pub outbound_reachable: crate::net::Reachable,
 }

@@ -69,7 +69,7 @@ pub use manage::{NewRole, RolePatch};
 pub use members::{MemberInviteInput, RoleChoice, MEMBER_INVITE_PREFIX};
 pub use oidc::{
     AuthorizeParams, AuthorizeStep, BasicCredentials, ConsentPrompt, Decision, Logout, OAuthError, OAuthTokens,
-    TokenParams,
+    TokenParams, AUTH_AFTER_CONTEXT,
 };
 pub use oidc_clients::{parse_redirect_uri, OIDC_CLIENT_ID_PREFIX, OIDC_CLIENT_SECRET_PREFIX};
 pub use orgs::{MemberView, OrgInput, OrgPatch, OrgView, ORG_PAGE_MAX};
@@ -236,7 +236,7 @@ impl Engine {
         let mail_worker = config.mail.worker.then(|| tokio::spawn(mailer.clone().run()).abort_handle());
         let webhooks = match config.mail.worker {
             true => {
-                let sender = crate::webhooks::Sender::new(config.webhooks_reachable.clone())
+                let sender = crate::webhooks::Sender::new(config.outbound_reachable.clone())
                     .map_err(|e| Error::internal(anyhow::anyhow!("webhook client: {e}")))?;
                 Some(Arc::new(webhooks::Dispatcher::new(
                     store.clone(),
@@ -258,6 +258,7 @@ impl Engine {
         let sweeper = tokio::spawn(sweep(store.clone())).abort_handle();
         let otp_key = config.master_key.subkey("one-time code digests")?;
         let csrf_key = config.master_key.subkey("csrf tokens")?;
+        let federation = federation::Federation::new(config.outbound_reachable.clone())?;
         let engine = Engine {
             store,
             config,
@@ -275,7 +276,7 @@ impl Engine {
             csrf_key,
             limits,
             sweeper,
-            federation: federation::Federation::new()?,
+            federation,
         };
         engine.ensure_platform_app().await?;
         crate::password::warm_up();

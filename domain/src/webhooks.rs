@@ -94,8 +94,14 @@ pub fn check_url(raw: &str, reachable: &Reachable) -> Result<Url> {
 /// Resolves names as the system does, then keeps only the addresses `reachable` permits:
 /// a name that resolves to nothing else fails to connect.
 #[derive(Clone)]
-struct GuardedResolver {
+pub(crate) struct GuardedResolver {
     reachable: Arc<Reachable>,
+}
+
+impl GuardedResolver {
+    pub(crate) fn new(reachable: Arc<Reachable>) -> GuardedResolver {
+        GuardedResolver { reachable }
+    }
 }
 
 impl tower_service::Service<Name> for GuardedResolver {

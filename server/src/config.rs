@@ -34,7 +34,7 @@ pub struct Config {
     pub redis_url: Option<SecretString>,
     pub trusted_proxies: Vec<Cidr>,
     /// Internal networks webhooks may reach (loopback, private ranges are refused otherwise).
-    pub webhook_allowed_networks: Vec<Cidr>,
+    pub outbound_allowed_networks: Vec<Cidr>,
     /// When set, `GET /metrics` needs `Authorization: Bearer <this>`.
     pub metrics_token: Option<SecretString>,
     pub log_format: LogFormat,
@@ -71,7 +71,7 @@ struct FileConfig {
     redis_url: Option<String>,
     trusted_proxies: Option<Vec<String>>,
     metrics_token: Option<String>,
-    webhook_allowed_networks: Option<Vec<String>>,
+    outbound_allowed_networks: Option<Vec<String>>,
     log_format: Option<String>,
     data_dir: Option<String>,
     site_root: Option<String>,
@@ -197,13 +197,13 @@ impl Config {
         }
         .map_err(|m| bad("RAMPART_TRUSTED_PROXIES", m))?;
 
-        let webhook_allowed_networks = match env.get("RAMPART_WEBHOOK_ALLOWED_NETWORKS") {
+        let outbound_allowed_networks = match env.get("RAMPART_OUTBOUND_ALLOWED_NETWORKS") {
             Some(raw) => {
                 raw.split(',').filter(|s| !s.trim().is_empty()).map(|s| Cidr::parse(s.trim())).collect::<Result<_, _>>()
             }
-            None => file.webhook_allowed_networks.unwrap_or_default().iter().map(|s| Cidr::parse(s)).collect(),
+            None => file.outbound_allowed_networks.unwrap_or_default().iter().map(|s| Cidr::parse(s)).collect(),
         }
-        .map_err(|m| bad("RAMPART_WEBHOOK_ALLOWED_NETWORKS", m))?;
+        .map_err(|m| bad("RAMPART_OUTBOUND_ALLOWED_NETWORKS", m))?;
         let metrics_token = pick("RAMPART_METRICS_TOKEN", file.metrics_token);
         if metrics_token
             .as_ref()
@@ -232,7 +232,7 @@ impl Config {
             redis_url: redis_url.map(SecretString::from),
             trusted_proxies,
             metrics_token: metrics_token.map(SecretString::from),
-            webhook_allowed_networks,
+            outbound_allowed_networks,
             log_format,
             data_dir,
             site_root,

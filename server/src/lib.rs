@@ -55,7 +55,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
                 master_key,
                 mail: config.mail_settings(true)?,
                 counters: config.counters().await?,
-                webhooks_reachable: domain::net::Reachable { opened: config.webhook_allowed_networks.clone() },
+                outbound_reachable: domain::net::Reachable { opened: config.outbound_allowed_networks.clone() },
             },
         )
         .await

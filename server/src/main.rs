@@ -204,7 +204,7 @@ async fn offline_engine(config: &Config) -> anyhow::Result<Engine> {
             master_key: config.master_key()?,
             mail: config.mail_settings(false)?,
             counters: config.counters().await?,
-            webhooks_reachable: Default::default(),
+            outbound_reachable: Default::default(),
         },
     )
     .await

@@ -106,7 +106,7 @@ fn migrate_then_create_account_then_sign_in() {
                 master_key: domain::crypto::MasterKey::from_base64(&key).unwrap(),
                 mail: Default::default(),
                 counters: None,
-                webhooks_reachable: Default::default(),
+                outbound_reachable: Default::default(),
             },
         )
         .await
@@ -137,7 +137,7 @@ async fn audited_store(db: &str, key: &str) -> uuid::Uuid {
             master_key: domain::crypto::MasterKey::from_base64(key).unwrap(),
             mail: Default::default(),
             counters: None,
-            webhooks_reachable: Default::default(),
+            outbound_reachable: Default::default(),
         },
     )
     .await

@@ -148,6 +148,7 @@ fn AppHeader(summary: AppSummary, perms: Perms) -> impl IntoView {
             {tab("apikey.read", "credentials", "Credentials")}
             {tab("key.read", "keys", "Signing keys")}
             {tab("webhook.read", "webhooks", "Webhooks")}
+            {tab("config.read", "providers", "Sign-in providers")}
             {tab("oidc.read", "oidc-clients", "OIDC clients")}
             {tab("license.read", "licenses", "Licenses")}
             {tab("config.update", "mail", "Mail")}

@@ -30,6 +30,9 @@ pub(super) struct KeyRing {
     /// The JWKS document as published; its own `max-age` already lets verifiers keep it
     /// longer than this cache does.
     published: RwLock<HashMap<Uuid, Cached<serde_json::Value>>>,
+    /// Bumped by every `forget`: a load that read the store before it keeps nothing, so a key
+    /// revoked meanwhile is not put back by a read that started before the revocation.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 fn poisoned() -> Error {
@@ -43,16 +46,17 @@ impl KeyRing {
                 return Ok(c.value.clone());
             }
         }
+        let generation = self.generation();
         let keys = store.signing_keys(app_id).await?;
         let active = keys
             .iter()
             .find(|k| k.active)
             .ok_or_else(|| Error::internal(anyhow::anyhow!("app {app_id} has no active signing key")))?;
         let signer = Arc::new(Signer::open(master, &active.kid, &active.alg, &active.private_sealed)?);
-        self.signers
-            .write()
-            .map_err(|_| poisoned())?
-            .insert(app_id, Cached { loaded: Instant::now(), value: signer.clone() });
+        let mut signers = self.signers.write().map_err(|_| poisoned())?;
+        if self.generation() == generation {
+            signers.insert(app_id, Cached { loaded: Instant::now(), value: signer.clone() });
+        }
         Ok(signer)
     }
 
@@ -74,6 +78,7 @@ impl KeyRing {
                 return Err(Error::Unauthenticated("Invalid access token"));
             }
         }
+        let generation = self.generation();
         let mut set = Vec::new();
         let at = chrono::Utc::now();
         for key in store.signing_keys(app_id).await?.into_iter().filter(|k| k.live_at(at)) {
@@ -81,10 +86,12 @@ impl KeyRing {
             set.push(Verifier::from_jwk(&jwk)?);
         }
         let set = Arc::new(set);
-        self.verifiers
-            .write()
-            .map_err(|_| poisoned())?
-            .insert(app_id, Cached { loaded: Instant::now(), value: set.clone() });
+        {
+            let mut verifiers = self.verifiers.write().map_err(|_| poisoned())?;
+            if self.generation() == generation {
+                verifiers.insert(app_id, Cached { loaded: Instant::now(), value: set.clone() });
+            }
+        }
         match set.iter().find(|v| v.kid == kid) {
             Some(v) => f(v),
             None => Err(Error::Unauthenticated("Invalid access token")),
@@ -98,19 +105,26 @@ impl KeyRing {
                 return Ok(c.value.clone());
             }
         }
+        let generation = self.generation();
         let at = chrono::Utc::now();
         let keys: Vec<serde_json::Value> =
             store.signing_keys(app_id).await?.into_iter().filter(|k| k.live_at(at)).map(|k| k.public_jwk).collect();
         let jwks = Arc::new(serde_json::json!({ "keys": keys }));
-        self.published
-            .write()
-            .map_err(|_| poisoned())?
-            .insert(app_id, Cached { loaded: Instant::now(), value: jwks.clone() });
+        let mut published = self.published.write().map_err(|_| poisoned())?;
+        if self.generation() == generation {
+            published.insert(app_id, Cached { loaded: Instant::now(), value: jwks.clone() });
+        }
+        drop(published);
         Ok(jwks)
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Drops what is cached for every app.
     pub(super) fn forget_all(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if let Ok(mut p) = self.published.write() {
             p.clear();
         }
@@ -124,6 +138,7 @@ impl KeyRing {
 
     /// Drops what is cached for an app (after a key change or the app's deletion).
     pub(super) fn forget(&self, app_id: Uuid) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if let Ok(mut p) = self.published.write() {
             p.remove(&app_id);
         }

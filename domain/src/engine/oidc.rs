@@ -292,6 +292,9 @@ struct IdTokenHint {
     sid: Option<String>,
 }
 
+/// What `auth_after` (the moment a new sign-in was asked for) is sealed under.
+pub const AUTH_AFTER_CONTEXT: &str = "oidc auth_after";
+
 impl Engine {
     /// The discovery document of the app as a provider: exactly what it supports.
     pub async fn oidc_discovery(&self, slug: &str) -> Result<Value> {
@@ -450,8 +453,15 @@ impl Engine {
             return Ok(AuthorizeStep::SignIn { login_hint, again: false });
         };
         let at = now();
-        let fresh =
-            p.auth_after.as_deref().and_then(|a| a.parse::<i64>().ok()).is_some_and(|a| auth_time.timestamp() >= a);
+        // `auth_after` is sealed by this server when it sent the browser to sign in again, and
+        // holds for ten minutes: a browser cannot claim a sign-in fresher than it is.
+        let fresh = p
+            .auth_after
+            .as_deref()
+            .and_then(|a| self.open_from_browser(a, AUTH_AFTER_CONTEXT))
+            .and_then(|b| String::from_utf8(b).ok()?.parse::<i64>().ok())
+            .filter(|asked| (0..=600).contains(&(at.timestamp() - asked)))
+            .is_some_and(|asked| auth_time.timestamp() >= asked);
         let too_old = max_age.is_some_and(|age| (at - auth_time).num_seconds() > age);
         if (prompt.login || too_old) && !fresh {
             if prompt.none {
@@ -923,8 +933,7 @@ impl Engine {
     /// The userinfo endpoint: the claims an access token issued to a client with `openid`
     /// releases. Any other bearer (a plain Rampart token, a machine client's) is refused.
     pub async fn oidc_userinfo(&self, slug: &str, bearer: &str) -> Result<Value> {
-        let principal = self.authenticate(slug, bearer).await?;
-        let claims: Claims = verified_payload(bearer)?;
+        let (principal, claims) = self.authenticate_any(slug, bearer).await?;
         let scopes = scopes_of(claims.scope.as_deref());
         if claims.client_id.is_none() || !scopes.iter().any(|s| s == "openid") {
             return Err(Error::Forbidden("insufficient_scope".into()));
@@ -1047,8 +1056,8 @@ impl Engine {
 
     /// A live end-user access token of the app (its session live too), or `None`.
     async fn verified_user_token(&self, app: &App, token: &str) -> Option<Claims> {
-        self.authenticate(&app.slug, token).await.ok()?;
-        verified_payload(token).ok()
+        let (_, claims) = self.authenticate_any(&app.slug, token).await.ok()?;
+        Some(Claims::clone(&claims))
     }
 
     /// A live machine-client access token of the app, or `None`.
@@ -1137,16 +1146,6 @@ impl Engine {
         }
         Ok(Ok(Logout { redirect, browser_ended }))
     }
-}
-
-/// The claims of a token whose signature was just verified.
-fn verified_payload<T: serde::de::DeserializeOwned>(token: &str) -> Result<T> {
-    use base64::Engine as _;
-    let payload = token.split('.').nth(1).ok_or(Error::Unauthenticated("Invalid access token"))?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .map_err(|_| Error::Unauthenticated("Invalid access token"))?;
-    serde_json::from_slice(&bytes).map_err(|_| Error::Unauthenticated("Invalid access token"))
 }
 
 #[cfg(test)]

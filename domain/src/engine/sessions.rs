@@ -76,7 +76,24 @@ impl Engine {
 
     /// Verifies a bearer access token for the app in the URL and checks that its session and
     /// user are still live. A token of another app fails its issuer, audience and keys.
+    ///
+    /// A token issued to an OAuth client (`client_id`: through `/oauth2/token`) is refused
+    /// here: its scopes say what the user let that client do, which is never the whole
+    /// end-user API (sessions, contacts, organizations, identities). Such tokens are taken
+    /// only by the OpenID Connect endpoints, through [`Engine::authenticate_any`].
     pub async fn authenticate(&self, slug: &str, bearer: &str) -> Result<Principal> {
+        let (principal, claims) = self.authenticate_any(slug, bearer).await?;
+        if claims.client_id.is_some() {
+            return Err(Error::Unauthenticated(
+                "This token was issued to an OAuth client: it is taken only by the app's OpenID Connect endpoints",
+            ));
+        }
+        Ok(principal)
+    }
+
+    /// [`Engine::authenticate`], tokens issued to OAuth clients included; answers the
+    /// verified claims too.
+    pub(crate) async fn authenticate_any(&self, slug: &str, bearer: &str) -> Result<(Principal, Arc<tokens::Claims>)> {
         let app = self.app(slug).await.map_err(|e| match e {
             Error::NotFound(_) => Error::Unauthenticated("Invalid access token"),
             e => e,
@@ -128,7 +145,10 @@ impl Engine {
             }
             _ => return Err(Error::Unauthenticated("The token's organization has changed; refresh it")),
         };
-        Ok(Principal { app, user_id: live.user_id, session_id: sid, role_id: live.role_id, role: live.role, org })
+        Ok((
+            Principal { app, user_id: live.user_id, session_id: sid, role_id: live.role_id, role: live.role, org },
+            claims,
+        ))
     }
 
     /// The caller's profile, in seed 001's shape. Cached per user: every change to a user

@@ -270,7 +270,7 @@ impl Engine {
     /// `POST /apps/{slug}/webhooks` (`webhook.update`): the endpoint, and its secret once.
     pub async fn create_webhook(&self, caller: &Caller, slug: &str, input: WebhookInput) -> Result<WebhookSecret> {
         let Access { app, .. } = self.authorize(caller, slug, "webhook.update").await?;
-        let url = check_url(&input.url, &self.config.webhooks_reachable)?;
+        let url = check_url(&input.url, &self.config.outbound_reachable)?;
         let event_types = check_types(&input.event_types)?;
         let description = check_description(input.description.as_deref())?;
         if self.store.webhook_endpoints(app.id).await?.len() >= MAX_ENDPOINTS {
@@ -329,7 +329,7 @@ impl Engine {
         let mut endpoint = self.managed_webhook(app.id, id).await?;
         let mut changed = Vec::new();
         if let Some(url) = &patch.url {
-            endpoint.url = check_url(url, &self.config.webhooks_reachable)?.to_string();
+            endpoint.url = check_url(url, &self.config.outbound_reachable)?.to_string();
             changed.push("url");
         }
         if let Some(types) = &patch.event_types {

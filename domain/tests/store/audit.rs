@@ -268,7 +268,7 @@ async fn engine_with(store: &Arc<dyn Store>, key: &str) -> Engine {
         master_key: MasterKey::from_base64(key).unwrap(),
         mail: Default::default(),
         counters: None,
-        webhooks_reachable: Default::default(),
+        outbound_reachable: Default::default(),
     };
     Engine::new(store.clone(), config).await.unwrap()
 }

@@ -132,7 +132,15 @@ async fn step(
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
             if again {
-                pairs.push(("auth_after".into(), chrono::Utc::now().timestamp().to_string()));
+                let asked = chrono::Utc::now().timestamp().to_string();
+                match s.engine.seal_for_browser(asked.as_bytes(), domain::engine::AUTH_AFTER_CONTEXT) {
+                    Ok(sealed) => pairs.push(("auth_after".into(), sealed)),
+                    Err(e) => {
+                        let page =
+                            hosted::message_page(&h.page, "oauth-error-title", super::error_text(&h.page, &e), None);
+                        return h.respond(super::status_of(&e), page);
+                    }
+                }
             }
             let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
             let back = format!("/{slug}/oauth2/authorize?{query}");

@@ -78,3 +78,36 @@ async fn rampart_upstream_sqlite() {
 async fn rampart_upstream_postgres() {
     crate::helpers::run(Backend::Postgres, rampart_upstream).await
 }
+
+/// Provider URLs are set by a tenant's admin: without the operator opening loopback, a
+/// provider there is never reached (SSRF), and the sign-in fails with a clear error instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_internal_provider_is_not_reached_unless_opened() {
+    let mut app =
+        TestApp::spawn_with_env(Backend::Sqlite, &[("RAMPART_OUTBOUND_ALLOWED_NETWORKS", String::new())]).await;
+    let cleanup = app.take_cleanup();
+    let outcome = tokio::spawn(async move {
+        let owner = app.app_with_owner("inner").await;
+        app.create_app_ok(&owner, "outer").await;
+        let provider = json!({
+            "name": "inner-id", "kind": "oidc", "issuer": app.issuer("inner"),
+            "client_id": "whatever", "client_secret": "whatever",
+        });
+        let created = app.post_json_with_bearer("/api/v1/apps/outer/oauth-providers", &owner, &provider).await;
+        if created.status() == StatusCode::CREATED {
+            let start = app.get("/outer/v1/auth/oauth/inner-id/authorize").await;
+            assert_ne!(start.status(), StatusCode::FOUND, "the provider's discovery was fetched from loopback");
+            let body: Value = start.json().await.unwrap();
+            assert_eq!(body["error"], "OAUTH_PROVIDER_UNAVAILABLE", "{body}");
+        } else {
+            assert!(created.status().is_client_error(), "{}", created.status());
+        }
+    })
+    .await;
+    if let Some(cleanup) = cleanup {
+        cleanup.run().await;
+    }
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

@@ -222,6 +222,10 @@ impl TestApp {
             ("RAMPART_MASTER_KEY", master.clone()),
             ("RAMPART_DATA_DIR", data_dir.display().to_string()),
             ("RAMPART_MAIL_FROM", "Rampart Tests <auth@rampart.test>".to_owned()),
+            // The tests' fake providers and webhook receivers listen on loopback, which
+            // requests made for a tenant may not reach unless the operator opens it; the tests
+            // of that refusal close it again (`extra`).
+            ("RAMPART_OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8,::1".to_owned()),
         ]);
         if smtp {
             vars.insert("RAMPART_SMTP_URL", mail.url());

@@ -377,8 +377,11 @@ async fn code_flow_with_a_standard_relying_party(app: TestApp) {
     let hint = tokens.id_token().unwrap().to_string();
     tokens.id_token().unwrap().claims(&id_verifier, &nonce).unwrap();
     let access = tokens.access_token().secret().clone();
-    let sessions = json_of(app.get_with_bearer("/acme/v1/me/sessions", &access).await, StatusCode::OK).await;
-    assert!(sessions.to_string().contains(&payload_of(&access)["sid"].as_str().unwrap().to_string()));
+    // A client's token is for the OpenID Connect endpoints, not the whole end-user API: what
+    // the user let a client do is its scopes, never their sessions, contacts or orgs.
+    for path in ["/acme/v1/me", "/acme/v1/me/sessions", "/acme/v1/me/contacts", "/acme/v1/orgs"] {
+        assert_eq!(app.get_with_bearer(path, &access).await.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
 
     // Logout to an unregistered URI: a page, nothing ended.
     let bad = browser
@@ -965,6 +968,14 @@ async fn prompt_login_and_max_age_ask_to_sign_in_again(app: TestApp) {
         let again = auth_time(code_of(&app, "acme", &location(&back), "p")).await;
         assert!(again > first, "{extra:?}: a new sign-in ({again} > {first})");
         tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    }
+    // The browser cannot claim a fresh sign-in by adding `auth_after` itself (any value, or
+    // one a past flow got): only the sign-in page's own round trip satisfies `prompt=login`.
+    for forged in ["0", "1", &chrono::Utc::now().timestamp().to_string(), "Zm9yZ2Vk"] {
+        let mut params = base.to_vec();
+        params.extend([("prompt", "login"), ("auth_after", forged)]);
+        let page = authorize(&browser, "acme", &params).await;
+        assert!(page.path.starts_with("/acme/signin"), "auth_after={forged}: {}", page.path);
     }
     // A large max_age is satisfied by the session; prompt=none cannot sign in again.
     let mut params = base.to_vec();

@@ -3,7 +3,7 @@
 //! receiver comes back, redelivered on request, secrets rotated with both signatures during
 //! the overlap, an endpoint failing for a day disabled with a mail to the owners; SSRF
 //! refusals, bad input and permissions. The servers here open loopback to webhooks
-//! explicitly (`RAMPART_WEBHOOK_ALLOWED_NETWORKS`), except where the refusal is the point.
+//! explicitly (`RAMPART_OUTBOUND_ALLOWED_NETWORKS`), except where the refusal is the point.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -102,7 +102,8 @@ where
     F: FnOnce(TestApp) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let env = if open_loopback { vec![("RAMPART_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8".to_owned())] } else { vec![] };
+    let opened = if open_loopback { "127.0.0.0/8" } else { "" };
+    let env = vec![("RAMPART_OUTBOUND_ALLOWED_NETWORKS", opened.to_owned())];
     let mut app = TestApp::spawn_with_env(backend, &env).await;
     let cleanup = app.take_cleanup();
     let outcome = tokio::spawn(test(app)).await;

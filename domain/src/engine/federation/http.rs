@@ -2,7 +2,9 @@
 //! `oauth2` call for discovery, JWKS, token and user-info requests, over the same hyper and
 //! rustls stack as the SMS provider's. It follows no redirect (a token endpoint that
 //! redirects could send the code elsewhere), answers within a timeout, reads at most 1 MiB,
-//! and speaks plain http only to loopback hosts.
+//! and speaks plain http only to loopback hosts. Like webhooks, it connects only to public
+//! addresses unless the operator opened internal networks (`RAMPART_OUTBOUND_ALLOWED_NETWORKS`):
+//! a tenant's admin sets these URLs, and must not make Rampart reach inside its network.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -27,7 +29,8 @@ pub struct HttpError(String);
 
 #[derive(Clone)]
 pub struct ProviderHttp {
-    client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: Client<hyper_rustls::HttpsConnector<HttpConnector<crate::webhooks::GuardedResolver>>, Full<Bytes>>,
+    reachable: std::sync::Arc<crate::net::Reachable>,
 }
 
 impl std::fmt::Debug for ProviderHttp {
@@ -57,7 +60,8 @@ fn is_loopback(url: &url::Url) -> bool {
 }
 
 impl ProviderHttp {
-    pub fn new() -> Result<ProviderHttp, String> {
+    pub fn new(reachable: crate::net::Reachable) -> Result<ProviderHttp, String> {
+        let reachable = std::sync::Arc::new(reachable);
         let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
             rustls::crypto::aws_lc_rs::default_provider(),
         ))
@@ -66,7 +70,7 @@ impl ProviderHttp {
         let tls = rustls_platform_verifier::BuilderVerifierExt::with_platform_verifier(tls)
             .map_err(|e| format!("TLS: {e}"))?
             .with_no_client_auth();
-        let mut http = HttpConnector::new();
+        let mut http = HttpConnector::new_with_resolver(crate::webhooks::GuardedResolver::new(reachable.clone()));
         http.enforce_http(false);
         http.set_connect_timeout(Some(Duration::from_secs(5)));
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
@@ -74,13 +78,25 @@ impl ProviderHttp {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        Ok(ProviderHttp { client: Client::builder(TokioExecutor::new()).build(connector) })
+        Ok(ProviderHttp { client: Client::builder(TokioExecutor::new()).build(connector), reachable })
     }
 
     /// Sends one request and reads its answer whole.
     pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
         let target = url::Url::parse(&request.uri().to_string()).map_err(|e| HttpError(format!("bad URL: {e}")))?;
         usable_url(&target).map_err(|why| HttpError(format!("{target}: {why}")))?;
+        // Address literals never reach the resolver's check.
+        let literal = match target.host() {
+            Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+            _ => None,
+        };
+        if literal.is_some_and(|ip| !self.reachable.permits(ip)) {
+            return Err(HttpError(format!(
+                "{}: an address Rampart may not reach",
+                target.origin().ascii_serialization()
+            )));
+        }
         let (mut parts, body) = request.into_parts();
         parts.headers.insert(http::header::USER_AGENT, http::HeaderValue::from_static("Rampart"));
         let request = http::Request::from_parts(parts, Full::new(Bytes::from(body)));

@@ -64,8 +64,9 @@ pub(crate) struct Federation {
 }
 
 impl Federation {
-    pub(crate) fn new() -> Result<Federation> {
-        let http = http::ProviderHttp::new().map_err(|e| Error::internal(anyhow::anyhow!("provider client: {e}")))?;
+    pub(crate) fn new(reachable: crate::net::Reachable) -> Result<Federation> {
+        let http =
+            http::ProviderHttp::new(reachable).map_err(|e| Error::internal(anyhow::anyhow!("provider client: {e}")))?;
         Ok(Federation { http, discovered: Mutex::new(HashMap::new()) })
     }
 }
