@@ -127,6 +127,9 @@ mod apps;
 mod audit;
 // App credentials: per app, rotation with an overlap, revocation, cascade.
 mod credentials;
+// Sign-in through external providers: providers per app, identities unique and unlinked
+// safely, states spent once and swept.
+mod federation;
 // License keys: per app, activations counted once per device, revoke and extend, entitlements.
 mod licenses;
 // Apps' permission catalogs, user paging, role and user changes, API keys, change messages.
