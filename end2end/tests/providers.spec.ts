@@ -22,12 +22,12 @@ test("a sign-in provider added in the console signs an end-user in through anoth
   await expect(page).toHaveURL(new RegExp(`/console/apps/${slug}/providers$`));
   await expect(page.getByText("No sign-in providers yet.")).toBeVisible();
   const form = page.getByTestId("add-provider");
-  await form.getByLabel("Kind").selectOption("oidc");
-  await form.getByLabel("Name").fill("upstream");
-  await form.getByLabel("Button label").fill("Upstream ID");
-  await form.getByLabel("Issuer").fill(`${baseURL}/${upstream}`);
-  await form.getByLabel("Client id").fill(client_id);
-  await form.getByLabel("Client secret").fill(client_secret);
+  await form.locator('select[name="kind"]').selectOption("oidc");
+  await form.locator('input[name="name"]').fill("upstream");
+  await form.locator('input[name="display_name"]').fill("Upstream ID");
+  await form.locator('input[name="issuer"]').fill(`${baseURL}/${upstream}`);
+  await form.locator('input[name="client_id"]').fill(client_id);
+  await form.locator('input[name="client_secret"]').fill(client_secret);
   await form.getByRole("button", { name: "Add provider" }).click();
   const row = page.getByTestId("providers").getByTestId("provider-upstream");
   await expect(row).toContainText("Upstream ID");

@@ -1,6 +1,8 @@
 //! The console's view of an app's sign-in providers (seed 004's provider-first OAuth): list,
 //! add from a preset or as a generic OpenID provider (the client secret is write-only),
 //! enable or disable, auto-linking, delete.
+// A form's fields are the server function's arguments (the client side the macro makes too).
+#![allow(clippy::too_many_arguments)]
 
 use leptos::prelude::*;
 pub use shared::federation::PROVIDER_KINDS;
@@ -16,7 +18,6 @@ pub async fn list_providers(slug: String) -> Result<Vec<ProviderView>, ConsoleEr
 }
 
 /// Blank fields take the preset's values; `scopes` are separated by spaces or commas.
-#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/console/_fn", endpoint = "add_provider")]
 pub async fn add_provider(
     slug: String,

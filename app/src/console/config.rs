@@ -135,6 +135,9 @@ fn ConfigEditor(slug: String, config: ConfigView, editable: bool, save: ServerAc
                 {number("refresh_reuse_grace_seconds", "Refresh reuse grace (seconds)",
                     "0 (the default) to 300. At 0, a refresh token presented twice ends the session: a thief's replay and the user's refresh collide, and both lose it. Above 0, a repeat within the window gets the same answer (kind to flaky networks, and to a thief who replays within it).",
                     c.refresh_reuse_grace_seconds, invalid("refresh_reuse_grace_seconds"))}
+                {number("signing_key_rotation_days", "Rotate signing keys every (days)",
+                    "0 (never) or 30 to 3650. The Signing keys tab rotates at once, or revokes a key.",
+                    c.signing_key_rotation_days, invalid("signing_key_rotation_days"))}
                 {toggle("refresh_requires_app_credentials", "Refresh needs app credentials",
                     "Refresh and logout must carry an app_id and app_secret from the Credentials tab: only your backend keeps sessions going.",
                     c.refresh_requires_app_credentials)}

@@ -96,6 +96,12 @@ async fn signed_in(app: &TestApp, slug: &str, username: &str) -> Browser {
     browser
 }
 
+/// Whether a client's access token is live: `userinfo`, the endpoint that takes it, answers
+/// 200 while its session lives (the end-user API never takes it).
+async fn live(app: &TestApp, access: &str) -> StatusCode {
+    app.get_with_bearer("/acme/oauth2/userinfo", access).await.status()
+}
+
 /// A parameter of a URL's query, decoded (empty when absent).
 fn query_param(url: &str, name: &str) -> String {
     url::Url::parse(url)
@@ -325,13 +331,13 @@ async fn code_flow_with_a_standard_relying_party(app: TestApp) {
     assert!(claims.auth_time().is_some());
     let sub = claims.subject().clone();
 
-    // The access token is the app's `at+jwt` with the client and scopes, good on `me`.
+    // The access token is the app's `at+jwt` with the client and scopes, good at `userinfo`.
     let access = tokens.access_token().secret().clone();
     let payload = payload_of(&access);
     assert_eq!(payload["client_id"], client_id);
     assert_eq!(payload["scope"], "openid profile email offline_access");
-    let me = app.me("acme", &access).await;
-    assert_eq!(me["username"], "ann");
+    let me = json_of(app.get_with_bearer("/acme/oauth2/userinfo", &access).await, StatusCode::OK).await;
+    assert_eq!(me["preferred_username"], "ann");
 
     let info: CoreUserInfoClaims = rp
         .user_info(tokens.access_token().clone(), Some(sub.clone()))
@@ -349,7 +355,7 @@ async fn code_flow_with_a_standard_relying_party(app: TestApp) {
         rp.exchange_refresh_token(&first).unwrap().request_async(&http(&app)).await.unwrap();
     let new_access = refreshed.access_token().secret().clone();
     assert!(refreshed.id_token().unwrap().claims(&id_verifier, |_: Option<&Nonce>| Ok(())).is_ok());
-    app.me("acme", &new_access).await;
+    assert_eq!(live(&app, &new_access).await, StatusCode::OK);
     // Not on Rampart's own refresh endpoint: the token is bound to its client.
     let r = app
         .post_json("/acme/v1/auth/refresh", &json!({"refresh_token": refreshed.refresh_token().unwrap().secret()}))
@@ -357,7 +363,7 @@ async fn code_flow_with_a_standard_relying_party(app: TestApp) {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let reused = rp.exchange_refresh_token(&first).unwrap().request_async(&http(&app)).await;
     assert!(reused.is_err(), "a spent refresh token is refused");
-    assert_eq!(app.get_with_bearer("/acme/v1/me", &new_access).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(live(&app, &new_access).await, StatusCode::UNAUTHORIZED);
 
     // A second authorization reuses the browser's session (no sign-in), then logout.
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -391,7 +397,7 @@ async fn code_flow_with_a_standard_relying_party(app: TestApp) {
         ))
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    app.me("acme", &access).await;
+    assert_eq!(live(&app, &access).await, StatusCode::OK);
     let out = browser
         .get(&format!(
             "/acme/oauth2/logout?{}",
@@ -400,7 +406,7 @@ async fn code_flow_with_a_standard_relying_party(app: TestApp) {
         .await;
     assert_eq!(out.status, StatusCode::FOUND);
     assert_eq!(location(&out), format!("{RP_LOGOUT}?state=bye-1"));
-    assert_eq!(app.get_with_bearer("/acme/v1/me", &access).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(live(&app, &access).await, StatusCode::UNAUTHORIZED);
     assert_eq!(browser.cookie("session"), None, "the browser's session ended too");
     let signin = browser.get(url.as_str()).await;
     assert!(signin.path.starts_with("/acme/signin"), "signed out: {}", signin.path);
@@ -622,10 +628,10 @@ async fn codes_are_single_use_and_bound_to_their_client(app: TestApp) {
     let (status, first) = exchange(code.clone(), a.clone(), a_secret.clone()).await;
     assert_eq!(status, StatusCode::OK, "{first}");
     let access = first["access_token"].as_str().unwrap();
-    app.me("acme", access).await;
+    assert_eq!(live(&app, access).await, StatusCode::OK);
     let (status, again) = exchange(code, a.clone(), a_secret.clone()).await;
     assert_eq!((status, again["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
-    assert_eq!(app.get_with_bearer("/acme/v1/me", access).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(live(&app, access).await, StatusCode::UNAUTHORIZED);
     let form = [("grant_type", "refresh_token"), ("refresh_token", first["refresh_token"].as_str().unwrap())];
     let r = app
         .client
@@ -899,7 +905,7 @@ async fn the_flow_spans_two_nodes(a: TestApp, b: TestApp) {
         a.client.post(a.url("/acme/oauth2/token")).basic_auth(&client, Some(&secret)).form(&form).send().await.unwrap();
     let tokens: Value = r.json().await.unwrap();
     let access = tokens["access_token"].as_str().unwrap();
-    b.me("acme", access).await;
+    assert_eq!(live(&b, access).await, StatusCode::OK);
     let r =
         b.client.post(b.url("/acme/oauth2/token")).basic_auth(&client, Some(&secret)).form(&form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST, "the code is spent on every node");
@@ -913,7 +919,7 @@ async fn the_flow_spans_two_nodes(a: TestApp, b: TestApp) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-    while a.get_with_bearer("/acme/v1/me", access).await.status() != StatusCode::UNAUTHORIZED {
+    while live(&a, access).await != StatusCode::UNAUTHORIZED {
         assert!(std::time::Instant::now() < deadline, "the revocation reached the other node");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
