@@ -162,7 +162,10 @@ mod tests {
         assert_eq!(en.difference(&fr).collect::<Vec<_>>(), Vec::<&String>::new(), "missing in fr");
         assert_eq!(fr.difference(&en).collect::<Vec<_>>(), Vec::<&String>::new(), "missing in en");
         // Every placeholder a page fills in: a message asking for another one fails here.
-        let names = ["page", "app", "count", "email", "name", "username", "device", "contact", "rule", "org", "client"];
+        let names = [
+            "page", "app", "count", "email", "name", "username", "device", "contact", "rule", "org", "client",
+            "provider",
+        ];
         let args: Vec<(&'static str, Arg)> = names.iter().map(|n| (*n, Arg::from("x"))).collect();
         for key in &en {
             for language in Language::ALL {
