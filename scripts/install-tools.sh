@@ -6,7 +6,6 @@
 set -euo pipefail
 
 TOOLS="${RAMPART_TOOLS:-$HOME/.cache/rampart-tools}"
-CARGO_LEPTOS_VERSION=0.3.11
 WASM_BINDGEN_VERSION=0.2.130 # must equal the wasm-bindgen crate version in Cargo.lock
 BINARYEN_VERSION=123.0.0
 mkdir -p "$TOOLS/bin"
@@ -55,11 +54,6 @@ install_crate() {
     CARGO_TARGET_DIR="$TOOLS/build-target" \
     cargo install -q --path "$work" --locked --root "$TOOLS" --force
 }
-
-if ! cargo-leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
-  log "building cargo-leptos $CARGO_LEPTOS_VERSION (about 14 minutes on 2 cores)"
-  install_crate cargo-leptos "$CARGO_LEPTOS_VERSION" cargo-util-schemas 0.14.1
-fi
 
 if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
   log "building wasm-bindgen-cli $WASM_BINDGEN_VERSION"
