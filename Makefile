@@ -1,6 +1,7 @@
 # Rampart — the two commands of the README, and a few more.
-# Tools (cargo-leptos, wasm-bindgen, wasm-opt, chromium) are installed by scripts/install-tools.sh
-# into $(TOOLS), outside the clone.
+# Tools (the wasm-bindgen CLI, wasm-opt, chromium, npm and PyPI test packages) are installed by
+# scripts/install-tools.sh into $(TOOLS), outside the clone. The site (wasm, css) is built by
+# scripts/build-site.sh, in place of cargo-leptos (README, "Building without cargo-leptos").
 
 TOOLS ?= $(HOME)/.cache/rampart-tools
 export PATH := $(TOOLS)/bin:$(TOOLS)/node_modules/.bin:$(PATH)
@@ -8,23 +9,33 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 export RAMPART_TEST_POSTGRES_URL ?= $(PG_URL)
 
-.PHONY: run test tools build release check lint test-server test-e2e bench clean-test-schemas
+.PHONY: run test tools build-tools build site release lint test-server test-e2e bench clean-test-schemas
 
 ## Start Rampart on SQLite (data/) with the console at http://127.0.0.1:3000/console
-run: tools build
+run: build
 	LEPTOS_SITE_ROOT=$(CURDIR)/target/site $(TARGET_DIR)/debug/rampart serve
 
 ## Every test: formatting, lints, unit + store (SQLite and PostgreSQL) + API, browser tests
 test: tools lint test-server test-e2e
 
+# What building needs (wasm target, wasm-bindgen, wasm-opt); `tools` adds what testing needs.
+build-tools:
+	@bash scripts/install-tools.sh build
 tools:
 	@bash scripts/install-tools.sh
 
-build:
-	cargo leptos build
+## The server binary and the site it serves (target/site)
+build: build-tools
+	@echo "[build] compiling the server (a first build takes about 6 minutes on two cores)"
+	cargo build -p server --bin rampart
+	@bash scripts/build-site.sh
 
-release:
-	cargo leptos build --release
+site: build-tools
+	@bash scripts/build-site.sh
+
+release: build-tools
+	cargo build --release -p server --bin rampart
+	@bash scripts/build-site.sh --release
 
 lint:
 	cargo fmt --all --check
@@ -34,7 +45,10 @@ lint:
 test-server: clean-test-schemas
 	cargo test-server
 
-test-e2e: build
+# The browser tests run the binary that the API tests ran (`cargo test-server` builds it with
+# the same features), so the server is compiled once per `make test`.
+test-e2e: site
+	cargo test-server --no-run -q
 	cd end2end && RAMPART_BIN=$(TARGET_DIR)/debug/rampart LEPTOS_SITE_ROOT=$(CURDIR)/target/site npx playwright test
 
 ## Benchmarks (bench/): release build, then every scenario on SQLite and PostgreSQL, printed as

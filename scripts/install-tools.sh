@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what a machine with only the Rust toolchain and Node lacks to build and test
-# Rampart: the wasm target, cargo-leptos, the wasm-bindgen CLI, wasm-opt, Chromium and the
-# end-to-end npm packages. Idempotent: each step is skipped when its exact version is there.
+# Rampart. Idempotent: each step is skipped when its exact version is there.
+#   install-tools.sh build   what `make run` needs: the wasm target, the wasm-bindgen CLI, wasm-opt
+#   install-tools.sh         the same, then what the tests need: Chromium, the end-to-end npm
+#                            packages, and the Python packages the API tests compare against
 # Tools go to $RAMPART_TOOLS (default ~/.cache/rampart-tools), outside the clone.
 set -euo pipefail
 
 TOOLS="${RAMPART_TOOLS:-$HOME/.cache/rampart-tools}"
+SET="${1:-all}"
 WASM_BINDGEN_VERSION=0.2.130 # must equal the wasm-bindgen crate version in Cargo.lock
 BINARYEN_VERSION=123.0.0
 mkdir -p "$TOOLS/bin"
@@ -52,17 +55,22 @@ install_crate() {
   fi
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
     CARGO_TARGET_DIR="$TOOLS/build-target" \
-    cargo install -q --path "$work" --locked --root "$TOOLS" --force
+    cargo install --path "$work" --locked --root "$TOOLS" --force
 }
 
 if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
-  log "building wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  log "building wasm-bindgen-cli $WASM_BINDGEN_VERSION (once; about 5 minutes on two cores)"
   install_crate wasm-bindgen-cli "$WASM_BINDGEN_VERSION" webpki-roots 1.0.10
 fi
 
 if ! wasm-opt --version 2>/dev/null | grep -q "${BINARYEN_VERSION%%.*}"; then
   log "installing binaryen $BINARYEN_VERSION (wasm-opt) from npm"
   npm install -s --no-audit --no-fund --prefix "$TOOLS" "binaryen@$BINARYEN_VERSION" >/dev/null
+fi
+
+if [ "$SET" = build ]; then
+  log "build tools ready in $TOOLS"
+  exit 0
 fi
 
 if ! command -v chromium >/dev/null; then
