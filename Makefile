@@ -9,7 +9,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 export RAMPART_TEST_POSTGRES_URL ?= $(PG_URL)
 
-.PHONY: run test tools build-tools build site release lint test-server test-e2e bench clean-test-schemas
+.PHONY: run test tools build-tools build server site release lint test-server test-e2e bench clean-test-schemas
 
 ## Start Rampart on SQLite (data/) with the console at http://127.0.0.1:3000/console
 run: build
@@ -24,11 +24,14 @@ build-tools:
 tools:
 	@bash scripts/install-tools.sh
 
-## The server binary and the site it serves (target/site)
-build: build-tools
+## The server binary and the site it serves (target/site). The server compiles while the tools
+## install (a first build: the wasm-bindgen CLI beside the server, then the wasm).
+build:
+	@$(MAKE) --no-print-directory -j2 server site
+
+server:
 	@echo "[build] compiling the server (a first build takes about 6 minutes on two cores)"
 	cargo build -p server --bin rampart
-	@bash scripts/build-site.sh
 
 site: build-tools
 	@bash scripts/build-site.sh
