@@ -126,6 +126,10 @@ pub struct Session {
     pub revoked_at: Option<DateTime<Utc>>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// How the user authenticated for it: RFC 8176 authentication method references
+    /// (`pwd`, `otp`, `sms`, `fed`), kept for the session's life (an organization switch
+    /// or a refresh changes nothing). Empty for sessions opened before they were recorded.
+    pub amr: Vec<String>,
 }
 
 impl Session {

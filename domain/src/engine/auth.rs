@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::audit::{user_actor, user_kind};
 use super::cache::Change;
 use super::credentials::AppCredentials;
+use super::issuer::AMR_PASSWORD;
 use super::limits::Rule;
 use super::{now, Engine, Principal, RequestMeta};
 use crate::audit::{Actor, ActorKind, AuditEvent, Event};
@@ -103,7 +104,7 @@ impl Engine {
             StoreError::Unique { .. } => taken(),
             e => e.into(),
         })?;
-        let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at).await?;
+        let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at, AMR_PASSWORD).await?;
         if app.config.verify_email_on_signup && !input.email_verified {
             self.queue_verification(&mut tx, &app, &user, &contact).await?;
         }
@@ -236,7 +237,7 @@ impl Engine {
         let new_device = self.is_new_device(app.id, user.id, meta).await?;
         let at = now();
         let mut tx = self.write().await?;
-        let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at).await?;
+        let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at, AMR_PASSWORD).await?;
         let kind = user_kind(&app.slug);
         tx.record(
             app.id,

@@ -19,6 +19,18 @@ pub(super) const OIDC_REFRESH_PREFIX: &str = "ort_";
 /// Every session cookie starts with this.
 pub(super) const COOKIE_PREFIX: &str = "cs_";
 
+/// A session's authentication method references (RFC 8176, the ID token's `amr`) after a
+/// password sign-in or sign-up.
+pub(super) const AMR_PASSWORD: &[&str] = &["pwd"];
+/// After a one-time secret sent by email: a code, a magic link, an invitation's link.
+pub(super) const AMR_EMAIL_ONE_TIME: &[&str] = &["otp"];
+/// After a one-time code sent by SMS.
+pub(super) const AMR_SMS_ONE_TIME: &[&str] = &["otp", "sms"];
+/// After a sign-in through an external identity provider. RFC 8176 has no value for it;
+/// `fed` is the one in use (Microsoft Entra ID's), and how that provider authenticated the
+/// user is its own to tell.
+pub(super) const AMR_FEDERATED: &[&str] = &["fed"];
+
 impl Engine {
     /// The successor of a refresh token: an HMAC of the token under a subkey of the master
     /// key. Only its digest is stored, so neither the database nor the database and the
@@ -29,6 +41,8 @@ impl Engine {
         format!("{prefix}{}", crate::crypto::b64url(tag.as_ref()))
     }
 
+    /// A session of the user, who just authenticated as `amr` says (`AMR_*`), and its first
+    /// refresh token.
     pub(super) async fn open_session(
         &self,
         tx: &mut dyn crate::store::Tx,
@@ -36,11 +50,14 @@ impl Engine {
         user_id: Uuid,
         meta: &RequestMeta,
         at: DateTime<Utc>,
+        amr: &[&str],
     ) -> Result<(Session, String)> {
-        self.open_session_with(tx, app, user_id, meta, at, REFRESH_PREFIX).await
+        let amr = amr.iter().map(|m| (*m).to_owned()).collect();
+        self.open_session_with(tx, app, user_id, meta, at, amr, REFRESH_PREFIX).await
     }
 
     /// A session whose first refresh token starts with `prefix`.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn open_session_with(
         &self,
         tx: &mut dyn crate::store::Tx,
@@ -48,6 +65,7 @@ impl Engine {
         user_id: Uuid,
         meta: &RequestMeta,
         at: DateTime<Utc>,
+        amr: Vec<String>,
         prefix: &str,
     ) -> Result<(Session, String)> {
         let session = Session {
@@ -60,6 +78,7 @@ impl Engine {
             revoked_at: None,
             ip: meta.ip.clone(),
             user_agent: meta.user_agent.as_ref().map(|ua| ua.chars().take(512).collect()),
+            amr,
         };
         tx.insert_session(&session).await?;
         let refresh = random_token(prefix);

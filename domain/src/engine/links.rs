@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::audit::{actor_of, user_actor, user_kind};
 use super::cache::Change;
 use super::caller::Caller;
+use super::issuer::AMR_EMAIL_ONE_TIME;
 use super::limits::Rule;
 use super::write::Write;
 use super::{now, Engine, Principal, RequestMeta};
@@ -317,7 +318,7 @@ impl Engine {
             if !tx.accept_invite(app.id, invite.id, user.id, at).await? {
                 return Err(invalid_invite());
             }
-            let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at).await?;
+            let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at, AMR_EMAIL_ONE_TIME).await?;
             let actor = user_actor(&app.slug, user.id);
             tx.record(
                 app.id,
@@ -670,7 +671,7 @@ impl Engine {
             .ok_or_else(invalid_link)?;
         let role = self.role_name(&app, user.role_id).await?;
         let new_device = self.is_new_device(app.id, user.id, meta).await?;
-        let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at).await?;
+        let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at, AMR_EMAIL_ONE_TIME).await?;
         let kind = user_kind(&app.slug);
         tx.record(
             app.id,

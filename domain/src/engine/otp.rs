@@ -23,6 +23,7 @@ use super::cache::Change;
 use super::contacts::parse_phone;
 use super::contacts::ContactView;
 use super::credentials::AppCredentials;
+use super::issuer::{AMR_EMAIL_ONE_TIME, AMR_SMS_ONE_TIME};
 use super::limits::Rule;
 use super::write::Write;
 use super::{now, Engine, Principal, RequestMeta};
@@ -416,7 +417,11 @@ impl Engine {
                 }
             };
             let new_device = !created && self.is_new_device(app.id, user.id, meta).await?;
-            let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at).await?;
+            let amr = match request.channel {
+                OtpChannel::Email => AMR_EMAIL_ONE_TIME,
+                OtpChannel::Sms => AMR_SMS_ONE_TIME,
+            };
+            let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at, amr).await?;
             let user_kind = user_kind(&app.slug);
             if created {
                 tx.record(

@@ -237,6 +237,7 @@ fn new_session(user: &User) -> Session {
         revoked_at: None,
         ip: Some("203.0.113.7".into()),
         user_agent: Some("conformance/1.0".into()),
+        amr: vec!["otp".into(), "sms".into()],
     }
 }
 

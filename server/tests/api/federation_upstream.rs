@@ -10,6 +10,9 @@ use serde_json::{json, Value};
 
 use crate::helpers::{json_of, Backend, TestApp, PASSWORD};
 use crate::hosted::Browser;
+use crate::oidc_provider::{
+    authorize, code_of, location, payload_of, s256, token_request, web_client, Client, RP, VERIFIER,
+};
 
 async fn rampart_upstream(app: TestApp) {
     let owner = app.app_with_owner("upstream").await;
@@ -67,6 +70,26 @@ async fn rampart_upstream(app: TestApp) {
     let again = browser.get("/downstream/v1/auth/oauth/upstream-id/authorize").await;
     let pair: Value = serde_json::from_str(&again.html).unwrap_or_else(|_| panic!("not JSON: {}", again.html));
     assert_eq!(app.me("downstream", pair["access_token"].as_str().unwrap()).await["id"], me["id"]);
+
+    // The downstream app as a provider in turn: its ID token says that browser session came
+    // from a sign-in through an external provider (`amr`: `fed`).
+    let (rp, rp_secret) = web_client(&app, &owner, "downstream").await;
+    let challenge = s256(VERIFIER);
+    let params = [
+        ("response_type", "code"),
+        ("client_id", rp.as_str()),
+        ("redirect_uri", RP),
+        ("scope", "openid"),
+        ("state", "fed"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let code = code_of(&app, "downstream", &location(&authorize(&browser, "downstream", &params).await), "fed");
+    let form =
+        [("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", RP), ("code_verifier", VERIFIER)];
+    let r = token_request(&app, "downstream", Client::Basic(&rp, &rp_secret), &form).send().await.unwrap();
+    let tokens = json_of(r, StatusCode::OK).await;
+    assert_eq!(payload_of(tokens["id_token"].as_str().unwrap())["amr"], json!(["fed"]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -278,6 +278,7 @@ async fn sessions_expire_absolutely(app: TestApp) {
             revoked_at: None,
             ip: None,
             user_agent: None,
+            amr: Vec::new(),
         };
         let token = format!("rt_{}", Uuid::new_v4().simple());
         let mut tx = app.engine.store().begin().await.unwrap();

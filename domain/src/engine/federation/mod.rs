@@ -37,6 +37,7 @@ pub(crate) use providers::preset;
 
 use super::audit::{user_actor, user_kind};
 use super::browser::BrowserSignIn;
+use super::issuer::AMR_FEDERATED;
 use super::limits::Rule;
 use super::{now, Engine, RequestMeta};
 use crate::audit::Event;
@@ -587,7 +588,7 @@ impl Engine {
         }
         let role = self.role_name(app, user.role_id).await?;
         let new_device = !created && self.is_new_device(app.id, user.id, meta).await?;
-        let (session, refresh) = self.open_session(&mut *tx, app, user.id, meta, at).await?;
+        let (session, refresh) = self.open_session(&mut *tx, app, user.id, meta, at, AMR_FEDERATED).await?;
         let actor = user_actor(&app.slug, user.id);
         if created {
             tx.record(

@@ -99,17 +99,17 @@ impl Engine {
             Some(Err(_)) => return back("invalid_request", "max_age must be a non-negative integer"),
         };
         let login_hint = p.login_hint.clone().filter(|h| !h.is_empty() && h.len() <= 254);
-        // The browser's session, and when its sign-in happened.
+        // The browser's session: when its sign-in happened, and how.
         let signed_in = match browser {
             Some(principal) => self
                 .store
                 .session(app.id, principal.session_id)
                 .await?
                 .filter(|s| s.is_live(now()))
-                .map(|s| (principal, s.created_at)),
+                .map(|s| (principal, s.created_at, s.amr)),
             None => None,
         };
-        let Some((principal, auth_time)) = signed_in else {
+        let Some((principal, auth_time, amr)) = signed_in else {
             if prompt.none {
                 return back("login_required", "The end-user is not signed in");
             }
@@ -164,7 +164,7 @@ impl Engine {
             nonce: p.nonce.clone().filter(|n| !n.is_empty()),
             scopes: scopes.clone(),
             auth_time,
-            amr: Vec::new(),
+            amr,
             created_at: at,
             expires_at: at + TimeDelta::seconds(CODE_TTL_SECONDS),
             used_at: None,

@@ -209,8 +209,9 @@ impl Engine {
             tx.commit().await?;
             return Err(bad("The end-user is no longer active"));
         }
-        let (session, refresh) =
-            self.open_session_with(&mut *tx, app, found.user_id, meta, at, OIDC_REFRESH_PREFIX).await?;
+        let (session, refresh) = self
+            .open_session_with(&mut *tx, app, found.user_id, meta, at, found.amr.clone(), OIDC_REFRESH_PREFIX)
+            .await?;
         let grant = OidcGrant {
             session_id: session.id,
             app_id: app.id,

@@ -192,6 +192,7 @@ pub(crate) struct SessionRow {
     revoked_at: Option<Ts>,
     ip: Option<String>,
     user_agent: Option<String>,
+    amr: Json<Vec<String>>,
 }
 
 impl SessionRow {
@@ -206,6 +207,7 @@ impl SessionRow {
             revoked_at: self.revoked_at.map(|t| t.0),
             ip: self.ip,
             user_agent: self.user_agent,
+            amr: self.amr.0,
         })
     }
 }

@@ -15,6 +15,7 @@ macro_rules! sessions {
     ($db:ty) => {
         pub(crate) mod sessions {
             use chrono::{DateTime, Utc};
+            use sqlx::types::Json;
             use uuid::Uuid;
 
             use $crate::model::{NewRefreshToken, RefreshSuccessor, RefreshToken, Session};
@@ -25,7 +26,7 @@ macro_rules! sessions {
             type Pool = sqlx::Pool<$db>;
             type Tx = sqlx::Transaction<'static, $db>;
 
-            const SESSION_COLUMNS: &str = "id, app_id, user_id, created_at, last_used_at, expires_at, revoked_at, ip, user_agent";
+            const SESSION_COLUMNS: &str = "id, app_id, user_id, created_at, last_used_at, expires_at, revoked_at, ip, user_agent, amr";
 
             pub(crate) async fn session(db: &Pool, app_id: Uuid, id: Uuid) -> StoreResult<Option<Session>> {
                 let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE app_id = $1 AND id = $2");
@@ -77,10 +78,11 @@ macro_rules! sessions {
             }
 
             pub(crate) async fn insert_session(tx: &mut Tx, s: &Session) -> StoreResult<()> {
-                let sql = format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+                let sql = format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
                 sqlx::query(&sql)
                     .bind(s.id).bind(s.app_id).bind(s.user_id).bind(Ts(s.created_at)).bind(Ts(s.last_used_at))
                     .bind(Ts(s.expires_at)).bind(s.revoked_at.map(Ts)).bind(&s.ip).bind(&s.user_agent)
+                    .bind(Json(&s.amr))
                     .execute(&mut **tx).await?;
                 Ok(())
             }
