@@ -69,7 +69,7 @@ pub use manage::{NewRole, RolePatch};
 pub use members::{MemberInviteInput, RoleChoice, MEMBER_INVITE_PREFIX};
 pub use oidc::{
     AuthorizeParams, AuthorizeStep, BasicCredentials, ConsentPrompt, Decision, Logout, OAuthError, OAuthTokens,
-    TokenParams, AUTH_AFTER_CONTEXT,
+    TokenParams, UserInfo, AUTH_AFTER_CONTEXT,
 };
 pub use oidc_clients::{parse_redirect_uri, OIDC_CLIENT_ID_PREFIX, OIDC_CLIENT_SECRET_PREFIX};
 pub use orgs::{MemberView, OrgInput, OrgPatch, OrgView, ORG_PAGE_MAX};

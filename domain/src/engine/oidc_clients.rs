@@ -357,6 +357,31 @@ impl Engine {
         let found = if could_be_client_id(client_id) { self.store.oidc_client(app.id, client_id).await? } else { None };
         found.ok_or(Error::NotFound("OIDC client"))
     }
+
+    /// Whether a page of `origin` (a browser's `Origin` header) may read what the app's OIDC
+    /// endpoints answer `client_id`, or, without one (a preflight's question), some client
+    /// of the app: as Keycloak's "web origins", a client's origins are those of its
+    /// registered redirect URIs, compared exactly (scheme, host and port; no wildcard).
+    pub async fn oidc_origin_allowed(&self, slug: &str, client_id: Option<&str>, origin: &str) -> Result<bool> {
+        let app = self.active_app(slug).await?;
+        let clients = match client_id {
+            Some(id) if could_be_client_id(id) => self.store.oidc_client(app.id, id).await?.into_iter().collect(),
+            Some(_) => Vec::new(),
+            None => self.store.oidc_clients(app.id).await?,
+        };
+        Ok(clients.iter().flat_map(|c| &c.redirect_uris).any(|uri| web_origin(uri).as_deref() == Some(origin)))
+    }
+}
+
+/// The origin of a redirect URI as a browser's `Origin` header spells it (`https://host`,
+/// the port only when not the scheme's default); `None` for a native app's private-use
+/// scheme, which no web page has.
+fn web_origin(uri: &str) -> Option<String> {
+    let url = url::Url::parse(uri).ok()?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return None;
+    }
+    Some(url.origin().ascii_serialization())
 }
 
 /// Anything else is not looked up.
@@ -367,6 +392,18 @@ pub(super) fn could_be_client_id(raw: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn web_origins_are_scheme_host_and_port() {
+        assert_eq!(web_origin("https://rp.example/cb?x=1").as_deref(), Some("https://rp.example"));
+        assert_eq!(web_origin("https://rp.example:443/cb").as_deref(), Some("https://rp.example"));
+        assert_eq!(web_origin("https://rp.example:8443/cb").as_deref(), Some("https://rp.example:8443"));
+        assert_eq!(web_origin("http://localhost:5173/").as_deref(), Some("http://localhost:5173"));
+        assert_eq!(web_origin("https://RP.Example/cb").as_deref(), Some("https://rp.example"));
+        assert_eq!(web_origin("http://[::1]:8080/cb").as_deref(), Some("http://[::1]:8080"));
+        assert_eq!(web_origin("com.example.app:/cb"), None);
+        assert_eq!(web_origin("not a uri"), None);
+    }
 
     #[test]
     fn redirect_uris_are_kept_as_written_and_only_safe_ones() {

@@ -7,6 +7,7 @@ mod account;
 mod federation;
 mod links;
 mod oauth;
+pub mod oauth_cors;
 mod otp;
 mod signin;
 
@@ -45,9 +46,12 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/{slug}/accept-org-invite", get(links::accept_org_invite_page).post(links::accept_org_invite_submit))
         .route("/{slug}/.well-known/openid-configuration", get(oauth::discovery))
         .route("/{slug}/oauth2/authorize", get(oauth::authorize).post(oauth::consent_submit))
-        .route("/{slug}/oauth2/token", post(oauth::token))
-        .route("/{slug}/oauth2/userinfo", get(oauth::userinfo).post(oauth::userinfo))
-        .route("/{slug}/oauth2/revoke", post(oauth::revoke))
+        .route("/{slug}/oauth2/token", post(oauth::token).options(oauth_cors::preflight_post))
+        .route(
+            "/{slug}/oauth2/userinfo",
+            get(oauth::userinfo).post(oauth::userinfo).options(oauth_cors::preflight_get_post),
+        )
+        .route("/{slug}/oauth2/revoke", post(oauth::revoke).options(oauth_cors::preflight_post))
         .route("/{slug}/oauth2/introspect", post(oauth::introspect))
         .route("/{slug}/oauth2/logout", get(oauth::logout).post(oauth::logout_post))
         .route("/{slug}/account", get(account::account_page))

@@ -1,7 +1,9 @@
 //! Each app as an OpenID Connect provider, the HTTP side: discovery, the authorization
 //! endpoint (a browser's: sign-in and consent are hosted pages), the token, userinfo,
 //! revocation and introspection endpoints (a client's: OAuth's error shape, not Rampart's),
-//! and RP-initiated logout. The decisions are the engine's (`engine/oidc.rs`).
+//! and RP-initiated logout. The decisions are the engine's (`engine/oidc/`); CORS is `oauth_cors`.
+
+use std::future::Future;
 
 use app::hosted::{self, ConsentView};
 use app::state::AppState;
@@ -15,7 +17,7 @@ use domain::engine::{AuthorizeParams, AuthorizeStep, BasicCredentials, Decision,
 use serde::Deserialize;
 
 use super::signin::posted;
-use super::Hosted;
+use super::{oauth_cors, Hosted};
 use crate::browser;
 use crate::rest::extract::Meta;
 
@@ -24,7 +26,9 @@ pub async fn discovery(State(s): State<AppState>, Path(slug): Path<String>) -> R
     match s.engine.oidc_discovery(&slug).await {
         Ok(doc) => {
             let cache = format!("public, max-age={}", crate::rest::wellknown::JWKS_MAX_AGE_SECONDS);
-            ([(header::CACHE_CONTROL, cache)], Json(doc)).into_response()
+            let mut response = ([(header::CACHE_CONTROL, cache)], Json(doc)).into_response();
+            oauth_cors::allow_any_origin(&mut response);
+            response
         }
         Err(e) => crate::rest::error::ApiError(e).into_response(),
     }
@@ -224,6 +228,42 @@ fn client_request(
     Ok((params, basic_credentials(headers)?))
 }
 
+/// A client's call to the token, revocation or introspection endpoint: its form and Basic
+/// credentials read, `call` made, its answer or OAuth error never cached; with `cors`,
+/// readable by a page of one of the calling client's origins.
+async fn client_call<T, F>(
+    s: &AppState,
+    slug: &str,
+    headers: &HeaderMap,
+    form: Result<Form<TokenParams>, FormRejection>,
+    cors: bool,
+    call: impl FnOnce(TokenParams, Option<BasicCredentials>) -> F,
+) -> Response
+where
+    F: Future<Output = Result<T, OAuthError>>,
+    T: IntoResponse,
+{
+    let (mut response, client_id) = match client_request(headers, form) {
+        Ok((params, basic)) => {
+            let client_id = basic.as_ref().map(|b| b.client_id.clone()).or_else(|| params.client_id.clone());
+            let response = match call(params, basic).await {
+                Ok(answer) => {
+                    let mut response = answer.into_response();
+                    no_store(response.headers_mut());
+                    response
+                }
+                Err(e) => oauth_error(e),
+            };
+            (response, client_id)
+        }
+        Err(e) => (oauth_error(e), None),
+    };
+    if cors {
+        oauth_cors::allow_client_origin(s, slug, headers, client_id.as_deref(), &mut response).await;
+    }
+    response
+}
+
 /// `POST /{slug}/oauth2/token`.
 pub async fn token(
     State(s): State<AppState>,
@@ -232,18 +272,11 @@ pub async fn token(
     headers: HeaderMap,
     form: Result<Form<TokenParams>, FormRejection>,
 ) -> Response {
-    let (params, basic) = match client_request(&headers, form) {
-        Ok(r) => r,
-        Err(e) => return oauth_error(e),
-    };
-    match s.engine.oidc_token(&slug, &params, basic.as_ref(), &meta.0).await {
-        Ok(tokens) => {
-            let mut response = Json(tokens).into_response();
-            no_store(response.headers_mut());
-            response
-        }
-        Err(e) => oauth_error(e),
-    }
+    let (engine, slug, meta) = (&s.engine, slug.as_str(), &meta.0);
+    client_call(&s, slug, &headers, form, true, |p, basic| async move {
+        engine.oidc_token(slug, &p, basic.as_ref(), meta).await.map(Json)
+    })
+    .await
 }
 
 /// `POST /{slug}/oauth2/revoke` (RFC 7009): `200` whether or not there was such a token.
@@ -254,21 +287,15 @@ pub async fn revoke(
     headers: HeaderMap,
     form: Result<Form<TokenParams>, FormRejection>,
 ) -> Response {
-    let (params, basic) = match client_request(&headers, form) {
-        Ok(r) => r,
-        Err(e) => return oauth_error(e),
-    };
-    match s.engine.oidc_revoke(&slug, &params, basic.as_ref(), &meta.0).await {
-        Ok(()) => {
-            let mut response = StatusCode::OK.into_response();
-            no_store(response.headers_mut());
-            response
-        }
-        Err(e) => oauth_error(e),
-    }
+    let (engine, slug, meta) = (&s.engine, slug.as_str(), &meta.0);
+    client_call(&s, slug, &headers, form, true, |p, basic| async move {
+        engine.oidc_revoke(slug, &p, basic.as_ref(), meta).await.map(|()| StatusCode::OK)
+    })
+    .await
 }
 
-/// `POST /{slug}/oauth2/introspect` (RFC 7662).
+/// `POST /{slug}/oauth2/introspect` (RFC 7662): a backend's (confidential clients only), so
+/// no CORS.
 pub async fn introspect(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -276,18 +303,11 @@ pub async fn introspect(
     headers: HeaderMap,
     form: Result<Form<TokenParams>, FormRejection>,
 ) -> Response {
-    let (params, basic) = match client_request(&headers, form) {
-        Ok(r) => r,
-        Err(e) => return oauth_error(e),
-    };
-    match s.engine.oidc_introspect(&slug, &params, basic.as_ref(), &meta.0).await {
-        Ok(answer) => {
-            let mut response = Json(answer).into_response();
-            no_store(response.headers_mut());
-            response
-        }
-        Err(e) => oauth_error(e),
-    }
+    let (engine, slug, meta) = (&s.engine, slug.as_str(), &meta.0);
+    client_call(&s, slug, &headers, form, false, |p, basic| async move {
+        engine.oidc_introspect(slug, &p, basic.as_ref(), meta).await.map(Json)
+    })
+    .await
 }
 
 /// `GET` or `POST /{slug}/oauth2/userinfo` with the access token as bearer (RFC 6750).
@@ -309,9 +329,10 @@ pub async fn userinfo(State(s): State<AppState>, Path(slug): Path<String>, heade
         return refuse(StatusCode::UNAUTHORIZED, "Bearer", "invalid_request", "An access token is required");
     };
     match s.engine.oidc_userinfo(&slug, bearer).await {
-        Ok(claims) => {
-            let mut response = Json(claims).into_response();
+        Ok(info) => {
+            let mut response = Json(info.claims).into_response();
             no_store(response.headers_mut());
+            oauth_cors::allow_client_origin(&s, &slug, &headers, Some(&info.client_id), &mut response).await;
             response
         }
         Err(domain::Error::Forbidden(_)) => refuse(

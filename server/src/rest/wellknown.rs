@@ -12,10 +12,15 @@ use super::error::ApiResult;
 /// least the longest token lifetime plus this.
 pub use domain::engine::JWKS_MAX_AGE_SECONDS;
 
+/// `GET /{slug}/v1/.well-known/jwks.json`: public, so readable by a page of any origin
+/// (a single-page app verifying ID tokens).
 pub async fn jwks(State(s): State<AppState>, Path(slug): Path<String>) -> ApiResult<impl IntoResponse> {
     let jwks = s.engine.jwks(&slug).await?;
-    Ok((
+    let mut response = (
         [(header::CACHE_CONTROL, format!("public, max-age={JWKS_MAX_AGE_SECONDS}"))],
         Json(serde_json::Value::clone(&jwks)),
-    ))
+    )
+        .into_response();
+    crate::pages::oauth_cors::allow_any_origin(&mut response);
+    Ok(response)
 }

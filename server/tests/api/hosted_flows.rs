@@ -16,7 +16,7 @@ async fn sign_in(browser: &Browser, slug: &str, identifier: &str, password: &str
 }
 
 /// The first run of exactly six digits.
-fn code_in(text: &str) -> String {
+pub(crate) fn code_in(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     (0..chars.len().saturating_sub(5))
         .find(|&i| {

@@ -31,6 +31,7 @@ mod mail;
 mod members;
 mod metrics;
 mod multinode;
+mod oidc_browser;
 mod oidc_provider;
 mod ops;
 mod organizations;

@@ -29,7 +29,7 @@ both_stores!(
 );
 two_nodes!(the_flow_spans_two_nodes);
 
-const RP: &str = "https://rp.example/cb";
+pub(crate) const RP: &str = "https://rp.example/cb";
 const RP_LOGOUT: &str = "https://rp.example/bye";
 
 /// The relying party's HTTP client: reqwest, following no redirects (OAuth 2.0 Security BCP).
@@ -68,13 +68,13 @@ async fn discover(app: &TestApp, slug: &str) -> CoreProviderMetadata {
 }
 
 /// Creates a client through the management API; answers it with its secret.
-async fn create_client(app: &TestApp, owner: &str, slug: &str, body: Value) -> Value {
+pub(crate) async fn create_client(app: &TestApp, owner: &str, slug: &str, body: Value) -> Value {
     let response = app.post_json_with_bearer(&format!("/api/v1/apps/{slug}/oidc-clients"), owner, &body).await;
     json_of(response, StatusCode::CREATED).await
 }
 
 /// A first-party confidential client with a refresh grant, redirecting to [`RP`].
-async fn web_client(app: &TestApp, owner: &str, slug: &str) -> (String, String) {
+pub(crate) async fn web_client(app: &TestApp, owner: &str, slug: &str) -> (String, String) {
     let c = create_client(
         app,
         owner,
@@ -87,7 +87,7 @@ async fn web_client(app: &TestApp, owner: &str, slug: &str) -> (String, String) 
 }
 
 /// An end-user of `slug` and a browser signed in as them on the hosted pages.
-async fn signed_in(app: &TestApp, slug: &str, username: &str) -> Browser {
+pub(crate) async fn signed_in(app: &TestApp, slug: &str, username: &str) -> Browser {
     app.signup_end_user(slug, username).await;
     let browser = Browser::new(app);
     let page = browser.get(&format!("/{slug}/signin")).await;
@@ -113,12 +113,12 @@ fn query_param(url: &str, name: &str) -> String {
 }
 
 /// Where a response sends the browser back to the client.
-fn location(page: &Page) -> String {
+pub(crate) fn location(page: &Page) -> String {
     page.header("location")
 }
 
 /// The `code` of a redirect to the client, after checking `state` and `iss` (RFC 9207).
-fn code_of(app: &TestApp, slug: &str, to: &str, state: &str) -> String {
+pub(crate) fn code_of(app: &TestApp, slug: &str, to: &str, state: &str) -> String {
     assert!(to.starts_with(RP), "{to}");
     assert_eq!(query_param(to, "state"), state, "{to}");
     assert_eq!(query_param(to, "iss"), app.issuer(slug), "{to}");
@@ -132,7 +132,7 @@ fn error_of(to: &str) -> String {
 }
 
 /// A raw authorization request (`params` form-encoded), as the browser sends it.
-async fn authorize(browser: &Browser, slug: &str, params: &[(&str, &str)]) -> Page {
+pub(crate) async fn authorize(browser: &Browser, slug: &str, params: &[(&str, &str)]) -> Page {
     let query = url_encoded(params);
     browser.get(&format!("/{slug}/oauth2/authorize?{query}")).await
 }
@@ -148,12 +148,51 @@ async fn token(app: &TestApp, slug: &str, form: &[(&str, &str)]) -> (StatusCode,
     (status, response.json().await.unwrap_or(Value::Null), headers)
 }
 
-fn s256(verifier: &str) -> String {
+/// How a client authenticates in a test's token request.
+#[derive(Clone, Copy)]
+pub(crate) enum Client<'a> {
+    /// A public client: its `client_id` in the form.
+    Public(&'a str),
+    /// `client_secret_basic`.
+    Basic(&'a str, &'a str),
+}
+
+/// The token request of a client: `form`, and the client's authentication.
+pub(crate) fn token_request(
+    app: &TestApp,
+    slug: &str,
+    client: Client<'_>,
+    form: &[(&str, &str)],
+) -> reqwest::RequestBuilder {
+    let request = app.client.post(app.url(&format!("/{slug}/oauth2/token")));
+    match client {
+        Client::Public(id) => request.form(&[form, &[("client_id", id)]].concat()),
+        Client::Basic(id, secret) => request.basic_auth(id, Some(secret)).form(form),
+    }
+}
+
+/// Exchanges a code of `acme` redirected to [`RP`], with `verifier` when given.
+pub(crate) async fn exchange(
+    app: &TestApp,
+    client: Client<'_>,
+    code: &str,
+    verifier: Option<&str>,
+) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+    let mut form = vec![("grant_type", "authorization_code"), ("code", code), ("redirect_uri", RP)];
+    if let Some(v) = verifier {
+        form.push(("code_verifier", v));
+    }
+    let response = token_request(app, "acme", client, &form).send().await.unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    (status, response.json().await.unwrap_or(Value::Null), headers)
+}
+
+pub(crate) fn s256(verifier: &str) -> String {
     PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(verifier.into())).as_str().to_owned()
 }
 
 /// The claims of a JWT, unverified (the tests look at what was issued).
-fn payload_of(token: &str) -> Value {
+pub(crate) fn payload_of(token: &str) -> Value {
     use base64::Engine as _;
     let part = token.split('.').nth(1).unwrap();
     serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
@@ -166,7 +205,7 @@ fn header_of(token: &str) -> Value {
     serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
 }
 
-const VERIFIER: &str = "a-verifier-that-is-long-enough-to-be-a-pkce-verifier-0123456789";
+pub(crate) const VERIFIER: &str = "a-verifier-that-is-long-enough-to-be-a-pkce-verifier-0123456789";
 
 async fn clients_are_managed_with_their_secret_shown_once(app: TestApp) {
     let owner = app.app_with_owner("acme").await;
@@ -329,6 +368,11 @@ async fn code_flow_with_a_standard_relying_party(app: TestApp) {
     assert_eq!(claims.preferred_username().unwrap().as_str(), "ann");
     assert_eq!(claims.email().unwrap().as_str(), "ann@example.com");
     assert!(claims.auth_time().is_some());
+    // How ann authenticated (RFC 8176): with her password, on the hosted sign-in page.
+    let amr = |c: &openidconnect::core::CoreIdTokenClaims| -> Vec<String> {
+        c.auth_method_refs().expect("amr").iter().map(|m| m.to_string()).collect()
+    };
+    assert_eq!(amr(claims), ["pwd"]);
     let sub = claims.subject().clone();
 
     // The access token is the app's `at+jwt` with the client and scopes, good at `userinfo`.
@@ -354,7 +398,8 @@ async fn code_flow_with_a_standard_relying_party(app: TestApp) {
     let refreshed: CoreTokenResponse =
         rp.exchange_refresh_token(&first).unwrap().request_async(&http(&app)).await.unwrap();
     let new_access = refreshed.access_token().secret().clone();
-    assert!(refreshed.id_token().unwrap().claims(&id_verifier, |_: Option<&Nonce>| Ok(())).is_ok());
+    let refreshed_claims = refreshed.id_token().unwrap().claims(&id_verifier, |_: Option<&Nonce>| Ok(())).unwrap();
+    assert_eq!(amr(refreshed_claims), ["pwd"], "a refresh keeps how the session began");
     assert_eq!(live(&app, &new_access).await, StatusCode::OK);
     // Not on Rampart's own refresh endpoint: the token is bound to its client.
     let r = app
@@ -477,33 +522,17 @@ async fn public_clients_need_pkce_and_third_parties_consent(app: TestApp) {
     let code = code_of(&app, "acme", &to, "s1");
 
     // A public client authenticates with its id alone, and must show the verifier.
-    let exchange = |code: String, verifier: Option<&'static str>| {
-        let id = id.clone();
-        let app = &app;
-        async move {
-            let mut form = vec![
-                ("grant_type", "authorization_code".to_owned()),
-                ("code", code),
-                ("redirect_uri", RP.into()),
-                ("client_id", id),
-            ];
-            if let Some(v) = verifier {
-                form.push(("code_verifier", v.into()));
-            }
-            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            token(app, "acme", &form).await
-        }
-    };
-    let (status, body, _) = exchange(code.clone(), None).await;
+    let public = Client::Public(&id);
+    let (status, body, _) = exchange(&app, public, &code, None).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
     // That code is spent now; a new one, with the right verifier.
     let to = location(&authorize(&browser, "acme", &pkce).await);
     let code = code_of(&app, "acme", &to, "s1");
     let (status, body, _) =
-        exchange(code.clone(), Some("a-wrong-verifier-that-is-long-enough-to-be-a-pkce-verifier-00")).await;
+        exchange(&app, public, &code, Some("a-wrong-verifier-that-is-long-enough-to-be-a-pkce-verifier-00")).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
     let to = location(&authorize(&browser, "acme", &pkce).await);
-    let (status, body, headers) = exchange(code_of(&app, "acme", &to, "s1"), Some(VERIFIER)).await;
+    let (status, body, headers) = exchange(&app, public, &code_of(&app, "acme", &to, "s1"), Some(VERIFIER)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(headers["cache-control"], "no-store");
     assert!(body["id_token"].is_string() && body.get("refresh_token").is_some());
@@ -583,7 +612,7 @@ async fn redirect_uris_must_match_exactly(app: TestApp) {
 }
 
 /// Runs an authorization for `client` and answers its code.
-async fn code_for(app: &TestApp, browser: &Browser, client: &str) -> String {
+pub(crate) async fn code_for(app: &TestApp, browser: &Browser, client: &str) -> String {
     let challenge = s256(VERIFIER);
     let params = [
         ("response_type", "code"),
@@ -602,76 +631,36 @@ async fn codes_are_single_use_and_bound_to_their_client(app: TestApp) {
     let (a, a_secret) = web_client(&app, &owner, "acme").await;
     let (b, b_secret) = web_client(&app, &owner, "acme").await;
     let browser = signed_in(&app, "acme", "dan").await;
-    let exchange = |code: String, client: String, secret: String| {
-        let app = &app;
-        async move {
-            let form = [
-                ("grant_type", "authorization_code"),
-                ("code", code.as_str()),
-                ("redirect_uri", RP),
-                ("code_verifier", VERIFIER),
-            ];
-            let response = app
-                .client
-                .post(app.url("/acme/oauth2/token"))
-                .basic_auth(&client, Some(&secret))
-                .form(&form)
-                .send()
-                .await
-                .unwrap();
-            (response.status(), response.json::<Value>().await.unwrap())
-        }
-    };
+    let (a_auth, b_auth) = (Client::Basic(&a, &a_secret), Client::Basic(&b, &b_secret));
 
     // Reused: refused, and what the first exchange issued is revoked.
     let code = code_for(&app, &browser, &a).await;
-    let (status, first) = exchange(code.clone(), a.clone(), a_secret.clone()).await;
+    let (status, first, _) = exchange(&app, a_auth, &code, Some(VERIFIER)).await;
     assert_eq!(status, StatusCode::OK, "{first}");
     let access = first["access_token"].as_str().unwrap();
     assert_eq!(live(&app, access).await, StatusCode::OK);
-    let (status, again) = exchange(code, a.clone(), a_secret.clone()).await;
+    let (status, again, _) = exchange(&app, a_auth, &code, Some(VERIFIER)).await;
     assert_eq!((status, again["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
     assert_eq!(live(&app, access).await, StatusCode::UNAUTHORIZED);
     let form = [("grant_type", "refresh_token"), ("refresh_token", first["refresh_token"].as_str().unwrap())];
-    let r = app
-        .client
-        .post(app.url("/acme/oauth2/token"))
-        .basic_auth(&a, Some(&a_secret))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let r = token_request(&app, "acme", a_auth, &form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
     // Another client's code, and a code with the wrong redirect URI: refused (and spent).
     let code = code_for(&app, &browser, &a).await;
-    let (status, body) = exchange(code.clone(), b.clone(), b_secret.clone()).await;
+    let (status, body, _) = exchange(&app, b_auth, &code, Some(VERIFIER)).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
-    let (status, _) = exchange(code, a.clone(), a_secret.clone()).await;
+    let (status, _, _) = exchange(&app, a_auth, &code, Some(VERIFIER)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "spent by the failed attempt");
 
     // A refresh token of one client is not another's.
-    let (_, tokens) = exchange(code_for(&app, &browser, &a).await, a.clone(), a_secret.clone()).await;
+    let (_, tokens, _) = exchange(&app, a_auth, &code_for(&app, &browser, &a).await, Some(VERIFIER)).await;
     let form = [("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap())];
-    let r = app
-        .client
-        .post(app.url("/acme/oauth2/token"))
-        .basic_auth(&b, Some(&b_secret))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let r = token_request(&app, "acme", b_auth, &form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
     // Wrong secret with Basic: 401 and the challenge.
-    let r = app
-        .client
-        .post(app.url("/acme/oauth2/token"))
-        .basic_auth(&a, Some("ocs_wrong"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let r = token_request(&app, "acme", Client::Basic(&a, "ocs_wrong"), &form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert!(r.headers()["www-authenticate"].to_str().unwrap().starts_with("Basic"));
     assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_client");
@@ -685,19 +674,16 @@ async fn codes_are_single_use_and_bound_to_their_client(app: TestApp) {
         ("state", "x"),
     ];
     let code = code_of(&app, "acme", &location(&authorize(&browser, "acme", &params).await), "x");
-    let (status, body) = exchange(code, a.clone(), a_secret.clone()).await;
+    let (status, body, _) = exchange(&app, a_auth, &code, Some(VERIFIER)).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")), "{body}");
 
     // No implicit, no password grant.
     for grant in ["password", "implicit", "urn:ietf:params:oauth:grant-type:device_code"] {
-        let r = app
-            .client
-            .post(app.url("/acme/oauth2/token"))
-            .basic_auth(&a, Some(&a_secret))
-            .form(&[("grant_type", grant), ("username", "dan"), ("password", PASSWORD)])
-            .send()
-            .await
-            .unwrap();
+        let r =
+            token_request(&app, "acme", a_auth, &[("grant_type", grant), ("username", "dan"), ("password", PASSWORD)])
+                .send()
+                .await
+                .unwrap();
         assert_eq!(r.json::<Value>().await.unwrap()["error"], "unsupported_grant_type");
     }
     let log =
@@ -942,23 +928,9 @@ async fn prompt_login_and_max_age_ask_to_sign_in_again(app: TestApp) {
         ("code_challenge_method", "S256"),
     ];
     let auth_time = |code: String| {
-        let (app, client, secret) = (&app, client.clone(), secret.clone());
+        let (app, client) = (&app, Client::Basic(&client, &secret));
         async move {
-            let form = [
-                ("grant_type", "authorization_code"),
-                ("code", code.as_str()),
-                ("redirect_uri", RP),
-                ("code_verifier", VERIFIER),
-            ];
-            let r = app
-                .client
-                .post(app.url("/acme/oauth2/token"))
-                .basic_auth(&client, Some(&secret))
-                .form(&form)
-                .send()
-                .await
-                .unwrap();
-            let body: Value = r.json().await.unwrap();
+            let (_, body, _) = exchange(app, client, &code, Some(VERIFIER)).await;
             payload_of(body["id_token"].as_str().unwrap())["auth_time"].as_i64().unwrap()
         }
     };

@@ -7,8 +7,8 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::{
-    scopes_of, with_query, BasicCredentials, IdTokenHint, Logout, OAuthError, OAuthResult, TokenParams, ID_TOKEN_TYP,
-    MAX_STATE,
+    scopes_of, with_query, BasicCredentials, IdTokenHint, Logout, OAuthError, OAuthResult, TokenParams, UserInfo,
+    ID_TOKEN_TYP, MAX_STATE,
 };
 use crate::audit::Event;
 use crate::crypto::token_digest;
@@ -24,14 +24,14 @@ use crate::{Error, Result};
 impl Engine {
     /// The userinfo endpoint: the claims an access token issued to a client with `openid`
     /// releases. Any other bearer (a plain Rampart token, a machine client's) is refused.
-    pub async fn oidc_userinfo(&self, slug: &str, bearer: &str) -> Result<Value> {
+    pub async fn oidc_userinfo(&self, slug: &str, bearer: &str) -> Result<UserInfo> {
         let (principal, claims) = self.authenticate_any(slug, bearer).await?;
         let scopes = scopes_of(claims.scope.as_deref());
-        if claims.client_id.is_none() || !scopes.iter().any(|s| s == "openid") {
+        let Some(client_id) = claims.client_id.clone().filter(|_| scopes.iter().any(|s| s == "openid")) else {
             return Err(Error::Forbidden("insufficient_scope".into()));
-        }
+        };
         let claims = self.user_claims(&principal.app, principal.user_id, &scopes, principal.org.as_ref()).await?;
-        Ok(Value::Object(claims))
+        Ok(UserInfo { claims: Value::Object(claims), client_id })
     }
 
     /// RFC 7009: revokes a refresh token or access token the client holds (the session

@@ -278,6 +278,13 @@ pub struct Logout {
     pub browser_ended: bool,
 }
 
+/// The userinfo endpoint's answer: the claims, and the client the token was issued to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserInfo {
+    pub claims: Value,
+    pub client_id: String,
+}
+
 /// What an ID token hint must say (its `exp` may be past).
 #[derive(Deserialize)]
 struct IdTokenHint {
@@ -307,6 +314,7 @@ impl Engine {
             "nonce",
             "at_hash",
             "sid",
+            "amr",
             "name",
             "preferred_username",
             "updated_at",
