@@ -10,9 +10,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{json_of, Backend, TestApp, PASSWORD};
 use crate::hosted::Browser;
-use crate::oidc_provider::{
-    authorize, code_of, location, payload_of, s256, token_request, web_client, Client, RP, VERIFIER,
-};
+use crate::oidc_provider::{code_for, payload_of, token_request, web_client, Client, RP, VERIFIER};
 
 async fn rampart_upstream(app: TestApp) {
     let owner = app.app_with_owner("upstream").await;
@@ -74,17 +72,7 @@ async fn rampart_upstream(app: TestApp) {
     // The downstream app as a provider in turn: its ID token says that browser session came
     // from a sign-in through an external provider (`amr`: `fed`).
     let (rp, rp_secret) = web_client(&app, &owner, "downstream").await;
-    let challenge = s256(VERIFIER);
-    let params = [
-        ("response_type", "code"),
-        ("client_id", rp.as_str()),
-        ("redirect_uri", RP),
-        ("scope", "openid"),
-        ("state", "fed"),
-        ("code_challenge", challenge.as_str()),
-        ("code_challenge_method", "S256"),
-    ];
-    let code = code_of(&app, "downstream", &location(&authorize(&browser, "downstream", &params).await), "fed");
+    let code = code_for(&app, &browser, "downstream", &rp).await;
     let form =
         [("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", RP), ("code_verifier", VERIFIER)];
     let r = token_request(&app, "downstream", Client::Basic(&rp, &rp_secret), &form).send().await.unwrap();

@@ -15,6 +15,20 @@ async fn sign_in(browser: &Browser, slug: &str, identifier: &str, password: &str
     browser.submit(&page, "signin-form", &[("identifier", identifier), ("password", password)]).await
 }
 
+/// An end-user of `acme` invited by `owner` at `email`, who accepts on the invite's page
+/// with a password: their browser, and the page it lands on.
+pub(crate) async fn invited(app: &TestApp, owner: &str, email: &str) -> (Browser, Page) {
+    let invite =
+        app.post_json_with_bearer("/api/v1/apps/acme/end-users/invites", owner, &json!({"email": email})).await;
+    assert_eq!(invite.status(), StatusCode::CREATED);
+    let link = link_in(&mail_to(app, email).await, "accept-invite");
+    let browser = Browser::new(app);
+    let page = browser.get(&link).await;
+    assert!(page.contains(email), "{}", page.html);
+    let welcome = browser.submit(&page, "invite-form", &[("password", PASSWORD), ("password_confirm", PASSWORD)]).await;
+    (browser, welcome)
+}
+
 /// The first run of exactly six digits.
 pub(crate) fn code_in(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
@@ -153,15 +167,7 @@ async fn links_and_codes(app: TestApp) {
     assert!(spent.contains("no longer works"));
 
     // An invite: the page, a password, and the new user is signed in.
-    let invited = app
-        .post_json_with_bearer("/api/v1/apps/acme/end-users/invites", &owner, &json!({"email": "ivy@example.com"}))
-        .await;
-    assert_eq!(invited.status(), StatusCode::CREATED);
-    let link = link_in(&mail_to(&app, "ivy@example.com").await, "accept-invite");
-    let ivy = Browser::new(&app);
-    let page = ivy.get(&link).await;
-    assert!(page.contains("ivy@example.com"), "{}", page.html);
-    let welcome = ivy.submit(&page, "invite-form", &[("password", PASSWORD), ("password_confirm", PASSWORD)]).await;
+    let (_, welcome) = invited(&app, &owner, "ivy@example.com").await;
     assert!(welcome.path.starts_with("/acme/account") && welcome.contains("Welcome!"), "{}", welcome.html);
     assert!(welcome.contains("ivy@example.com"));
 

@@ -7,9 +7,9 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{both_stores, json_of, link_in, mail_to, query_param, TestApp, MAIL_WAIT, PASSWORD};
+use crate::helpers::{both_stores, json_of, link_in, mail_to, query_param, TestApp, MAIL_WAIT};
 use crate::hosted::{hosted_app, signed_up, Browser};
-use crate::hosted_flows::code_in;
+use crate::hosted_flows::{code_in, invited};
 use crate::oidc_provider::{
     authorize, code_for, create_client, exchange, location, payload_of, s256, signed_in, token_request, web_client,
     Client, VERIFIER,
@@ -20,7 +20,7 @@ both_stores!(id_tokens_say_how_the_user_signed_in, single_page_apps_call_from_th
 /// The `amr` of the ID token that an authorization in `browser` yields, and of the one
 /// its refresh yields.
 async fn amr_after(app: &TestApp, browser: &Browser, client: &str, rp: Client<'_>) -> (Value, Value) {
-    let (status, tokens, _) = exchange(app, rp, &code_for(app, browser, client).await, Some(VERIFIER)).await;
+    let (status, tokens, _) = exchange(app, rp, &code_for(app, browser, "acme", client).await, Some(VERIFIER)).await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
     let first = payload_of(tokens["id_token"].as_str().unwrap())["amr"].clone();
     let refresh = [("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap())];
@@ -44,14 +44,7 @@ async fn id_tokens_say_how_the_user_signed_in(app: TestApp) {
     assert_eq!(amr_after(&app, &bob, &client, rp).await, (pwd.clone(), pwd));
 
     // An invitation accepted: its link came by email.
-    let invited = app
-        .post_json_with_bearer("/api/v1/apps/acme/end-users/invites", &owner, &json!({"email": "ivy@example.com"}))
-        .await;
-    assert_eq!(invited.status(), StatusCode::CREATED);
-    let link = link_in(&mail_to(&app, "ivy@example.com").await, "accept-invite");
-    let ivy = Browser::new(&app);
-    let page = ivy.get(&link).await;
-    let welcome = ivy.submit(&page, "invite-form", &[("password", PASSWORD), ("password_confirm", PASSWORD)]).await;
+    let (ivy, welcome) = invited(&app, &owner, "ivy@example.com").await;
     assert!(welcome.path.starts_with("/acme/account"), "{}", welcome.path);
     assert_eq!(amr_after(&app, &ivy, &client, rp).await, (otp.clone(), otp.clone()));
 

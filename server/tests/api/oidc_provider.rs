@@ -611,8 +611,8 @@ async fn redirect_uris_must_match_exactly(app: TestApp) {
     assert_eq!(error_of(&location(&authorize(&browser, "acme", &params).await)), "unsupported_response_type");
 }
 
-/// Runs an authorization for `client` and answers its code.
-pub(crate) async fn code_for(app: &TestApp, browser: &Browser, client: &str) -> String {
+/// Runs an authorization for `client` of `slug` and answers its code.
+pub(crate) async fn code_for(app: &TestApp, browser: &Browser, slug: &str, client: &str) -> String {
     let challenge = s256(VERIFIER);
     let params = [
         ("response_type", "code"),
@@ -623,7 +623,7 @@ pub(crate) async fn code_for(app: &TestApp, browser: &Browser, client: &str) -> 
         ("code_challenge", challenge.as_str()),
         ("code_challenge_method", "S256"),
     ];
-    code_of(app, "acme", &location(&authorize(browser, "acme", &params).await), "x")
+    code_of(app, slug, &location(&authorize(browser, slug, &params).await), "x")
 }
 
 async fn codes_are_single_use_and_bound_to_their_client(app: TestApp) {
@@ -634,7 +634,7 @@ async fn codes_are_single_use_and_bound_to_their_client(app: TestApp) {
     let (a_auth, b_auth) = (Client::Basic(&a, &a_secret), Client::Basic(&b, &b_secret));
 
     // Reused: refused, and what the first exchange issued is revoked.
-    let code = code_for(&app, &browser, &a).await;
+    let code = code_for(&app, &browser, "acme", &a).await;
     let (status, first, _) = exchange(&app, a_auth, &code, Some(VERIFIER)).await;
     assert_eq!(status, StatusCode::OK, "{first}");
     let access = first["access_token"].as_str().unwrap();
@@ -647,14 +647,14 @@ async fn codes_are_single_use_and_bound_to_their_client(app: TestApp) {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
     // Another client's code, and a code with the wrong redirect URI: refused (and spent).
-    let code = code_for(&app, &browser, &a).await;
+    let code = code_for(&app, &browser, "acme", &a).await;
     let (status, body, _) = exchange(&app, b_auth, &code, Some(VERIFIER)).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
     let (status, _, _) = exchange(&app, a_auth, &code, Some(VERIFIER)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "spent by the failed attempt");
 
     // A refresh token of one client is not another's.
-    let (_, tokens, _) = exchange(&app, a_auth, &code_for(&app, &browser, &a).await, Some(VERIFIER)).await;
+    let (_, tokens, _) = exchange(&app, a_auth, &code_for(&app, &browser, "acme", &a).await, Some(VERIFIER)).await;
     let form = [("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap())];
     let r = token_request(&app, "acme", b_auth, &form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
@@ -880,7 +880,7 @@ async fn the_flow_spans_two_nodes(a: TestApp, b: TestApp) {
     let owner = a.app_with_owner("acme").await;
     let (client, secret) = web_client(&a, &owner, "acme").await;
     let browser = signed_in(&b, "acme", "fay").await;
-    let code = code_for(&b, &browser, &client).await;
+    let code = code_for(&b, &browser, "acme", &client).await;
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
