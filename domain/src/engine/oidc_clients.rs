@@ -373,6 +373,21 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// The origin a browser is sent back to when a hosted page's form ends an authorization
+    /// request of the app (`client_id`, `redirect_uri`), or `None` unless the client has that
+    /// redirect URI registered: the page's `form-action` must allow the redirect chain's end.
+    pub async fn oidc_return_origin(&self, slug: &str, client_id: &str, redirect_uri: &str) -> Result<Option<String>> {
+        let app = self.active_app(slug).await?;
+        if !could_be_client_id(client_id) {
+            return Ok(None);
+        }
+        let client = self.store.oidc_client(app.id, client_id).await?;
+        let registered = client.is_some_and(|c| c.redirect_uris.iter().any(|uri| uri == redirect_uri));
+        Ok(registered.then(|| web_origin(redirect_uri)).flatten())
+    }
+}
+
 /// The origin of a redirect URI as a browser's `Origin` header spells it (`https://host`,
 /// the port only when not the scheme's default); `None` for a native app's private-use
 /// scheme, which no web page has.

@@ -89,6 +89,10 @@ pub struct Hosted {
     csrf: Option<FormCsrf>,
     /// The URL carries a secret (a link's token): no `Referer` may leave the page at all.
     token_in_url: bool,
+    /// Origins the page's forms may end at besides this server and the app's redirect URLs:
+    /// a registered OIDC redirect URI, reached by the redirects that follow a sign-in or a
+    /// consent (`form-action` governs the whole redirect chain of a form's post).
+    form_targets: Vec<String>,
 }
 
 /// The language of a request: `?lang=`, else `Accept-Language`, else English.
@@ -146,7 +150,7 @@ impl Hosted {
                 .map(|p| hosted::ProviderButton { name: p.name, label: p.display_name })
                 .collect(),
         };
-        Ok(Hosted { app, page, csrf: Some(csrf), token_in_url: false })
+        Ok(Hosted { app, page, csrf: Some(csrf), token_in_url: false, form_targets: Vec::new() })
     }
 
     /// Keeps `name` (with its value) in the links to this page in the other language.
@@ -155,6 +159,37 @@ impl Hosted {
             self.page.keep.push((name, value.to_owned()));
         }
         self
+    }
+
+    /// Keeps `redirect_to` like [`Hosted::keep`]; when it resumes an authorization request of
+    /// this app (`/{slug}/oauth2/authorize?client_id=…&redirect_uri=…`) whose client has that
+    /// redirect URI registered, the page's forms may also end at its origin.
+    pub async fn keep_return(self, s: &AppState, redirect_to: &str) -> Hosted {
+        let mut h = self.keep("redirect_to", redirect_to);
+        let authorize = format!("/{}/oauth2/authorize?", h.app.slug);
+        let Some(query) = redirect_to.strip_prefix(&authorize) else { return h };
+        let mut client_id = None;
+        let mut redirect_uri = None;
+        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+            match k.as_ref() {
+                "client_id" => client_id = Some(v.into_owned()),
+                "redirect_uri" => redirect_uri = Some(v.into_owned()),
+                _ => {}
+            }
+        }
+        if let (Some(client_id), Some(redirect_uri)) = (client_id, redirect_uri) {
+            if let Ok(Some(origin)) = s.engine.oidc_return_origin(&h.app.slug, &client_id, &redirect_uri).await {
+                h.allow_form_target(origin);
+            }
+        }
+        h
+    }
+
+    /// Lets the page's forms end at `origin` (see `form_targets`).
+    pub fn allow_form_target(&mut self, origin: String) {
+        if !self.form_targets.contains(&origin) {
+            self.form_targets.push(origin);
+        }
     }
 
     /// Marks the page's URL as carrying a secret.
@@ -173,7 +208,8 @@ impl Hosted {
 
     fn secure(&self, headers: &mut HeaderMap) {
         let urls = &self.app.config.allowed_redirect_urls;
-        security_headers(headers, &self.page.nonce, urls, self.token_in_url, self.csrf.as_ref());
+        let targets = FormTargets { redirect_urls: urls, origins: &self.form_targets };
+        security_headers(headers, &self.page.nonce, targets, self.token_in_url, self.csrf.as_ref());
     }
 
     /// Post/redirect/get: a `303` to `to`, with the same headers as a page.
@@ -224,18 +260,27 @@ impl Hosted {
     }
 }
 
+/// Where a page's forms may end besides this server: the origins of the app's redirect URLs
+/// and of the page's own `form_targets`.
+#[derive(Clone, Copy, Default)]
+struct FormTargets<'a> {
+    redirect_urls: &'a [String],
+    origins: &'a [String],
+}
+
 /// The headers of every hosted page: the CSP that lets only this response's `nonce` run
 /// scripts and styles, no caching, no framing, and how much `Referer` leaves.
 fn security_headers(
     headers: &mut HeaderMap,
     nonce: &str,
-    allowed_redirect_urls: &[String],
+    targets: FormTargets<'_>,
     token_in_url: bool,
     csrf: Option<&FormCsrf>,
 ) {
     // A form's redirect after its post must be allowed by `form-action` too.
     let mut form_action = vec!["'self'".to_owned()];
-    for origin in allowed_redirect_urls.iter().filter_map(|url| shared::config::origin_of(url)) {
+    let redirect_origins = targets.redirect_urls.iter().filter_map(|url| shared::config::origin_of(url));
+    for origin in redirect_origins.chain(targets.origins.iter().cloned()) {
         if !form_action.contains(&origin) {
             form_action.push(origin);
         }
@@ -341,7 +386,7 @@ fn bare_page(lang: Language, status: StatusCode, title: &str, text: &str) -> Res
     };
     let html = hosted::message_page(&page, title, lang.text(text), None);
     let mut response = (status, Html(html)).into_response();
-    security_headers(response.headers_mut(), &page.nonce, &[], true, None);
+    security_headers(response.headers_mut(), &page.nonce, FormTargets::default(), true, None);
     response
 }
 

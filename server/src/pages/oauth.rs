@@ -57,7 +57,7 @@ pub async fn authorize(
     let Some(params) = params else {
         return h.respond(StatusCode::BAD_REQUEST, hosted::oauth_error_page(&h.page, "error-invalid-request"));
     };
-    step(&s, &h, &slug, &params, raw.unwrap_or_default(), &headers, Decision::Ask).await
+    step(&s, h, &slug, &params, raw.unwrap_or_default(), &headers, Decision::Ask).await
 }
 
 #[derive(Default, Deserialize)]
@@ -98,13 +98,13 @@ pub async fn consent_submit(
         "deny" => Decision::Deny,
         _ => Decision::Ask,
     };
-    step(&s, &h, &slug, &params, f.request, &headers, decision).await
+    step(&s, h, &slug, &params, f.request, &headers, decision).await
 }
 
 /// Asks the engine where the request goes, and goes there.
 async fn step(
     s: &AppState,
-    h: &Hosted,
+    mut h: Hosted,
     slug: &str,
     params: &AuthorizeParams,
     raw: String,
@@ -153,6 +153,11 @@ async fn step(
             h.redirect(&h.url("signin", &[("redirect_to", &back), ("login_hint", &hint), ("prompt", prompt)]))
         }
         AuthorizeStep::Consent(c) => {
+            // Allowing redirects to the client (whose redirect URI the engine checked): the
+            // consent form's post ends there.
+            if let Some(origin) = params.redirect_uri.as_deref().and_then(shared::config::origin_of) {
+                h.allow_form_target(origin);
+            }
             let view = ConsentView { client_name: c.client_name, scopes: c.scopes, request: raw };
             h.respond(StatusCode::OK, hosted::consent_page(&h.page, view))
         }

@@ -55,7 +55,7 @@ pub async fn ask_page(
         Ok(to) => (to.unwrap_or_default(), None),
         Err(e) => (String::new(), Some(e)),
     };
-    let h = h.keep("redirect_to", &redirect_to);
+    let h = h.keep_return(&s, &redirect_to).await;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     h.respond(status, hosted::otp_ask_page(&h.page, OtpAskView { destination: String::new(), redirect_to, error }))
 }
@@ -82,7 +82,7 @@ pub async fn send_submit(
     };
     let f = posted(form);
     let kept = f.redirect_to.clone().unwrap_or_default();
-    let h = h.keep("redirect_to", &kept);
+    let h = h.keep_return(&s, &kept).await;
     let again = |h: &Hosted, status: StatusCode, error: FormError, redirect_to: String| {
         let view = OtpAskView { destination: f.destination.clone(), redirect_to, error: Some(error) };
         h.respond(status, hosted::otp_ask_page(&h.page, view))
@@ -118,7 +118,7 @@ pub async fn code_page(
     };
     let redirect_to = allowed_redirect(&h, q.redirect_to.as_deref()).ok().flatten().unwrap_or_default();
     let request = q.request.clone().unwrap_or_default();
-    let h = h.keep("request", &request).keep("redirect_to", &redirect_to);
+    let h = h.keep("request", &request).keep_return(&s, &redirect_to).await;
     h.respond(StatusCode::OK, hosted::otp_code_page(&h.page, OtpCodeView { request, redirect_to, error: None }))
 }
 
@@ -146,7 +146,7 @@ pub async fn verify_submit(
     };
     let f = posted(form);
     let kept = f.redirect_to.clone().unwrap_or_default();
-    let h = h.keep("request", &f.request).keep("redirect_to", &kept);
+    let h = h.keep("request", &f.request).keep_return(&s, &kept).await;
     let again = |h: &Hosted, status: StatusCode, error: FormError, redirect_to: String| {
         let view = OtpCodeView { request: f.request.clone(), redirect_to, error: Some(error) };
         h.respond(status, hosted::otp_code_page(&h.page, view))

@@ -67,7 +67,7 @@ pub async fn signin_page(
         }
     }
     let (redirect_to, error) = redirect_of(&h, q.redirect_to.as_deref());
-    let h = h.keep("redirect_to", &redirect_to);
+    let h = h.keep_return(&s, &redirect_to).await;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     let identifier = q.login_hint.filter(|hint| hint.len() <= 254).unwrap_or_default();
     let view = SigninView { identifier, redirect_to, error, notice: None };
@@ -97,7 +97,7 @@ pub async fn signin_submit(
     };
     let f = posted(form);
     let kept = f.redirect_to.clone().unwrap_or_default();
-    let h = h.keep("redirect_to", &kept);
+    let h = h.keep_return(&s, &kept).await;
     let again = |h: &Hosted, status: StatusCode, error: FormError, redirect_to: String| {
         let view = SigninView { identifier: f.identifier.clone(), redirect_to, error: Some(error), notice: None };
         h.respond(status, hosted::signin_page(&h.page, view))
@@ -130,7 +130,7 @@ pub async fn signup_page(
         Err(page) => return page,
     };
     let (redirect_to, error) = redirect_of(&h, q.redirect_to.as_deref());
-    let h = h.keep("redirect_to", &redirect_to);
+    let h = h.keep_return(&s, &redirect_to).await;
     let status = match (&error, h.page.features.signup) {
         (_, false) => StatusCode::FORBIDDEN,
         (Some(_), true) => StatusCode::BAD_REQUEST,
@@ -168,7 +168,7 @@ pub async fn signup_submit(
     };
     let f = posted(form);
     let kept = f.redirect_to.clone().unwrap_or_default();
-    let h = h.keep("redirect_to", &kept);
+    let h = h.keep_return(&s, &kept).await;
     let again = |h: &Hosted, status: StatusCode, error: FormError, redirect_to: String| {
         let view = SignupView {
             email: f.email.clone(),
@@ -334,7 +334,7 @@ async fn mail_page(s: AppState, slug: String, q: MailQuery, headers: HeaderMap, 
         return h.respond(StatusCode::OK, hosted::message_page(&h.page, title, h.page.t(text), back));
     }
     let (redirect_to, error) = redirect_of(&h, q.redirect_to.as_deref());
-    let h = h.keep("redirect_to", &redirect_to);
+    let h = h.keep_return(&s, &redirect_to).await;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     h.respond(status, which.render(&h, EmailView { email: String::new(), redirect_to, error }))
 }
@@ -353,7 +353,7 @@ async fn mail_submit(
         Err(page) => return page,
     };
     let kept = f.redirect_to.clone().unwrap_or_default();
-    let h = h.keep("redirect_to", &kept);
+    let h = h.keep_return(&s, &kept).await;
     let again = |h: &Hosted, status: StatusCode, error: FormError, redirect_to: String| {
         let view = EmailView { email: f.email.clone(), redirect_to, error: Some(error) };
         h.respond(status, which.render(h, view))

@@ -11,11 +11,15 @@ use crate::helpers::{both_stores, json_of, link_in, mail_to, query_param, TestAp
 use crate::hosted::{hosted_app, signed_up, Browser};
 use crate::hosted_flows::{code_in, invited};
 use crate::oidc_provider::{
-    authorize, code_for, create_client, exchange, location, payload_of, s256, signed_in, token_request, web_client,
-    Client, VERIFIER,
+    authorize, code_for, create_client, exchange, location, payload_of, s256, signed_in, token_request, url_encoded,
+    web_client, Client, RP, VERIFIER,
 };
 
-both_stores!(id_tokens_say_how_the_user_signed_in, single_page_apps_call_from_their_origins_only);
+both_stores!(
+    id_tokens_say_how_the_user_signed_in,
+    single_page_apps_call_from_their_origins_only,
+    hosted_forms_may_end_at_the_clients_redirect_uri
+);
 
 /// The `amr` of the ID token that an authorization in `browser` yields, and of the one
 /// its refresh yields.
@@ -281,4 +285,68 @@ async fn single_page_apps_call_from_their_origins_only(app: TestApp) {
         assert_eq!(r.headers()["access-control-allow-origin"], "*", "{path}");
         assert!(r.headers().get("access-control-allow-credentials").is_none());
     }
+}
+
+/// The `form-action` of a page, split into its sources.
+fn form_action(headers: &HeaderMap) -> Vec<String> {
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    let directive = csp.split(';').map(str::trim).find(|d| d.starts_with("form-action ")).expect(csp);
+    directive.split_whitespace().skip(1).map(str::to_owned).collect()
+}
+
+/// A sign-in (or consent) form's post is followed by redirects that end at the client's
+/// redirect URI, and browsers hold that whole chain to the page's `form-action`: the page
+/// lets its forms end at a redirect URI the client registered, and at no other.
+async fn hosted_forms_may_end_at_the_clients_redirect_uri(app: TestApp) {
+    let owner = hosted_app(&app, "acme", json!({})).await;
+    let (client, _) = web_client(&app, &owner, "acme").await;
+    let resume = |redirect_uri: &str, client: &str| {
+        let params = [
+            ("response_type", "code"),
+            ("client_id", client),
+            ("redirect_uri", redirect_uri),
+            ("scope", "openid"),
+            ("state", "s1"),
+        ];
+        format!("/acme/oauth2/authorize?{}", url_encoded(&params))
+    };
+    let signin_targets = |to: String| {
+        let app = &app;
+        async move {
+            let page = Browser::new(app).get(&format!("/acme/signin?{}", url_encoded(&[("redirect_to", &to)]))).await;
+            assert_eq!(page.status, StatusCode::OK);
+            form_action(&page.headers)
+        }
+    };
+    assert_eq!(signin_targets(resume(RP, &client)).await, ["'self'", "https://rp.example"]);
+    // Not the client's redirect URI, another app's client, an unknown client: only 'self'.
+    assert_eq!(signin_targets(resume("https://evil.example/cb", &client)).await, ["'self'"]);
+    assert_eq!(signin_targets(resume(RP, "oc_unknown")).await, ["'self'"]);
+    let other = format!("/other/oauth2/authorize?{}", url_encoded(&[("client_id", &client), ("redirect_uri", RP)]));
+    assert_eq!(signin_targets(other).await, ["'self'"]);
+
+    // A third party's consent page: its form ends at the client.
+    let third = create_client(
+        &app,
+        &owner,
+        "acme",
+        json!({"name": "Printer", "client_type": "public", "redirect_uris": ["http://localhost:5173/cb"], "scopes": ["openid"]}),
+    )
+    .await;
+    let third = third["client_id"].as_str().unwrap();
+    let browser = signed_in(&app, "acme", "ann").await;
+    let challenge = s256(VERIFIER);
+    let params = [
+        ("response_type", "code"),
+        ("client_id", third),
+        ("redirect_uri", "http://localhost:5173/cb"),
+        ("scope", "openid"),
+        ("state", "s1"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let consent = authorize(&browser, "acme", &params).await;
+    assert_eq!(consent.status, StatusCode::OK, "{}", consent.path);
+    assert!(consent.html.contains("Printer"), "{}", consent.html);
+    assert_eq!(form_action(&consent.headers), ["'self'", "http://localhost:5173"]);
 }

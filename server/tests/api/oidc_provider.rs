@@ -137,7 +137,7 @@ pub(crate) async fn authorize(browser: &Browser, slug: &str, params: &[(&str, &s
     browser.get(&format!("/{slug}/oauth2/authorize?{query}")).await
 }
 
-fn url_encoded(params: &[(&str, &str)]) -> String {
+pub(crate) fn url_encoded(params: &[(&str, &str)]) -> String {
     params.iter().map(|(k, v)| format!("{k}={}", crate::hosted::url_encode(v))).collect::<Vec<_>>().join("&")
 }
 
