@@ -220,7 +220,10 @@ impl Engine {
     async fn export_of(&self, app: &crate::model::App, actor: Actor) -> Result<Export> {
         let at = now();
         let mut tx = self.write().await?;
-        tx.record(app.id, Event::new("end_users.exported", actor).details(json!({"format": FORMAT, "version": VERSION})));
+        tx.record(
+            app.id,
+            Event::new("end_users.exported", actor).details(json!({"format": FORMAT, "version": VERSION})),
+        );
         tx.commit().await?;
         let header = Header {
             format: FORMAT.into(),

@@ -26,7 +26,7 @@ use super::transfer::{FirebaseHashConfig, Header, LineItem, OrgLine, UserLine, F
 use super::{now, Access, Caller, Engine};
 use crate::audit::{Actor, Event};
 use crate::model::{App, Contact, ContactKind, Organization, Role, Status, User};
-use crate::password::{foreign, FirebaseParams, Scheme};
+use crate::password::{self, foreign, FirebaseParams, Scheme};
 use crate::permissions::MEMBER;
 use crate::store::StoreError;
 use crate::types::{DisplayName, Email, Slug, Username};
@@ -62,8 +62,9 @@ fn failure(line: u64, code: &str, message: impl Into<String>) -> LineFailure {
     LineFailure { line, code: code.into(), message: message.into() }
 }
 
-fn from_error(line: u64, e: &Error) -> LineFailure {
-    failure(line, e.code(), e.to_string())
+/// A field the line gives that no user may have (a bad email, phone, username, name).
+fn invalid_field(line: u64, e: &Error) -> LineFailure {
+    failure(line, "INVALID_LINE", e.to_string())
 }
 
 /// A contact as a line gives it, checked.
@@ -149,7 +150,11 @@ impl Engine {
     }
 
     /// `rampart import --app slug`, recorded as the system's; `firebase` from its flags.
-    pub async fn start_import_as_operator(&self, slug: &str, firebase: Option<FirebaseHashConfig>) -> Result<Import<'_>> {
+    pub async fn start_import_as_operator(
+        &self,
+        slug: &str,
+        firebase: Option<FirebaseHashConfig>,
+    ) -> Result<Import<'_>> {
         let app = self.fresh_app(slug).await?;
         let firebase = firebase.map(|f| firebase_params(&f)).transpose()?;
         self.import_into(app, Actor::system(), firebase).await
@@ -158,9 +163,10 @@ impl Engine {
     async fn import_into(&self, app: App, actor: Actor, firebase: Option<FirebaseParams>) -> Result<Import<'_>> {
         let roles: HashMap<String, Role> =
             self.store.roles(app.id).await?.into_iter().map(|r| (r.name.clone(), r)).collect();
-        let default_role = roles.get(&app.config.signup_default_role).cloned().ok_or_else(|| {
-            Error::internal(anyhow::anyhow!("signup_default_role is missing in app {}", app.slug))
-        })?;
+        let default_role = roles
+            .get(&app.config.signup_default_role)
+            .cloned()
+            .ok_or_else(|| Error::internal(anyhow::anyhow!("signup_default_role is missing in app {}", app.slug)))?;
         Ok(Import {
             engine: self,
             app,
@@ -256,7 +262,11 @@ impl Import<'_> {
         let header = match serde_json::from_value::<Header>(serde_json::Value::Object(fields)) {
             Ok(h) if h.format == FORMAT && h.version == VERSION => h,
             Ok(_) => {
-                self.fail(failure(line, "INVALID_HEADER", format!("the header must say format {FORMAT}, version {VERSION}")));
+                self.fail(failure(
+                    line,
+                    "INVALID_HEADER",
+                    format!("the header must say format {FORMAT}, version {VERSION}"),
+                ));
                 return true;
             }
             Err(e) => {
@@ -275,7 +285,7 @@ impl Import<'_> {
 
     /// Everything about a line that needs no store.
     fn prepare(&self, line: u64, user: UserLine) -> Result<Prepared, LineFailure> {
-        let bad = |e: Error| from_error(line, &e);
+        let bad = |e: Error| invalid_field(line, &e);
         let mut contacts = Vec::new();
         let primaries = user.emails.iter().filter(|e| e.primary).count();
         if primaries > 1 {
@@ -341,7 +351,11 @@ impl Import<'_> {
         match name {
             None => Ok(self.default_role.clone()),
             Some(name) => self.roles.get(name.trim()).cloned().ok_or_else(|| {
-                failure(line, "UNKNOWN_ROLE", format!("no role '{}' in this app; create it before importing", name.trim()))
+                failure(
+                    line,
+                    "UNKNOWN_ROLE",
+                    format!("no role '{}' in this app; create it before importing", name.trim()),
+                )
             }),
         }
     }
@@ -354,7 +368,11 @@ impl Import<'_> {
         match user.password_format.as_deref() {
             None | Some("auto") => {
                 if user.password_salt.is_some() {
-                    return Err(failure(line, "INVALID_LINE", "password_salt goes with password_format firebase-scrypt"));
+                    return Err(failure(
+                        line,
+                        "INVALID_LINE",
+                        "password_salt goes with password_format firebase-scrypt",
+                    ));
                 }
                 let scheme = foreign::accept(hash).map_err(refused)?;
                 Ok(Some((hash.to_owned(), scheme)))
@@ -369,12 +387,16 @@ impl Import<'_> {
                     .ok_or_else(|| failure(line, "INVALID_LINE", "a firebase-scrypt hash needs password_salt"))?;
                 Ok(Some((params.stored(hash, salt).map_err(refused)?, Scheme::FirebaseScrypt)))
             }
-            Some(other) => Err(failure(line, "UNKNOWN_HASH_FORMAT", format!("password_format '{other}' is not one Rampart imports"))),
+            Some(other) => Err(failure(
+                line,
+                "UNKNOWN_HASH_FORMAT",
+                format!("password_format '{other}' is not one Rampart imports"),
+            )),
         }
     }
 
     fn membership(&self, line: u64, org: &OrgLine) -> Result<NewMembership, LineFailure> {
-        let bad = |e: Error| from_error(line, &e);
+        let bad = |e: Error| invalid_field(line, &e);
         let name = org.name.as_deref().map(|n| DisplayName::parse(n, "organizations.name")).transpose().map_err(bad)?;
         let slug = match (&org.slug, &name) {
             (Some(slug), _) => Slug::parse(slug.trim()).map_err(bad)?.as_str().to_owned(),
@@ -529,7 +551,8 @@ impl Import<'_> {
                 next.display_name.clone_from(&p.display_name);
                 next.role_id = p.role.id;
                 next.status = p.status;
-                if next.display_name != user.display_name || next.role_id != user.role_id || next.status != user.status {
+                if next.display_name != user.display_name || next.role_id != user.role_id || next.status != user.status
+                {
                     changes.push("profile");
                     next.updated_at = at;
                     ops.push(Op::UpdateUser(next));
@@ -537,8 +560,8 @@ impl Import<'_> {
                         ops.push(Op::RevokeSessions);
                     }
                 }
-                if let Some((hash, scheme)) = &p.password {
-                    if self.replaces(user.password_hash.as_deref(), hash, *scheme) {
+                if let Some((hash, _)) = &p.password {
+                    if Self::replaces(user.password_hash.as_deref(), hash) {
                         changes.push("password");
                         ops.push(Op::SetPassword(hash.clone()));
                     }
@@ -638,13 +661,13 @@ impl Import<'_> {
     }
 
     /// Whether the file's hash replaces the stored one: it differs, and it would not put a
-    /// foreign hash in place of an argon2id one (a user who signed in since the last run
-    /// keeps the hash that sign-in made).
-    fn replaces(&self, stored: Option<&str>, hash: &str, scheme: Scheme) -> bool {
+    /// hash that needs rehashing (an imported one) in place of Rampart's own argon2id (a
+    /// user who signed in since the last run keeps the hash that sign-in made).
+    fn replaces(stored: Option<&str>, hash: &str) -> bool {
         match stored {
             None => true,
             Some(s) if s == hash => false,
-            Some(s) => scheme == Scheme::Argon2 || !s.starts_with("$argon2id$"),
+            Some(s) => password::needs_rehash(s) || !password::needs_rehash(hash),
         }
     }
 

@@ -61,7 +61,10 @@ fn malformed(scheme: Scheme, what: impl std::fmt::Display) -> Refused {
 }
 
 fn too_costly(scheme: Scheme, what: impl std::fmt::Display) -> Refused {
-    Refused { code: "HASH_TOO_COSTLY", message: format!("{} parameters are beyond what Rampart verifies: {what}", scheme.as_str()) }
+    Refused {
+        code: "HASH_TOO_COSTLY",
+        message: format!("{} parameters are beyond what Rampart verifies: {what}", scheme.as_str()),
+    }
 }
 
 /// The scheme of a stored hash, from its form alone.
@@ -147,7 +150,9 @@ pub fn argon2_blocks(hash: &str) -> Option<usize> {
 /// `$2b$12$<22 salt chars><31 hash chars>`.
 fn bcrypt_cost(hash: &str) -> Result<u32, Refused> {
     let parts: Vec<&str> = hash.split('$').collect();
-    let [_, _, cost, rest] = parts.as_slice() else { return Err(malformed(Scheme::Bcrypt, "expected $2b$cost$salthash")) };
+    let [_, _, cost, rest] = parts.as_slice() else {
+        return Err(malformed(Scheme::Bcrypt, "expected $2b$cost$salthash"));
+    };
     let cost: u32 = cost.parse().map_err(|_| malformed(Scheme::Bcrypt, "cost is not a number"))?;
     let b64 = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '/';
     if rest.len() != 53 || !rest.chars().all(b64) {
@@ -203,11 +208,8 @@ impl Phc {
     }
 
     fn scrypt_params(&self) -> Result<scrypt::Params, Refused> {
-        let (ln, r, p) = (
-            self.number("ln", Scheme::Scrypt)?,
-            self.number("r", Scheme::Scrypt)?,
-            self.number("p", Scheme::Scrypt)?,
-        );
+        let (ln, r, p) =
+            (self.number("ln", Scheme::Scrypt)?, self.number("r", Scheme::Scrypt)?, self.number("p", Scheme::Scrypt)?);
         scrypt_params(Scheme::Scrypt, ln, r, p, self.hash.len())
     }
 }
@@ -236,7 +238,9 @@ impl Pbkdf2 {
     fn parse_phc(hash: &str) -> Result<Pbkdf2, Refused> {
         let scheme = Scheme::Pbkdf2Sha256;
         let parts: Vec<&str> = hash.split('$').collect();
-        let [_, _, rounds, ..] = parts.as_slice() else { return Err(malformed(scheme, "expected $pbkdf2-sha256$rounds$salt$hash")) };
+        let [_, _, rounds, ..] = parts.as_slice() else {
+            return Err(malformed(scheme, "expected $pbkdf2-sha256$rounds$salt$hash"));
+        };
         let (iterations, phc) = if rounds.contains('=') {
             let phc = Phc::parse(hash, scheme)?;
             (phc.number("i", scheme)?, phc)
@@ -303,7 +307,12 @@ impl std::fmt::Debug for FirebaseParams {
 
 impl FirebaseParams {
     /// From the base64 values Firebase's console shows.
-    pub fn parse(signer_key: &str, salt_separator: &str, rounds: u32, mem_cost: u32) -> Result<FirebaseParams, Refused> {
+    pub fn parse(
+        signer_key: &str,
+        salt_separator: &str,
+        rounds: u32,
+        mem_cost: u32,
+    ) -> Result<FirebaseParams, Refused> {
         let scheme = Scheme::FirebaseScrypt;
         let signer_key =
             STANDARD.decode(signer_key.trim()).map_err(|_| malformed(scheme, "signer key is not base64"))?;

@@ -690,7 +690,8 @@ macro_rules! impl_sql_store {
                 app_id: uuid::Uuid,
                 slug: &str,
             ) -> $crate::store::StoreResult<Option<$crate::model::Organization>> {
-                queries::organizations::organization_by_slug($crate::store::sql::Backend::reader(self), app_id, slug).await
+                queries::organizations::organization_by_slug($crate::store::sql::Backend::reader(self), app_id, slug)
+                    .await
             }
 
             async fn organization_id_taken(&self, id: uuid::Uuid) -> $crate::store::StoreResult<bool> {
