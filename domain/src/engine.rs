@@ -29,6 +29,8 @@ mod orgs_manage;
 mod otp;
 mod sessions;
 mod signing;
+mod transfer;
+mod transfer_import;
 mod users;
 mod views;
 mod waitlists;
@@ -77,6 +79,11 @@ pub use orgs_invites::{OrgInviteView, ORG_INVITE_PREFIX};
 pub use orgs_manage::OrgPage;
 pub use otp::{Destination, OtpSent, MAX_ATTEMPTS as OTP_MAX_ATTEMPTS};
 pub use signing::{retirement_grace, KeyView, JWKS_MAX_AGE_SECONDS};
+pub use transfer::{
+    EmailLine, Export, FirebaseHashConfig, Header as TransferHeader, LineItem, LineSplitter, OrgLine, PhoneLine,
+    UserLine, FORMAT as TRANSFER_FORMAT, MAX_LINE_BYTES,
+};
+pub use transfer_import::{Import, ImportSummary, LineFailure, BATCH as IMPORT_BATCH};
 pub use users::{SessionView, UserPage, UserPatch, UserView};
 pub use views::Profile;
 pub use waitlists::Admission;

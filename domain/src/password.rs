@@ -12,6 +12,9 @@ use self::admission::{Admission, Limits};
 use crate::{Error, Result};
 
 mod admission;
+pub mod foreign;
+
+pub use foreign::{FirebaseParams, Refused, Scheme};
 
 /// m = 19 MiB, t = 2, p = 1 (OWASP's argon2id recommendation).
 fn params() -> Result<Params> {
@@ -57,28 +60,67 @@ fn hash_blocking(password: &SecretString, memory: &mut Vec<Block>) -> Result<Str
 
 fn verify_blocking(password: &SecretString, stored: Option<&str>, memory: &mut Vec<Block>) -> Result<bool> {
     let (hash, known) = match stored {
-        Some(h) => (h.to_owned(), true),
-        None => (DUMMY_HASH.clone(), false),
+        Some(h) => (h, true),
+        None => (DUMMY_HASH.as_str(), false),
     };
+    if foreign::scheme_of(hash).is_some_and(|s| s != Scheme::Argon2) {
+        let ok = foreign::verify(password.expose_secret().as_bytes(), hash)
+            .map_err(|e| failed("stored hash unreadable", e.message))?;
+        // An imported hash never answers faster than an unknown user's dummy verify: the
+        // cheap schemes (PBKDF2 at passlib's defaults) would otherwise tell them apart.
+        verify_argon2(password, &DUMMY_HASH, memory)?;
+        return Ok(ok && known);
+    }
+    let ok = verify_argon2(password, hash, memory)?;
+    Ok(ok && known)
+}
+
+/// Verifies against an argon2 PHC string of any variant and parameters. An imported hash
+/// with more memory than Rampart's own gives its working area back afterwards, so the
+/// threads keep `cores × 19 MiB` between computations.
+fn verify_argon2(password: &SecretString, hash: &str, memory: &mut Vec<Block>) -> Result<bool> {
     let unreadable = |e: password_hash::Error| failed("stored hash unreadable", e);
-    let parsed = PasswordHash::new(&hash).map_err(unreadable)?;
+    let parsed = PasswordHash::new(hash).map_err(unreadable)?;
     let algorithm = Algorithm::try_from(parsed.algorithm).map_err(unreadable)?;
     let version = parsed.version.map(Version::try_from).transpose().map_err(|e| failed("stored hash version", e))?;
-    let params = Params::try_from(&parsed).map_err(unreadable)?;
+    let theirs = Params::try_from(&parsed).map_err(unreadable)?;
     let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
         return Err(failed("stored hash unreadable", "no salt or output"));
     };
     let mut salt_bytes = [0u8; 64];
     let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(unreadable)?;
-    memory.resize(params.block_count(), Block::default());
-    let argon2 = Argon2::new(algorithm, version.unwrap_or_default(), params);
+    memory.resize(theirs.block_count(), Block::default());
+    let argon2 = Argon2::new(algorithm, version.unwrap_or_default(), theirs);
     let mut out = vec![0u8; expected.len()];
-    argon2
-        .hash_password_into_with_memory(password.expose_secret().as_bytes(), salt_bytes, &mut out, &mut memory[..])
-        .map_err(|e| failed("verification failed", e))?;
+    let computed = argon2.hash_password_into_with_memory(
+        password.expose_secret().as_bytes(),
+        salt_bytes,
+        &mut out,
+        &mut memory[..],
+    );
+    let own = params()?.block_count();
+    if memory.len() > own {
+        memory.truncate(own);
+        memory.shrink_to_fit();
+    }
+    computed.map_err(|e| failed("verification failed", e))?;
     // `Output`'s equality is constant-time.
-    let ok = Output::new(&out).map_err(unreadable)? == expected;
-    Ok(ok && known)
+    Ok(Output::new(&out).map_err(unreadable)? == expected)
+}
+
+/// The scheme a stored hash is in, for the audit log (`argon2` for Rampart's own).
+pub fn scheme_name(stored: &str) -> &'static str {
+    foreign::scheme_of(stored).map_or("unknown", Scheme::as_str)
+}
+
+/// Whether a stored hash is other than Rampart's own argon2id with today's parameters: an
+/// imported hash (or an older parameter set), replaced at the next successful sign-in.
+pub fn needs_rehash(stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else { return true };
+    let current = params().ok().and_then(|p| ParamsString::try_from(&p).ok());
+    parsed.algorithm != Algorithm::Argon2id.ident()
+        || parsed.version != Some(Version::V0x13.into())
+        || current.is_none_or(|c| c != parsed.params)
 }
 
 /// Hashes a password on an argon2 thread, as work of no app in particular.

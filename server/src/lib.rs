@@ -8,6 +8,7 @@ pub mod metrics;
 pub mod pages;
 pub mod rest;
 pub mod telemetry;
+pub mod transfer_cli;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -131,7 +132,11 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
 /// outside everything else: a body is read into memory only up to `MAX_BODY_BYTES`, whether
 /// it declares its length or arrives chunked, and a larger one is a `413` before any
 /// handler sees it.
+/// An import's body is the exception: streamed to its handler, which has its own limit.
 async fn limit_bodies(req: Request, next: axum::middleware::Next) -> Response {
+    if rest::transfer::is_import(req.method(), req.uri().path()) {
+        return next.run(req).await;
+    }
     let too_large = || error_response(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "Request body is too large");
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > rest::MAX_BODY_BYTES as u64) {

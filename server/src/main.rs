@@ -52,6 +52,37 @@ enum Command {
         #[arg(long)]
         app: String,
     },
+    /// Write an app's end-users as JSON lines (README, "Moving users in and out") to
+    /// standard output or `--output`, password hashes included: keep the file as secret as
+    /// the database.
+    Export {
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Read end-users as JSON lines from standard input or `--input` into an app. A rerun
+    /// updates, never duplicates. Refused lines are printed to standard error, the summary
+    /// to standard output; exits 1 when a line was refused.
+    Import {
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        input: Option<std::path::PathBuf>,
+        /// Firebase's hash parameters, for `password_format: firebase-scrypt` lines (or the
+        /// file's header line): the base64 signer key…
+        #[arg(long, env = "RAMPART_FIREBASE_SIGNER_KEY", hide_env_values = true)]
+        firebase_signer_key: Option<String>,
+        /// …the base64 salt separator…
+        #[arg(long)]
+        firebase_salt_separator: Option<String>,
+        /// …rounds…
+        #[arg(long)]
+        firebase_rounds: Option<u32>,
+        /// …and memory cost.
+        #[arg(long)]
+        firebase_mem_cost: Option<u32>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -63,7 +94,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    server::telemetry::init(config.log_format);
+    // The one-shot commands print their answers on standard output; their logs go aside.
+    let serving = matches!(cli.command, None | Some(Command::Serve));
+    server::telemetry::init(config.log_format, !serving);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -84,6 +117,27 @@ fn main() -> ExitCode {
             }
             Command::VerifyAudit { app } => return verify_audit(config, app).await,
             Command::RotateKeys { app } => rotate_keys(config, app).await,
+            Command::Export { app, output } => export(config, app, output).await,
+            Command::Import {
+                app,
+                input,
+                firebase_signer_key,
+                firebase_salt_separator,
+                firebase_rounds,
+                firebase_mem_cost,
+            } => {
+                let firebase = match (firebase_signer_key, firebase_salt_separator, firebase_rounds, firebase_mem_cost)
+                {
+                    (None, None, None, None) => None,
+                    (Some(signer_key), Some(salt_separator), Some(rounds), Some(mem_cost)) => {
+                        Some(domain::engine::FirebaseHashConfig { signer_key, salt_separator, rounds, mem_cost })
+                    }
+                    _ => anyhow::bail!(
+                        "the --firebase-* flags go together: signer key, salt separator, rounds, mem cost"
+                    ),
+                };
+                return import(config, app, input, firebase).await;
+            }
         }
         .map(|()| ExitCode::SUCCESS)
     });
@@ -192,6 +246,36 @@ async fn rotate_keys(config: Config, slug: String) -> anyhow::Result<()> {
         retires.num_hours()
     );
     Ok(())
+}
+
+/// `rampart export --app slug [--output file]`.
+async fn export(config: Config, slug: String, output: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    let engine = offline_engine(&config).await?;
+    match output {
+        Some(path) => server::transfer_cli::export(&engine, &slug, tokio::fs::File::create(path).await?).await?,
+        None => server::transfer_cli::export(&engine, &slug, tokio::io::stdout()).await?,
+    };
+    Ok(())
+}
+
+/// `rampart import --app slug [--input file]`: the summary as JSON on standard output.
+async fn import(
+    config: Config,
+    slug: String,
+    input: Option<std::path::PathBuf>,
+    firebase: Option<domain::engine::FirebaseHashConfig>,
+) -> anyhow::Result<ExitCode> {
+    let engine = offline_engine(&config).await?;
+    let summary = match input {
+        Some(path) => {
+            server::transfer_cli::import(&engine, &slug, tokio::fs::File::open(path).await?, firebase).await?
+        }
+        None => server::transfer_cli::import(&engine, &slug, tokio::io::stdin(), firebase).await?,
+    };
+    // The audit events are linked before the process ends.
+    engine.sequence_audit().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{}", serde_json::to_string(&summary)?);
+    Ok(if summary.failed_count > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 /// An engine over the configured store for a one-shot command (no mail worker).

@@ -237,3 +237,176 @@ fn verify_audit_over_postgres() {
         std::panic::resume_unwind(panic);
     }
 }
+
+/// An engine over `db` with master key `key`, as the server would have it.
+async fn engine_over(db: &str, key: &str) -> domain::engine::Engine {
+    let store = domain::store::connect(db).await.unwrap();
+    domain::engine::Engine::new(
+        store,
+        domain::config::EngineConfig {
+            public_url: "http://127.0.0.1:3000".into(),
+            master_key: domain::crypto::MasterKey::from_base64(key).unwrap(),
+            mail: Default::default(),
+            counters: None,
+            outbound_reachable: Default::default(),
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// A Django hash and a Firebase one (with its project's parameters) of `password`, made by
+/// passlib and by Firebase's algorithm on hashlib and cryptography.
+fn foreign_hashes(password: &str) -> serde_json::Value {
+    let script = format!(
+        r#"
+import base64, hashlib, json, os
+from passlib.hash import django_pbkdf2_sha256
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+b = {password:?}.encode()
+signer, separator, salt = os.urandom(64), b"\x07", os.urandom(12)
+derived = hashlib.scrypt(b, salt=salt + separator, n=2**12, r=8, p=1, dklen=64)
+enc = Cipher(algorithms.AES(derived[:32]), modes.CTR(b"\0" * 16)).encryptor()
+b64 = lambda x: base64.b64encode(x).decode()
+print(json.dumps({{"django": django_pbkdf2_sha256.hash({password:?}), "firebase": b64(enc.update(signer) + enc.finalize()),
+  "salt": b64(salt), "signer_key": b64(signer), "separator": b64(separator)}}))
+"#
+    );
+    let out = Command::new("python3").args(["-c", &script]).output().expect("python3 with passlib and cryptography");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `rampart import` and `rampart export`: foreign hashes in through the flags, the export
+/// imported into another app from standard input, reruns that change nothing, refused lines
+/// on standard error with exit 1.
+fn transfer_over(dir: &PathBuf, db: &str, runtime: &tokio::runtime::Runtime) {
+    let key = domain::crypto::MasterKey::generate_base64();
+    runtime.block_on(audited_store(db, &key));
+    let vars = [("DATABASE_URL", db), ("RAMPART_MASTER_KEY", key.as_str())];
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let password = "Legacy-Pässword-1";
+    let h = foreign_hashes(password);
+    let file = dir.join("users.jsonl");
+    let lines = [
+        serde_json::json!({"username": "django", "emails": [{"address": "django@example.com", "verified": true}], "password_hash": h["django"]}),
+        serde_json::json!({"emails": [{"address": "fb@example.com", "verified": true}], "password_hash": h["firebase"],
+            "password_salt": h["salt"], "password_format": "firebase-scrypt",
+            "organizations": [{"name": "Fire Base", "role": "admin"}]}),
+    ];
+    std::fs::write(&file, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    let file = file.display().to_string();
+    let args = |app: &'static str| -> Vec<String> {
+        [
+            "import",
+            "--app",
+            app,
+            "--input",
+            &file,
+            "--firebase-salt-separator",
+            h["separator"].as_str().unwrap(),
+            "--firebase-rounds",
+            "8",
+            "--firebase-mem-cost",
+            "12",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let with_key: Vec<(&str, &str)> =
+        vars.iter().copied().chain([("RAMPART_FIREBASE_SIGNER_KEY", h["signer_key"].as_str().unwrap())]).collect();
+    let argv = args("ledger");
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let out = rampart(dir, &argv, &with_key, None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr)));
+    assert_eq!((summary["created"].as_u64(), summary["failed_count"].as_u64()), (Some(2), Some(0)), "{summary}");
+    assert!(text(&out.stderr).contains("import: 2 lines in "), "{}", text(&out.stderr));
+
+    // Partial Firebase parameters are refused before anything is read.
+    let out = rampart(dir, &["import", "--app", "ledger", "--firebase-rounds", "8"], &vars, Some(""));
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--firebase-* flags go together"), "{}", text(&out.stderr));
+
+    let out = rampart(dir, &["export", "--app", "ledger"], &vars, None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let exported = text(&out.stdout);
+    assert_eq!(exported.lines().count(), 4, "a header and ada, django, the Firebase user: {exported}");
+    for line in exported.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("{e}: not JSON, a log line? {line}"));
+    }
+    assert!(text(&out.stderr).contains("export: 3 users written"), "{}", text(&out.stderr));
+    assert!(exported.contains("$firebase-scrypt$ln=12,r=8$"), "the stored form carries the parameters");
+
+    // Into a fresh app, from standard input; then again, which changes nothing.
+    runtime.block_on(async {
+        let engine = engine_over(db, &key).await;
+        let ops = engine
+            .signin_session(
+                "platform",
+                "ops",
+                secrecy::SecretString::from("CorrectHorseBatteryStaple"),
+                &Default::default(),
+            )
+            .await
+            .unwrap()
+            .1;
+        let new_app = domain::engine::NewApp {
+            slug: "copy".into(),
+            display_name: "Copy".into(),
+            metadata: None,
+            signing_alg: None,
+        };
+        engine.create_app(&ops, new_app).await.unwrap();
+    });
+    for (created, unchanged) in [(3, 0), (0, 3)] {
+        let out = rampart(dir, &["import", "--app", "copy"], &vars, Some(&exported));
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            (summary["created"].as_u64(), summary["unchanged"].as_u64()),
+            (Some(created), Some(unchanged)),
+            "{summary}"
+        );
+    }
+    runtime.block_on(async {
+        let engine = engine_over(db, &key).await;
+        for who in ["django", "fb@example.com", "ada"] {
+            let pw = if who == "ada" { "CorrectHorseBatteryStaple" } else { password };
+            engine.signin("copy", who, secrecy::SecretString::from(pw), &Default::default()).await.unwrap();
+            let wrong =
+                engine.signin("copy", who, secrecy::SecretString::from("wrong-password"), &Default::default()).await;
+            assert!(matches!(wrong, Err(domain::Error::InvalidCredentials)), "{who}: {wrong:?}");
+        }
+        let app = engine.store().app_by_slug("copy").await.unwrap().unwrap();
+        let dj = engine.store().user_by_username(app.id, "django").await.unwrap().unwrap();
+        assert!(dj.password_hash.unwrap().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    });
+
+    let out = rampart(dir, &["import", "--app", "copy"], &vars, Some("{not json\n"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("import: line 1: INVALID_JSON: "), "{}", text(&out.stderr));
+    let out = rampart(dir, &["export", "--app", "nope"], &vars, None);
+    assert!(!out.status.success());
+}
+
+#[test]
+fn transfer_over_sqlite() {
+    let dir = temp_dir();
+    let db = format!("sqlite://{}/rampart.db", dir.display());
+    transfer_over(&dir, &db, &tokio::runtime::Runtime::new().unwrap());
+}
+
+#[test]
+fn transfer_over_postgres() {
+    let dir = temp_dir();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let schema = runtime.block_on(testkit::PgSchema::for_test());
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| transfer_over(&dir, &schema.url, &runtime)));
+    let _ = runtime.block_on(schema.drop());
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}

@@ -202,6 +202,9 @@ impl Engine {
         // same time, whatever the password.
         let stored = user.as_ref().filter(|_| eligible && !locked).and_then(|u| u.password_hash.clone());
         let password = password.unwrap_or_else(|| SecretString::from(String::new()));
+        // An imported hash (or older parameters) is replaced by Rampart's argon2id once the
+        // password is known right: kept to hash again after a successful verify.
+        let rehash = stored.as_deref().filter(|h| password::needs_rehash(h)).map(|h| (h.to_owned(), password.clone()));
         let verified = password::verify_admitted(place, password, stored).await?;
         let (app, user) = match (app, user, verified) {
             (Ok(app), Some(user), true) => (app, user),
@@ -235,20 +238,45 @@ impl Engine {
         }
         let role = self.role_name(&app, user.role_id).await?;
         let new_device = self.is_new_device(app.id, user.id, meta).await?;
+        let rehashed = match rehash {
+            Some((old, password)) => self.rehashed(&app, &user, old, password).await,
+            None => None,
+        };
         let at = now();
         let mut tx = self.write().await?;
         let (session, refresh) = self.open_session(&mut *tx, &app, user.id, meta, at, AMR_PASSWORD).await?;
+        let mut details = serde_json::json!({"method": "password", "new_device": new_device});
+        if let Some((old, new)) = rehashed {
+            // Only while the hash is still the one verified: a password change that committed
+            // meanwhile stays.
+            if tx.replace_password_hash(app.id, user.id, &old, &new, at).await? {
+                details["password_rehashed_from"] = password::scheme_name(&old).into();
+            }
+        }
         let kind = user_kind(&app.slug);
         tx.record(
             app.id,
             Event::new(format!("{kind}.signed_in"), user_actor(&app.slug, user.id))
                 .subject(kind, user.id)
                 .session(session.id)
-                .details(serde_json::json!({"method": "password", "new_device": new_device})),
+                .details(details),
         );
         tx.commit().await?;
         let pair = self.token_pair(&app, user.id, &role, None, session.id, refresh).await?;
         Ok((pair, Principal { app, user_id: user.id, session_id: session.id, role_id: user.role_id, role, org: None }))
+    }
+
+    /// Rampart's argon2id of a password just verified against an imported (or older) hash,
+    /// with the hash it replaces. A busy argon2 queue leaves the old hash for the next
+    /// sign-in rather than failing this one.
+    async fn rehashed(&self, app: &App, user: &User, old: String, password: SecretString) -> Option<(String, String)> {
+        match password::hash_for(app.id, password).await {
+            Ok(new) => Some((old, new)),
+            Err(e) => {
+                tracing::warn!(user = %user.id, error = ?e, "rehashing an imported password hash failed; kept for now");
+                None
+            }
+        }
     }
 
     /// A device is its user agent: one no earlier session of the user came from is new (the

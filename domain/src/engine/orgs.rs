@@ -167,6 +167,13 @@ fn slug_from(name: &str) -> String {
     slug
 }
 
+/// The slug of an organization given only a name; a made-up slug that is a reserved word
+/// gets a prefix.
+pub(super) fn slug_for(name: &str) -> Result<String> {
+    let made = slug_from(name);
+    org_slug(&made).or_else(|_| org_slug(&format!("org-{made}")))
+}
+
 /// An object of at most `METADATA_MAX_BYTES`.
 pub(super) fn org_metadata(value: serde_json::Value) -> Result<serde_json::Value> {
     if !value.is_object() {
@@ -234,11 +241,7 @@ impl Engine {
         let name = org_name(&input.name)?;
         let slug = match input.slug.as_deref().filter(|s| !s.trim().is_empty()) {
             Some(slug) => org_slug(slug)?,
-            // A made-up slug that is a reserved word gets a prefix.
-            None => {
-                let made = slug_from(&name);
-                org_slug(&made).or_else(|_| org_slug(&format!("org-{made}")))?
-            }
+            None => slug_for(&name)?,
         };
         let metadata = org_metadata(input.metadata.unwrap_or_else(|| json!({})))?;
         let owner = self.org_role(app, OWNER).await?;

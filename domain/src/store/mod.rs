@@ -282,6 +282,11 @@ pub trait Store: Send + Sync + 'static {
     async fn organization_in_app(&self, app_id: Uuid, org_id: Uuid) -> StoreResult<bool>;
     // Organizations inside an app (see `sql/organizations.rs`).
     async fn organization(&self, app_id: Uuid, id: Uuid) -> StoreResult<Option<Organization>>;
+    async fn organization_by_slug(&self, app_id: Uuid, slug: &str) -> StoreResult<Option<Organization>>;
+    /// Whether any app has an organization with this id (ids are unique across apps).
+    async fn organization_id_taken(&self, id: Uuid) -> StoreResult<bool>;
+    /// Whether any app has a user with this id (ids are unique across apps).
+    async fn user_id_taken(&self, id: Uuid) -> StoreResult<bool>;
     /// A page of the app's organizations, each with its member count, in creation order after
     /// `after`, optionally only those whose name or slug contains `search` (case-insensitively).
     async fn organizations_page(
@@ -562,6 +567,16 @@ pub trait Tx: Send {
         &mut self,
         app_id: Uuid,
         user_id: Uuid,
+        hash: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Replaces the user's password hash only while it is still `expected` (a rehash at
+    /// sign-in); false when it changed meanwhile.
+    async fn replace_password_hash(
+        &mut self,
+        app_id: Uuid,
+        user_id: Uuid,
+        expected: &str,
         hash: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<bool>;

@@ -141,6 +141,8 @@ mod oidc;
 mod sessions;
 mod signing_keys;
 mod transactions;
+// What an import asks: ids taken across apps, organizations by slug, the rehash's condition.
+mod transfer;
 mod users;
 // Waitlists: unique per user, feature and context; paged, counted, admitted once.
 mod waitlists;

@@ -18,6 +18,7 @@ pub mod oidc_clients;
 pub mod ops;
 pub mod orgs;
 pub mod otp;
+pub mod transfer;
 pub mod waitlists;
 pub mod webhooks;
 pub mod wellknown;
@@ -49,6 +50,8 @@ fn platform() -> Router<AppState> {
         .route("/apps/{slug}/roles/{name}", get(manage::get_role).patch(manage::patch_role).delete(manage::delete_role))
         .route("/apps/{slug}/permissions", get(manage::list_permissions).post(manage::create_permission))
         .route("/apps/{slug}/end-users", get(manage::list_users))
+        .route("/apps/{slug}/end-users/export", get(transfer::export))
+        .route("/apps/{slug}/end-users/import", post(transfer::import))
         .route("/apps/{slug}/end-users/invites", post(links::create_invite).get(links::list_invites))
         .route("/apps/{slug}/end-users/invites/{id}", axum::routing::delete(links::revoke_invite))
         .route("/apps/{slug}/mail", get(links::mail))

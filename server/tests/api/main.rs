@@ -43,5 +43,6 @@ mod seed001;
 mod sessions;
 mod signing;
 mod tokens;
+mod transfer;
 mod waitlists;
 mod webhooks;

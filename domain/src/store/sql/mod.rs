@@ -685,6 +685,23 @@ macro_rules! impl_sql_store {
                 queries::organizations::organization($crate::store::sql::Backend::reader(self), app_id, id).await
             }
 
+            async fn organization_by_slug(
+                &self,
+                app_id: uuid::Uuid,
+                slug: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::model::Organization>> {
+                queries::organizations::organization_by_slug($crate::store::sql::Backend::reader(self), app_id, slug)
+                    .await
+            }
+
+            async fn organization_id_taken(&self, id: uuid::Uuid) -> $crate::store::StoreResult<bool> {
+                queries::organizations::organization_id_taken($crate::store::sql::Backend::reader(self), id).await
+            }
+
+            async fn user_id_taken(&self, id: uuid::Uuid) -> $crate::store::StoreResult<bool> {
+                queries::users::user_id_taken($crate::store::sql::Backend::reader(self), id).await
+            }
+
             async fn organizations_page(
                 &self,
                 app_id: uuid::Uuid,
@@ -1392,6 +1409,17 @@ macro_rules! impl_sql_store {
                 at: chrono::DateTime<chrono::Utc>,
             ) -> $crate::store::StoreResult<bool> {
                 queries::mail::set_password_hash(&mut self.0, app_id, user_id, hash, at).await
+            }
+
+            async fn replace_password_hash(
+                &mut self,
+                app_id: uuid::Uuid,
+                user_id: uuid::Uuid,
+                expected: &str,
+                hash: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                queries::users::replace_password_hash(&mut self.0, app_id, user_id, expected, hash, at).await
             }
 
             async fn delete_contact(

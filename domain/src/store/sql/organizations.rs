@@ -184,6 +184,18 @@ macro_rules! organizations {
                 row.map(OrgRow::into_model).transpose()
             }
 
+            pub(crate) async fn organization_by_slug(db: &Pool, app_id: Uuid, slug: &str) -> StoreResult<Option<Organization>> {
+                let sql = format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.app_id = $1 AND o.slug = $2");
+                let row = sqlx::query_as::<_, OrgRow>(&sql).bind(app_id).bind(slug).fetch_optional(db).await?;
+                row.map(OrgRow::into_model).transpose()
+            }
+
+            pub(crate) async fn organization_id_taken(db: &Pool, id: Uuid) -> StoreResult<bool> {
+                let row: Option<(i32,)> =
+                    sqlx::query_as("SELECT 1 FROM organizations WHERE id = $1").bind(id).fetch_optional(db).await?;
+                Ok(row.is_some())
+            }
+
             pub(crate) async fn organizations_page(
                 db: &Pool,
                 app_id: Uuid,

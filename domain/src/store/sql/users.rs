@@ -14,7 +14,7 @@ pub(crate) fn contains_pattern(needle: &str) -> String {
 macro_rules! users {
     ($db:ty) => {
         pub(crate) mod users {
-            use chrono::DateTime;
+            use chrono::{DateTime, Utc};
             use uuid::Uuid;
 
             use $crate::model::{Contact, ContactKind, User, UserCursor, UserProfile};
@@ -134,6 +134,29 @@ macro_rules! users {
                 .bind(Ts(user.created_at)).bind(Ts(user.updated_at))
                 .execute(&mut **tx).await?;
                 Ok(())
+            }
+
+            pub(crate) async fn user_id_taken(db: &Pool, id: Uuid) -> StoreResult<bool> {
+                let row: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM users WHERE id = $1").bind(id).fetch_optional(db).await?;
+                Ok(row.is_some())
+            }
+
+            /// Replaces the hash only while it is still `expected`: a rehash at sign-in never
+            /// undoes a password change that committed meanwhile.
+            pub(crate) async fn replace_password_hash(
+                tx: &mut Tx,
+                app_id: Uuid,
+                user_id: Uuid,
+                expected: &str,
+                hash: &str,
+                at: DateTime<Utc>,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE users SET password_hash = $4, updated_at = $5 WHERE app_id = $1 AND id = $2 AND password_hash = $3",
+                )
+                .bind(app_id).bind(user_id).bind(expected).bind(hash).bind(Ts(at))
+                .execute(&mut **tx).await?;
+                Ok(done.rows_affected() == 1)
             }
 
             pub(crate) async fn update_user(tx: &mut Tx, user: &User) -> StoreResult<()> {
