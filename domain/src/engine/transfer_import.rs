@@ -91,10 +91,20 @@ struct Prepared {
     display_name: String,
     status: Status,
     role: Role,
+    /// Which of display name, status and role the line gave: an existing user's others
+    /// stay as they are (a line without `status` never lifts a suspension).
+    given: Given,
     created_at: DateTime<Utc>,
     contacts: Vec<NewContact>,
     password: Option<(String, Scheme)>,
     orgs: Vec<NewMembership>,
+}
+
+#[derive(Clone, Copy)]
+struct Given {
+    display_name: bool,
+    status: bool,
+    role: bool,
 }
 
 /// One write of a planned line.
@@ -328,6 +338,11 @@ impl Import<'_> {
                 .ok_or_else(|| failure(line, "INVALID_LINE", "status must be 'active' or 'suspended'"))?,
         };
         let role = self.role(line, user.role.as_deref())?;
+        let given = Given {
+            display_name: user.display_name.is_some(),
+            status: user.status.is_some(),
+            role: user.role.is_some(),
+        };
         let password = self.password(line, &user)?;
         let mut orgs = Vec::new();
         for org in &user.organizations {
@@ -340,6 +355,7 @@ impl Import<'_> {
             display_name,
             status,
             role,
+            given,
             created_at: user.created_at.unwrap_or_else(now),
             contacts,
             password,
@@ -548,15 +564,22 @@ impl Import<'_> {
             }
             Some(user) => {
                 let mut next = user.clone();
-                next.display_name.clone_from(&p.display_name);
-                next.role_id = p.role.id;
-                next.status = p.status;
+                if p.given.display_name {
+                    next.display_name.clone_from(&p.display_name);
+                }
+                if p.given.role {
+                    next.role_id = p.role.id;
+                }
+                if p.given.status {
+                    next.status = p.status;
+                }
                 if next.display_name != user.display_name || next.role_id != user.role_id || next.status != user.status
                 {
                     changes.push("profile");
                     next.updated_at = at;
+                    let suspends = next.status == Status::Suspended && user.status != Status::Suspended;
                     ops.push(Op::UpdateUser(next));
-                    if p.status == Status::Suspended && user.status != Status::Suspended {
+                    if suspends {
                         ops.push(Op::RevokeSessions);
                     }
                 }
@@ -639,35 +662,54 @@ impl Import<'_> {
         Ok(Ok(Plan { line: p.line, user_id, created, ops, changes, scheme: p.password.as_ref().map(|(_, s)| *s) }))
     }
 
-    /// The one user whose email the line's primary one is (verified holders first).
+    /// The one user whose email the line's primary one is: its verified holder; else an
+    /// unverified holder only when it is this line's own earlier import (the same password
+    /// hash, or none on both sides). Anyone can sign up with an address they do not own and
+    /// leave it unverified: matching them would hand the imported user's profile, verified
+    /// address and organizations to whoever signed up first.
     async fn by_primary_email(&self, p: &Prepared) -> Result<Result<Option<User>, LineFailure>> {
         let Some(primary) = p.contacts.iter().find(|c| c.primary) else { return Ok(Ok(None)) };
         let holders = self.engine.store.email_contacts(self.app.id, &primary.value.to_lowercase()).await?;
-        let mut users: Vec<Uuid> = match holders.iter().find(|c| c.verified_at.is_some()) {
-            Some(verified) => vec![verified.user_id],
-            None => holders.iter().map(|c| c.user_id).collect(),
-        };
+        if let Some(verified) = holders.iter().find(|c| c.verified_at.is_some()) {
+            return Ok(Ok(self.engine.store.user_by_id(self.app.id, verified.user_id).await?));
+        }
+        let mut users: Vec<Uuid> = holders.iter().map(|c| c.user_id).collect();
         users.sort_unstable();
         users.dedup();
-        match users.as_slice() {
-            [] => Ok(Ok(None)),
-            [only] => Ok(Ok(self.engine.store.user_by_id(self.app.id, *only).await?)),
-            _ => Ok(Err(failure(
+        let line_hash = p.password.as_ref().map(|(h, _)| h.as_str());
+        let mut own = None;
+        for id in users {
+            if let Some(user) = self.engine.store.user_by_id(self.app.id, id).await? {
+                if user.password_hash.as_deref() == line_hash && own.replace(user).is_some() {
+                    let message =
+                        format!("{} is an unverified email of several users; give the line an id", primary.value);
+                    return Ok(Err(failure(p.line, "AMBIGUOUS_EMAIL", message)));
+                }
+            }
+        }
+        match own {
+            Some(user) => Ok(Ok(Some(user))),
+            None if holders.is_empty() => Ok(Ok(None)),
+            None => Ok(Err(failure(
                 p.line,
-                "AMBIGUOUS_EMAIL",
-                format!("{} is an unverified email of several users; give the line an id", primary.value),
+                "EMAIL_HELD_UNVERIFIED",
+                format!(
+                    "{} is an unverified email of a user this file did not create; give the line that user's id, or remove that user",
+                    primary.value
+                ),
             ))),
         }
     }
 
-    /// Whether the file's hash replaces the stored one: it differs, and it would not put a
-    /// hash that needs rehashing (an imported one) in place of Rampart's own argon2id (a
-    /// user who signed in since the last run keeps the hash that sign-in made).
+    /// Whether the file's hash replaces the stored one: only a stored hash that is itself
+    /// an import not yet used (one that needs rehashing). A password set or used in Rampart
+    /// since (its own argon2id) is never replaced, so rerunning an old file cannot bring back
+    /// a password the user changed or reset away from.
     fn replaces(stored: Option<&str>, hash: &str) -> bool {
         match stored {
             None => true,
             Some(s) if s == hash => false,
-            Some(s) => password::needs_rehash(s) || !password::needs_rehash(hash),
+            Some(s) => password::needs_rehash(s),
         }
     }
 

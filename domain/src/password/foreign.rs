@@ -43,6 +43,14 @@ const MAX_ARGON2_PASSES: u32 = 16;
 const MAX_PARALLELISM: u32 = 16;
 const MAX_BCRYPT_COST: u32 = 15;
 const MAX_PBKDF2_ITERATIONS: u32 = 5_000_000;
+/// argon2's work, memory (KiB) times passes: 256 MiB × 4, 64 MiB × 16 (Rampart's own is
+/// 19 MiB × 2).
+const MAX_ARGON2_WORK: u64 = 1 << 20;
+/// scrypt's work, N·r·p: ln=20 with r=8 (Firebase's default is ln=14, r=8, passlib's ln=16).
+const MAX_SCRYPT_WORK: u64 = 1 << 23;
+/// scrypt's block size: 8 everywhere in practice; a huge `r` with a tiny `N` would make
+/// its other buffers (128·r·p bytes) the cost.
+const MAX_SCRYPT_R: u32 = 32;
 const FIREBASE_PREFIX: &str = "$firebase-scrypt$";
 
 /// Why an imported hash is refused: `code` is the machine code reported for the line.
@@ -136,7 +144,8 @@ fn argon2_params(hash: &str) -> Result<argon2::Params, Refused> {
     if u64::from(params.m_cost()) * 1024 > MAX_MEMORY_BYTES {
         return Err(too_costly(Scheme::Argon2, format!("m={} KiB", params.m_cost())));
     }
-    if params.t_cost() > MAX_ARGON2_PASSES || params.p_cost() > MAX_PARALLELISM {
+    let work = u64::from(params.m_cost()) * u64::from(params.t_cost());
+    if params.t_cost() > MAX_ARGON2_PASSES || params.p_cost() > MAX_PARALLELISM || work > MAX_ARGON2_WORK {
         return Err(too_costly(Scheme::Argon2, format!("t={}, p={}", params.t_cost(), params.p_cost())));
     }
     Ok(params)
@@ -218,8 +227,11 @@ fn scrypt_params(scheme: Scheme, log_n: u32, r: u32, p: u32, len: usize) -> Resu
     if !(1..=31).contains(&log_n) || r == 0 || p == 0 {
         return Err(malformed(scheme, "ln must be 1-31, r and p at least 1"));
     }
-    let memory = 128u64.saturating_mul(u64::from(r)).saturating_mul(1u64 << log_n);
-    if memory > MAX_MEMORY_BYTES || p > MAX_PARALLELISM {
+    // scrypt allocates 128·r·N for its table and 128·r·(p + 1) beside it.
+    let blocks = (1u64 << log_n).saturating_add(u64::from(p)).saturating_add(2);
+    let memory = 128u64.saturating_mul(u64::from(r)).saturating_mul(blocks);
+    let work = (1u64 << log_n).saturating_mul(u64::from(r)).saturating_mul(u64::from(p));
+    if memory > MAX_MEMORY_BYTES || p > MAX_PARALLELISM || r > MAX_SCRYPT_R || work > MAX_SCRYPT_WORK {
         return Err(too_costly(scheme, format!("ln={log_n}, r={r}, p={p}")));
     }
     let log_n = u8::try_from(log_n).map_err(|_| malformed(scheme, "ln"))?;
@@ -274,6 +286,10 @@ impl Pbkdf2 {
         }
         if iterations > MAX_PBKDF2_ITERATIONS {
             return Err(too_costly(scheme, format!("{iterations} iterations (at most {MAX_PBKDF2_ITERATIONS})")));
+        }
+        // One SHA-256 block of output: a longer one multiplies the iterations.
+        if hash.len() != 32 {
+            return Err(malformed(scheme, "the hash must be 32 bytes (PBKDF2-SHA256's own length)"));
         }
         Ok(Pbkdf2 { iterations, salt, hash })
     }
@@ -435,6 +451,14 @@ mod tests {
             ("pbkdf2_sha256$1000$salt$notbase64!", "INVALID_HASH"),
             ("$argon2id$v=19$m=1048576,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", "HASH_TOO_COSTLY"),
             ("$firebase-scrypt$ln=14,r=8$Bw==$a2V5$c2FsdA==", "INVALID_HASH"),
+            // Small N, huge r or p: scrypt's other buffers and its work are bounded too.
+            ("$scrypt$ln=1,r=1048576,p=16$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", "HASH_TOO_COSTLY"),
+            ("$scrypt$ln=16,r=64,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", "HASH_TOO_COSTLY"),
+            ("$scrypt$ln=17,r=8,p=16$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", "HASH_TOO_COSTLY"),
+            // argon2 at the memory bound with the most passes.
+            ("$argon2id$v=19$m=262144,t=16,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", "HASH_TOO_COSTLY"),
+            // A PBKDF2 output longer than one block multiplies its iterations.
+            ("$pbkdf2-sha256$29000$c2FsdHNhbHQ$AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0.Pw", "INVALID_HASH"),
         ] {
             assert_eq!(accept(hash).map_err(|r| r.code), Err(code), "{hash}");
         }

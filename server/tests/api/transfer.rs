@@ -10,7 +10,13 @@ use crate::helpers::{assert_error, both_stores, json_of, TestApp};
 
 const PASSWORD: &str = "Corr3ct-Hörse-battery";
 
-both_stores!(reference_hashes_sign_in_and_rehash, export_import_round_trip, bad_lines_and_reruns, owners_only);
+both_stores!(
+    reference_hashes_sign_in_and_rehash,
+    export_import_round_trip,
+    bad_lines_and_reruns,
+    owners_only,
+    an_unverified_address_is_not_a_match
+);
 
 fn import_path(slug: &str) -> String {
     format!("/api/v1/apps/{slug}/end-users/import")
@@ -351,4 +357,37 @@ async fn owners_only(app: TestApp) {
     let log = json_of(app.get_with_bearer("/api/v1/apps/guarded/audit?limit=50", &owner).await, StatusCode::OK).await;
     let types: Vec<&str> = log["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert!(types.contains(&"end_users.imported") && types.contains(&"end_user.imported"), "{types:?}");
+}
+
+/// Anyone may sign up with an address they do not own and leave it unverified: an import
+/// never takes such a user for the file's user of that address (it would hand them the
+/// file's profile, verified address and organizations), while a line's own earlier import,
+/// unverified too, is still found again.
+async fn an_unverified_address_is_not_a_match(app: TestApp) {
+    let owner = app.app_with_owner("squat").await;
+    app.signup_end_user("squat", "mallory").await;
+    let django = format!("pbkdf2_sha256$1000$c2FsdA${}=", "A".repeat(43));
+    let victim = json!({
+        "username": "victim",
+        "display_name": "The Victim",
+        "emails": [{"address": "mallory@example.com", "verified": true}],
+        "password_hash": django,
+        "organizations": [{"name": "Victim Corp", "role": "owner"}],
+    });
+    let summary = import_ok(&app, &owner, "squat", jsonl(&[victim])).await;
+    assert_eq!(summary["failed"][0]["code"], "EMAIL_HELD_UNVERIFIED", "{summary}");
+    assert_eq!((summary["created"].as_u64(), summary["updated"].as_u64()), (Some(0), Some(0)), "{summary}");
+    let store = app.engine.store();
+    let squat = store.app_by_slug("squat").await.unwrap().unwrap();
+    let mallory = store.user_by_username(squat.id, "mallory").await.unwrap().unwrap();
+    assert_eq!(mallory.display_name, "User mallory");
+    let held = store.email_contacts(squat.id, "mallory@example.com").await.unwrap();
+    assert!(held.iter().all(|c| c.verified_at.is_none()), "the address was verified for its squatter");
+    assert!(store.organizations_of(squat.id, mallory.id).await.unwrap().is_empty());
+
+    // A user the file itself brought in unverified is the same user on a rerun.
+    let quiet = jsonl(&[json!({"username": "quiet", "emails": [{"address": "quiet@example.com"}]})]);
+    assert_eq!(import_ok(&app, &owner, "squat", quiet.clone()).await["created"], 1);
+    let rerun = import_ok(&app, &owner, "squat", quiet).await;
+    assert_eq!((rerun["unchanged"].as_u64(), rerun["failed_count"].as_u64()), (Some(1), Some(0)), "{rerun}");
 }
