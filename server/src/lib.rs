@@ -88,10 +88,12 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         .merge(oidc)
         .merge(pages::routes())
         .merge(console)
-        .merge(scrape.with_state(metrics::Scrape {
-            engine: engine.clone(),
-            token: config.metrics_token.clone().map(Arc::new),
-        }))
+        .merge(
+            scrape.with_state(metrics::Scrape {
+                engine: engine.clone(),
+                token: config.metrics_token.clone().map(Arc::new),
+            }),
+        )
         .merge(openapi::routes(document))
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(engine.clone(), metrics::track))

@@ -157,27 +157,35 @@ fn has_rampart_errors(path: &str) -> bool {
 /// Declares every `{name}` of a path that its operation did not (all are strings), and gives
 /// every operation of the REST API the `Error` response for its 4xx and 5xx.
 fn complete(openapi: &mut utoipa::openapi::OpenApi) {
+    let mut ids = std::collections::HashSet::new();
     for (path, item) in openapi.paths.paths.iter_mut() {
-        let names: Vec<&str> = path
-            .split('/')
-            .filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .collect();
-        let operations: [&mut Option<Operation>; 8] = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.options,
-            &mut item.head,
-            &mut item.patch,
-            &mut item.trace,
+        let names: Vec<&str> =
+            path.split('/').filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).collect();
+        let operations: [(&str, &mut Option<Operation>); 8] = [
+            ("get", &mut item.get),
+            ("put", &mut item.put),
+            ("post", &mut item.post),
+            ("delete", &mut item.delete),
+            ("options", &mut item.options),
+            ("head", &mut item.head),
+            ("patch", &mut item.patch),
+            ("trace", &mut item.trace),
         ];
-        for operation in operations.into_iter().flatten() {
+        for (method, operation) in operations {
+            let Some(operation) = operation else { continue };
+            // A handler of two methods has one `operation_id`: the second gets its method.
+            if let Some(id) = &mut operation.operation_id {
+                if !ids.insert(id.clone()) {
+                    id.push('_');
+                    id.push_str(method);
+                    ids.insert(id.clone());
+                }
+            }
             let parameters = operation.parameters.get_or_insert_with(Vec::new);
             for name in &names {
-                let declared = parameters.iter().any(|p| {
-                    matches!(p, RefOr::T(p) if p.name == *name && p.parameter_in == ParameterIn::Path)
-                });
+                let declared = parameters
+                    .iter()
+                    .any(|p| matches!(p, RefOr::T(p) if p.name == *name && p.parameter_in == ParameterIn::Path));
                 if !declared {
                     parameters.push(RefOr::T(path_parameter(name)));
                 }

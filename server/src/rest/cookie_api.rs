@@ -109,11 +109,8 @@ pub async fn sign_up(
     };
     let mut headers = HeaderMap::new();
     set_session_cookie(&mut headers, &s.engine, &slug, &signed_in);
-    let session = NewSession {
-        id: answer.session.id,
-        user_id: answer.session.user_id,
-        expires_at: answer.session.expires_at,
-    };
+    let session =
+        NewSession { id: answer.session.id, user_id: answer.session.user_id, expires_at: answer.session.expires_at };
     (headers, Json(SignedUp { user: answer.user, session })).into_response()
 }
 

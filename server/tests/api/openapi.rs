@@ -103,6 +103,7 @@ fn check_with_python(document: &Value, exchanges: &[Exchange]) -> Result<String,
                 "path": e.path,
                 "status": e.status.as_u16(),
                 "request": e.request,
+                "refused_request": e.status == StatusCode::BAD_REQUEST && e.request.is_some(),
                 "response": e.response,
                 "content_type": e.content_type,
             })
@@ -197,9 +198,13 @@ async fn seeds_replayed_against_the_document(app: TestApp) {
     r.expect(StatusCode::OK, post.clone(), "/{slug}/api/auth/sign-up/email", &s, None, Some(body)).await;
     let body = r.example("post", "/{slug}/api/auth/sign-in/email");
     r.expect(StatusCode::OK, post.clone(), "/{slug}/api/auth/sign-in/email", &s, None, Some(body)).await;
-    let cookie = r.exchanges.last().expect("sign-in").set_cookie.iter().find_map(|c| {
-        c.split(';').next().filter(|pair| pair.starts_with("session=")).map(str::to_owned)
-    });
+    let cookie = r
+        .exchanges
+        .last()
+        .expect("sign-in")
+        .set_cookie
+        .iter()
+        .find_map(|c| c.split(';').next().filter(|pair| pair.starts_with("session=")).map(str::to_owned));
     let cookie = cookie.expect("the session cookie");
     let session = Some(("cookie", cookie.as_str()));
     let answer = r.expect(StatusCode::OK, get.clone(), "/{slug}/api/auth/get-session", &s, session, None).await;
@@ -288,7 +293,8 @@ async fn every_documented_operation_is_routed(app: TestApp) {
         let status = response.status();
         let body = response.text().await.unwrap_or_default();
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {url}: {body}");
-        let fell_through = status == StatusCode::NOT_FOUND && (body.contains("No such route") || body.contains("<html"));
+        let fell_through =
+            status == StatusCode::NOT_FOUND && (body.contains("No such route") || body.contains("<html"));
         assert!(!fell_through, "{method} {url} is documented but not routed: {body}");
         checked += 1;
     }

@@ -1,7 +1,7 @@
 """Checks Rampart's OpenAPI document and real exchanges against it (`openapi.rs` runs this).
 
 stdin: {"document": <the document>, "exchanges": [{"method", "path", "status",
-"request", "response", "content_type"}]}, where `path` is the document's path template.
+"request", "refused_request", "response", "content_type"}]}, where `path` is the document's path template.
 
 1. The document is valid OpenAPI 3.1 (openapi-spec-validator).
 2. Every example in it validates against the schema beside it.
@@ -70,7 +70,13 @@ def main():
         if op is None:
             failures.append(f"{where}: no such operation in the document")
             continue
-        if ex.get("request") is not None:
+        if ex.get("refused_request"):
+            # A body the server refused: the document must refuse it too.
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            root = {"components": doc.get("components", {}), "allOf": [body.get("schema", {})]}
+            if not list(Draft202012Validator(root).iter_errors(ex["request"])):
+                failures.append(f"{where}: the document accepts the body the server refused")
+        elif ex.get("request") is not None:
             body = op.get("requestBody", {}).get("content", {}).get("application/json")
             if body is None:
                 failures.append(f"{where}: a JSON body was sent, the document takes none")
