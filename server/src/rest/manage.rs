@@ -387,7 +387,7 @@ pub async fn revoke_user_sessions(
     Path((slug, id)): Path<(String, String)>,
 ) -> ApiResult<Json<RevokedSessions>> {
     let revoked = s.engine.revoke_user_sessions(&c, &slug, &id).await?;
-    Ok(Json(RevokedSessions { revoked: revoked }))
+    Ok(Json(RevokedSessions { revoked }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
