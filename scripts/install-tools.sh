@@ -88,10 +88,12 @@ if [ -f "$here/end2end/package.json" ]; then
       PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install -s --no-audit --no-fund >/dev/null)
   fi
 fi
-# The API tests verify tokens the way a Python backend does, with PyJWT, and import password
-# hashes made by the reference libraries (passlib, bcrypt, argon2-cffi).
-if ! python3 -c 'import jwt, cryptography, passlib, bcrypt, argon2' 2>/dev/null; then
-  log "installing PyJWT, cryptography, passlib, bcrypt and argon2-cffi from PyPI"
-  python3 -m pip install -q --disable-pip-version-check 'pyjwt[crypto]>=2.8' passlib bcrypt argon2-cffi >/dev/null
+# The API tests verify tokens the way a Python backend does, with PyJWT, import password
+# hashes made by the reference libraries (passlib, bcrypt, argon2-cffi), and check the
+# OpenAPI document with openapi-spec-validator (and its jsonschema).
+if ! python3 -c 'import jwt, cryptography, passlib, bcrypt, argon2, openapi_spec_validator, jsonschema' 2>/dev/null; then
+  log "installing PyJWT, cryptography, passlib, bcrypt, argon2-cffi and openapi-spec-validator from PyPI"
+  python3 -m pip install -q --disable-pip-version-check 'pyjwt[crypto]>=2.8' passlib bcrypt argon2-cffi \
+    'openapi-spec-validator>=0.7' >/dev/null
 fi
 log "tools ready in $TOOLS"

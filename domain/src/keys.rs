@@ -52,7 +52,7 @@ impl SigningAlg {
 
 /// A public key as published in the app's JWKS (RFC 7517/7518/8037): `n`/`e` for RSA,
 /// `crv`/`x`/`y` for EC, `crv`/`x` for OKP.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Jwk {
     pub kty: String,
     #[serde(rename = "use")]

@@ -51,7 +51,7 @@ pub struct ClientClaims {
 }
 
 /// The token pair every sign-in, sign-up and refresh answers with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenPair {
     pub access_token: String,
     pub refresh_token: String,

@@ -5,6 +5,7 @@ pub mod browser;
 pub mod config;
 mod console;
 pub mod metrics;
+pub mod openapi;
 pub mod pages;
 pub mod rest;
 pub mod telemetry;
@@ -75,23 +76,25 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
 
     let console = console::routes(&state);
     let trusted = Arc::new(config.trusted_proxies.clone());
+    let openapi::Documented { rest, cookie_api, oidc, metrics: scrape, document } = openapi::documented();
     let router = Router::new()
-        .merge(rest::routes())
+        .merge(rest)
         .merge(
-            rest::cookie_api::routes()
+            cookie_api
                 .layer(axum::middleware::from_fn_with_state(state.clone(), browser::guard_cookie_api))
                 .layer(axum::extract::DefaultBodyLimit::max(rest::MAX_BODY_BYTES))
                 .layer(axum::middleware::map_response(rest::error::json_errors)),
         )
+        .merge(oidc)
         .merge(pages::routes())
         .merge(console)
-        .route(
-            "/metrics",
-            axum::routing::get(metrics::scrape).with_state(metrics::Scrape {
+        .merge(
+            scrape.with_state(metrics::Scrape {
                 engine: engine.clone(),
                 token: config.metrics_token.clone().map(Arc::new),
             }),
         )
+        .merge(openapi::routes(document))
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(engine.clone(), metrics::track))
         .with_state(state)

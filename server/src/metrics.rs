@@ -60,6 +60,17 @@ pub struct Scrape {
 }
 
 /// `GET /metrics`. With `RAMPART_METRICS_TOKEN` set, only `Authorization: Bearer <token>`.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "ops_metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The metrics in Prometheus' text format", content_type = "text/plain; version=0.0.4", body = String),
+        (status = 401, description = "`RAMPART_METRICS_TOKEN` is set and the bearer is missing or wrong", body = crate::rest::error::ErrorBody),
+    ),
+    security(("metrics_token" = []), ())
+)]
 pub async fn scrape(State(scrape): State<Scrape>, headers: HeaderMap) -> Response {
     if let Some(token) = &scrape.token {
         let given = headers

@@ -9,6 +9,7 @@ use uuid::Uuid;
 /// (`end_user`, `account`, `session`, `role`, `permission`, `api_key`, `app`,
 /// `signing_key`), by id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Party {
     #[serde(rename = "type")]
     pub kind: String,
@@ -17,6 +18,7 @@ pub struct Party {
 
 /// One audit event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEventView {
     pub id: Uuid,
     #[serde(with = "crate::time_format::millis")]
@@ -39,6 +41,7 @@ pub struct AuditEventView {
 
 /// A page of events, newest first; `next_cursor` asks for the older ones.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditPageView {
     pub events: Vec<AuditEventView>,
     pub next_cursor: Option<String>,
@@ -46,6 +49,7 @@ pub struct AuditPageView {
 
 /// Where a chain stopped verifying.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BrokenLink {
     /// The chain position that does not verify.
     pub position: i64,
@@ -59,6 +63,7 @@ pub struct BrokenLink {
 
 /// The chain's last link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChainHead {
     pub position: i64,
     pub hash: String,
@@ -66,6 +71,7 @@ pub struct ChainHead {
 
 /// Where retention cut the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckpointView {
     pub position: i64,
     #[serde(with = "crate::time_format")]
@@ -75,6 +81,7 @@ pub struct CheckpointView {
 
 /// What recomputing an app's chain found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Verification {
     pub valid: bool,
     /// Events whose link was recomputed.

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 /// and takes, and the console edits. Unknown fields are refused; missing ones take their
 /// defaults, so older rows read as the current shape.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
     pub signup_enabled: bool,
@@ -121,6 +122,7 @@ pub const ORGANIZATION_CREATION: [&str; 3] = ["verified_users", "any_user", "adm
 /// How an app's hosted pages and mail look. Every value is checked, so nothing here can carry
 /// markup or arbitrary CSS into a page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Branding {
     /// The name the pages show (empty: the app's display name).
@@ -272,6 +274,7 @@ pub fn origin_of(url: &str) -> Option<String> {
 /// One message's wording: `{{app}}`, `{{name}}`, `{{link}}`, `{{code}}`, `{{expires}}`,
 /// `{{notice}}` and `{{feature}}` are filled in (escaped in the HTML).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MailTemplate {
     pub subject: String,

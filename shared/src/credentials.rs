@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A credential as listed: never its secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CredentialView {
     /// The public identifier a backend sends as `app_id`.
     pub app_id: String,
@@ -27,6 +28,7 @@ pub struct CredentialView {
 
 /// A credential just created. Its secret is here and nowhere else, ever again.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedCredential {
     pub app_id: String,
     pub app_secret: String,
@@ -38,6 +40,7 @@ pub struct CreatedCredential {
 /// A credential just rotated: its new secret (shown this once) and when the secret it
 /// replaced stops working (the rotation's time, when it kept no overlap).
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RotatedCredential {
     pub app_id: String,
     pub app_secret: String,

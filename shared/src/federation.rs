@@ -10,6 +10,7 @@ pub const PROVIDER_KINDS: [&str; 7] = ["oidc", "google", "microsoft", "apple", "
 
 /// A provider as listed: never its client secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProviderView {
     pub id: String,
     /// What the provider is called in its URLs (`/auth/oauth/{name}/…`).
@@ -40,6 +41,7 @@ pub struct ProviderView {
 
 /// A new provider. Presets fill in what they know; `oidc` needs an `issuer`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProviderInput {
     /// Defaults to the kind (`github`, …).
@@ -70,6 +72,7 @@ pub struct ProviderInput {
 /// A change to a provider: the fields given replace the stored ones (an empty
 /// `client_secret` removes it). Its name, kind and issuer never change.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProviderPatch {
     #[serde(default)]
@@ -94,6 +97,7 @@ pub struct ProviderPatch {
 
 /// One of a user's identities at the app's providers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IdentityView {
     pub id: String,
     pub provider: String,

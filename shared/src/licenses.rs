@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 /// A license as listed: never its key, only the key's first group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LicenseView {
     pub id: Uuid,
     /// The key's first group, to recognise it by (`7KQ2M`).
@@ -32,6 +33,7 @@ pub struct LicenseView {
 
 /// A device's activation of a license.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActivationView {
     pub id: Uuid,
     pub device_fingerprint: String,
@@ -47,6 +49,7 @@ pub struct ActivationView {
 
 /// One license with its activations, live ones first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LicenseDetail {
     #[serde(flatten)]
     pub license: LicenseView,
@@ -55,6 +58,7 @@ pub struct LicenseDetail {
 
 /// A license just issued. Its key is here and nowhere else, ever again.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IssuedLicense {
     #[serde(flatten)]
     pub license: LicenseView,
@@ -70,6 +74,7 @@ impl std::fmt::Debug for IssuedLicense {
 
 /// A page of an app's licenses, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LicensePage {
     pub licenses: Vec<LicenseView>,
     /// Pass as `cursor` for older licenses; absent on the last page.

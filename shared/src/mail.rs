@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 /// An invite (never its code, which only its mail carries).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InviteView {
     pub id: Uuid,
     pub email: String,
@@ -28,6 +29,7 @@ pub struct InviteView {
 
 /// One message of an app: the body only while it is kept (the dev outbox, or not sent yet).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MailView {
     pub id: Uuid,
     /// `invite`, `verify_email`, `reset_password`, `password_changed` or `magic_link`.
@@ -51,6 +53,7 @@ pub struct MailView {
 
 /// A page of the app's mail, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MailPage {
     pub messages: Vec<MailView>,
     /// Pass as `cursor` for older messages; absent on the last page.

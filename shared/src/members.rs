@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 /// A role, by id and name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberRole {
     pub id: Uuid,
     pub name: String,
@@ -13,6 +14,7 @@ pub struct MemberRole {
 
 /// One account's membership of an app.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MemberView {
     pub account_id: Uuid,
@@ -29,6 +31,7 @@ pub struct MemberView {
 /// What a member invite's code opens, before it is accepted: enough for the accept page to
 /// say what joining means (never the inviter's details, nor other members).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MemberInviteInfo {
     pub app_slug: String,

@@ -11,6 +11,7 @@ pub const SCOPES: &[&str] = &["openid", "profile", "email", "phone", "offline_ac
 
 /// A client as listed: never its secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OidcClientView {
     pub client_id: String,
     pub name: String,
@@ -37,6 +38,7 @@ pub struct OidcClientView {
 /// A client just created, or its secret just rotated: the secret is here (confidential
 /// clients) and nowhere else, ever again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedOidcClient {
     #[serde(flatten)]
     pub client: OidcClientView,
@@ -46,6 +48,7 @@ pub struct CreatedOidcClient {
 
 /// What a new client is made of; unset lists take the defaults.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewOidcClient {
     pub name: String,
@@ -70,6 +73,7 @@ pub struct NewOidcClient {
 
 /// A change to a client: each field given replaces the stored one (`jwks: null` removes it).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OidcClientPatch {
     #[serde(default)]

@@ -20,6 +20,7 @@ pub fn is_feature_name(name: &str) -> bool {
 /// The caller's place on one waitlist, in its token's context (`GET|PUT me/waitlists/{feature}`):
 /// `joined` is false, and the rest empty, when it is not on it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MyWaitlistView {
     pub feature: String,
     pub joined: bool,
@@ -36,6 +37,7 @@ pub struct MyWaitlistView {
 
 /// One feature's waitlist in numbers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WaitlistSummary {
     pub feature: String,
     /// Whether the app still lists the feature (entries outlive its removal from the config).
@@ -46,6 +48,7 @@ pub struct WaitlistSummary {
 
 /// An entry as admins see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WaitlistEntryView {
     pub id: Uuid,
     pub feature: String,
@@ -65,6 +68,7 @@ pub struct WaitlistEntryView {
 
 /// A page of one feature's entries, oldest first (first come, first admitted).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WaitlistPage {
     pub summary: WaitlistSummary,
     pub entries: Vec<WaitlistEntryView>,

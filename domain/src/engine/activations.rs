@@ -25,7 +25,7 @@ use crate::{Error, Result};
 const RECORD_VERIFY_EVERY_SECONDS: i64 = 60;
 
 /// `licenses/activate`'s answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ActivatedLicense {
     pub activation_id: Uuid,
     pub license_id: Uuid,
@@ -46,7 +46,7 @@ pub struct ActivatedLicense {
 
 /// `licenses/verify`'s answer: `valid`, and when not, why (`status`: `revoked`, `expired`
 /// or `not_activated` on this device).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LicenseVerification {
     pub valid: bool,
     pub status: &'static str,
@@ -64,7 +64,7 @@ pub struct LicenseVerification {
 }
 
 /// `licenses/deactivate`'s answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Deactivated {
     pub deactivated: bool,
     pub activation_id: Uuid,
@@ -72,7 +72,7 @@ pub struct Deactivated {
 }
 
 /// One license a user may use, and whether it is the user's own or its organization's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Entitlement {
     pub license_id: Uuid,
     pub product_id: String,

@@ -29,7 +29,7 @@ pub struct NewApiKey {
 }
 
 /// A key as listed: never its secret.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyView {
     pub id: Uuid,

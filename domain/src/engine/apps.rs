@@ -35,7 +35,7 @@ pub struct AppPatch {
 }
 
 /// `GET /api/v1/introspect/apps/{slug}` (seed 000, step 4).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Introspection {
     pub is_member: bool,
@@ -43,7 +43,7 @@ pub struct Introspection {
     pub permissions: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RoleRef {
     pub id: Uuid,
     pub name: String,

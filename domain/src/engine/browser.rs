@@ -48,14 +48,14 @@ pub struct BrowserSession {
 }
 
 /// Seed 003's `{user, session, subscription}`, field names as the seed shows them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SessionAnswer {
     pub user: SessionUser,
     pub session: SessionInfo,
     pub subscription: Subscription,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SessionUser {
     pub id: String,
     pub email: Option<String>,
@@ -67,7 +67,7 @@ pub struct SessionUser {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SessionInfo {
     pub id: String,
     pub user_id: String,
@@ -80,7 +80,7 @@ pub struct SessionInfo {
 
 /// Derived from the licenses active for the user or its active organization (see
 /// `Engine::entitlements`): the newest one's product.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Subscription {
     #[serde(rename = "isSubscribed")]
     pub is_subscribed: bool,

@@ -24,7 +24,7 @@ const MAX_CONTACTS: usize = 10;
 /// Without a password, a change needs a sign-in this recent.
 const FRESH_SIGN_IN: TimeDelta = TimeDelta::minutes(10);
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ContactView {
     pub id: Uuid,
     pub kind: &'static str,

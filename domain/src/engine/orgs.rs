@@ -50,7 +50,7 @@ pub struct OrgPatch {
     pub metadata: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrgView {
     pub id: Uuid,
     pub slug: String,
@@ -85,7 +85,8 @@ impl OrgView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = OrgMemberView)]
 pub struct MemberView {
     pub user_id: Uuid,
     pub username: String,

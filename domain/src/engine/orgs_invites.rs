@@ -34,7 +34,7 @@ fn invalid_invite() -> Error {
     Error::InvalidToken("This invite is invalid, used, revoked or expired")
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrgInviteView {
     pub id: Uuid,
     pub org_id: Uuid,

@@ -13,7 +13,7 @@ use super::Engine;
 use crate::{Error, Result};
 
 /// A page of an app's organizations, oldest first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrgPage {
     pub organizations: Vec<OrgView>,
     /// Pass as `cursor` for the next page; `None` on the last.

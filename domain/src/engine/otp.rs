@@ -40,7 +40,7 @@ use crate::{Error, Result};
 pub const MAX_ATTEMPTS: i32 = 5;
 
 /// `send-otp`'s answer (seed 002).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OtpSent {
     pub otp_request_id: Uuid,
     pub expires_in: i64,

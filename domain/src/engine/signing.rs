@@ -21,7 +21,7 @@ use crate::{Error, Result};
 pub const JWKS_MAX_AGE_SECONDS: i64 = 300;
 
 /// A key as the management API shows it: never its private part.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct KeyView {
     pub kid: String,
     pub alg: String,

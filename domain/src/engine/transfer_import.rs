@@ -38,7 +38,7 @@ pub const BATCH: usize = 500;
 const FAILURES_LISTED: usize = 1000;
 
 /// One line that was not imported.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LineFailure {
     pub line: u64,
     pub code: String,
@@ -46,7 +46,7 @@ pub struct LineFailure {
 }
 
 /// What a run did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ImportSummary {
     /// User lines read (the header and blank lines are not counted).
     pub lines: u64,

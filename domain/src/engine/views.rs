@@ -5,7 +5,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 /// `GET /me` (seed 001, step 5).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Profile {
     pub id: Uuid,

@@ -24,7 +24,7 @@ const PAGE_MAX: u32 = 200;
 pub const ADMIT_MAX: usize = 500;
 
 /// Whom to let in: these entries, or the `count` who have waited longest.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Admission {
     #[serde(default)]

@@ -57,7 +57,7 @@ fn secret_context(id: Uuid) -> Vec<u8> {
 }
 
 /// What creating an endpoint takes.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookInput {
     pub url: String,
@@ -70,7 +70,7 @@ pub struct WebhookInput {
 }
 
 /// What updating one changes; absent fields stay.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookPatch {
     pub url: Option<String>,
@@ -81,7 +81,7 @@ pub struct WebhookPatch {
 }
 
 /// An endpoint as the API shows it: never its secret.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WebhookView {
     pub id: Uuid,
     pub url: String,
@@ -101,14 +101,14 @@ pub struct WebhookView {
 }
 
 /// A new endpoint, or a rotation: the secret, shown this once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WebhookSecret {
     #[serde(flatten)]
     pub webhook: WebhookView,
     pub secret: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DeliveryView {
     pub id: Uuid,
     pub event_id: Uuid,
@@ -129,7 +129,7 @@ pub struct DeliveryView {
     pub delivered_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DeliveryPage {
     pub deliveries: Vec<DeliveryView>,
     pub next_cursor: Option<String>,

@@ -90,7 +90,7 @@ pub struct Vars {
 }
 
 /// A rendered message.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Rendered {
     pub subject: String,
     pub text: String,

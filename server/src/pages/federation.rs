@@ -20,7 +20,8 @@ use crate::browser;
 use crate::rest::error::ApiError;
 use crate::rest::extract::Meta;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuthorizeQuery {
     #[serde(alias = "redirectTo")]
     redirect_to: Option<String>,
@@ -81,6 +82,17 @@ async fn failure(s: &AppState, slug: &str, provider: &str, headers: &HeaderMap, 
 }
 
 /// `GET /{slug}/v1/auth/oauth/{provider}/authorize?redirect_to=`: to the provider.
+#[utoipa::path(
+    get,
+    path = "/{slug}/v1/auth/oauth/{provider}/authorize",
+    operation_id = "pages_federation_oauth_authorize",
+    tag = "consumer auth",
+    params(AuthorizeQuery),
+    responses(
+        (status = 302, description = "To the upstream provider's authorization endpoint, with the flow's sealed cookie", headers(("Location" = String, description = "The provider's URL"))),
+        (status = 400, description = "Unknown or disabled provider, or a `redirect_to` the app does not allow: an error page for browsers (`Accept: text/html`), else the JSON error", body = crate::rest::error::ErrorBody),
+    )
+)]
 pub async fn oauth_authorize(
     State(s): State<AppState>,
     Path((slug, provider)): Path<(String, String)>,
@@ -96,6 +108,17 @@ pub async fn oauth_authorize(
 }
 
 /// `GET /{slug}/v1/auth/oauth/{provider}/callback`: the provider's redirect back.
+#[utoipa::path(
+    get,
+    path = "/{slug}/v1/auth/oauth/{provider}/callback",
+    operation_id = "pages_federation_oauth_callback",
+    tag = "consumer auth",
+    params(CallbackParams),
+    responses(
+        (status = 302, description = "Signed in: back into the app (the flow's `redirect_to`, or the account page) with the `session` cookie", headers(("Location" = String, description = "Where the browser goes"))),
+        (status = 400, description = "The provider refused, or the state or cookie of the flow is wrong: an error page for browsers (`Accept: text/html`), else the JSON error", body = crate::rest::error::ErrorBody),
+    )
+)]
 pub async fn oauth_callback(
     State(s): State<AppState>,
     Path((slug, provider)): Path<(String, String)>,
@@ -108,6 +131,17 @@ pub async fn oauth_callback(
 }
 
 /// `POST …/callback`: the answer of a provider that posts it (`response_mode=form_post`).
+#[utoipa::path(
+    post,
+    path = "/{slug}/v1/auth/oauth/{provider}/callback",
+    operation_id = "pages_federation_oauth_callback_post",
+    tag = "consumer auth",
+    request_body(content = CallbackParams, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 302, description = "Signed in: back into the app (the flow's `redirect_to`, or the account page) with the `session` cookie", headers(("Location" = String, description = "Where the browser goes"))),
+        (status = 400, description = "The provider refused, or the state or cookie of the flow is wrong: an error page for browsers (`Accept: text/html`), else the JSON error", body = crate::rest::error::ErrorBody),
+    )
+)]
 pub async fn oauth_callback_post(
     State(s): State<AppState>,
     Path((slug, provider)): Path<(String, String)>,

@@ -23,7 +23,8 @@ use super::{status_of, Hosted};
 use crate::browser;
 use crate::rest::extract::Meta;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LinkQuery {
     lang: Option<String>,
     token: Option<String>,
@@ -92,6 +93,14 @@ async fn confirm_page(
 
 /// `GET /{slug}/verify-email?token=` (and `/{slug}/v1/auth/verify-email?token=`, where the
 /// mail points): asks to confirm.
+#[utoipa::path(
+    get,
+    path = "/{slug}/v1/auth/verify-email",
+    operation_id = "pages_links_verify_email_page",
+    tag = "consumer auth",
+    params(LinkQuery),
+    responses((status = 200, description = "The hosted page that asks to confirm verifying the address (the token is spent only by its button): where the emailed link points", content_type = "text/html"))
+)]
 pub async fn verify_email_page(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -143,6 +152,14 @@ pub async fn verify_email_submit(
 
 /// `GET /{slug}/sign-in/token?token=` (and `/{slug}/v1/auth/sign-in/token?token=`, where the
 /// mail points): asks to sign in.
+#[utoipa::path(
+    get,
+    path = "/{slug}/v1/auth/sign-in/token",
+    operation_id = "pages_links_sign_in_token_page",
+    tag = "consumer auth",
+    params(LinkQuery),
+    responses((status = 200, description = "The hosted page that asks to confirm signing in (the token is spent only by its button): where the emailed link points", content_type = "text/html"))
+)]
 pub async fn sign_in_token_page(
     State(s): State<AppState>,
     Path(slug): Path<String>,

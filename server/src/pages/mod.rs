@@ -4,9 +4,9 @@
 //! (CSRF, origin) and answered with a redirect, or with its form again and the error.
 
 mod account;
-mod federation;
-mod links;
-mod oauth;
+pub(crate) mod federation;
+pub(crate) mod links;
+pub(crate) mod oauth;
 pub mod oauth_cors;
 mod otp;
 mod signin;
@@ -24,9 +24,7 @@ use serde::Deserialize;
 
 use crate::browser::{self, FormCsrf};
 
-pub use federation::{oauth_authorize, oauth_callback, oauth_callback_post};
 pub use links::{sign_in_token_page, verify_email_page};
-pub use oauth::discovery as openid_configuration;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
@@ -44,16 +42,6 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/{slug}/reset-password", get(links::reset_password_page).post(links::reset_password_submit))
         .route("/{slug}/accept-invite", get(links::accept_invite_page).post(links::accept_invite_submit))
         .route("/{slug}/accept-org-invite", get(links::accept_org_invite_page).post(links::accept_org_invite_submit))
-        .route("/{slug}/.well-known/openid-configuration", get(oauth::discovery))
-        .route("/{slug}/oauth2/authorize", get(oauth::authorize).post(oauth::consent_submit))
-        .route("/{slug}/oauth2/token", post(oauth::token).options(oauth_cors::preflight_post))
-        .route(
-            "/{slug}/oauth2/userinfo",
-            get(oauth::userinfo).post(oauth::userinfo).options(oauth_cors::preflight_get_post),
-        )
-        .route("/{slug}/oauth2/revoke", post(oauth::revoke).options(oauth_cors::preflight_post))
-        .route("/{slug}/oauth2/introspect", post(oauth::introspect))
-        .route("/{slug}/oauth2/logout", get(oauth::logout).post(oauth::logout_post))
         .route("/{slug}/account", get(account::account_page))
         .route("/{slug}/account/profile", post(account::profile_submit))
         .route("/{slug}/account/password", post(account::password_submit))
@@ -64,6 +52,20 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/{slug}/account/contacts/verify", post(account::verify_contact_submit))
         .route("/{slug}/account/identities/link", post(federation::link_submit))
         .route("/{slug}/account/identities/unlink", post(federation::unlink_submit))
+}
+
+/// Each app's OpenID Connect provider: protocol endpoints, documented (the sign-in and
+/// consent they lead to are hosted pages).
+pub fn oidc_routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(oauth::discovery))
+        .routes(routes!(oauth::authorize, oauth::consent_submit))
+        .routes(routes!(oauth::token, oauth::token_preflight))
+        .routes(routes!(oauth::userinfo, oauth::userinfo_preflight))
+        .routes(routes!(oauth::revoke, oauth::revoke_preflight))
+        .routes(routes!(oauth::introspect))
+        .routes(routes!(oauth::logout, oauth::logout_post))
 }
 
 /// `GET /_hosted/hosted.js`: the pages' one script, from the binary. Its URL carries its
@@ -77,7 +79,8 @@ async fn script() -> Response {
 }
 
 /// `?lang=`, which every page and form action carries.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LangQuery {
     pub lang: Option<String>,
 }

@@ -22,6 +22,16 @@ use crate::browser;
 use crate::rest::extract::Meta;
 
 /// `GET /{slug}/.well-known/openid-configuration` (and `/{slug}/v1/.well-known/…`).
+#[utoipa::path(
+    get,
+    path = "/{slug}/.well-known/openid-configuration",
+    operation_id = "oidc_discovery",
+    tag = "openid connect",
+    responses(
+        (status = 200, description = "The app's OpenID Provider Metadata (cacheable for the JWKS max-age)", body = crate::openapi::schemas::OidcDiscovery),
+        (status = 404, description = "No such app", body = crate::rest::error::ErrorBody),
+    )
+)]
 pub async fn discovery(State(s): State<AppState>, Path(slug): Path<String>) -> Response {
     match s.engine.oidc_discovery(&slug).await {
         Ok(doc) => {
@@ -34,12 +44,41 @@ pub async fn discovery(State(s): State<AppState>, Path(slug): Path<String>) -> R
     }
 }
 
+/// `GET /{slug}/v1/.well-known/openid-configuration`: the discovery document beside the
+/// app's JWKS, for verifiers that derive both from the consumer API's base.
+#[utoipa::path(
+    get,
+    path = "/{slug}/v1/.well-known/openid-configuration",
+    operation_id = "oidc_discovery_v1",
+    tag = "openid connect",
+    responses(
+        (status = 200, description = "The app's OpenID Provider Metadata (cacheable for the JWKS max-age)", body = crate::openapi::schemas::OidcDiscovery),
+        (status = 404, description = "No such app", body = crate::rest::error::ErrorBody),
+    )
+)]
+pub async fn discovery_v1(state: State<AppState>, slug: Path<String>) -> Response {
+    discovery(state, slug).await
+}
+
 /// The first language of `ui_locales`, the page's language when no `?lang=` says otherwise.
 fn ui_locale(p: &AuthorizeParams) -> Option<String> {
     p.ui_locales.as_deref().and_then(|l| l.split_ascii_whitespace().next()).map(|l| l.chars().take(2).collect())
 }
 
 /// `GET /{slug}/oauth2/authorize`.
+#[utoipa::path(
+    get,
+    path = "/{slug}/oauth2/authorize",
+    operation_id = "oidc_authorize",
+    tag = "openid connect",
+    params(AuthorizeParams),
+    responses(
+        (status = 302, description = "To the client's `redirect_uri` with `code` and `state` (or `error`), or to the hosted sign-in page, which comes back here", headers(("Location" = String, description = "Where the browser goes"))),
+        (status = 200, description = "The hosted consent page", content_type = "text/html"),
+        (status = 400, description = "A request that cannot be redirected back (unknown client, unregistered redirect URI): an error page", content_type = "text/html"),
+        (status = 404, description = "No such app: an error page", content_type = "text/html"),
+    )
+)]
 pub async fn authorize(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -60,7 +99,7 @@ pub async fn authorize(
     step(&s, h, &slug, &params, raw.unwrap_or_default(), &headers, Decision::Ask).await
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 pub struct ConsentForm {
     csrf_token: Option<String>,
     #[serde(default)]
@@ -70,6 +109,20 @@ pub struct ConsentForm {
 }
 
 /// `POST /{slug}/oauth2/authorize`: the consent page's answer, with the request it was for.
+#[utoipa::path(
+    post,
+    path = "/{slug}/oauth2/authorize",
+    operation_id = "oidc_consent",
+    tag = "openid connect",
+    params(super::LangQuery),
+    request_body(content = ConsentForm, content_type = "application/x-www-form-urlencoded", description = "The hosted consent page's form (with its CSRF token and the authorization request it was shown for)"),
+    responses(
+        (status = 302, description = "To the client's `redirect_uri` with `code` (allowed) or `error=access_denied` (denied)", headers(("Location" = String, description = "Where the browser goes"))),
+        (status = 400, description = "An unreadable request: an error page", content_type = "text/html"),
+        (status = 403, description = "The form's CSRF token or origin was refused: an error page", content_type = "text/html"),
+    ),
+    security(("session_cookie" = []))
+)]
 pub async fn consent_submit(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -168,11 +221,25 @@ async fn step(
     response
 }
 
+/// OAuth's error shape (RFC 6749 5.2), at the token, revocation, introspection and userinfo
+/// endpoints.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = OAuthError)]
+pub struct OAuthErrorBody {
+    /// `invalid_request`, `invalid_client`, `invalid_grant`, `unauthorized_client`,
+    /// `unsupported_grant_type`, `invalid_scope`, `invalid_token`, `insufficient_scope`, …
+    pub error: String,
+    pub error_description: String,
+}
+
+fn oauth_error_body(error: &str, description: &str) -> Json<OAuthErrorBody> {
+    Json(OAuthErrorBody { error: error.to_owned(), error_description: description.to_owned() })
+}
+
 /// An OAuth error (RFC 6749 5.2) as a response.
 fn oauth_error(e: OAuthError) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let body = serde_json::json!({"error": e.error, "error_description": e.description});
-    let mut response = (status, Json(body)).into_response();
+    let mut response = (status, oauth_error_body(e.error, &e.description)).into_response();
     let h = response.headers_mut();
     no_store(h);
     if e.basic_challenge {
@@ -270,6 +337,20 @@ where
 }
 
 /// `POST /{slug}/oauth2/token`.
+#[utoipa::path(
+    post,
+    path = "/{slug}/oauth2/token",
+    operation_id = "oidc_token",
+    tag = "openid connect",
+    request_body(content = TokenParams, content_type = "application/x-www-form-urlencoded", description = "`grant_type=authorization_code` (with `code`, `redirect_uri`, `code_verifier`) or `grant_type=refresh_token` (with `refresh_token`); client authentication by `client_secret_basic`, `client_secret_post`, `private_key_jwt`, or none for public clients"),
+    responses(
+        (status = 200, description = "The tokens (`Cache-Control: no-store`)", body = domain::engine::OAuthTokens),
+        (status = 400, description = "OAuth error (`invalid_request`, `invalid_grant`, `unsupported_grant_type`, …)", body = OAuthErrorBody),
+        (status = 401, description = "`invalid_client`: the client's authentication failed", body = OAuthErrorBody),
+        (status = 429, description = "Too many attempts (`Retry-After`)", body = OAuthErrorBody),
+    ),
+    security(("oidc_client" = []), ())
+)]
 pub async fn token(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -285,6 +366,20 @@ pub async fn token(
 }
 
 /// `POST /{slug}/oauth2/revoke` (RFC 7009): `200` whether or not there was such a token.
+#[utoipa::path(
+    post,
+    path = "/{slug}/oauth2/revoke",
+    operation_id = "oidc_revoke",
+    tag = "openid connect",
+    request_body(content = TokenParams, content_type = "application/x-www-form-urlencoded", description = "`token` (an access or refresh token the client holds), optional `token_type_hint`, and the client's authentication"),
+    responses(
+        (status = 200, description = "Revoked, or there was no such token of this client (RFC 7009): no body"),
+        (status = 400, description = "OAuth error (`invalid_request`, `invalid_grant`, `unsupported_grant_type`, …)", body = OAuthErrorBody),
+        (status = 401, description = "`invalid_client`: the client's authentication failed", body = OAuthErrorBody),
+        (status = 429, description = "Too many attempts (`Retry-After`)", body = OAuthErrorBody),
+    ),
+    security(("oidc_client" = []), ())
+)]
 pub async fn revoke(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -299,8 +394,59 @@ pub async fn revoke(
     .await
 }
 
+/// The CORS preflight of a page of a registered client's origin (`Access-Control-Allow-*`
+/// for that origin; none for others).
+#[utoipa::path(
+    options,
+    path = "/{slug}/oauth2/token",
+    operation_id = "oidc_token_preflight",
+    tag = "openid connect",
+    responses((status = 204, description = "The preflight's answer: CORS headers for a registered client's origin"))
+)]
+pub async fn token_preflight(state: State<AppState>, slug: Path<String>, headers: HeaderMap) -> Response {
+    super::oauth_cors::preflight_post(state, slug, headers).await
+}
+
+/// The CORS preflight of `revoke`, as `token`'s.
+#[utoipa::path(
+    options,
+    path = "/{slug}/oauth2/revoke",
+    operation_id = "oidc_revoke_preflight",
+    tag = "openid connect",
+    responses((status = 204, description = "The preflight's answer: CORS headers for a registered client's origin"))
+)]
+pub async fn revoke_preflight(state: State<AppState>, slug: Path<String>, headers: HeaderMap) -> Response {
+    super::oauth_cors::preflight_post(state, slug, headers).await
+}
+
+/// The CORS preflight of `userinfo` (`GET` and `POST`).
+#[utoipa::path(
+    options,
+    path = "/{slug}/oauth2/userinfo",
+    operation_id = "oidc_userinfo_preflight",
+    tag = "openid connect",
+    responses((status = 204, description = "The preflight's answer: CORS headers for a registered client's origin"))
+)]
+pub async fn userinfo_preflight(state: State<AppState>, slug: Path<String>, headers: HeaderMap) -> Response {
+    super::oauth_cors::preflight_get_post(state, slug, headers).await
+}
+
 /// `POST /{slug}/oauth2/introspect` (RFC 7662): a backend's (confidential clients only), so
 /// no CORS.
+#[utoipa::path(
+    post,
+    path = "/{slug}/oauth2/introspect",
+    operation_id = "oidc_introspect",
+    tag = "openid connect",
+    request_body(content = TokenParams, content_type = "application/x-www-form-urlencoded", description = "`token` and the client's authentication"),
+    responses(
+        (status = 200, description = "RFC 7662's answer: `{active: false}` for a token that is not live", body = crate::openapi::schemas::TokenIntrospection),
+        (status = 400, description = "OAuth error (`invalid_request`, `invalid_grant`, `unsupported_grant_type`, …)", body = OAuthErrorBody),
+        (status = 401, description = "`invalid_client`: the client's authentication failed", body = OAuthErrorBody),
+        (status = 429, description = "Too many attempts (`Retry-After`)", body = OAuthErrorBody),
+    ),
+    security(("oidc_client" = []), ())
+)]
 pub async fn introspect(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -316,6 +462,18 @@ pub async fn introspect(
 }
 
 /// `GET` or `POST /{slug}/oauth2/userinfo` with the access token as bearer (RFC 6750).
+#[utoipa::path(
+    method(get, post),
+    path = "/{slug}/oauth2/userinfo",
+    operation_id = "oidc_userinfo",
+    tag = "openid connect",
+    responses(
+        (status = 200, description = "The claims the token's scopes allow", body = crate::openapi::schemas::UserInfo),
+        (status = 401, description = "No token, or not a live one (`WWW-Authenticate: Bearer error=\"invalid_token\"`)", body = OAuthErrorBody),
+        (status = 403, description = "`insufficient_scope`: the token was not issued with `openid`", body = OAuthErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn userinfo(State(s): State<AppState>, Path(slug): Path<String>, headers: HeaderMap) -> Response {
     let bearer = headers
         .get(header::AUTHORIZATION)
@@ -324,8 +482,7 @@ pub async fn userinfo(State(s): State<AppState>, Path(slug): Path<String>, heade
         .map(str::trim)
         .filter(|t| !t.is_empty());
     let refuse = |status: StatusCode, challenge: &'static str, error: &str, description: &str| {
-        let body = serde_json::json!({"error": error, "error_description": description});
-        let mut response = (status, Json(body)).into_response();
+        let mut response = (status, oauth_error_body(error, description)).into_response();
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         no_store(response.headers_mut());
         response
@@ -359,7 +516,8 @@ pub async fn userinfo(State(s): State<AppState>, Path(slug): Path<String>, heade
 }
 
 /// RP-initiated logout's parameters.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
+#[into_params(parameter_in = Query)]
 pub struct LogoutParams {
     id_token_hint: Option<String>,
     post_logout_redirect_uri: Option<String>,
@@ -369,6 +527,18 @@ pub struct LogoutParams {
 }
 
 /// `GET /{slug}/oauth2/logout`.
+#[utoipa::path(
+    get,
+    path = "/{slug}/oauth2/logout",
+    operation_id = "oidc_end_session",
+    tag = "openid connect",
+    params(LogoutParams),
+    responses(
+        (status = 302, description = "To `post_logout_redirect_uri` (with `state`) when it is registered for the client, else to the hosted signed-out page; the browser session ends", headers(("Location" = String, description = "Where the browser goes"))),
+        (status = 400, description = "An `id_token_hint` or redirect that cannot be trusted: an error page", content_type = "text/html"),
+    ),
+    security(("session_cookie" = []), ())
+)]
 pub async fn logout(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -379,6 +549,18 @@ pub async fn logout(
 }
 
 /// `POST /{slug}/oauth2/logout` (the same, from a form).
+#[utoipa::path(
+    post,
+    path = "/{slug}/oauth2/logout",
+    operation_id = "oidc_end_session_post",
+    tag = "openid connect",
+    request_body(content = LogoutParams, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 302, description = "To `post_logout_redirect_uri` (with `state`) when it is registered for the client, else to the hosted signed-out page; the browser session ends", headers(("Location" = String, description = "Where the browser goes"))),
+        (status = 400, description = "An `id_token_hint` or redirect that cannot be trusted: an error page", content_type = "text/html"),
+    ),
+    security(("session_cookie" = []), ())
+)]
 pub async fn logout_post(
     State(s): State<AppState>,
     Path(slug): Path<String>,

@@ -15,7 +15,7 @@ use super::error::{ApiJson, ApiResult};
 use super::extract::{Account, ManagedBy};
 
 /// An app exactly as seed 000 shows it (plus the caller's `role` when listed or read).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AppView {
     id: Uuid,
     slug: String,
@@ -42,7 +42,8 @@ impl AppView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = AppsCreateBody)]
 pub struct CreateBody {
     slug: String,
     #[serde(rename = "displayName", alias = "display_name")]
@@ -52,7 +53,8 @@ pub struct CreateBody {
     signing_alg: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = AppsPatchBody)]
 #[serde(deny_unknown_fields)]
 pub struct PatchBody {
     #[serde(rename = "displayName", alias = "display_name")]
@@ -62,11 +64,20 @@ pub struct PatchBody {
     slug: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AppList {
     apps: Vec<AppView>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/apps",
+    operation_id = "apps_create",
+    tag = "apps",
+    request_body(content = CreateBody, example = json!({"slug": "acme-corp", "displayName": "Acme Corporation"})),
+    responses((status = 201, description = "The app; its creator is its owner, and the roles owner, admin and member exist", body = AppView, example = json!({"id": "550e8400-e29b-41d4-a716-446655440000", "slug": "acme-corp", "display_name": "Acme Corporation", "status": "active", "metadata": {}, "created_at": "2026-02-20T10:00:00Z"}))),
+    security(("bearer" = []))
+)]
 pub async fn create(
     State(s): State<AppState>,
     Account(account): Account,
@@ -82,11 +93,27 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(AppView::new(app, None))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/apps",
+    operation_id = "apps_list",
+    tag = "apps",
+    responses((status = 200, description = "OK", body = AppList)),
+    security(("bearer" = []))
+)]
 pub async fn list(State(s): State<AppState>, Account(account): Account) -> ApiResult<Json<AppList>> {
     let apps = s.engine.list_apps(&account).await?;
     Ok(Json(AppList { apps: apps.into_iter().map(|m| AppView::new(m.app, Some(m.role.name))).collect() }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}",
+    operation_id = "apps_get",
+    tag = "apps",
+    responses((status = 200, description = "OK", body = AppView)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn get(
     State(s): State<AppState>,
     ManagedBy(caller): ManagedBy,
@@ -96,6 +123,15 @@ pub async fn get(
     Ok(Json(AppView::new(access.app, access.role.map(|r| r.name))))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/apps/{slug}",
+    operation_id = "apps_update",
+    tag = "apps",
+    request_body(content = PatchBody),
+    responses((status = 200, description = "OK", body = AppView)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn update(
     State(s): State<AppState>,
     ManagedBy(caller): ManagedBy,
@@ -110,6 +146,14 @@ pub async fn update(
     Ok(Json(AppView::new(app, None)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/apps/{slug}",
+    operation_id = "apps_delete",
+    tag = "apps",
+    responses((status = 204, description = "Done: no body")),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn delete(
     State(s): State<AppState>,
     ManagedBy(caller): ManagedBy,
@@ -119,6 +163,14 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/introspect/apps/{slug}",
+    operation_id = "apps_introspect",
+    tag = "apps",
+    responses((status = 200, description = "The caller's membership of the app and its permissions there", body = Introspection, example = json!({"isMember": true, "role": {"id": "...", "name": "owner"}, "permissions": ["user.create", "user.read", "user.update", "user.delete", "user.list", "role.create", "role.read"]}))),
+    security(("bearer" = []))
+)]
 pub async fn introspect(
     State(s): State<AppState>,
     Account(account): Account,

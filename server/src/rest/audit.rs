@@ -16,6 +16,33 @@ use shared::audit::{AuditPageView, Verification};
 use super::error::ApiResult;
 use super::extract::{Bearer, ManagedBy};
 
+/// The query parameters of a read of the log, as `audit_query` reads them (the handlers take
+/// them as a map: unknown ones are ignored).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct AuditFilters {
+    /// Only events of this type (e.g. `user.signin`).
+    #[param(rename = "type")]
+    kind: Option<String>,
+    /// Only events of this actor (an id).
+    actor: Option<String>,
+    /// Only events about this subject (an id).
+    subject: Option<String>,
+    /// `success` or `failure`.
+    outcome: Option<String>,
+    /// Only events from this address.
+    ip: Option<String>,
+    /// RFC 3339 lower bound.
+    from: Option<String>,
+    /// RFC 3339 upper bound.
+    to: Option<String>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Page size.
+    limit: Option<u32>,
+}
+
 /// The query of a read of the log. Unknown parameters are ignored; a bad value of a known
 /// one is a `400` naming it.
 fn audit_query(params: &HashMap<String, String>) -> ApiResult<AuditQuery> {
@@ -39,6 +66,15 @@ fn audit_query(params: &HashMap<String, String>) -> ApiResult<AuditQuery> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/audit",
+    operation_id = "audit_list",
+    tag = "audit",
+    params(AuditFilters),
+    responses((status = 200, description = "A page of events, newest first", body = AuditPageView)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn list(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -49,6 +85,14 @@ pub async fn list(
     Ok(Json(s.engine.audit_page(&c, &slug, &query).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/audit/verify",
+    operation_id = "audit_verify",
+    tag = "audit",
+    responses((status = 200, description = "The chain recomputed", body = Verification)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn verify(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -61,6 +105,15 @@ pub async fn verify(
 /// per line with its link (`position`, `prev_hash`, `hash`), so that the file can be checked
 /// elsewhere line by line. What is committed when the export starts is linked first. Read
 /// from the store a page at a time while the response is written.
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/audit/export",
+    operation_id = "audit_export",
+    tag = "audit",
+    params(AuditFilters),
+    responses((status = 200, description = "The matching events, oldest first, as JSON lines: each an audit event with its chain's `prev_hash` and `hash`; streamed", content_type = "application/x-ndjson", body = String)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn export(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -103,13 +156,27 @@ pub async fn export(
         .into_response())
 }
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Activity {
+    events: Vec<shared::audit::AuditEventView>,
+}
+
 /// `GET /{slug}/v1/me/activity`: the caller's own recent security events.
+#[utoipa::path(
+    get,
+    path = "/{slug}/v1/me/activity",
+    operation_id = "audit_my_activity",
+    tag = "consumer me",
+    params(("limit" = Option<u32>, Query, description = "How many (1 to 100, default 50)")),
+    responses((status = 200, description = "The end-user's recent security events, newest first", body = Activity)),
+    security(("bearer" = []))
+)]
 pub async fn my_activity(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     Bearer(token): Bearer,
     Query(params): Query<HashMap<String, String>>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Activity>> {
     let me = s.engine.authenticate(&slug, &token).await?;
     let limit = match params.get("limit") {
         Some(l) => l
@@ -120,5 +187,5 @@ pub async fn my_activity(
             .ok_or_else(|| domain::Error::invalid("limit must be between 1 and 100"))?,
         None => 50,
     };
-    Ok(Json(serde_json::json!({ "events": s.engine.my_activity(&me, limit).await? })))
+    Ok(Json(Activity { events: s.engine.my_activity(&me, limit).await? }))
 }

@@ -12,7 +12,8 @@ use domain::engine::{BrowserSignup, SessionAnswer};
 use domain::Error;
 use secrecy::SecretString;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{error_response, ApiError, ApiJson, ApiResult};
 use super::extract::Meta;
@@ -30,14 +31,67 @@ fn cookie_api_error(e: Error) -> Response {
     }
 }
 
-#[derive(Deserialize)]
+/// Seed 003's answer to a sign-up: the user and its new session.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SignedUp {
+    user: domain::engine::SessionUser,
+    session: NewSession,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct NewSession {
+    id: String,
+    user_id: String,
+    #[serde(with = "domain::time_format")]
+    expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `{success: true}`, with what happened when there is something to say.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Success {
+    success: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'static str>,
+}
+
+impl Success {
+    fn saying(message: &'static str) -> Json<Success> {
+        Json(Success { success: true, message: Some(message) })
+    }
+}
+
+/// An hour's JWT of the app for the cookie's session.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SessionToken {
+    token: String,
+}
+
+/// The CSRF token bound to the browser's CSRF cookie.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CsrfToken {
+    csrf_token: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct SignUpBody {
     email: String,
+    #[schema(value_type = String, format = Password)]
     password: SecretString,
     name: Option<String>,
 }
 
 /// `POST sign-up/email` → `{user, session}` and the `session` cookie.
+#[utoipa::path(
+    post,
+    path = "/{slug}/api/auth/sign-up/email",
+    operation_id = "cookie_api_sign_up",
+    tag = "cookie api",
+    request_body(content = SignUpBody, example = json!({"email": "john@example.com", "password": "securePassword123", "name": "John Doe"})),
+    responses(
+        (status = 200, description = "Signed up and in: the user and its session, with the `session` cookie", body = SignedUp, headers(("Set-Cookie" = String, description = "`session=…; Path=/{slug}; HttpOnly; SameSite=Lax`"))),
+        (status = 409, description = "`USER_EXISTS`", body = crate::rest::error::ErrorBody),
+    )
+)]
 pub async fn sign_up(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -55,25 +109,31 @@ pub async fn sign_up(
     };
     let mut headers = HeaderMap::new();
     set_session_cookie(&mut headers, &s.engine, &slug, &signed_in);
-    let body = json!({
-        "user": answer.user,
-        "session": {
-            "id": answer.session.id,
-            "user_id": answer.session.user_id,
-            "expires_at": domain::time_format::format(&answer.session.expires_at),
-        },
-    });
-    (headers, Json(body)).into_response()
+    let session =
+        NewSession { id: answer.session.id, user_id: answer.session.user_id, expires_at: answer.session.expires_at };
+    (headers, Json(SignedUp { user: answer.user, session })).into_response()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct SignInBody {
     #[serde(alias = "identifier", alias = "username")]
     email: String,
+    #[schema(value_type = String, format = Password)]
     password: SecretString,
 }
 
 /// `POST sign-in/email` → `{user, session, subscription}` and a new `session` cookie.
+#[utoipa::path(
+    post,
+    path = "/{slug}/api/auth/sign-in/email",
+    operation_id = "cookie_api_sign_in",
+    tag = "cookie api",
+    request_body(content = SignInBody, example = json!({"email": "john@example.com", "password": "securePassword123"})),
+    responses(
+        (status = 200, description = "Signed in, with a new `session` cookie", body = SessionAnswer, headers(("Set-Cookie" = String, description = "`session=…; Path=/{slug}; HttpOnly; SameSite=Lax`"))),
+        (status = 401, description = "`INVALID_CREDENTIALS`: \"Email or password is incorrect\"", body = crate::rest::error::ErrorBody),
+    )
+)]
 pub async fn sign_in(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -120,6 +180,14 @@ async fn current(
 }
 
 /// `GET get-session` → `{user, session, subscription}`, or `null` (200) without a live session.
+#[utoipa::path(
+    get,
+    path = "/{slug}/api/auth/get-session",
+    operation_id = "cookie_api_get_session",
+    tag = "cookie api",
+    responses((status = 200, description = "The session the cookie names, or `null` without a live one", body = Option<SessionAnswer>)),
+    security(("session_cookie" = []), ())
+)]
 pub async fn get_session(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -134,32 +202,48 @@ pub async fn get_session(
 }
 
 /// `POST sign-out`: ends the session the cookie names (if any) and forgets the cookie.
+#[utoipa::path(
+    post,
+    path = "/{slug}/api/auth/sign-out",
+    operation_id = "cookie_api_sign_out",
+    tag = "cookie api",
+    responses((status = 200, description = "The session (if any) ended and the cookie forgotten", body = Success)),
+    security(("session_cookie" = []), ())
+)]
 pub async fn sign_out(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     request: HeaderMap,
-) -> ApiResult<(HeaderMap, Json<Value>)> {
+) -> ApiResult<(HeaderMap, Json<Success>)> {
     let (session, mut headers) = current(&s, &slug, &request).await?;
     if let Some(session) = session {
         s.engine.end_session(&session.principal).await?;
     }
     clear_session_cookie(&mut headers, &s.engine, &slug);
-    Ok((headers, Json(json!({ "success": true }))))
+    Ok((headers, Json(Success { success: true, message: None })))
 }
 
 /// `POST token` → `{token}`: an hour's JWT of the app for the cookie's session.
+#[utoipa::path(
+    post,
+    path = "/{slug}/api/auth/token",
+    operation_id = "cookie_api_token",
+    tag = "cookie api",
+    responses((status = 200, description = "An hour's JWT of the app for the session", body = SessionToken)),
+    security(("session_cookie" = []))
+)]
 pub async fn token(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     request: HeaderMap,
-) -> ApiResult<(HeaderMap, Json<Value>)> {
+) -> ApiResult<(HeaderMap, Json<SessionToken>)> {
     let (session, headers) = current(&s, &slug, &request).await?;
     let session = session.ok_or(Error::Unauthenticated("No session: sign in first"))?;
     let token = s.engine.browser_token(&session.principal).await?;
-    Ok((headers, Json(json!({ "token": token }))))
+    Ok((headers, Json(SessionToken { token })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct SetActiveBody {
     #[serde(default, rename = "organizationId", alias = "organization_id", alias = "org_id")]
     organization_id: Option<String>,
@@ -168,6 +252,15 @@ pub struct SetActiveBody {
 /// `POST organization/set-active {organizationId}` (`null` leaves every organization): the
 /// cookie's session acts in the organization from now, so its `get-session` and `token`
 /// answer with it → `{user, session, subscription}`.
+#[utoipa::path(
+    post,
+    path = "/{slug}/api/auth/organization/set-active",
+    operation_id = "cookie_api_set_active_organization",
+    tag = "cookie api",
+    request_body(content = SetActiveBody),
+    responses((status = 200, description = "The session now acts in the organization (`null`: in none)", body = SessionAnswer)),
+    security(("session_cookie" = []))
+)]
 pub async fn set_active_organization(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -181,7 +274,8 @@ pub async fn set_active_organization(
     Ok((headers, Json(s.engine.session_answer(&principal).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
+#[into_params(parameter_in = Query)]
 pub struct TokenQuery {
     token: Option<String>,
 }
@@ -189,22 +283,31 @@ pub struct TokenQuery {
 /// `GET verify-email?token=` (and a `POST {token}`) → `{success, message}`. The app calls
 /// this with the token its own page received; the emailed link itself opens Rampart's hosted
 /// page, which spends the token only on a click.
+#[utoipa::path(
+    method(get, post),
+    path = "/{slug}/api/auth/verify-email",
+    operation_id = "cookie_api_verify_email",
+    tag = "cookie api",
+    params(TokenQuery),
+    request_body(content = Option<TokenQuery>, description = "Or `?token=` in the query"),
+    responses((status = 200, description = "The address is verified", body = Success))
+)]
 pub async fn verify_email(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     meta: Meta,
     Query(q): Query<TokenQuery>,
     body: Option<ApiJson<TokenQuery>>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Success>> {
     let token = q.token.or_else(|| body.and_then(|b| b.0.token)).unwrap_or_default();
     if token.is_empty() {
         return Err(Error::invalid("token is required").into());
     }
     s.engine.verify_email(&slug, &token, &meta.0).await?;
-    Ok(Json(json!({ "success": true, "message": "Email verified successfully" })))
+    Ok(Success::saying("Email verified successfully"))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ForgotBody {
     email: String,
     #[serde(default, rename = "redirectTo", alias = "redirect_to")]
@@ -213,36 +316,79 @@ pub struct ForgotBody {
 
 /// `POST forget-password` (and `forgot-password`): the same answer whether or not the
 /// address has a user.
+#[utoipa::path(
+    post,
+    path = "/{slug}/api/auth/forgot-password",
+    operation_id = "cookie_api_forgot_password",
+    tag = "cookie api",
+    request_body(content = ForgotBody),
+    responses((status = 200, description = "The same answer whether or not the address has a user", body = Success))
+)]
 pub async fn forgot_password(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     meta: Meta,
     ApiJson(b): ApiJson<ForgotBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Success>> {
     s.engine.forgot_password(&slug, &b.email, b.redirect_to.as_deref(), &meta.0).await?;
-    Ok(Json(json!({ "success": true, "message": "Password reset email sent" })))
+    Ok(Success::saying("Password reset email sent"))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = CookieApiResetBody)]
 pub struct ResetBody {
     token: String,
+    #[schema(value_type = String, format = Password)]
     password: SecretString,
 }
 
+/// `POST forget-password`: the seed's spelling of `forgot-password`, the same endpoint.
+#[utoipa::path(
+    post,
+    path = "/{slug}/api/auth/forget-password",
+    operation_id = "cookie_api_forget_password",
+    tag = "cookie api",
+    request_body(content = ForgotBody),
+    responses((status = 200, description = "The same answer whether or not the address has a user", body = Success))
+)]
+pub async fn forget_password(
+    state: State<AppState>,
+    slug: Path<String>,
+    meta: Meta,
+    body: ApiJson<ForgotBody>,
+) -> ApiResult<Json<Success>> {
+    forgot_password(state, slug, meta, body).await
+}
+
 /// `POST reset-password` `{token, password}`: every session of the user ends.
+#[utoipa::path(
+    post,
+    path = "/{slug}/api/auth/reset-password",
+    operation_id = "cookie_api_reset_password",
+    tag = "cookie api",
+    request_body(content = ResetBody),
+    responses((status = 200, description = "The password is changed and every session of the user ended", body = Success))
+)]
 pub async fn reset_password(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     meta: Meta,
     ApiJson(b): ApiJson<ResetBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Success>> {
     s.engine.reset_password(&slug, &b.token, b.password, &meta.0).await?;
-    Ok(Json(json!({ "success": true, "message": "Password reset successfully" })))
+    Ok(Success::saying("Password reset successfully"))
 }
 
 /// `GET /{slug}/v1/auth/csrf`: gives the browser its CSRF cookie (`HttpOnly`,
 /// `SameSite=Strict`) and answers a script that fetches the token bound to it, kept in
 /// `window.rampartCsrfToken` (and the promise `window.rampartCsrf`) for `X-CSRF-Token`.
+#[utoipa::path(
+    get,
+    path = "/{slug}/v1/auth/csrf",
+    operation_id = "cookie_api_csrf_script",
+    tag = "cookie api",
+    responses((status = 200, description = "A script that fetches the browser's CSRF token into `window.rampartCsrfToken` (and sets the CSRF cookie when the browser has none)", content_type = "application/javascript", body = String))
+)]
 pub async fn csrf_script(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -266,31 +412,37 @@ pub async fn csrf_script(
 
 /// `GET /{slug}/v1/auth/csrf/token` → `{csrf_token}`, bound to the browser's CSRF cookie (set
 /// here when it has none). Nothing is stored: the token is an HMAC of the cookie.
+#[utoipa::path(
+    get,
+    path = "/{slug}/v1/auth/csrf/token",
+    operation_id = "cookie_api_csrf_token",
+    tag = "cookie api",
+    responses((status = 200, description = "The CSRF token bound to the browser's CSRF cookie (set here when it has none)", body = CsrfToken))
+)]
 pub async fn csrf_token(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     request: HeaderMap,
-) -> ApiResult<(HeaderMap, Json<Value>)> {
+) -> ApiResult<(HeaderMap, Json<CsrfToken>)> {
     s.engine.app(&slug).await?;
     let csrf = form_csrf(&s.engine, &slug, &request);
     let mut headers = HeaderMap::new();
     csrf.apply(&mut headers);
-    Ok((headers, Json(json!({ "csrf_token": csrf.token }))))
+    Ok((headers, Json(CsrfToken { csrf_token: csrf.token })))
 }
 
-pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::{get, post};
-    axum::Router::new()
-        .route("/{slug}/api/auth/sign-up/email", post(sign_up))
-        .route("/{slug}/api/auth/sign-in/email", post(sign_in))
-        .route("/{slug}/api/auth/get-session", get(get_session))
-        .route("/{slug}/api/auth/sign-out", post(sign_out))
-        .route("/{slug}/api/auth/token", post(token))
-        .route("/{slug}/api/auth/organization/set-active", post(set_active_organization))
-        .route("/{slug}/api/auth/verify-email", get(verify_email).post(verify_email))
-        .route("/{slug}/api/auth/forget-password", post(forgot_password))
-        .route("/{slug}/api/auth/forgot-password", post(forgot_password))
-        .route("/{slug}/api/auth/reset-password", post(reset_password))
-        .route("/{slug}/v1/auth/csrf", get(csrf_script))
-        .route("/{slug}/v1/auth/csrf/token", get(csrf_token))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(sign_up))
+        .routes(routes!(sign_in))
+        .routes(routes!(get_session))
+        .routes(routes!(sign_out))
+        .routes(routes!(token))
+        .routes(routes!(set_active_organization))
+        .routes(routes!(verify_email))
+        .routes(routes!(forget_password))
+        .routes(routes!(forgot_password))
+        .routes(routes!(reset_password))
+        .routes(routes!(csrf_script))
+        .routes(routes!(csrf_token))
 }

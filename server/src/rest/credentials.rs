@@ -12,25 +12,36 @@ use shared::{CreatedCredential, CredentialView, RotatedCredential};
 use super::error::{ApiJson, ApiResult};
 use super::extract::ManagedBy;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = CredentialsCreateBody)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     name: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = CredentialsRotateBody)]
 #[serde(deny_unknown_fields)]
 pub struct RotateBody {
     #[serde(alias = "overlapSeconds")]
     overlap_seconds: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CredentialList {
     credentials: Vec<CredentialView>,
 }
 
 /// The body is optional: `{}`, `{"name": …}`, or none at all.
+#[utoipa::path(
+    post,
+    path = "/apps/{slug}/credentials",
+    operation_id = "credentials_create",
+    tag = "access",
+    request_body(content = CreateBody),
+    responses((status = 201, description = "Created", body = CreatedCredential)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn create(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -41,6 +52,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(s.engine.create_app_credential(&c, &slug, name.as_deref()).await?)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/credentials",
+    operation_id = "credentials_list",
+    tag = "access",
+    responses((status = 200, description = "OK", body = CredentialList)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn list(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -50,6 +69,15 @@ pub async fn list(
 }
 
 /// The body is optional: without `overlap_seconds` the old secret works for a day.
+#[utoipa::path(
+    post,
+    path = "/apps/{slug}/credentials/{app_id}/rotate",
+    operation_id = "credentials_rotate",
+    tag = "access",
+    request_body(content = RotateBody),
+    responses((status = 200, description = "OK", body = RotatedCredential)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn rotate(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -60,6 +88,14 @@ pub async fn rotate(
     Ok(Json(s.engine.rotate_app_credential(&c, &slug, &app_id, overlap).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/apps/{slug}/credentials/{app_id}",
+    operation_id = "credentials_revoke",
+    tag = "access",
+    responses((status = 204, description = "Done: no body")),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn revoke(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,

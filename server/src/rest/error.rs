@@ -24,9 +24,29 @@ pub fn status_of(e: &Error) -> StatusCode {
     StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
+/// The documented error shape of every error of the API.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Error, example = json!({"statusCode": 401, "error": "INVALID_CREDENTIALS", "message": "Invalid credentials"}))]
+pub struct ErrorBody<'a> {
+    /// The HTTP status, repeated.
+    #[serde(rename = "statusCode")]
+    pub status_code: u16,
+    /// The machine-readable code: `INVALID_REQUEST`, `INVALID_EMAIL`, `WEAK_PASSWORD`,
+    /// `INVALID_PHONE`, `INVALID_CREDENTIALS`, `UNAUTHENTICATED`, `INVALID_APP_CREDENTIALS`,
+    /// `INVALID_OTP`, `TOKEN_EXPIRED`, `SESSION_REVOKED`, `REFRESH_TOKEN_REUSED`,
+    /// `INVALID_TOKEN`, `FORBIDDEN`, `CSRF_FAILED`, `LICENSE_INVALID`, `LICENSE_REVOKED`,
+    /// `LICENSE_EXPIRED`, `ACTIVATION_LIMIT_REACHED`, `SIGNUP_DISABLED`, `NOT_FOUND`,
+    /// `METHOD_NOT_ALLOWED`, `USER_EXISTS`, `SLUG_TAKEN`, `CONFLICT`, `PAYLOAD_TOO_LARGE`,
+    /// `RATE_LIMIT_EXCEEDED` (with `Retry-After`), `SERVICE_UNAVAILABLE`, `UNAVAILABLE`,
+    /// `INTERNAL`, or an upstream provider's failure (`OAUTH_*`).
+    pub error: &'a str,
+    /// A safe, human-readable message.
+    pub message: &'a str,
+}
+
 /// A response in the documented error shape.
 pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({ "statusCode": status.as_u16(), "error": code, "message": message });
+    let body = ErrorBody { status_code: status.as_u16(), error: code, message };
     (status, axum::Json(body)).into_response()
 }
 

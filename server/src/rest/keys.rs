@@ -10,18 +10,28 @@ use serde::{Deserialize, Serialize};
 use super::error::{ApiJson, ApiResult};
 use super::extract::ManagedBy;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = KeysKeyList)]
 pub struct KeyList {
     keys: Vec<KeyView>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = KeysRotateBody)]
 #[serde(deny_unknown_fields)]
 pub struct RotateBody {
     /// Another algorithm for the new key (`RS256`, `ES256`, `EdDSA`); the current one's by default.
     alg: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/keys",
+    operation_id = "keys_list",
+    tag = "integrations",
+    responses((status = 200, description = "OK", body = KeyList)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn list(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -31,6 +41,15 @@ pub async fn list(
 }
 
 /// The body is optional: `{}`, `{"alg": …}`, or none at all.
+#[utoipa::path(
+    post,
+    path = "/apps/{slug}/keys/rotate",
+    operation_id = "keys_rotate",
+    tag = "integrations",
+    request_body(content = RotateBody),
+    responses((status = 200, description = "OK", body = KeyView)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn rotate(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -41,6 +60,14 @@ pub async fn rotate(
     Ok(Json(s.engine.rotate_signing_key(&c, &slug, alg.as_deref()).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/apps/{slug}/keys/{kid}/revoke",
+    operation_id = "keys_revoke",
+    tag = "integrations",
+    responses((status = 200, description = "OK", body = KeyView)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn revoke(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,

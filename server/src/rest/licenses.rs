@@ -18,7 +18,7 @@ use shared::{IssuedLicense, LicenseDetail, LicensePage, LicenseView};
 use super::error::{ApiJson, ApiResult};
 use super::extract::{Bearer, ManagedBy, Meta};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueBody {
     #[serde(alias = "productId")]
@@ -35,14 +35,15 @@ pub struct IssueBody {
     metadata: Option<serde_json::Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtendBody {
     #[serde(alias = "expiresAt", with = "domain::time_format")]
     expires_at: DateTime<Utc>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     #[serde(alias = "productId", alias = "product")]
     product_id: Option<String>,
@@ -54,6 +55,15 @@ pub struct ListQuery {
 }
 
 /// `POST /api/v1/apps/{slug}/licenses` → the license and its key, shown this once.
+#[utoipa::path(
+    post,
+    path = "/apps/{slug}/licenses",
+    operation_id = "licenses_issue",
+    tag = "licenses",
+    request_body(content = IssueBody),
+    responses((status = 201, description = "Created", body = IssuedLicense)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn issue(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -72,6 +82,15 @@ pub async fn issue(
 }
 
 /// `GET /api/v1/apps/{slug}/licenses?product_id=&user_id=&status=&cursor=&limit=`.
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/licenses",
+    operation_id = "licenses_list",
+    tag = "licenses",
+    params(ListQuery),
+    responses((status = 200, description = "OK", body = LicensePage)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn list(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -89,6 +108,14 @@ pub async fn list(
 }
 
 /// `GET /api/v1/apps/{slug}/licenses/{id}` → the license with its activations.
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/licenses/{id}",
+    operation_id = "licenses_get",
+    tag = "licenses",
+    responses((status = 200, description = "OK", body = LicenseDetail)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn get(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -98,6 +125,14 @@ pub async fn get(
 }
 
 /// `POST /api/v1/apps/{slug}/licenses/{id}/revoke`.
+#[utoipa::path(
+    post,
+    path = "/apps/{slug}/licenses/{id}/revoke",
+    operation_id = "licenses_revoke",
+    tag = "licenses",
+    responses((status = 200, description = "OK", body = LicenseView)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn revoke(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -107,6 +142,15 @@ pub async fn revoke(
 }
 
 /// `POST /api/v1/apps/{slug}/licenses/{id}/extend` `{expires_at}`.
+#[utoipa::path(
+    post,
+    path = "/apps/{slug}/licenses/{id}/extend",
+    operation_id = "licenses_extend",
+    tag = "licenses",
+    request_body(content = ExtendBody),
+    responses((status = 200, description = "OK", body = LicenseView)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn extend(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -117,11 +161,12 @@ pub async fn extend(
 }
 
 /// What the backend routes take: the app's credentials, the key, the device.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct DeviceBody {
     #[serde(alias = "appId")]
     app_id: String,
     #[serde(alias = "appSecret")]
+    #[schema(value_type = String, format = Password)]
     app_secret: SecretString,
     #[serde(alias = "licenseKey")]
     license_key: String,
@@ -139,6 +184,14 @@ impl DeviceBody {
 
 /// `POST /{slug}/v1/licenses/activate` `{app_id, app_secret, license_key, device_fingerprint,
 /// device_name}` → `{activation_id, license_token, …}`.
+#[utoipa::path(
+    post,
+    path = "/{slug}/v1/licenses/activate",
+    operation_id = "licenses_activate",
+    tag = "licenses",
+    request_body(content = DeviceBody),
+    responses((status = 200, description = "OK", body = ActivatedLicense))
+)]
 pub async fn activate(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -155,6 +208,14 @@ pub async fn activate(
 
 /// `POST /{slug}/v1/licenses/verify` `{app_id, app_secret, license_key, device_fingerprint}`
 /// → `{valid, status, …}`.
+#[utoipa::path(
+    post,
+    path = "/{slug}/v1/licenses/verify",
+    operation_id = "licenses_verify",
+    tag = "licenses",
+    request_body(content = DeviceBody),
+    responses((status = 200, description = "OK", body = LicenseVerification))
+)]
 pub async fn verify(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -166,6 +227,14 @@ pub async fn verify(
 }
 
 /// `POST /{slug}/v1/licenses/deactivate` `{app_id, app_secret, license_key, device_fingerprint}`.
+#[utoipa::path(
+    post,
+    path = "/{slug}/v1/licenses/deactivate",
+    operation_id = "licenses_deactivate",
+    tag = "licenses",
+    request_body(content = DeviceBody),
+    responses((status = 200, description = "OK", body = Deactivated))
+)]
 pub async fn deactivate(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -176,12 +245,20 @@ pub async fn deactivate(
     Ok(Json(s.engine.deactivate_license(&slug, &credentials, &b.license_key, &b.device_fingerprint, &meta.0).await?))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Entitlements {
     entitlements: Vec<Entitlement>,
 }
 
 /// `GET /{slug}/v1/me/entitlements` → the caller's active licenses.
+#[utoipa::path(
+    get,
+    path = "/{slug}/v1/me/entitlements",
+    operation_id = "licenses_my_entitlements",
+    tag = "licenses",
+    responses((status = 200, description = "OK", body = Entitlements)),
+    security(("bearer" = []))
+)]
 pub async fn my_entitlements(
     State(s): State<AppState>,
     Path(slug): Path<String>,

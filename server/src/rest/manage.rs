@@ -17,6 +17,14 @@ use super::extract::ManagedBy;
 
 type Caller = ManagedBy;
 
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/config",
+    operation_id = "manage_get_config",
+    tag = "apps",
+    responses((status = 200, description = "OK", body = AuthConfig)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn get_config(
     State(s): State<AppState>,
     ManagedBy(c): Caller,
@@ -25,6 +33,15 @@ pub async fn get_config(
     Ok(Json(s.engine.config(&c, &slug).await?))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/apps/{slug}/config",
+    operation_id = "manage_patch_config",
+    tag = "apps",
+    request_body(content = serde_json::Map<String, serde_json::Value>),
+    responses((status = 200, description = "OK", body = AuthConfig)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn patch_config(
     State(s): State<AppState>,
     ManagedBy(c): Caller,
@@ -34,7 +51,7 @@ pub async fn patch_config(
     Ok(Json(s.engine.update_config(&c, &slug, &patch).await?))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleView {
     id: Uuid,
@@ -59,7 +76,7 @@ impl From<Role> for RoleView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RoleList {
     roles: Vec<RoleView>,
 }
@@ -68,7 +85,7 @@ pub fn role_list(roles: Vec<Role>) -> RoleList {
     RoleList { roles: roles.into_iter().map(Into::into).collect() }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateRoleBody {
     name: String,
     description: Option<String>,
@@ -76,19 +93,28 @@ pub struct CreateRoleBody {
     permissions: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchRoleBody {
     description: Option<String>,
     permissions: Option<Vec<String>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeleteRoleQuery {
     #[serde(alias = "reassignTo")]
     reassign_to: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/roles",
+    operation_id = "manage_list_roles",
+    tag = "access",
+    responses((status = 200, description = "OK", body = RoleList)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn list_roles(
     State(s): State<AppState>,
     ManagedBy(c): Caller,
@@ -97,6 +123,14 @@ pub async fn list_roles(
     Ok(Json(role_list(s.engine.roles(&c, &slug).await?)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/roles/{name}",
+    operation_id = "manage_get_role",
+    tag = "access",
+    responses((status = 200, description = "OK", body = RoleView)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn get_role(
     State(s): State<AppState>,
     ManagedBy(c): Caller,
@@ -105,6 +139,15 @@ pub async fn get_role(
     Ok(Json(s.engine.role(&c, &slug, &name).await?.into()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/apps/{slug}/roles",
+    operation_id = "manage_create_role",
+    tag = "access",
+    request_body(content = CreateRoleBody),
+    responses((status = 201, description = "Created", body = RoleView)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn create_role(
     State(s): State<AppState>,
     ManagedBy(c): Caller,
@@ -118,6 +161,15 @@ pub async fn create_role(
     Ok((StatusCode::CREATED, Json(role.into())))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/apps/{slug}/roles/{name}",
+    operation_id = "manage_patch_role",
+    tag = "access",
+    request_body(content = PatchRoleBody),
+    responses((status = 200, description = "OK", body = RoleView)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn patch_role(
     State(s): State<AppState>,
     ManagedBy(c): Caller,
@@ -128,6 +180,15 @@ pub async fn patch_role(
     Ok(Json(s.engine.update_role(&c, &slug, &name, patch).await?.into()))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/apps/{slug}/roles/{name}",
+    operation_id = "manage_delete_role",
+    tag = "access",
+    params(DeleteRoleQuery),
+    responses((status = 204, description = "Done: no body")),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn delete_role(
     State(s): State<AppState>,
     ManagedBy(c): Caller,
@@ -138,24 +199,32 @@ pub async fn delete_role(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PermissionView {
     name: String,
     description: String,
     builtin: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PermissionList {
     permissions: Vec<PermissionView>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreatePermissionBody {
     name: String,
     description: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/permissions",
+    operation_id = "manage_list_permissions",
+    tag = "access",
+    responses((status = 200, description = "OK", body = PermissionList)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn list_permissions(
     State(s): State<AppState>,
     ManagedBy(c): Caller,
@@ -170,6 +239,15 @@ pub async fn list_permissions(
     }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/apps/{slug}/permissions",
+    operation_id = "manage_create_permission",
+    tag = "access",
+    request_body(content = CreatePermissionBody),
+    responses((status = 201, description = "Created", body = PermissionView)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn create_permission(
     State(s): State<AppState>,
     ManagedBy(c): Caller,
@@ -180,7 +258,8 @@ pub async fn create_permission(
     Ok((StatusCode::CREATED, Json(PermissionView { name: p.name, description: p.description, builtin: false })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserQuery {
     #[serde(alias = "q")]
     search: Option<String>,
@@ -188,6 +267,15 @@ pub struct UserQuery {
     limit: Option<u32>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/end-users",
+    operation_id = "manage_list_users",
+    tag = "end-users",
+    params(UserQuery),
+    responses((status = 200, description = "OK", body = UserPage)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn list_users(
     State(s): State<AppState>,
     ManagedBy(c): Caller,
@@ -197,6 +285,14 @@ pub async fn list_users(
     Ok(Json(s.engine.list_users(&c, &slug, q.search.as_deref(), q.cursor.as_deref(), q.limit).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/end-users/{id}",
+    operation_id = "manage_get_user",
+    tag = "end-users",
+    responses((status = 200, description = "OK", body = UserView)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn get_user(
     State(s): State<AppState>,
     ManagedBy(c): Caller,
@@ -205,7 +301,7 @@ pub async fn get_user(
     Ok(Json(s.engine.get_user(&c, &slug, &id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchUserBody {
     #[serde(rename = "displayName", alias = "display_name")]
@@ -215,6 +311,15 @@ pub struct PatchUserBody {
     role: Option<String>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/apps/{slug}/end-users/{id}",
+    operation_id = "manage_patch_user",
+    tag = "end-users",
+    request_body(content = PatchUserBody),
+    responses((status = 200, description = "OK", body = UserView)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn patch_user(
     State(s): State<AppState>,
     ManagedBy(c): Caller,
@@ -225,6 +330,14 @@ pub async fn patch_user(
     Ok(Json(s.engine.update_user(&c, &slug, &id, patch).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/apps/{slug}/end-users/{id}",
+    operation_id = "manage_delete_user",
+    tag = "end-users",
+    responses((status = 204, description = "Done: no body")),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn delete_user(
     State(s): State<AppState>,
     ManagedBy(c): Caller,
@@ -234,11 +347,19 @@ pub async fn delete_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionList {
     sessions: Vec<SessionView>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/end-users/{id}/sessions",
+    operation_id = "manage_user_sessions",
+    tag = "end-users",
+    responses((status = 200, description = "OK", body = SessionList)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn user_sessions(
     State(s): State<AppState>,
     ManagedBy(c): Caller,
@@ -247,16 +368,29 @@ pub async fn user_sessions(
     Ok(Json(SessionList { sessions: s.engine.user_sessions(&c, &slug, &id).await? }))
 }
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct RevokedSessions {
+    revoked: u64,
+}
+
+#[utoipa::path(
+    delete,
+    path = "/apps/{slug}/end-users/{id}/sessions",
+    operation_id = "manage_revoke_user_sessions",
+    tag = "end-users",
+    responses((status = 200, description = "How many sessions were revoked", body = RevokedSessions)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn revoke_user_sessions(
     State(s): State<AppState>,
     ManagedBy(c): Caller,
     Path((slug, id)): Path<(String, String)>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<RevokedSessions>> {
     let revoked = s.engine.revoke_user_sessions(&c, &slug, &id).await?;
-    Ok(Json(serde_json::json!({ "revoked": revoked })))
+    Ok(Json(RevokedSessions { revoked }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateKeyBody {
     name: String,
     scopes: Vec<String>,
@@ -265,7 +399,7 @@ pub struct CreateKeyBody {
     expires_in_days: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CreatedKey {
     #[serde(flatten)]
     key: ApiKeyView,
@@ -273,12 +407,22 @@ pub struct CreatedKey {
     secret: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ManageKeyList)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyList {
     api_keys: Vec<ApiKeyView>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/apps/{slug}/api-keys",
+    operation_id = "manage_create_api_key",
+    tag = "access",
+    request_body(content = CreateKeyBody),
+    responses((status = 201, description = "Created", body = CreatedKey)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn create_api_key(
     State(s): State<AppState>,
     ManagedBy(c): Caller,
@@ -290,6 +434,14 @@ pub async fn create_api_key(
     Ok((StatusCode::CREATED, Json(CreatedKey { key, secret })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/api-keys",
+    operation_id = "manage_list_api_keys",
+    tag = "access",
+    responses((status = 200, description = "OK", body = KeyList)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn list_api_keys(
     State(s): State<AppState>,
     ManagedBy(c): Caller,
@@ -298,6 +450,14 @@ pub async fn list_api_keys(
     Ok(Json(KeyList { api_keys: s.engine.list_api_keys(&c, &slug).await? }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/apps/{slug}/api-keys/{id}",
+    operation_id = "manage_revoke_api_key",
+    tag = "access",
+    responses((status = 204, description = "Done: no body")),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn revoke_api_key(
     State(s): State<AppState>,
     ManagedBy(c): Caller,

@@ -6,21 +6,34 @@ use axum::http::StatusCode;
 use axum::Json;
 use domain::engine::{InviteView, MemberInviteInput, RoleChoice};
 use serde::Deserialize;
-use serde_json::{json, Value};
 use shared::members::{MemberInviteInfo, MemberView};
 
 use super::error::{ApiJson, ApiResult};
 use super::extract::{Account, ManagedBy, Meta};
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct MemberList {
+    members: Vec<shared::members::MemberView>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/members",
+    operation_id = "members_list",
+    tag = "access",
+    responses((status = 200, description = "The app's members (accounts) with their roles", body = MemberList)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn list(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
     Path(slug): Path<String>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "members": s.engine.list_members(&c, &slug).await? })))
+) -> ApiResult<Json<MemberList>> {
+    Ok(Json(MemberList { members: s.engine.list_members(&c, &slug).await? }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = MembersInviteBody)]
 #[serde(deny_unknown_fields)]
 pub struct InviteBody {
     email: String,
@@ -32,6 +45,15 @@ pub struct InviteBody {
     expires_in_hours: Option<i64>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/apps/{slug}/members",
+    operation_id = "members_invite",
+    tag = "access",
+    request_body(content = InviteBody),
+    responses((status = 201, description = "Created", body = InviteView)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn invite(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -47,7 +69,8 @@ pub async fn invite(
     Ok((StatusCode::CREATED, Json(s.engine.invite_member(&c, &slug, input).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = MembersRoleBody)]
 #[serde(deny_unknown_fields)]
 pub struct RoleBody {
     #[serde(default, rename = "roleName", alias = "role_name", alias = "role")]
@@ -56,6 +79,15 @@ pub struct RoleBody {
     role_id: Option<String>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/apps/{slug}/members/{account_id}",
+    operation_id = "members_change_role",
+    tag = "access",
+    request_body(content = RoleBody),
+    responses((status = 200, description = "OK", body = MemberView)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn change_role(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -67,6 +99,14 @@ pub async fn change_role(
 }
 
 /// Removes a member; the caller's own id leaves the app.
+#[utoipa::path(
+    delete,
+    path = "/apps/{slug}/members/{account_id}",
+    operation_id = "members_remove",
+    tag = "access",
+    responses((status = 204, description = "Done: no body")),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn remove(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -76,14 +116,35 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct MemberInviteList {
+    invites: Vec<domain::engine::InviteView>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/members/invites",
+    operation_id = "members_list_invites",
+    tag = "access",
+    responses((status = 200, description = "The pending member invites", body = MemberInviteList)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn list_invites(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
     Path(slug): Path<String>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "invites": s.engine.list_member_invites(&c, &slug).await? })))
+) -> ApiResult<Json<MemberInviteList>> {
+    Ok(Json(MemberInviteList { invites: s.engine.list_member_invites(&c, &slug).await? }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/apps/{slug}/members/invites/{id}",
+    operation_id = "members_revoke_invite",
+    tag = "access",
+    responses((status = 204, description = "Done: no body")),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn revoke_invite(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -93,13 +154,23 @@ pub async fn revoke_invite(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = MembersCodeBody)]
 #[serde(deny_unknown_fields)]
 pub struct CodeBody {
     code: String,
 }
 
 /// `POST /api/v1/member-invites/accept` `{code}` with the account's bearer.
+#[utoipa::path(
+    post,
+    path = "/member-invites/accept",
+    operation_id = "members_accept",
+    tag = "access",
+    request_body(content = CodeBody),
+    responses((status = 200, description = "OK", body = MemberInviteInfo)),
+    security(("bearer" = []))
+)]
 pub async fn accept(
     State(s): State<AppState>,
     Account(account): Account,
@@ -111,6 +182,14 @@ pub async fn accept(
 
 /// `POST /api/v1/member-invites/lookup` `{code}`: what the code opens, consuming nothing (a
 /// POST, so the code stays out of URLs and logs).
+#[utoipa::path(
+    post,
+    path = "/member-invites/lookup",
+    operation_id = "members_lookup",
+    tag = "access",
+    request_body(content = CodeBody),
+    responses((status = 200, description = "OK", body = MemberInviteInfo))
+)]
 pub async fn lookup(
     State(s): State<AppState>,
     meta: Meta,

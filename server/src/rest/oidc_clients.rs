@@ -12,11 +12,20 @@ use shared::{CreatedOidcClient, NewOidcClient, OidcClientPatch, OidcClientView};
 use super::error::{ApiJson, ApiResult};
 use super::extract::ManagedBy;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ClientList {
     clients: Vec<OidcClientView>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/apps/{slug}/oidc-clients",
+    operation_id = "oidc_clients_create",
+    tag = "integrations",
+    request_body(content = NewOidcClient),
+    responses((status = 201, description = "Created", body = CreatedOidcClient)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn create(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -26,6 +35,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(s.engine.create_oidc_client(&c, &slug, body).await?)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/oidc-clients",
+    operation_id = "oidc_clients_list",
+    tag = "integrations",
+    responses((status = 200, description = "OK", body = ClientList)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn list(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -34,6 +51,14 @@ pub async fn list(
     Ok(Json(ClientList { clients: s.engine.list_oidc_clients(&c, &slug).await? }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/oidc-clients/{client_id}",
+    operation_id = "oidc_clients_get",
+    tag = "integrations",
+    responses((status = 200, description = "OK", body = OidcClientView)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn get(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -42,6 +67,15 @@ pub async fn get(
     Ok(Json(s.engine.get_oidc_client(&c, &slug, &client_id).await?))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/apps/{slug}/oidc-clients/{client_id}",
+    operation_id = "oidc_clients_patch",
+    tag = "integrations",
+    request_body(content = OidcClientPatch),
+    responses((status = 200, description = "OK", body = OidcClientView)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn patch(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -51,6 +85,14 @@ pub async fn patch(
     Ok(Json(s.engine.update_oidc_client(&c, &slug, &client_id, body).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/apps/{slug}/oidc-clients/{client_id}/rotate-secret",
+    operation_id = "oidc_clients_rotate_secret",
+    tag = "integrations",
+    responses((status = 200, description = "OK", body = CreatedOidcClient)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn rotate_secret(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -59,6 +101,14 @@ pub async fn rotate_secret(
     Ok(Json(s.engine.rotate_oidc_client_secret(&c, &slug, &client_id).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/apps/{slug}/oidc-clients/{client_id}",
+    operation_id = "oidc_clients_delete",
+    tag = "integrations",
+    responses((status = 204, description = "Done: no body")),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn delete(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,

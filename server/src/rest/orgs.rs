@@ -9,7 +9,7 @@ use axum::Json;
 use domain::engine::{MemberView, OrgInput, OrgInviteView, OrgPage, OrgPatch, OrgView, Principal};
 use domain::tokens::TokenPair;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::error::{ApiJson, ApiResult};
 use super::extract::{Bearer, ManagedBy, Meta};
@@ -18,21 +18,23 @@ async fn end_user(s: &AppState, slug: &str, token: &str) -> ApiResult<Principal>
     Ok(s.engine.authenticate(slug, token).await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = OrgsCreateBody)]
 pub struct CreateBody {
     name: String,
     slug: Option<String>,
     metadata: Option<Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = OrgsPatchBody)]
 pub struct PatchBody {
     name: Option<String>,
     slug: Option<String>,
     metadata: Option<Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AddMemberBody {
     #[serde(alias = "userId")]
     user_id: String,
@@ -40,26 +42,29 @@ pub struct AddMemberBody {
     role: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = OrgsRoleBody)]
 pub struct RoleBody {
     #[serde(alias = "roleName", alias = "role_name")]
     role: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = OrgsInviteBody)]
 pub struct InviteBody {
     email: String,
     #[serde(default, alias = "roleName", alias = "role_name")]
     role: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = OrgsCodeBody)]
 pub struct CodeBody {
     code: String,
 }
 
 /// `org_id` (or seed 003's `organizationId`); `null` or missing leaves every organization.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct SwitchBody {
     #[serde(default, alias = "orgId", alias = "organization_id", alias = "organizationId")]
     org_id: Option<String>,
@@ -69,20 +74,61 @@ pub struct SwitchBody {
     #[serde(default, alias = "appId")]
     app_id: Option<String>,
     #[serde(default, alias = "appSecret")]
+    #[schema(value_type = Option<String>, format = Password)]
     app_secret: Option<secrecy::SecretString>,
 }
 
+/// The end-user's organizations, and the one its session acts in.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct MyOrganizations {
+    organizations: Vec<OrgView>,
+    active_organization_id: Option<uuid::Uuid>,
+}
+
 /// `GET orgs` and `GET me/organizations`: the caller's organizations with its role in each.
+#[utoipa::path(
+    get,
+    path = "/{slug}/v1/orgs",
+    operation_id = "orgs_mine",
+    tag = "organizations",
+    responses((status = 200, description = "The end-user's organizations with its role in each", body = MyOrganizations)),
+    security(("bearer" = []))
+)]
 pub async fn mine(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     Bearer(token): Bearer,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<MyOrganizations>> {
     let me = end_user(&s, &slug, &token).await?;
-    let orgs = s.engine.my_orgs(&me).await?;
-    Ok(Json(json!({ "organizations": orgs, "active_organization_id": me.active_org_id() })))
+    let organizations = s.engine.my_orgs(&me).await?;
+    Ok(Json(MyOrganizations { organizations, active_organization_id: me.active_org_id() }))
 }
 
+/// `GET me/organizations`: the same as `GET orgs`, under the end-user's own paths.
+#[utoipa::path(
+    get,
+    path = "/{slug}/v1/me/organizations",
+    operation_id = "orgs_my_organizations",
+    tag = "consumer me",
+    responses((status = 200, description = "The end-user's organizations with its role in each", body = MyOrganizations))
+)]
+pub async fn my_organizations(
+    state: State<AppState>,
+    slug: Path<String>,
+    bearer: Bearer,
+) -> ApiResult<Json<MyOrganizations>> {
+    mine(state, slug, bearer).await
+}
+
+#[utoipa::path(
+    post,
+    path = "/{slug}/v1/orgs",
+    operation_id = "orgs_create",
+    tag = "organizations",
+    request_body(content = CreateBody),
+    responses((status = 201, description = "Created", body = OrgView)),
+    security(("bearer" = []))
+)]
 pub async fn create(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -94,6 +140,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(s.engine.create_org(&me, input).await?)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/{slug}/v1/orgs/{id}",
+    operation_id = "orgs_get",
+    tag = "organizations",
+    responses((status = 200, description = "OK", body = OrgView)),
+    security(("bearer" = []))
+)]
 pub async fn get(
     State(s): State<AppState>,
     Path((slug, id)): Path<(String, String)>,
@@ -103,6 +157,15 @@ pub async fn get(
     Ok(Json(s.engine.my_org(&me, &id).await?))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/{slug}/v1/orgs/{id}",
+    operation_id = "orgs_update",
+    tag = "organizations",
+    request_body(content = PatchBody),
+    responses((status = 200, description = "OK", body = OrgView)),
+    security(("bearer" = []))
+)]
 pub async fn update(
     State(s): State<AppState>,
     Path((slug, id)): Path<(String, String)>,
@@ -114,6 +177,14 @@ pub async fn update(
     Ok(Json(s.engine.update_org(&me, &id, patch).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/{slug}/v1/orgs/{id}",
+    operation_id = "orgs_delete",
+    tag = "organizations",
+    responses((status = 204, description = "Done: no body")),
+    security(("bearer" = []))
+)]
 pub async fn delete(
     State(s): State<AppState>,
     Path((slug, id)): Path<(String, String)>,
@@ -124,15 +195,37 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct OrgMemberList {
+    members: Vec<domain::engine::MemberView>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/{slug}/v1/orgs/{id}/members",
+    operation_id = "orgs_members",
+    tag = "consumer me",
+    responses((status = 200, description = "The organization's members", body = OrgMemberList)),
+    security(("bearer" = []))
+)]
 pub async fn members(
     State(s): State<AppState>,
     Path((slug, id)): Path<(String, String)>,
     Bearer(token): Bearer,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<OrgMemberList>> {
     let me = end_user(&s, &slug, &token).await?;
-    Ok(Json(json!({ "members": s.engine.my_org_members(&me, &id).await? })))
+    Ok(Json(OrgMemberList { members: s.engine.my_org_members(&me, &id).await? }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/{slug}/v1/orgs/{id}/members",
+    operation_id = "orgs_add_member",
+    tag = "consumer me",
+    request_body(content = AddMemberBody),
+    responses((status = 201, description = "Created", body = MemberView)),
+    security(("bearer" = []))
+)]
 pub async fn add_member(
     State(s): State<AppState>,
     Path((slug, id)): Path<(String, String)>,
@@ -144,6 +237,15 @@ pub async fn add_member(
     Ok((StatusCode::CREATED, Json(member)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/{slug}/v1/orgs/{id}/members/{user_id}",
+    operation_id = "orgs_set_member_role",
+    tag = "consumer me",
+    request_body(content = RoleBody),
+    responses((status = 200, description = "OK", body = MemberView)),
+    security(("bearer" = []))
+)]
 pub async fn set_member_role(
     State(s): State<AppState>,
     Path((slug, id, user_id)): Path<(String, String, String)>,
@@ -155,6 +257,14 @@ pub async fn set_member_role(
 }
 
 /// Removes a member; with the caller's own id, leaves the organization.
+#[utoipa::path(
+    delete,
+    path = "/{slug}/v1/orgs/{id}/members/{user_id}",
+    operation_id = "orgs_remove_member",
+    tag = "consumer me",
+    responses((status = 204, description = "Done: no body")),
+    security(("bearer" = []))
+)]
 pub async fn remove_member(
     State(s): State<AppState>,
     Path((slug, id, user_id)): Path<(String, String, String)>,
@@ -165,6 +275,15 @@ pub async fn remove_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/{slug}/v1/orgs/{id}/invites",
+    operation_id = "orgs_invite",
+    tag = "organizations",
+    request_body(content = InviteBody),
+    responses((status = 201, description = "Created", body = OrgInviteView)),
+    security(("bearer" = []))
+)]
 pub async fn invite(
     State(s): State<AppState>,
     Path((slug, id)): Path<(String, String)>,
@@ -176,6 +295,15 @@ pub async fn invite(
 }
 
 /// `POST auth/accept-org-invite {code}` with the invitee's bearer.
+#[utoipa::path(
+    post,
+    path = "/{slug}/v1/auth/accept-org-invite",
+    operation_id = "orgs_accept_invite",
+    tag = "organizations",
+    request_body(content = CodeBody),
+    responses((status = 200, description = "OK", body = OrgView)),
+    security(("bearer" = []))
+)]
 pub async fn accept_invite(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -189,6 +317,15 @@ pub async fn accept_invite(
 
 /// `POST auth/switch-organization {org_id, refresh_token}` → a new token pair of the same
 /// session (the refresh token rotated, as `auth/refresh` would).
+#[utoipa::path(
+    post,
+    path = "/{slug}/v1/auth/switch-organization",
+    operation_id = "orgs_switch",
+    tag = "organizations",
+    request_body(content = SwitchBody),
+    responses((status = 200, description = "OK", body = TokenPair)),
+    security(("bearer" = []))
+)]
 pub async fn switch(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -203,7 +340,8 @@ pub async fn switch(
     Ok(Json(s.engine.switch_org(&me, b.org_id.as_deref(), &b.refresh_token, credentials.as_ref()).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     #[serde(alias = "q")]
     search: Option<String>,
@@ -211,6 +349,15 @@ pub struct ListQuery {
     limit: Option<u32>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/organizations",
+    operation_id = "orgs_admin_list",
+    tag = "organizations",
+    params(ListQuery),
+    responses((status = 200, description = "OK", body = OrgPage)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn admin_list(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -220,6 +367,14 @@ pub async fn admin_list(
     Ok(Json(s.engine.list_orgs(&c, &slug, q.search.as_deref(), q.cursor.as_deref(), q.limit).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/organizations/{id}",
+    operation_id = "orgs_admin_get",
+    tag = "organizations",
+    responses((status = 200, description = "OK", body = OrgView)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn admin_get(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -228,6 +383,14 @@ pub async fn admin_get(
     Ok(Json(s.engine.get_org(&c, &slug, &id).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/apps/{slug}/organizations/{id}",
+    operation_id = "orgs_admin_delete",
+    tag = "organizations",
+    responses((status = 204, description = "Done: no body")),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn admin_delete(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -237,14 +400,35 @@ pub async fn admin_delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AdminOrgMemberList {
+    members: Vec<domain::engine::MemberView>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/organizations/{id}/members",
+    operation_id = "orgs_admin_members",
+    tag = "organizations",
+    responses((status = 200, description = "The organization's members", body = AdminOrgMemberList)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn admin_members(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
     Path((slug, id)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "members": s.engine.org_members(&c, &slug, &id).await? })))
+) -> ApiResult<Json<AdminOrgMemberList>> {
+    Ok(Json(AdminOrgMemberList { members: s.engine.org_members(&c, &slug, &id).await? }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/apps/{slug}/organizations/{id}/members/{user_id}",
+    operation_id = "orgs_admin_remove_member",
+    tag = "organizations",
+    responses((status = 204, description = "Done: no body")),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn admin_remove_member(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,

@@ -14,21 +14,23 @@ use serde::Deserialize;
 use super::error::{ApiJson, ApiResult};
 use super::extract::{Bearer, Meta};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct SendOtpBody {
     #[serde(alias = "appId")]
     app_id: String,
     #[serde(alias = "appSecret")]
+    #[schema(value_type = String, format = Password)]
     app_secret: SecretString,
     email: Option<String>,
     phone: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct VerifyOtpBody {
     #[serde(alias = "appId")]
     app_id: String,
     #[serde(alias = "appSecret")]
+    #[schema(value_type = String, format = Password)]
     app_secret: SecretString,
     #[serde(alias = "otpRequestId")]
     otp_request_id: String,
@@ -38,6 +40,14 @@ pub struct VerifyOtpBody {
 
 /// `POST /{slug}/v1/auth/send-otp` `{app_id, app_secret, phone | email}` →
 /// `{otp_request_id, expires_in}`.
+#[utoipa::path(
+    post,
+    path = "/{slug}/v1/auth/send-otp",
+    operation_id = "otp_send_otp",
+    tag = "consumer auth",
+    request_body(content = SendOtpBody, example = json!({"app_id": "app_…", "app_secret": "…", "phone": "+14155550123"})),
+    responses((status = 200, description = "OK", body = OtpSent))
+)]
 pub async fn send_otp(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -55,6 +65,14 @@ pub async fn send_otp(
 
 /// `POST /{slug}/v1/auth/verify-otp` `{app_id, app_secret, otp_request_id, otp}` → a token
 /// pair.
+#[utoipa::path(
+    post,
+    path = "/{slug}/v1/auth/verify-otp",
+    operation_id = "otp_verify_otp",
+    tag = "consumer auth",
+    request_body(content = VerifyOtpBody),
+    responses((status = 200, description = "OK", body = TokenPair))
+)]
 pub async fn verify_otp(
     State(s): State<AppState>,
     Path(slug): Path<String>,
@@ -65,7 +83,8 @@ pub async fn verify_otp(
     Ok(Json(s.engine.verify_otp(&slug, &credentials, &b.otp_request_id, &b.otp, &meta.0).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = OtpCodeBody)]
 pub struct CodeBody {
     #[serde(alias = "otp")]
     code: String,
@@ -73,6 +92,14 @@ pub struct CodeBody {
 
 /// `POST /{slug}/v1/me/contacts/{id}/verification`: sends a code to one of the caller's
 /// unverified contacts (SMS to a phone, mail to an address).
+#[utoipa::path(
+    post,
+    path = "/{slug}/v1/me/contacts/{id}/verification",
+    operation_id = "otp_send_contact_code",
+    tag = "consumer me",
+    responses((status = 202, description = "A code is on its way to the contact", body = OtpSent)),
+    security(("bearer" = []))
+)]
 pub async fn send_contact_code(
     State(s): State<AppState>,
     Path((slug, id)): Path<(String, String)>,
@@ -83,6 +110,15 @@ pub async fn send_contact_code(
 }
 
 /// `POST /{slug}/v1/me/contacts/{id}/verify` `{code}`: the code proves the contact.
+#[utoipa::path(
+    post,
+    path = "/{slug}/v1/me/contacts/{id}/verify",
+    operation_id = "otp_verify_contact_code",
+    tag = "consumer me",
+    request_body(content = CodeBody),
+    responses((status = 200, description = "OK", body = ContactView)),
+    security(("bearer" = []))
+)]
 pub async fn verify_contact_code(
     State(s): State<AppState>,
     Path((slug, id)): Path<(String, String)>,

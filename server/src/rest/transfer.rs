@@ -26,6 +26,15 @@ pub fn is_import(method: &axum::http::Method, path: &str) -> bool {
         && rest.strip_suffix("/end-users/import").is_some_and(|slug| !slug.is_empty() && !slug.contains('/'))
 }
 
+/// `GET /api/v1/apps/{slug}/end-users/export`: the app's end-users as JSON lines, streamed.
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/end-users/export",
+    operation_id = "transfer_export",
+    tag = "end-users",
+    responses((status = 200, description = "A header line, then one line per end-user with its contacts, role, organizations and password hash; streamed", content_type = "application/x-ndjson", body = String)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn export(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -50,6 +59,17 @@ pub async fn export(
         .into_response())
 }
 
+/// `POST /api/v1/apps/{slug}/end-users/import`: JSON lines in the export's format (streamed,
+/// idempotent: a rerun updates, never duplicates).
+#[utoipa::path(
+    post,
+    path = "/apps/{slug}/end-users/import",
+    operation_id = "transfer_import",
+    tag = "end-users",
+    request_body(content = String, content_type = "application/x-ndjson", description = "The export's lines"),
+    responses((status = 200, description = "What the run did", body = domain::engine::ImportSummary)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn import(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,

@@ -10,21 +10,41 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::engine::Admission;
-use serde_json::{json, Value};
 use shared::waitlists::{MyWaitlistView, WaitlistPage};
 
 use super::error::{ApiJson, ApiResult};
 use super::extract::{Bearer, ManagedBy};
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct MyWaitlists {
+    waitlists: Vec<shared::waitlists::MyWaitlistView>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/{slug}/v1/me/waitlists",
+    operation_id = "waitlists_my_waitlists",
+    tag = "consumer me",
+    responses((status = 200, description = "The waitlists the end-user is on", body = MyWaitlists)),
+    security(("bearer" = []))
+)]
 pub async fn my_waitlists(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     Bearer(token): Bearer,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<MyWaitlists>> {
     let me = s.engine.authenticate(&slug, &token).await?;
-    Ok(Json(json!({ "waitlists": s.engine.my_waitlists(&me).await? })))
+    Ok(Json(MyWaitlists { waitlists: s.engine.my_waitlists(&me).await? }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/{slug}/v1/me/waitlists/{feature}",
+    operation_id = "waitlists_my_waitlist",
+    tag = "consumer me",
+    responses((status = 200, description = "OK", body = MyWaitlistView)),
+    security(("bearer" = []))
+)]
 pub async fn my_waitlist(
     State(s): State<AppState>,
     Path((slug, feature)): Path<(String, String)>,
@@ -34,6 +54,14 @@ pub async fn my_waitlist(
     Ok(Json(s.engine.my_waitlist(&me, &feature).await?))
 }
 
+#[utoipa::path(
+    put,
+    path = "/{slug}/v1/me/waitlists/{feature}",
+    operation_id = "waitlists_join_waitlist",
+    tag = "consumer me",
+    responses((status = 200, description = "OK", body = MyWaitlistView)),
+    security(("bearer" = []))
+)]
 pub async fn join_waitlist(
     State(s): State<AppState>,
     Path((slug, feature)): Path<(String, String)>,
@@ -43,6 +71,14 @@ pub async fn join_waitlist(
     Ok(Json(s.engine.join_waitlist(&me, &feature).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/{slug}/v1/me/waitlists/{feature}",
+    operation_id = "waitlists_leave_waitlist",
+    tag = "consumer me",
+    responses((status = 204, description = "Done: no body")),
+    security(("bearer" = []))
+)]
 pub async fn leave_waitlist(
     State(s): State<AppState>,
     Path((slug, feature)): Path<(String, String)>,
@@ -53,14 +89,40 @@ pub async fn leave_waitlist(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct WaitlistList {
+    waitlists: Vec<shared::waitlists::WaitlistSummary>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/waitlists",
+    operation_id = "waitlists_list",
+    tag = "waitlists",
+    responses((status = 200, description = "The app's waitlists", body = WaitlistList)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn list(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
     Path(slug): Path<String>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "waitlists": s.engine.waitlists(&c, &slug).await? })))
+) -> ApiResult<Json<WaitlistList>> {
+    Ok(Json(WaitlistList { waitlists: s.engine.waitlists(&c, &slug).await? }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/waitlists/{feature}",
+    operation_id = "waitlists_entries",
+    tag = "waitlists",
+    params(
+        ("status" = Option<String>, Query, description = "`waiting` or `admitted`"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
+        ("limit" = Option<u32>, Query, description = "Page size"),
+    ),
+    responses((status = 200, description = "A page of the waitlist's entries", body = WaitlistPage)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn entries(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -85,6 +147,14 @@ pub async fn entries(
     Ok(Json(page))
 }
 
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/waitlists/{feature}/export",
+    operation_id = "waitlists_export",
+    tag = "waitlists",
+    responses((status = 200, description = "The waitlist as CSV", content_type = "text/csv", body = String)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn export(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -99,12 +169,26 @@ pub async fn export(
         .into_response())
 }
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Admitted {
+    admitted: Vec<shared::waitlists::WaitlistEntryView>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/apps/{slug}/waitlists/{feature}/admit",
+    operation_id = "waitlists_admit",
+    tag = "waitlists",
+    request_body(content = Admission),
+    responses((status = 200, description = "The entries admitted", body = Admitted)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn admit(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
     Path((slug, feature)): Path<(String, String)>,
     ApiJson(admission): ApiJson<Admission>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Admitted>> {
     let admitted = s.engine.admit_waitlist(&c, &slug, &feature, admission).await?;
-    Ok(Json(json!({ "admitted": admitted })))
+    Ok(Json(Admitted { admitted }))
 }

@@ -12,24 +12,35 @@ use serde::{Deserialize, Serialize};
 use super::error::{ApiJson, ApiResult};
 use super::extract::ManagedBy;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct WebhookList {
     webhooks: Vec<WebhookView>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = WebhooksRotateBody)]
 #[serde(deny_unknown_fields)]
 pub struct RotateBody {
     overlap_seconds: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     cursor: Option<String>,
     limit: Option<u32>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/apps/{slug}/webhooks",
+    operation_id = "webhooks_create",
+    tag = "integrations",
+    request_body(content = WebhookInput),
+    responses((status = 201, description = "Created", body = WebhookSecret)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn create(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -39,6 +50,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(s.engine.create_webhook(&c, &slug, input).await?)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/webhooks",
+    operation_id = "webhooks_list",
+    tag = "integrations",
+    responses((status = 200, description = "OK", body = WebhookList)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn list(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -47,6 +66,14 @@ pub async fn list(
     Ok(Json(WebhookList { webhooks: s.engine.list_webhooks(&c, &slug).await? }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/webhooks/{id}",
+    operation_id = "webhooks_get",
+    tag = "integrations",
+    responses((status = 200, description = "OK", body = WebhookView)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn get(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -55,6 +82,15 @@ pub async fn get(
     Ok(Json(s.engine.get_webhook(&c, &slug, &id).await?))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/apps/{slug}/webhooks/{id}",
+    operation_id = "webhooks_update",
+    tag = "integrations",
+    request_body(content = WebhookPatch),
+    responses((status = 200, description = "OK", body = WebhookView)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn update(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -64,6 +100,14 @@ pub async fn update(
     Ok(Json(s.engine.update_webhook(&c, &slug, &id, patch).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/apps/{slug}/webhooks/{id}",
+    operation_id = "webhooks_delete",
+    tag = "integrations",
+    responses((status = 204, description = "Done: no body")),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn delete(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -74,6 +118,15 @@ pub async fn delete(
 }
 
 /// The body is optional: without `overlap_seconds` the old secret keeps signing for a day.
+#[utoipa::path(
+    post,
+    path = "/apps/{slug}/webhooks/{id}/rotate-secret",
+    operation_id = "webhooks_rotate",
+    tag = "integrations",
+    request_body(content = RotateBody),
+    responses((status = 200, description = "OK", body = WebhookSecret)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn rotate(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -84,6 +137,15 @@ pub async fn rotate(
     Ok(Json(s.engine.rotate_webhook_secret(&c, &slug, &id, overlap).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/apps/{slug}/webhooks/{id}/deliveries",
+    operation_id = "webhooks_deliveries",
+    tag = "integrations",
+    params(PageQuery),
+    responses((status = 200, description = "OK", body = DeliveryPage)),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn deliveries(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,
@@ -93,6 +155,14 @@ pub async fn deliveries(
     Ok(Json(s.engine.webhook_deliveries(&c, &slug, &id, q.cursor.as_deref(), q.limit).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/apps/{slug}/webhooks/{id}/deliveries/{delivery}/redeliver",
+    operation_id = "webhooks_redeliver",
+    tag = "integrations",
+    responses((status = 202, description = "The delivery is queued again")),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn redeliver(
     State(s): State<AppState>,
     ManagedBy(c): ManagedBy,

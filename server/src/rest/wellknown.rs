@@ -14,6 +14,13 @@ pub use domain::engine::JWKS_MAX_AGE_SECONDS;
 
 /// `GET /{slug}/v1/.well-known/jwks.json`: public, so readable by a page of any origin
 /// (a single-page app verifying ID tokens).
+#[utoipa::path(
+    get,
+    path = "/{slug}/v1/.well-known/jwks.json",
+    operation_id = "wellknown_jwks",
+    tag = "openid connect",
+    responses((status = 200, description = "The app's public keys (`Cache-Control: public, max-age=…`)", body = crate::openapi::schemas::Jwks))
+)]
 pub async fn jwks(State(s): State<AppState>, Path(slug): Path<String>) -> ApiResult<impl IntoResponse> {
     let jwks = s.engine.jwks(&slug).await?;
     let mut response = (

@@ -33,6 +33,7 @@ mod metrics;
 mod multinode;
 mod oidc_browser;
 mod oidc_provider;
+mod openapi;
 mod ops;
 mod organizations;
 mod otp;

@@ -34,7 +34,8 @@ const MAX_STATE: usize = 1024;
 const MAX_NONCE: usize = 512;
 
 /// The query of `GET /{slug}/oauth2/authorize` (and the consent form's copy of it).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuthorizeParams {
     pub response_type: Option<String>,
     pub client_id: Option<String>,
@@ -90,7 +91,7 @@ pub enum AuthorizeStep {
 }
 
 /// The form of the token, revocation and introspection endpoints.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct TokenParams {
     pub grant_type: Option<String>,
     pub code: Option<String>,
@@ -99,6 +100,7 @@ pub struct TokenParams {
     pub refresh_token: Option<String>,
     pub scope: Option<String>,
     pub client_id: Option<String>,
+    #[schema(value_type = Option<String>, format = Password)]
     pub client_secret: Option<SecretString>,
     pub client_assertion_type: Option<String>,
     pub client_assertion: Option<String>,
@@ -114,7 +116,7 @@ pub struct BasicCredentials {
 }
 
 /// The token endpoint's answer (RFC 6749 5.1, OIDC Core 3.1.3.3).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OAuthTokens {
     pub access_token: String,
     pub token_type: &'static str,
