@@ -73,7 +73,7 @@ pub use oidc::{
     AuthorizeParams, AuthorizeStep, BasicCredentials, ConsentPrompt, Decision, Logout, OAuthError, OAuthTokens,
     TokenParams, UserInfo, AUTH_AFTER_CONTEXT,
 };
-pub use oidc_clients::{parse_redirect_uri, OIDC_CLIENT_ID_PREFIX, OIDC_CLIENT_SECRET_PREFIX};
+pub use oidc_clients::{parse_redirect_uri, web_origin, OIDC_CLIENT_ID_PREFIX, OIDC_CLIENT_SECRET_PREFIX};
 pub use orgs::{MemberView, OrgInput, OrgPatch, OrgView, ORG_PAGE_MAX};
 pub use orgs_invites::{OrgInviteView, ORG_INVITE_PREFIX};
 pub use orgs_manage::OrgPage;

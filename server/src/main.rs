@@ -252,7 +252,14 @@ async fn rotate_keys(config: Config, slug: String) -> anyhow::Result<()> {
 async fn export(config: Config, slug: String, output: Option<std::path::PathBuf>) -> anyhow::Result<()> {
     let engine = offline_engine(&config).await?;
     match output {
-        Some(path) => server::transfer_cli::export(&engine, &slug, tokio::fs::File::create(path).await?).await?,
+        Some(path) => {
+            // Every user's password hash is in it: readable by its owner only.
+            let mut options = tokio::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            options.mode(0o600);
+            server::transfer_cli::export(&engine, &slug, options.open(path).await?).await?
+        }
         None => server::transfer_cli::export(&engine, &slug, tokio::io::stdout()).await?,
     };
     Ok(())

@@ -75,6 +75,12 @@ pub fn parse_redirect_uri(raw: &str, field: &str) -> Result<String> {
     if !url.username().is_empty() || url.password().is_some() {
         return Err(bad("must not carry credentials"));
     }
+    // A web redirect URI's host becomes a source of the hosted pages' `form-action`: only
+    // what a real host is spelled with (the URL parser lets `*`, `;` and `,` through).
+    let plain_host = |h: &str| h.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'));
+    if matches!(url.scheme(), "https" | "http") && !url.host_str().is_some_and(plain_host) {
+        return Err(bad("has a host that is not a domain name or an IP address"));
+    }
     match url.scheme() {
         "https" => {}
         "http" => {
@@ -391,7 +397,7 @@ impl Engine {
 /// The origin of a redirect URI as a browser's `Origin` header spells it (`https://host`,
 /// the port only when not the scheme's default); `None` for a native app's private-use
 /// scheme, which no web page has.
-fn web_origin(uri: &str) -> Option<String> {
+pub fn web_origin(uri: &str) -> Option<String> {
     let url = url::Url::parse(uri).ok()?;
     if !matches!(url.scheme(), "https" | "http") {
         return None;
@@ -444,6 +450,11 @@ mod tests {
             "file:///etc/passwd",
             "custom:/x",
             "https://rp.example/c b",
+            // Hosts that would widen the hosted pages' form-action.
+            "https://*/cb",
+            "https://*.example/cb",
+            "https://a;script-src/cb",
+            "https://a,b/cb",
         ] {
             assert!(parse_redirect_uri(bad, "r").is_err(), "{bad}");
         }

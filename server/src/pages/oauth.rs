@@ -208,7 +208,7 @@ async fn step(
         AuthorizeStep::Consent(c) => {
             // Allowing redirects to the client (whose redirect URI the engine checked): the
             // consent form's post ends there.
-            if let Some(origin) = params.redirect_uri.as_deref().and_then(shared::config::origin_of) {
+            if let Some(origin) = params.redirect_uri.as_deref().and_then(domain::engine::web_origin) {
                 h.allow_form_target(origin);
             }
             let view = ConsentView { client_name: c.client_name, scopes: c.scopes, request: raw };
