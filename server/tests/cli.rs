@@ -218,24 +218,35 @@ fn verify_audit_over(dir: &PathBuf, db: &str, runtime: &tokio::runtime::Runtime)
     assert!(stdout(&out).contains("ledger: BROKEN at position 3"), "{}", stdout(&out));
 }
 
-#[test]
-fn verify_audit_over_sqlite() {
+/// A CLI test over each store: a SQLite file in `dir`, or a fresh PostgreSQL schema that
+/// is dropped whether the test passes or not.
+type StoreTest = fn(&PathBuf, &str, &tokio::runtime::Runtime);
+
+fn on_sqlite(test: StoreTest) {
     let dir = temp_dir();
     let db = format!("sqlite://{}/rampart.db", dir.display());
-    verify_audit_over(&dir, &db, &tokio::runtime::Runtime::new().unwrap());
+    test(&dir, &db, &tokio::runtime::Runtime::new().unwrap());
 }
 
-#[test]
-fn verify_audit_over_postgres() {
+fn on_postgres(test: StoreTest) {
     let dir = temp_dir();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let schema = runtime.block_on(testkit::PgSchema::for_test());
-    let outcome =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| verify_audit_over(&dir, &schema.url, &runtime)));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| test(&dir, &schema.url, &runtime)));
     let _ = runtime.block_on(schema.drop());
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }
+}
+
+#[test]
+fn verify_audit_over_sqlite() {
+    on_sqlite(verify_audit_over);
+}
+
+#[test]
+fn verify_audit_over_postgres() {
+    on_postgres(verify_audit_over);
 }
 
 /// An engine over `db` with master key `key`, as the server would have it.
@@ -394,19 +405,10 @@ fn transfer_over(dir: &PathBuf, db: &str, runtime: &tokio::runtime::Runtime) {
 
 #[test]
 fn transfer_over_sqlite() {
-    let dir = temp_dir();
-    let db = format!("sqlite://{}/rampart.db", dir.display());
-    transfer_over(&dir, &db, &tokio::runtime::Runtime::new().unwrap());
+    on_sqlite(transfer_over);
 }
 
 #[test]
 fn transfer_over_postgres() {
-    let dir = temp_dir();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let schema = runtime.block_on(testkit::PgSchema::for_test());
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| transfer_over(&dir, &schema.url, &runtime)));
-    let _ = runtime.block_on(schema.drop());
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
+    on_postgres(transfer_over);
 }
