@@ -25,12 +25,30 @@ fn argon2() -> Result<Argon2<'static>> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params()?))
 }
 
-/// A real hash of a throwaway password, verified against when the user is unknown so the
-/// answer takes as long as for a known one.
-static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
-    let mut memory = Vec::new();
-    hash_blocking(&SecretString::from("rampart-dummy-password-for-timing"), &mut memory).unwrap_or_default()
-});
+/// What an unknown user's password is verified against, so the answer takes as long as for
+/// a known one: Rampart's parameters, a random salt and a random output. Verifying costs
+/// exactly a real verify (the cost is in the parameters) and never matches (a 2^-256
+/// chance), and making it costs nothing: no 19 MiB computed at start, none kept after.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| dummy_hash().unwrap_or_default());
+
+fn dummy_hash() -> Result<String> {
+    use rand::RngCore;
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    rand::rngs::OsRng.fill_bytes(&mut out);
+    Ok(own_phc(&salt, &out)?.to_string())
+}
+
+/// Rampart's own argon2id PHC string for `salt` and `out`.
+fn own_phc<'a>(salt: &'a SaltString, out: &[u8]) -> Result<PasswordHash<'a>> {
+    Ok(PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params()?).map_err(|e| failed("params", e))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(out).map_err(|e| failed("output", e))?),
+    })
+}
 
 fn failed(what: &str, e: impl std::fmt::Display) -> Error {
     Error::internal(anyhow::anyhow!("{what}: {e}"))
@@ -48,14 +66,7 @@ fn hash_blocking(password: &SecretString, memory: &mut Vec<Block>) -> Result<Str
     argon2
         .hash_password_into_with_memory(password.expose_secret().as_bytes(), salt_bytes, &mut out, &mut memory[..])
         .map_err(|e| failed("hashing failed", e))?;
-    let hash = PasswordHash {
-        algorithm: Algorithm::Argon2id.ident(),
-        version: Some(Version::V0x13.into()),
-        params: ParamsString::try_from(&params()?).map_err(|e| failed("params", e))?,
-        salt: Some(salt.as_salt()),
-        hash: Some(Output::new(&out).map_err(|e| failed("output", e))?),
-    };
-    Ok(hash.to_string())
+    Ok(own_phc(&salt, &out)?.to_string())
 }
 
 fn verify_blocking(password: &SecretString, stored: Option<&str>, memory: &mut Vec<Block>) -> Result<bool> {
@@ -183,9 +194,33 @@ pub async fn verify_admitted(place: Admitted, password: SecretString, stored: Op
 /// unknown app's sign-in).
 pub const NEUTRAL: Uuid = Uuid::nil();
 
-/// How many nice levels an argon2 thread runs below the thread that started it (see
-/// `Workers`): each level is about 10% less CPU when the two compete.
-const ARGON2_NICE: i32 = 5;
+/// Where argon2 runs: how many threads (one computation each at a time), and how many nice
+/// levels below the thread that started them (see `Workers`; each level is about 10% less
+/// CPU when the two compete). Set once, before the first password is hashed ([`configure`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pool {
+    /// `None`: one per core.
+    pub threads: Option<usize>,
+    pub nice: i32,
+}
+
+impl Pool {
+    pub const DEFAULT_NICE: i32 = 5;
+}
+
+impl Default for Pool {
+    fn default() -> Pool {
+        Pool { threads: None, nice: Pool::DEFAULT_NICE }
+    }
+}
+
+static POOL: std::sync::OnceLock<Pool> = std::sync::OnceLock::new();
+
+/// Sets the argon2 pool; answers false (and changes nothing) once the pool has been set or
+/// has started with the defaults.
+pub fn configure(pool: Pool) -> bool {
+    POOL.set(pool).is_ok()
+}
 
 /// Work for an argon2 thread, given that thread's working area.
 type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
@@ -197,7 +232,7 @@ type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 /// served in turn, and bounded (`admission`): past the bound a request is refused at once
 /// with `Unavailable`.
 ///
-/// The threads run at a lower scheduling priority (`ARGON2_NICE`) than the runtime's: a
+/// The threads run at a lower scheduling priority (`Pool::nice`) than the runtime's: a
 /// storm of sign-ins keeps every one of them busy, and at equal priority the kernel would
 /// share each core between them and the threads serving reads, whose answers then wait
 /// behind a verify's time slice. Lower, argon2 takes what the requests leave.
@@ -207,14 +242,15 @@ struct Workers {
 }
 
 static WORKERS: LazyLock<Workers> = LazyLock::new(|| {
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let limits = Limits::for_cores(cores);
+    let pool = *POOL.get_or_init(Pool::default);
+    let threads = pool.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let limits = Limits::for_cores(threads);
     let (jobs, queue) = std::sync::mpsc::channel::<Job>();
     let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
     for n in 0..limits.running {
         let queue = queue.clone();
         let started = std::thread::Builder::new().name(format!("rampart-argon2-{n}")).spawn(move || {
-            lower_priority();
+            lower_priority(pool.nice);
             let mut area = Vec::new();
             loop {
                 let job = match queue.lock() {
@@ -233,19 +269,21 @@ static WORKERS: LazyLock<Workers> = LazyLock::new(|| {
     Workers { admission: Admission::new(limits), jobs }
 });
 
-/// Lowers the calling thread's priority by `ARGON2_NICE` (Linux keeps a nice value per
+/// Lowers the calling thread's priority by `nice` levels (Linux keeps a nice value per
 /// thread, inherited from the thread that started it). Raising a nice value needs no
-/// privilege; should it fail, argon2 runs at the runtime's priority, as it did before.
-fn lower_priority() {
+/// privilege; should it fail, argon2 runs at the runtime's priority.
+fn lower_priority(nice: i32) {
     #[cfg(target_os = "linux")]
-    {
+    if nice > 0 {
         use rustix::process::{getpriority_process, setpriority_process};
         let me = Some(rustix::thread::gettid());
-        let lowered = getpriority_process(me).and_then(|nice| setpriority_process(me, (nice + ARGON2_NICE).min(19)));
+        let lowered = getpriority_process(me).and_then(|now| setpriority_process(me, (now + nice).min(19)));
         if let Err(e) = lowered {
             tracing::warn!(error = %e, "could not lower the argon2 threads' priority");
         }
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = nice;
 }
 
 async fn on_a_core<T: Send + 'static>(
@@ -266,12 +304,9 @@ async fn on_a_core<T: Send + 'static>(
     outcome.await.map_err(|_| Error::internal(anyhow::anyhow!("an argon2 computation panicked")))?
 }
 
-/// Computes the dummy hash in the background, so the first unknown-user sign-in is not
-/// slower than the rest and the start is not held up by it.
+/// Makes the dummy hash (random bytes, no argon2) before the first sign-in asks for it.
 pub fn warm_up() {
-    tokio::task::spawn_blocking(|| {
-        LazyLock::force(&DUMMY_HASH);
-    });
+    LazyLock::force(&DUMMY_HASH);
 }
 
 #[cfg(test)]
@@ -285,6 +320,12 @@ mod tests {
         assert!(verify(SecretString::from("CorrectHorseBatteryStaple"), Some(h.clone())).await.unwrap());
         assert!(!verify(SecretString::from("wrong"), Some(h)).await.unwrap());
         assert!(!verify(SecretString::from("rampart-dummy-password-for-timing"), None).await.unwrap());
+        // The dummy is a well-formed hash with today's parameters (so a verify against it
+        // costs what a real one does), not one of a password.
+        warm_up();
+        assert!(DUMMY_HASH.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", *DUMMY_HASH);
+        assert!(!needs_rehash(&DUMMY_HASH));
+        assert!(!verify(SecretString::from(""), Some(DUMMY_HASH.clone())).await.unwrap());
     }
 
     /// The reused working area changes nothing: hashes are standard PHC strings that the
@@ -353,7 +394,7 @@ mod tests {
         .await
         .unwrap();
         assert!(name.unwrap().starts_with("rampart-argon2-"));
-        assert_eq!(nice, (nice_here() + ARGON2_NICE).min(19), "the caller's thread keeps its priority");
+        assert_eq!(nice, (nice_here() + Pool::DEFAULT_NICE).min(19), "the caller's thread keeps its priority");
     }
 
     #[tokio::test]

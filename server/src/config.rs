@@ -38,6 +38,8 @@ pub struct Config {
     /// When set, `GET /metrics` needs `Authorization: Bearer <this>`.
     pub metrics_token: Option<SecretString>,
     pub log_format: LogFormat,
+    /// Where password hashing runs (`RAMPART_ARGON2_THREADS`, `RAMPART_ARGON2_NICE`).
+    pub argon2: domain::password::Pool,
     pub data_dir: PathBuf,
     /// Where the built site (wasm, css) is served from.
     pub site_root: String,
@@ -73,6 +75,8 @@ struct FileConfig {
     metrics_token: Option<String>,
     outbound_allowed_networks: Option<Vec<String>>,
     log_format: Option<String>,
+    argon2_threads: Option<usize>,
+    argon2_nice: Option<i32>,
     data_dir: Option<String>,
     site_root: Option<String>,
     site_pkg_dir: Option<String>,
@@ -216,6 +220,26 @@ impl Config {
             Some("json") => LogFormat::Json,
             Some(other) => return Err(bad("RAMPART_LOG_FORMAT", format!("'{other}' is not 'text' or 'json'"))),
         };
+        let argon2_threads = match env.get("RAMPART_ARGON2_THREADS") {
+            Some(raw) => Some(raw.parse::<usize>().ok().filter(|n| (1..=256).contains(n)).ok_or_else(|| {
+                bad("RAMPART_ARGON2_THREADS", format!("'{raw}' is not a number of threads from 1 to 256"))
+            })?),
+            None => file.argon2_threads,
+        };
+        if argon2_threads.is_some_and(|n| !(1..=256).contains(&n)) {
+            return Err(bad("RAMPART_ARGON2_THREADS", "must be a number of threads from 1 to 256"));
+        }
+        let argon2_nice =
+            match env.get("RAMPART_ARGON2_NICE") {
+                Some(raw) => raw.parse::<i32>().ok().filter(|n| (0..=19).contains(n)).ok_or_else(|| {
+                    bad("RAMPART_ARGON2_NICE", format!("'{raw}' is not a nice increment from 0 to 19"))
+                })?,
+                None => file.argon2_nice.unwrap_or(domain::password::Pool::DEFAULT_NICE),
+            };
+        if !(0..=19).contains(&argon2_nice) {
+            return Err(bad("RAMPART_ARGON2_NICE", "must be a nice increment from 0 to 19"));
+        }
+        let argon2 = domain::password::Pool { threads: argon2_threads, nice: argon2_nice };
         let site_root = pick("LEPTOS_SITE_ROOT", file.site_root).unwrap_or_else(|| "target/site".into());
         let site_pkg_dir = pick("LEPTOS_SITE_PKG_DIR", file.site_pkg_dir).unwrap_or_else(|| "pkg".into());
         let output_name = pick("LEPTOS_OUTPUT_NAME", file.output_name).unwrap_or_else(|| "rampart".into());
@@ -234,6 +258,7 @@ impl Config {
             metrics_token: metrics_token.map(SecretString::from),
             outbound_allowed_networks,
             log_format,
+            argon2,
             data_dir,
             site_root,
             site_pkg_dir,
@@ -396,6 +421,10 @@ mod tests {
             ("RAMPART_MAIL_FROM", "nobody"),
             ("RAMPART_TRUSTED_PROXIES", "10.0.0.0/99"),
             ("RAMPART_LOG_FORMAT", "xml"),
+            ("RAMPART_ARGON2_THREADS", "0"),
+            ("RAMPART_ARGON2_THREADS", "many"),
+            ("RAMPART_ARGON2_NICE", "-5"),
+            ("RAMPART_ARGON2_NICE", "20"),
             ("RAMPART_CONFIG", "/nonexistent/rampart.toml"),
         ] {
             let err = Config::load(&env(&[(var, value)])).unwrap_err();
@@ -420,6 +449,19 @@ mod tests {
         assert_eq!(c.bind.port(), 4000);
         assert_eq!(c.public_url.as_deref(), Some("https://auth.example.com"));
         assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.argon2, domain::password::Pool { threads: None, nice: 5 }, "the defaults");
+        std::fs::write(&file, "argon2_threads = 1\nargon2_nice = 0\n").unwrap();
+        let c = Config::load(&env(&[("RAMPART_CONFIG", &path), ("RAMPART_MASTER_KEY", &key)])).unwrap();
+        assert_eq!(c.argon2, domain::password::Pool { threads: Some(1), nice: 0 });
+        let c = Config::load(&env(&[("RAMPART_CONFIG", &path), ("RAMPART_ARGON2_NICE", "10")])).unwrap();
+        assert_eq!(c.argon2, domain::password::Pool { threads: Some(1), nice: 10 });
+        std::fs::write(&file, "argon2_threads = 0\n").unwrap();
+        assert_eq!(Config::load(&env(&[("RAMPART_CONFIG", &path)])).unwrap_err().variable, "RAMPART_ARGON2_THREADS");
+        std::fs::write(
+            &file,
+            "bind = \"127.0.0.1:4000\"\npublic_url = \"https://auth.example.com/\"\nlog_format = \"json\"\n",
+        )
+        .unwrap();
         let c = Config::load(&env(&[
             ("RAMPART_CONFIG", &path),
             ("RAMPART_BIND", "0.0.0.0:5000"),

@@ -94,6 +94,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    domain::password::configure(config.argon2);
     // The one-shot commands print their answers on standard output; their logs go aside.
     let serving = matches!(cli.command, None | Some(Command::Serve));
     server::telemetry::init(config.log_format, !serving);
