@@ -31,6 +31,7 @@ mod sessions;
 mod signing;
 mod transfer;
 mod transfer_import;
+mod transfer_seen;
 mod users;
 mod views;
 mod waitlists;

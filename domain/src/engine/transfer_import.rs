@@ -6,9 +6,10 @@
 //! again line by line, so one line's conflict fails that line only.
 //!
 //! A rerun of the same file changes nothing (`unchanged`): users are found again by id or
-//! email, and only what differs is written. The run remembers 12 bytes per user (a keyed
-//! hash of each id, email and username it has seen, with the line) to refuse a file that
-//! names one user twice.
+//! email, and only what differs is written. The run remembers 12 bytes per key (a keyed
+//! hash of each id, email, phone and username it has seen, with the line: `transfer_seen`),
+//! about 40 bytes per user, to refuse a file that names one user twice; nothing else it
+//! holds grows with the file.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -23,6 +24,7 @@ use super::audit::{actor_of, user_kind};
 use super::cache::Change;
 use super::contacts::parse_phone;
 use super::transfer::{FirebaseHashConfig, Header, LineItem, OrgLine, UserLine, FORMAT, VERSION};
+use super::transfer_seen::SeenKeys;
 use super::{now, Access, Caller, Engine};
 use crate::audit::{Actor, Event};
 use crate::model::{App, Contact, ContactKind, Organization, Role, Status, User};
@@ -141,7 +143,7 @@ pub struct Import<'e> {
     firebase: Option<FirebaseParams>,
     /// Given by the operator's flags: a header's parameters do not replace them.
     firebase_fixed: bool,
-    seen: HashMap<u64, u64>,
+    seen: SeenKeys,
     keyer: RandomState,
     pending: Vec<Prepared>,
     line_no: u64,
@@ -149,7 +151,14 @@ pub struct Import<'e> {
     summary: ImportSummary,
     /// Failures not yet handed to [`Import::drain_failures`].
     fresh: Vec<LineFailure>,
+    /// Users written when the planner's statistics are next refreshed (`STATISTICS_FIRST`,
+    /// then each time the count doubles), and whether some were written since the last.
+    statistics_at: u64,
+    written_since_statistics: bool,
 }
+
+/// Users written before the store's statistics are first refreshed.
+const STATISTICS_FIRST: u64 = 10_000;
 
 impl Engine {
     /// `POST /api/v1/apps/{slug}/end-users/import`, owners only.
@@ -185,13 +194,15 @@ impl Engine {
             default_role,
             firebase_fixed: firebase.is_some(),
             firebase,
-            seen: HashMap::new(),
+            seen: SeenKeys::default(),
             keyer: RandomState::new(),
             pending: Vec::with_capacity(BATCH),
             line_no: 0,
             header_possible: true,
             summary: ImportSummary::default(),
             fresh: Vec::new(),
+            statistics_at: STATISTICS_FIRST,
+            written_since_statistics: false,
         })
     }
 }
@@ -433,7 +444,7 @@ impl Import<'_> {
         let hashed: Vec<(u64, &str, &str)> =
             keys.iter().map(|(what, v)| (self.keyer.hash_one((what, v)), *what, v.as_str())).collect();
         if let Some((_, what, value, earlier)) =
-            hashed.iter().find_map(|(h, what, v)| self.seen.get(h).map(|l| (h, what, v, *l)))
+            hashed.iter().find_map(|(h, what, v)| self.seen.get(*h).map(|l| (h, what, v, l)))
         {
             return Err(failure(p.line, "DUPLICATE_IN_FILE", format!("{what} {value} is also on line {earlier}")));
         }
@@ -487,11 +498,26 @@ impl Import<'_> {
                 }
             }
         }
+        let written = self.summary.created + self.summary.updated;
+        if written >= self.statistics_at {
+            self.statistics_at = written.saturating_mul(2);
+            self.refresh_statistics().await;
+        }
         Ok(())
+    }
+
+    /// The tables this run grows are read by its own next lines (and by every sign-in after
+    /// it) through plans made from their statistics; a failure costs speed, not the import.
+    async fn refresh_statistics(&mut self) {
+        self.written_since_statistics = false;
+        if let Err(e) = self.engine.store.refresh_statistics().await {
+            tracing::warn!(error = %e, "could not refresh the store's statistics after import batches");
+        }
     }
 
     fn count(&mut self, plans: &[Plan]) {
         for plan in plans {
+            self.written_since_statistics |= plan.created || !plan.ops.is_empty();
             match (plan.created, plan.ops.is_empty()) {
                 (true, _) => self.summary.created += 1,
                 (false, true) => self.summary.unchanged += 1,
@@ -503,6 +529,9 @@ impl Import<'_> {
     /// Ends the run: the last batch, and the run's own audit event.
     pub async fn finish(mut self) -> Result<ImportSummary> {
         self.flush().await?;
+        if self.written_since_statistics {
+            self.refresh_statistics().await;
+        }
         let s = &self.summary;
         let mut tx = self.engine.write().await?;
         tx.record(

@@ -177,6 +177,12 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_head(&self, app_id: Uuid) -> StoreResult<Option<Head>>;
     /// Where the last retention cut of the app's log stopped.
     async fn audit_checkpoint(&self, app_id: Uuid) -> StoreResult<Option<Checkpoint>>;
+    /// After a bulk write (an import): brings the query planner's statistics on the user
+    /// tables up to date. A table grown by a million rows in minutes has none yet
+    /// (PostgreSQL's autovacuum analyzes on its own schedule), and without them PostgreSQL
+    /// read every contact of the app to find one user's (measured: 19 lines a second instead
+    /// of 800 in a rerun over a million users).
+    async fn refresh_statistics(&self) -> StoreResult<()>;
     /// Apps with events not linked yet.
     async fn apps_with_pending_audit(&self, limit: u32) -> StoreResult<Vec<Uuid>>;
     /// How many of the app's events are not linked yet.

@@ -41,6 +41,8 @@ impl_sql_store!(PostgresStore, PostgresTx, sqlx::Postgres);
 impl Backend for PostgresStore {
     type Db = sqlx::Postgres;
     const NAME: &'static str = "postgres";
+    /// A sample of each table (30,000 rows at the default target): a fraction of a second.
+    const REFRESH_STATISTICS: &'static str = "ANALYZE users, contacts, organizations, organization_members";
 
     fn reader(&self) -> &PgPool {
         &self.reader

@@ -65,6 +65,9 @@ impl_sql_store!(SqliteStore, SqliteTx, sqlx::Sqlite);
 impl Backend for SqliteStore {
     type Db = sqlx::Sqlite;
     const NAME: &'static str = "sqlite";
+    /// SQLite's planner works from its own heuristics until told otherwise; `optimize` runs
+    /// `ANALYZE` on the tables whose statistics it judges out of date (cheap when none are).
+    const REFRESH_STATISTICS: &'static str = "PRAGMA optimize";
 
     fn reader(&self) -> &SqlitePool {
         &self.reader

@@ -6,6 +6,23 @@ use super::*;
 conformance! {
     ids_taken_across_apps => sqlite_ids_taken_across_apps, postgres_ids_taken_across_apps;
     rehash_replaces_only_the_verified_hash => sqlite_rehash_replaces_only_the_verified_hash, postgres_rehash_replaces_only_the_verified_hash;
+    statistics_refresh_after_bulk_writes => sqlite_statistics_refresh_after_bulk_writes, postgres_statistics_refresh_after_bulk_writes;
+}
+
+/// What an import calls between its batches: it names real tables on both stores (a typo
+/// would only show as a warning in an import's log), inside no transaction, and changes
+/// nothing anyone reads.
+async fn statistics_refresh_after_bulk_writes(store: Arc<dyn Store>) {
+    let (a, role, ada) = seed(&store, "app-a").await;
+    let mut tx = store.begin().await.unwrap();
+    for n in 0..200 {
+        tx.insert_user(&new_user(a.id, role.id, &format!("bulk{n:03}"))).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    store.refresh_statistics().await.unwrap();
+    store.refresh_statistics().await.unwrap();
+    assert_eq!(store.user_by_id(a.id, ada.id).await.unwrap(), Some(ada));
+    assert!(store.user_by_username(a.id, "bulk199").await.unwrap().is_some());
 }
 
 fn new_org(app_id: Uuid, slug: &str) -> domain::model::Organization {

@@ -37,6 +37,9 @@ pub(crate) trait Backend: Send + Sync + 'static {
     type Db: sqlx::Database;
     /// `Store::backend`'s answer.
     const NAME: &'static str;
+    /// `Store::refresh_statistics`: the statement that brings the planner's view of the user
+    /// tables up to date.
+    const REFRESH_STATISTICS: &'static str;
 
     /// The pool reads go to.
     fn reader(&self) -> &sqlx::Pool<Self::Db>;
@@ -104,6 +107,12 @@ macro_rules! impl_sql_store {
                     usage("reader", $crate::store::sql::Backend::reader(self)),
                     usage("writer", $crate::store::sql::Backend::writer(self)),
                 ]
+            }
+
+            async fn refresh_statistics(&self) -> $crate::store::StoreResult<()> {
+                let sql = <$store as $crate::store::sql::Backend>::REFRESH_STATISTICS;
+                sqlx::query(sql).execute($crate::store::sql::Backend::writer(self)).await?;
+                Ok(())
             }
 
             async fn ping(&self) -> $crate::store::StoreResult<()> {
