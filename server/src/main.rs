@@ -276,9 +276,11 @@ async fn import(
     let engine = offline_engine(&config).await?;
     let summary = match input {
         Some(path) => {
-            server::transfer_cli::import(&engine, &slug, tokio::fs::File::open(path).await?, firebase).await?
+            let file = tokio::fs::File::open(path).await?;
+            let size = file.metadata().await?.len();
+            server::transfer_cli::import(&engine, &slug, file, Some(size), firebase).await?
         }
-        None => server::transfer_cli::import(&engine, &slug, tokio::io::stdin(), firebase).await?,
+        None => server::transfer_cli::import(&engine, &slug, tokio::io::stdin(), None, firebase).await?,
     };
     // The audit events are linked before the process ends.
     engine.sequence_audit().await.map_err(|e| anyhow::anyhow!("{e}"))?;
