@@ -30,7 +30,7 @@ build:
 	@$(MAKE) --no-print-directory -j2 server site
 
 server:
-	@echo "[build] compiling the server (a first build takes about 6 minutes on two cores)"
+	@echo "[build] compiling the server (a first build takes about 8 minutes on two cores)"
 	cargo build -p server --bin rampart
 
 site: build-tools

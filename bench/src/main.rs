@@ -7,6 +7,7 @@
 //! JWT signing in this process with Rampart's own code, routing on the same server.
 
 mod ceiling;
+mod import;
 mod load;
 mod report;
 mod seed;
@@ -61,9 +62,29 @@ struct Args {
     /// Run only the scenarios whose names contain this (case-insensitive), e.g. `--only eddsa`.
     #[arg(long)]
     only: Option<String>,
+    /// Extra environment for the server under test, e.g. `--env RAMPART_ARGON2_THREADS=1`.
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
+    server_env: Vec<(String, String)>,
+    /// Users the import scenario feeds `rampart import` (1,000,000; 100,000 with `--small-only`).
+    #[arg(long)]
+    import_users: Option<u64>,
     /// Compare two result files instead of running: `--compare before.json after.json`.
     #[arg(long, num_args = 2, value_names = ["BEFORE", "AFTER"])]
     compare: Option<Vec<PathBuf>>,
+}
+
+fn parse_env(raw: &str) -> Result<(String, String), String> {
+    match raw.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("'{raw}' is not KEY=VALUE")),
+    }
+}
+
+impl Args {
+    /// Whether `--only` leaves the scenario named `name` in.
+    fn wants(&self, name: &str) -> bool {
+        self.only.as_ref().is_none_or(|part| name.to_lowercase().contains(&part.to_lowercase()))
+    }
 }
 
 /// The app every scenario runs against, and the apps whose only job is their algorithm.
@@ -268,8 +289,8 @@ impl Bench<'_> {
     /// Restarts the server, lets it settle, then measures every scenario.
     async fn measure_phase(&self, name: &str, apps: usize) -> Result<Phase> {
         let server = self.launch.start().await?;
-        // Idle means settled: the start's transient allocations (the dummy password hash's
-        // 19 MiB working area) are returned to the system by the allocator within seconds.
+        // Idle means settled: the start's transient allocations (the migrations, the
+        // routers and their OpenAPI document) are returned to the system within seconds.
         tokio::time::sleep(IDLE_AFTER).await;
         let (idle, _) = server.rss_kib()?;
         let phase = self.phase(name, apps, &server, idle).await;
@@ -282,10 +303,7 @@ impl Bench<'_> {
         let reads = api.signins(MAIN_APP, READ_SESSIONS, self.password_connections()).await?;
         let mut rows: Vec<Row> = Vec::new();
         let mut routing = f64::NAN;
-        let wanted = |s: &Scenario| match &self.args.only {
-            None => true,
-            Some(part) => s.extra == "health" || s.name.to_lowercase().contains(&part.to_lowercase()),
-        };
+        let wanted = |s: &Scenario| s.extra == "health" || self.args.wants(s.name);
         for scenario in SCENARIOS.iter().filter(|s| wanted(s)) {
             eprintln!("  {name}: {}", scenario.name);
             let measured = self.scenario(&api, server, scenario, &reads).await?;
@@ -360,6 +378,7 @@ async fn run_store(store: &str, args: &Args, ceilings: &Ceilings, wrk: &Wrk, has
         database_url: database_url.clone(),
         data_dir: scratch.clone(),
         master_key: domain::crypto::MasterKey::generate_base64(),
+        env: args.server_env.clone(),
     };
     let outcome = async {
         eprintln!("{store}: starting on a fresh database");
@@ -388,15 +407,26 @@ async fn run_store(store: &str, args: &Args, ceilings: &Ceilings, wrk: &Wrk, has
             bench.users = LARGE_USERS;
             phases.push(bench.measure_phase("1,000 apps, 10,000 users", LARGE_APPS).await?);
         }
-        Ok::<_, anyhow::Error>((first_start_ms, phases))
+        let import = if args.wants(import::NAME) {
+            let users = args.import_users.unwrap_or(if args.small_only { 100_000 } else { 1_000_000 });
+            eprintln!("{store}: importing {users} users");
+            let server = bench.launch.start().await?;
+            Api::new(&server.base)?.create_app(&bench.owner, import::APP, "EdDSA").await?;
+            server.stop().await?;
+            let (launch, hash) = (bench.launch.clone(), hash.to_owned());
+            Some(tokio::task::spawn_blocking(move || import::run(&launch, users, &hash)).await??)
+        } else {
+            None
+        };
+        Ok::<_, anyhow::Error>((first_start_ms, phases, import))
     }
     .await;
     if let Some(schema) = schema {
         schema.drop().await.ok();
     }
     std::fs::remove_dir_all(&scratch).ok();
-    let (first_start_ms, phases) = outcome?;
-    Ok(StoreRun { store: store.to_owned(), first_start_ms, phases })
+    let (first_start_ms, phases, import) = outcome?;
+    Ok(StoreRun { store: store.to_owned(), first_start_ms, phases, import })
 }
 
 #[tokio::main]

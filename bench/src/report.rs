@@ -9,6 +9,7 @@ use domain::keys::SigningAlg;
 use serde::{Deserialize, Serialize};
 
 use crate::ceiling::Ceilings;
+use crate::import::ImportRun;
 use crate::load::{Class, Measured};
 use crate::spray::Spray;
 
@@ -94,6 +95,8 @@ pub struct StoreRun {
     #[serde(default)]
     pub first_start_ms: f64,
     pub phases: Vec<Phase>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import: Option<ImportRun>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -219,6 +222,10 @@ fn targets(ceilings: &Ceilings, stores: &[StoreRun]) -> Vec<Target> {
             for t in spray.targets(s) {
                 push(t.target, t.measured, t.met);
             }
+        }
+        if let Some(import) = &store.import {
+            let t = import.target(s);
+            push(t.target, t.measured, t.met);
         }
         push(format!("{s}: idle RSS < 40 MB"), mib(small.idle_rss_kib), small.idle_rss_kib < 40 * 1024);
         push(
@@ -357,6 +364,10 @@ impl Run {
                     out += &spray.render();
                 }
             }
+            if let Some(import) = &store.import {
+                let _ = writeln!(out, "## {} — import\n", store.store);
+                out += &import.render();
+            }
         }
         let _ = writeln!(out, "## Targets\n\n| target | measured | |\n|---|---:|---|");
         for t in &self.targets {
@@ -477,6 +488,7 @@ mod tests {
             store: "sqlite".into(),
             first_start_ms: 150.0,
             phases: vec![phase("small", 25_000.0), phase("large", 19_000.0)],
+            import: None,
         }];
         let verdicts: Vec<(String, bool)> =
             targets(&ceilings(), &stores).into_iter().map(|t| (t.target, t.met)).collect();

@@ -23,6 +23,8 @@ pub struct Launch {
     pub database_url: String,
     pub data_dir: PathBuf,
     pub master_key: String,
+    /// Set after the rest (`--env`).
+    pub env: Vec<(String, String)>,
 }
 
 pub fn free_port() -> Result<u16> {
@@ -50,6 +52,7 @@ impl Launch {
             .env("RAMPART_DATA_DIR", &self.data_dir)
             .env("RAMPART_MASTER_KEY", &self.master_key)
             .env("RAMPART_BIND", format!("127.0.0.1:{port}"))
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::from(log.try_clone()?))
             .stderr(Stdio::from(log))
             .spawn()
