@@ -14,6 +14,7 @@ pub mod keys;
 pub mod licenses;
 pub mod limits;
 pub mod mail;
+pub mod memory;
 pub mod model;
 pub mod net;
 pub mod password;

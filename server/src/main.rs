@@ -86,6 +86,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // First, before the runtime and the allocator's arenas are touched.
+    domain::memory::keep_pages_small();
     let cli = Cli::parse();
     let config = match Config::load(&Env) {
         Ok(c) => c,
