@@ -75,8 +75,8 @@ struct FileConfig {
     metrics_token: Option<String>,
     outbound_allowed_networks: Option<Vec<String>>,
     log_format: Option<String>,
-    argon2_threads: Option<usize>,
-    argon2_nice: Option<i32>,
+    argon2_threads: Option<i64>,
+    argon2_nice: Option<i64>,
     data_dir: Option<String>,
     site_root: Option<String>,
     site_pkg_dir: Option<String>,
@@ -220,25 +220,26 @@ impl Config {
             Some("json") => LogFormat::Json,
             Some(other) => return Err(bad("RAMPART_LOG_FORMAT", format!("'{other}' is not 'text' or 'json'"))),
         };
-        let argon2_threads = match env.get("RAMPART_ARGON2_THREADS") {
-            Some(raw) => Some(raw.parse::<usize>().ok().filter(|n| (1..=256).contains(n)).ok_or_else(|| {
-                bad("RAMPART_ARGON2_THREADS", format!("'{raw}' is not a number of threads from 1 to 256"))
-            })?),
-            None => file.argon2_threads,
+        // From the environment, else the file; one range check for both.
+        let number = |var: &str, from_file: Option<i64>| match env.get(var) {
+            Some(raw) => raw.trim().parse::<i64>().map(Some).map_err(|_| bad(var, format!("'{raw}' is not a number"))),
+            None => Ok(from_file),
         };
-        if argon2_threads.is_some_and(|n| !(1..=256).contains(&n)) {
-            return Err(bad("RAMPART_ARGON2_THREADS", "must be a number of threads from 1 to 256"));
-        }
-        let argon2_nice =
-            match env.get("RAMPART_ARGON2_NICE") {
-                Some(raw) => raw.parse::<i32>().ok().filter(|n| (0..=19).contains(n)).ok_or_else(|| {
-                    bad("RAMPART_ARGON2_NICE", format!("'{raw}' is not a nice increment from 0 to 19"))
-                })?,
-                None => file.argon2_nice.unwrap_or(domain::password::Pool::DEFAULT_NICE),
-            };
-        if !(0..=19).contains(&argon2_nice) {
-            return Err(bad("RAMPART_ARGON2_NICE", "must be a nice increment from 0 to 19"));
-        }
+        let argon2_threads = match number("RAMPART_ARGON2_THREADS", file.argon2_threads)? {
+            None => None,
+            Some(n) => Some(
+                usize::try_from(n)
+                    .ok()
+                    .filter(|n| (1..=256).contains(n))
+                    .ok_or_else(|| bad("RAMPART_ARGON2_THREADS", "must be a number of threads from 1 to 256"))?,
+            ),
+        };
+        let nice =
+            number("RAMPART_ARGON2_NICE", file.argon2_nice)?.unwrap_or(i64::from(domain::password::Pool::DEFAULT_NICE));
+        let argon2_nice = i32::try_from(nice)
+            .ok()
+            .filter(|n| (0..=19).contains(n))
+            .ok_or_else(|| bad("RAMPART_ARGON2_NICE", "must be a nice increment from 0 to 19"))?;
         let argon2 = domain::password::Pool { threads: argon2_threads, nice: argon2_nice };
         let site_root = pick("LEPTOS_SITE_ROOT", file.site_root).unwrap_or_else(|| "target/site".into());
         let site_pkg_dir = pick("LEPTOS_SITE_PKG_DIR", file.site_pkg_dir).unwrap_or_else(|| "pkg".into());
