@@ -17,7 +17,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::report::{mib, rate, Target};
-use crate::server::Launch;
+use crate::server::{rss_kib, Launch};
 
 /// The app the users go into, made for this alone.
 pub const APP: &str = "bench-import";
@@ -53,14 +53,6 @@ fn line(n: u64, hash: &str) -> String {
     format!(
         "{{\"username\":\"imp{n:07}\",\"display_name\":\"Imported {n}\",\"emails\":[{{\"address\":\"imp{n:07}@import.example\",\"verified\":true}}],\"password_hash\":\"{hash}\"}}\n"
     )
-}
-
-fn rss_kib(pid: u32) -> Option<(u64, u64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| {
-        status.lines().find_map(|l| l.strip_prefix(name)).and_then(|r| r.split_whitespace().next()?.parse().ok())
-    };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
 struct Fed {

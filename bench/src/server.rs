@@ -86,16 +86,7 @@ impl Server {
 
     /// Resident set size now, and its peak since the start, in KiB.
     pub fn rss_kib(&self) -> Result<(u64, u64)> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))?;
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        Ok((field("VmRSS:"), field("VmHWM:")))
+        rss_kib(self.pid()).with_context(|| format!("no memory figures for process {}", self.pid()))
     }
 
     /// SIGTERM (a graceful stop), then SIGKILL if it lingers.
@@ -120,6 +111,16 @@ impl Drop for Server {
             let _ = self.child.wait();
         }
     }
+}
+
+/// A process's resident set size now, and its peak, in KiB (`VmRSS`, `VmHWM`); `None` once
+/// it has gone.
+pub fn rss_kib(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status.lines().find_map(|l| l.strip_prefix(name)).and_then(|r| r.split_whitespace().next()?.parse().ok())
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
 pub fn binary_size(path: &Path) -> Result<u64> {

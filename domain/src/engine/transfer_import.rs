@@ -152,9 +152,9 @@ pub struct Import<'e> {
     /// Failures not yet handed to [`Import::drain_failures`].
     fresh: Vec<LineFailure>,
     /// Users written when the planner's statistics are next refreshed (`STATISTICS_FIRST`,
-    /// then each time the count doubles), and whether some were written since the last.
+    /// then each time the count doubles), and when they were last.
     statistics_at: u64,
-    written_since_statistics: bool,
+    statistics_written: u64,
 }
 
 /// Users written before the store's statistics are first refreshed.
@@ -202,7 +202,7 @@ impl Engine {
             summary: ImportSummary::default(),
             fresh: Vec::new(),
             statistics_at: STATISTICS_FIRST,
-            written_since_statistics: false,
+            statistics_written: 0,
         })
     }
 }
@@ -498,9 +498,8 @@ impl Import<'_> {
                 }
             }
         }
-        let written = self.summary.created + self.summary.updated;
-        if written >= self.statistics_at {
-            self.statistics_at = written.saturating_mul(2);
+        if self.written() >= self.statistics_at {
+            self.statistics_at = self.written().saturating_mul(2);
             self.refresh_statistics().await;
         }
         Ok(())
@@ -509,15 +508,19 @@ impl Import<'_> {
     /// The tables this run grows are read by its own next lines (and by every sign-in after
     /// it) through plans made from their statistics; a failure costs speed, not the import.
     async fn refresh_statistics(&mut self) {
-        self.written_since_statistics = false;
+        self.statistics_written = self.written();
         if let Err(e) = self.engine.store.refresh_statistics().await {
             tracing::warn!(error = %e, "could not refresh the store's statistics after import batches");
         }
     }
 
+    /// Users this run created or updated.
+    fn written(&self) -> u64 {
+        self.summary.created + self.summary.updated
+    }
+
     fn count(&mut self, plans: &[Plan]) {
         for plan in plans {
-            self.written_since_statistics |= plan.created || !plan.ops.is_empty();
             match (plan.created, plan.ops.is_empty()) {
                 (true, _) => self.summary.created += 1,
                 (false, true) => self.summary.unchanged += 1,
@@ -529,7 +532,7 @@ impl Import<'_> {
     /// Ends the run: the last batch, and the run's own audit event.
     pub async fn finish(mut self) -> Result<ImportSummary> {
         self.flush().await?;
-        if self.written_since_statistics {
+        if self.written() > self.statistics_written {
             self.refresh_statistics().await;
         }
         let s = &self.summary;
