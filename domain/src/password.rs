@@ -196,7 +196,9 @@ pub const NEUTRAL: Uuid = Uuid::nil();
 
 /// Where argon2 runs: how many threads (one computation each at a time), and how many nice
 /// levels below the thread that started them (see `Workers`; each level is about 10% less
-/// CPU when the two compete). Set once, before the first password is hashed ([`configure`]).
+/// CPU when the two compete; a negative number is that many above, which Linux allows only a
+/// process with `CAP_SYS_NICE` or a matching `RLIMIT_NICE`). Set once, before the first
+/// password is hashed ([`configure`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pool {
     /// `None`: one per core.
@@ -239,6 +241,8 @@ type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 struct Workers {
     admission: Admission,
     jobs: std::sync::mpsc::Sender<Job>,
+    /// Whether every thread moved its priority as `Pool::nice` asked.
+    placed: bool,
 }
 
 static WORKERS: LazyLock<Workers> = LazyLock::new(|| {
@@ -247,10 +251,14 @@ static WORKERS: LazyLock<Workers> = LazyLock::new(|| {
     let limits = Limits::for_cores(threads);
     let (jobs, queue) = std::sync::mpsc::channel::<Job>();
     let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+    let (report, reports) = std::sync::mpsc::channel::<bool>();
+    let mut started_threads = 0;
     for n in 0..limits.running {
         let queue = queue.clone();
+        let report = report.clone();
         let started = std::thread::Builder::new().name(format!("rampart-argon2-{n}")).spawn(move || {
-            lower_priority(pool.nice);
+            let _ = report.send(set_priority(pool.nice));
+            drop(report);
             let mut area = Vec::new();
             loop {
                 let job = match queue.lock() {
@@ -262,28 +270,82 @@ static WORKERS: LazyLock<Workers> = LazyLock::new(|| {
                 let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut area)));
             }
         });
-        if let Err(e) = started {
-            tracing::error!(error = %e, "could not start an argon2 thread");
+        match started {
+            Ok(_) => started_threads += 1,
+            Err(e) => tracing::error!(error = %e, "could not start an argon2 thread"),
         }
     }
-    Workers { admission: Admission::new(limits), jobs }
+    drop(report);
+    // Each thread says as it starts: waiting for them keeps `start` a promise that their
+    // priorities are set (and were set before the caller changes its own).
+    let placed = reports.iter().take(started_threads).filter(|placed| !placed).count() == 0;
+    Workers { admission: Admission::new(limits), jobs, placed }
 });
 
-/// Lowers the calling thread's priority by `nice` levels (Linux keeps a nice value per
-/// thread, inherited from the thread that started it). Raising a nice value needs no
-/// privilege; should it fail, argon2 runs at the runtime's priority.
-fn lower_priority(nice: i32) {
+/// Starts the argon2 threads now (they otherwise start with the first password) and answers
+/// whether each could move its priority as configured. A thread's nice value is inherited
+/// from the thread that starts it, so a caller that must lower everything else instead of
+/// raising argon2 (`Pool::nice` below 0 without the privilege) lowers itself after this, and
+/// every thread it starts from then on runs below argon2.
+pub fn start() -> bool {
+    WORKERS.placed
+}
+
+/// Where argon2 ended up against the rest of the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Its threads moved themselves by `Pool::nice`.
+    AsAsked,
+    /// Raising them was refused, so the calling thread (and every thread it starts from now
+    /// on) runs this many levels lower instead.
+    RestLowered(i32),
+    /// Neither could move: argon2 runs at the same priority as the rest.
+    Unplaced,
+}
+
+/// Starts the argon2 threads ([`start`]) and puts them `pool.nice` levels from the rest:
+/// when a negative `nice` cannot raise them (no `CAP_SYS_NICE`), the calling thread lowers
+/// itself by as much, which is the same order between the two. Call it before starting the
+/// threads that serve requests (the runtime's), so that they inherit the lowered priority.
+pub fn place(pool: Pool) -> Placement {
+    place_after(start(), pool.nice)
+}
+
+fn place_after(placed: bool, nice: i32) -> Placement {
+    if placed {
+        return Placement::AsAsked;
+    }
+    if nice >= 0 {
+        return Placement::Unplaced;
+    }
+    match move_priority(-nice) {
+        Ok(()) => Placement::RestLowered(-nice),
+        Err(_) => Placement::Unplaced,
+    }
+}
+
+/// Moves the calling argon2 thread's priority `nice` levels down (up when negative; Linux
+/// keeps a nice value per thread, inherited from the thread that started it); false when it
+/// could not, and argon2 then runs at the priority it started with.
+fn set_priority(nice: i32) -> bool {
+    move_priority(nice)
+        .map_err(|e| tracing::debug!(error = %e, nice, "could not move an argon2 thread's priority"))
+        .is_ok()
+}
+
+/// Moves the calling thread's nice value by `by` levels (clamped to Linux's −20..=19).
+/// Lowering needs no privilege, raising needs `CAP_SYS_NICE` (or `RLIMIT_NICE`); elsewhere
+/// than Linux, nothing moves.
+pub fn move_priority(by: i32) -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
-    if nice > 0 {
+    if by != 0 {
         use rustix::process::{getpriority_process, setpriority_process};
         let me = Some(rustix::thread::gettid());
-        let lowered = getpriority_process(me).and_then(|now| setpriority_process(me, (now + nice).min(19)));
-        if let Err(e) = lowered {
-            tracing::warn!(error = %e, "could not lower the argon2 threads' priority");
-        }
+        getpriority_process(me).and_then(|now| setpriority_process(me, (now + by).clamp(-20, 19)))?;
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = nice;
+    let _ = by;
+    Ok(())
 }
 
 async fn on_a_core<T: Send + 'static>(
@@ -395,6 +457,38 @@ mod tests {
         .unwrap();
         assert!(name.unwrap().starts_with("rampart-argon2-"));
         assert_eq!(nice, (nice_here() + Pool::DEFAULT_NICE).min(19), "the caller's thread keeps its priority");
+    }
+
+    /// Without `CAP_SYS_NICE` a thread may not raise itself, so a negative nice lowers the
+    /// caller instead, by as much: argon2 (left where it started) is then above it. Run on a
+    /// thread of its own, which drops the capability for itself alone (Linux keeps
+    /// capabilities and nice values per thread).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn without_the_privilege_the_rest_is_lowered_instead() {
+        use rustix::thread::{capabilities, set_capabilities, CapabilitySet};
+        std::thread::spawn(|| {
+            let nice_here = || rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap();
+            let mut caps = capabilities(None).unwrap();
+            caps.effective -= CapabilitySet::SYS_NICE;
+            caps.permitted -= CapabilitySet::SYS_NICE;
+            set_capabilities(None, caps).unwrap();
+            let before = nice_here();
+            if before > -20 {
+                assert!(move_priority(-1).is_err(), "raising needs the privilege");
+            }
+            assert_eq!(nice_here(), before);
+            if before <= 16 {
+                assert_eq!(place_after(false, -3), Placement::RestLowered(3));
+                assert_eq!(nice_here(), before + 3);
+            }
+            let after = nice_here();
+            assert_eq!(place_after(true, -3), Placement::AsAsked, "argon2 moved itself: nothing else moves");
+            assert_eq!(place_after(false, 5), Placement::Unplaced, "a failed lowering is not made up for");
+            assert_eq!(nice_here(), after);
+        })
+        .join()
+        .unwrap();
     }
 
     #[tokio::test]

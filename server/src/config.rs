@@ -238,8 +238,8 @@ impl Config {
             number("RAMPART_ARGON2_NICE", file.argon2_nice)?.unwrap_or(i64::from(domain::password::Pool::DEFAULT_NICE));
         let argon2_nice = i32::try_from(nice)
             .ok()
-            .filter(|n| (0..=19).contains(n))
-            .ok_or_else(|| bad("RAMPART_ARGON2_NICE", "must be a nice increment from 0 to 19"))?;
+            .filter(|n| (-20..=19).contains(n))
+            .ok_or_else(|| bad("RAMPART_ARGON2_NICE", "must be a nice increment from -20 to 19"))?;
         let argon2 = domain::password::Pool { threads: argon2_threads, nice: argon2_nice };
         let site_root = pick("LEPTOS_SITE_ROOT", file.site_root).unwrap_or_else(|| "target/site".into());
         let site_pkg_dir = pick("LEPTOS_SITE_PKG_DIR", file.site_pkg_dir).unwrap_or_else(|| "pkg".into());
@@ -424,7 +424,7 @@ mod tests {
             ("RAMPART_LOG_FORMAT", "xml"),
             ("RAMPART_ARGON2_THREADS", "0"),
             ("RAMPART_ARGON2_THREADS", "many"),
-            ("RAMPART_ARGON2_NICE", "-5"),
+            ("RAMPART_ARGON2_NICE", "-21"),
             ("RAMPART_ARGON2_NICE", "20"),
             ("RAMPART_CONFIG", "/nonexistent/rampart.toml"),
         ] {
@@ -456,6 +456,8 @@ mod tests {
         assert_eq!(c.argon2, domain::password::Pool { threads: Some(1), nice: 0 });
         let c = Config::load(&env(&[("RAMPART_CONFIG", &path), ("RAMPART_ARGON2_NICE", "10")])).unwrap();
         assert_eq!(c.argon2, domain::password::Pool { threads: Some(1), nice: 10 });
+        let c = Config::load(&env(&[("RAMPART_CONFIG", &path), ("RAMPART_ARGON2_NICE", "-10")])).unwrap();
+        assert_eq!(c.argon2, domain::password::Pool { threads: Some(1), nice: -10 }, "above the rest");
         std::fs::write(&file, "argon2_threads = 0\n").unwrap();
         assert_eq!(Config::load(&env(&[("RAMPART_CONFIG", &path)])).unwrap_err().variable, "RAMPART_ARGON2_THREADS");
         std::fs::write(

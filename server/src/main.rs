@@ -100,6 +100,17 @@ fn main() -> ExitCode {
     // The one-shot commands print their answers on standard output; their logs go aside.
     let serving = matches!(cli.command, None | Some(Command::Serve));
     server::telemetry::init(config.log_format, !serving);
+    // Before the runtime starts its threads: they inherit this thread's priority.
+    match domain::password::place(config.argon2) {
+        domain::password::Placement::AsAsked => {}
+        domain::password::Placement::RestLowered(by) => tracing::info!(
+            by,
+            "argon2 may not be raised above the rest here (no CAP_SYS_NICE): the rest runs lower instead"
+        ),
+        domain::password::Placement::Unplaced => {
+            tracing::warn!(nice = config.argon2.nice, "argon2 runs at the same priority as the rest")
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
