@@ -234,10 +234,12 @@ type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 /// served in turn, and bounded (`admission`): past the bound a request is refused at once
 /// with `Unavailable`.
 ///
-/// The threads run at a lower scheduling priority (`Pool::nice`) than the runtime's: a
-/// storm of sign-ins keeps every one of them busy, and at equal priority the kernel would
-/// share each core between them and the threads serving reads, whose answers then wait
-/// behind a verify's time slice. Lower, argon2 takes what the requests leave.
+/// By default the threads run at a lower scheduling priority (`Pool::nice`) than the
+/// runtime's: a storm of sign-ins keeps every one of them busy, and at equal priority the
+/// kernel would share each core between them and the threads serving reads, whose answers
+/// then wait behind a verify's time slice. Lower, argon2 takes what the requests leave;
+/// fewer threads than cores at a higher priority instead keep those cores for sign-ins and
+/// the rest for everything else (see [`place`]).
 struct Workers {
     admission: Admission,
     jobs: std::sync::mpsc::Sender<Job>,
@@ -276,20 +278,10 @@ static WORKERS: LazyLock<Workers> = LazyLock::new(|| {
         }
     }
     drop(report);
-    // Each thread says as it starts: waiting for them keeps `start` a promise that their
-    // priorities are set (and were set before the caller changes its own).
+    // Each thread says as it starts: `place` knows where they are before it moves its caller.
     let placed = reports.iter().take(started_threads).filter(|placed| !placed).count() == 0;
     Workers { admission: Admission::new(limits), jobs, placed }
 });
-
-/// Starts the argon2 threads now (they otherwise start with the first password) and answers
-/// whether each could move its priority as configured. A thread's nice value is inherited
-/// from the thread that starts it, so a caller that must lower everything else instead of
-/// raising argon2 (`Pool::nice` below 0 without the privilege) lowers itself after this, and
-/// every thread it starts from then on runs below argon2.
-pub fn start() -> bool {
-    WORKERS.placed
-}
 
 /// Where argon2 ended up against the rest of the process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -303,12 +295,15 @@ pub enum Placement {
     Unplaced,
 }
 
-/// Starts the argon2 threads ([`start`]) and puts them `pool.nice` levels from the rest:
-/// when a negative `nice` cannot raise them (no `CAP_SYS_NICE`), the calling thread lowers
-/// itself by as much, which is the same order between the two. Call it before starting the
-/// threads that serve requests (the runtime's), so that they inherit the lowered priority.
-pub fn place(pool: Pool) -> Placement {
-    place_after(start(), pool.nice)
+/// Starts the argon2 threads now (they otherwise start with the first password), each
+/// moving itself the configured `Pool::nice` levels, and answers where they ended up. A
+/// thread's nice value is inherited from the thread that starts it: when a negative `nice`
+/// cannot raise them (no `CAP_SYS_NICE`), the calling thread lowers itself by as much instead,
+/// which is the same order between the two for every thread it starts from then on. Call it
+/// after [`configure`] and before starting the threads that serve requests (the runtime's).
+pub fn place() -> Placement {
+    let nice = POOL.get_or_init(Pool::default).nice;
+    place_after(WORKERS.placed, nice)
 }
 
 fn place_after(placed: bool, nice: i32) -> Placement {

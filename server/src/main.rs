@@ -101,7 +101,7 @@ fn main() -> ExitCode {
     let serving = matches!(cli.command, None | Some(Command::Serve));
     server::telemetry::init(config.log_format, !serving);
     // Before the runtime starts its threads: they inherit this thread's priority.
-    match domain::password::place(config.argon2) {
+    match domain::password::place() {
         domain::password::Placement::AsAsked => {}
         domain::password::Placement::RestLowered(by) => tracing::info!(
             by,
