@@ -36,13 +36,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // A form posted without JavaScript comes back to the page it was sent from, which the
-    // server learns from the Referer: keep it within the site (the server's default for
-    // everything else is no-referrer).
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.insert_header(http::header::REFERRER_POLICY, http::HeaderValue::from_static("same-origin"));
-    }
+    // (The console's `Referrer-Policy: same-origin`, which brings a form posted without
+    // JavaScript back to its page, is the console router's: `server/src/console.rs`.)
     // Marks the page once hydrated (effects run only in the browser): before that a click is
     // a plain link or form post, which browser tests must not mistake for the app's.
     Effect::new(|_| {

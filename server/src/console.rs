@@ -4,11 +4,12 @@
 
 use app::state::AppState;
 use axum::extract::Request;
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::rest::error::error_response;
 
@@ -18,7 +19,14 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         let options = leptos::prelude::LeptosOptions::clone(&state.leptos_options);
         move || app::shell(options.clone())
     });
-    router.layer(axum::middleware::from_fn(same_origin_writes))
+    router
+        .layer(axum::middleware::from_fn(same_origin_writes))
+        // A form posted without JavaScript comes back to the page it was sent from, which the
+        // server function learns from the Referer: the console keeps it within the site (the
+        // server's default, outside, is no-referrer). Set here, on every answer of the
+        // console's; set by the page as it rendered, it was now and then missing from a page
+        // (seen in a browser test under load), whose next form post then came back to `/`.
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
 }
 
 /// CSRF defence for the cookie-authenticated console: a state-changing request must come
