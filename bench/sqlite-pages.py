@@ -35,11 +35,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MIGRATIONS = sorted(glob.glob(os.path.join(HERE, "..", "migrations", "sqlite", "*.sql")))
 
 ROTATE = (
-    "INSERT INTO refresh_tokens (digest, app_id, session_id, created_at, parent) "
-    "SELECT $3, p.app_id, p.session_id, $4, p.digest "
+    "INSERT INTO refresh_tokens (session_id, generation, app_id, digest, created_at) "
+    "SELECT p.session_id, p.generation + 1, p.app_id, $3, $4 "
     "FROM refresh_tokens p JOIN sessions s ON s.id = p.session_id "
-    "WHERE p.app_id = $1 AND p.digest = $2 AND s.revoked_at IS NULL AND s.expires_at > $4 "
-    "AND NOT EXISTS (SELECT 1 FROM refresh_tokens c WHERE c.parent = p.digest) RETURNING session_id"
+    "WHERE p.app_id = $1 AND p.session_id = $5 AND p.generation = $6 AND p.digest = $2 "
+    "AND s.revoked_at IS NULL AND s.expires_at > $4 ON CONFLICT DO NOTHING RETURNING session_id"
 )
 COLUMNS = (
     "id, app_id, at, type, outcome, actor_kind, actor_id, subject_kind, subject_id, session_id, "
@@ -98,10 +98,10 @@ def seed(path, sessions):
             "VALUES (?, ?, ?, ?, ?, ?)",
             (session, app, user, NOW, NOW, NOW + 10**10),
         )
-        tokens[session] = digest()
+        tokens[session] = (0, digest())
         db.execute(
-            "INSERT INTO refresh_tokens (digest, app_id, session_id, created_at) VALUES (?, ?, ?, ?)",
-            (tokens[session], app, session, NOW),
+            "INSERT INTO refresh_tokens (session_id, generation, app_id, digest, created_at) VALUES (?, 0, ?, ?, ?)",
+            (session, app, tokens[session][1], NOW),
         )
     db.execute("COMMIT")
     db.close()
@@ -166,9 +166,11 @@ def rotate(db, app, tokens, variant, rotations):
         rotated = []
         for k in range(BATCH):
             session = sessions[(b * BATCH + k * 37) % len(sessions)]
+            generation, presented = tokens[session]
             successor = digest()
-            if db.execute(ROTATE, {"1": app, "2": tokens[session], "3": successor, "4": at}).fetchall():
-                tokens[session] = successor
+            bound = {"1": app, "2": presented, "3": successor, "4": at, "5": session, "6": generation}
+            if db.execute(ROTATE, bound).fetchall():
+                tokens[session] = (generation + 1, successor)
                 rotated.append(session)
         if variant == "current" and rotated:
             params = []

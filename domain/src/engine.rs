@@ -65,6 +65,7 @@ pub use credentials::{
     AppCredentials, CREDENTIAL_ID_PREFIX, CREDENTIAL_SECRET_PREFIX, DEFAULT_OVERLAP_SECONDS, MAX_OVERLAP_SECONDS,
 };
 pub use federation::{usable_url, CallbackParams, OAuthDone, OAuthStart, FLOW_COOKIE};
+pub use issuer::first_refresh_token;
 pub use licenses::{LicenseQuery, NewLicense};
 pub use links::{allowed_redirect, InviteInput, InviteView, LinkAnswer, Methods};
 pub use mail::{MailPage, MailView};

@@ -139,11 +139,13 @@ impl Session {
 }
 
 /// A refresh token as read. Once rotated, `rotated_at` and `successor_digest` come from its
-/// successor: the token that names it as parent.
+/// successor: the token at the next generation of its session.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefreshToken {
     pub app_id: Uuid,
     pub session_id: Uuid,
+    /// Its place in the session's chain: the first token is 0, each rotation adds one.
+    pub generation: i64,
     pub digest: String,
     pub created_at: DateTime<Utc>,
     pub rotated_at: Option<DateTime<Utc>>,
@@ -152,7 +154,23 @@ pub struct RefreshToken {
     pub successor_digest: Option<String>,
 }
 
-/// A session's first refresh token.
+impl RefreshToken {
+    /// Where it is kept.
+    pub fn key(&self) -> RefreshKey {
+        RefreshKey { session_id: self.session_id, generation: self.generation, digest: self.digest.clone() }
+    }
+}
+
+/// Where a refresh token is kept, as the token itself says: its session, its generation in
+/// the session's chain, and its digest, which must match the one stored there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshKey {
+    pub session_id: Uuid,
+    pub generation: i64,
+    pub digest: String,
+}
+
+/// A session's first refresh token (generation 0).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewRefreshToken {
     pub app_id: Uuid,
@@ -167,15 +185,22 @@ impl NewRefreshToken {
         RefreshToken {
             app_id: self.app_id,
             session_id: self.session_id,
+            generation: 0,
             digest: self.digest.clone(),
             created_at: self.created_at,
             rotated_at: None,
             successor_digest: None,
         }
     }
+
+    /// Where it is kept.
+    pub fn key(&self) -> RefreshKey {
+        RefreshKey { session_id: self.session_id, generation: 0, digest: self.digest.clone() }
+    }
 }
 
-/// The token a rotation puts in its parent's place; it joins the parent's session.
+/// The token a rotation puts in its parent's place: the next generation of the parent's
+/// session.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefreshSuccessor {
     pub digest: String,

@@ -370,10 +370,17 @@ impl Engine {
         app: &App,
         refresh_token: &str,
     ) -> Result<(Uuid, super::cache::LiveSession, String)> {
-        let digest = token_digest(refresh_token);
         let at = now();
+        // Where the token is kept: a token issued before tokens carried their key is looked
+        // up by digest first (once per session: its successor carries one).
+        let key = match super::issuer::RefreshLookup::of(refresh_token) {
+            super::issuer::RefreshLookup::Keyed(key) => key,
+            super::issuer::RefreshLookup::Legacy(digest) => {
+                self.store.legacy_refresh_token(app.id, &digest).await?.ok_or_else(invalid_refresh)?.key()
+            }
+        };
         // Derived from the presented token, never stored: a repeat derives the same one.
-        let successor = self.successor_of(refresh_token);
+        let successor = self.successor_of(refresh_token, &key);
         let rotation = RefreshSuccessor { digest: token_digest(&successor), created_at: at };
         let kind = user_kind(&app.slug);
         // The store fills in the session's user as actor and subject.
@@ -384,7 +391,7 @@ impl Engine {
                 .subject(kind, Uuid::nil()),
         ));
         // The common case is one statement: the token is current and its session live.
-        if let Some(sid) = self.store.rotate_refresh_token(app.id, &digest, &rotation, &event).await? {
+        if let Some(sid) = self.store.rotate_refresh_token(app.id, &key, &rotation, &event).await? {
             self.audit.wake();
             crate::telemetry::event_committed(&event);
             // Taken before `live` reads the session: a revocation meanwhile keeps the touched
@@ -395,7 +402,7 @@ impl Engine {
             return Ok((sid, live, successor));
         }
         // Unknown, already rotated, or its session is over: find out which.
-        let token = self.store.refresh_token(app.id, &digest).await?.ok_or_else(invalid_refresh)?;
+        let token = self.store.refresh_token(app.id, &key).await?.ok_or_else(invalid_refresh)?;
         let sid = token.session_id;
         let live = self.cached_session(app, sid).await?;
         let grace = app.config.refresh_reuse_grace_seconds;
@@ -438,8 +445,7 @@ impl Engine {
         if refresh_token.starts_with(super::issuer::OIDC_REFRESH_PREFIX) {
             return Err(invalid_refresh());
         }
-        let token =
-            self.store.refresh_token(app.id, &token_digest(refresh_token)).await?.ok_or_else(invalid_refresh)?;
+        let token = self.find_refresh_token(app.id, refresh_token).await?.ok_or_else(invalid_refresh)?;
         let sid = token.session_id;
         let session = self.store.session(app.id, sid).await?.ok_or_else(invalid_refresh)?;
         let mut tx = self.write().await?;

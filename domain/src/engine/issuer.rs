@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{ActiveOrg, Engine, Principal, RequestMeta};
 use crate::crypto::{random_token, token_digest};
-use crate::model::{App, NewRefreshToken, Session};
+use crate::model::{App, NewRefreshToken, RefreshKey, RefreshToken, Session};
 use crate::tokens::{Claims, TokenPair};
 use crate::Result;
 
@@ -31,14 +31,80 @@ pub(super) const AMR_SMS_ONE_TIME: &[&str] = &["otp", "sms"];
 /// user is its own to tell.
 pub(super) const AMR_FEDERATED: &[&str] = &["fed"];
 
+/// Bytes of a refresh token after its prefix: its session (16), its generation (8, big
+/// endian) and 32 secret bytes, base64url without padding.
+const REFRESH_BYTES: usize = 16 + 8 + 32;
+
+/// A refresh token: `prefix`, then its key and `secret`, base64url. The key tells the store
+/// where the token is kept (one row, next to its session's others); only the digest of the
+/// whole token is stored there.
+fn refresh_token_of(prefix: &str, session_id: Uuid, generation: i64, secret: &[u8; 32]) -> String {
+    let mut bytes = [0u8; REFRESH_BYTES];
+    bytes[..16].copy_from_slice(session_id.as_bytes());
+    bytes[16..24].copy_from_slice(&generation.to_be_bytes());
+    bytes[24..].copy_from_slice(secret);
+    format!("{prefix}{}", crate::crypto::b64url(&bytes))
+}
+
+/// A session's first refresh token, as a sign-in issues it (generation 0), for whatever
+/// opens a session itself: a tool, a test.
+pub fn first_refresh_token(session_id: Uuid) -> String {
+    first_token_of(REFRESH_PREFIX, session_id)
+}
+
+/// A session's first refresh token, starting with `prefix`: a random secret.
+fn first_token_of(prefix: &str, session_id: Uuid) -> String {
+    let mut secret = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+    refresh_token_of(prefix, session_id, 0, &secret)
+}
+
+/// How a presented refresh token says where it is kept.
+pub(super) enum RefreshLookup {
+    /// At this key (every token issued since migration 0020).
+    Keyed(RefreshKey),
+    /// By this digest alone: issued before, or not a refresh token at all.
+    Legacy(String),
+}
+
+impl RefreshLookup {
+    pub(super) fn of(token: &str) -> Self {
+        use base64::Engine as _;
+        let digest = token_digest(token);
+        let body = token.strip_prefix(OIDC_REFRESH_PREFIX).or_else(|| token.strip_prefix(REFRESH_PREFIX));
+        let bytes = body.and_then(|b| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(b).ok());
+        let key = bytes.as_deref().filter(|b| b.len() == REFRESH_BYTES).and_then(|b| {
+            let (session, rest) = b.split_first_chunk::<16>()?;
+            let (generation, _) = rest.split_first_chunk::<8>()?;
+            Some((Uuid::from_bytes(*session), i64::from_be_bytes(*generation)))
+        });
+        match key {
+            Some((session_id, generation)) => Self::Keyed(RefreshKey { session_id, generation, digest }),
+            None => Self::Legacy(digest),
+        }
+    }
+}
+
 impl Engine {
-    /// The successor of a refresh token: an HMAC of the token under a subkey of the master
-    /// key. Only its digest is stored, so neither the database nor the database and the
-    /// master key together yield a live refresh token.
-    pub(super) fn successor_of(&self, refresh_token: &str) -> String {
+    /// The successor of a refresh token kept at `key`: the next generation of its session,
+    /// its secret an HMAC of the token under a subkey of the master key. Only its digest is
+    /// stored, so neither the database nor the database and the master key together yield a
+    /// live refresh token, and a repeat derives the same one.
+    pub(super) fn successor_of(&self, refresh_token: &str, key: &RefreshKey) -> String {
         let tag = aws_lc_rs::hmac::sign(&self.refresh_key, refresh_token.as_bytes());
         let prefix = if refresh_token.starts_with(OIDC_REFRESH_PREFIX) { OIDC_REFRESH_PREFIX } else { REFRESH_PREFIX };
-        format!("{prefix}{}", crate::crypto::b64url(tag.as_ref()))
+        let mut secret = [0u8; 32];
+        secret.copy_from_slice(&tag.as_ref()[..32]);
+        refresh_token_of(prefix, key.session_id, key.generation.saturating_add(1), &secret)
+    }
+
+    /// The app's refresh token `token` names, wherever it is kept; `None` if there is none
+    /// (or `token` is not one).
+    pub(super) async fn find_refresh_token(&self, app_id: Uuid, token: &str) -> Result<Option<RefreshToken>> {
+        Ok(match RefreshLookup::of(token) {
+            RefreshLookup::Keyed(key) => self.store.refresh_token(app_id, &key).await?,
+            RefreshLookup::Legacy(digest) => self.store.legacy_refresh_token(app_id, &digest).await?,
+        })
     }
 
     /// A session of the user, who just authenticated as `amr` says (`AMR_*`), and its first
@@ -81,7 +147,7 @@ impl Engine {
             amr,
         };
         tx.insert_session(&session).await?;
-        let refresh = random_token(prefix);
+        let refresh = first_token_of(prefix, session.id);
         tx.insert_refresh_token(&NewRefreshToken {
             app_id: app.id,
             session_id: session.id,
@@ -192,5 +258,46 @@ impl Engine {
         }
         tx.commit().await?;
         Ok(cookie)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refresh_token_says_where_it_is_kept() {
+        let session = Uuid::new_v4();
+        let token = refresh_token_of(OIDC_REFRESH_PREFIX, session, i64::MAX - 1, &[7; 32]);
+        let digest = token_digest(&token);
+        match RefreshLookup::of(&token) {
+            RefreshLookup::Keyed(key) => {
+                assert_eq!(key, RefreshKey { session_id: session, generation: i64::MAX - 1, digest });
+            }
+            RefreshLookup::Legacy(_) => panic!("a keyed token read as legacy"),
+        }
+        assert!(
+            matches!(RefreshLookup::of(&first_refresh_token(session)), RefreshLookup::Keyed(k) if k.generation == 0)
+        );
+    }
+
+    #[test]
+    fn anything_else_is_looked_up_by_digest() {
+        let keyed = first_refresh_token(Uuid::new_v4());
+        let legacy = random_token(REFRESH_PREFIX);
+        for token in [
+            legacy.as_str(),
+            &keyed[..keyed.len() - 1],
+            &format!("{keyed}A"),
+            &keyed.replacen("rt_", "xx_", 1),
+            &keyed.replacen("rt_", "", 1),
+            "rt_!!!!",
+            "",
+        ] {
+            match RefreshLookup::of(token) {
+                RefreshLookup::Legacy(digest) => assert_eq!(digest, token_digest(token)),
+                RefreshLookup::Keyed(_) => panic!("{token:?} read as keyed"),
+            }
+        }
     }
 }

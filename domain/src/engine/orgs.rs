@@ -504,7 +504,7 @@ impl Engine {
         refresh_token: &str,
         credentials: Option<&super::AppCredentials>,
     ) -> Result<TokenPair> {
-        let held = self.store.refresh_token(me.app.id, &crate::crypto::token_digest(refresh_token)).await?;
+        let held = self.find_refresh_token(me.app.id, refresh_token).await?;
         if held.is_none_or(|t| t.session_id != me.session_id || t.rotated_at.is_some()) {
             return Err(Error::Unauthenticated("Invalid refresh token"));
         }

@@ -18,8 +18,8 @@ use crate::licenses::{Activation, License, LicenseCursor, LicenseFilter};
 use crate::model::{ActiveOrgRecord, OrgInvite, OrgMember, OrgMembership, Organization};
 use crate::model::{
     ApiKey, App, AppCredential, Contact, ContactKind, Invite, Mail, MailStatus, Membership, NewRefreshToken,
-    OneTimeToken, OtpPurpose, OtpRequest, Permission, RefreshSuccessor, RefreshToken, Role, Session, SigningKey,
-    TokenPurpose, User, UserCursor, UserProfile, WaitlistCount, WaitlistEntry, WaitlistListing,
+    OneTimeToken, OtpPurpose, OtpRequest, Permission, RefreshKey, RefreshSuccessor, RefreshToken, Role, Session,
+    SigningKey, TokenPurpose, User, UserCursor, UserProfile, WaitlistCount, WaitlistEntry, WaitlistListing,
 };
 use crate::model::{DeliveryAttempt, WebhookDelivery, WebhookEndpoint};
 use crate::model::{OidcClient, OidcCode, OidcGrant};
@@ -104,19 +104,23 @@ pub trait Store: Send + Sync + 'static {
     async fn session(&self, app_id: Uuid, id: Uuid) -> StoreResult<Option<Session>>;
     /// The id of the app's session a browser cookie names, by the cookie's digest.
     async fn session_by_cookie(&self, app_id: Uuid, digest: &str) -> StoreResult<Option<Uuid>>;
-    async fn refresh_token(&self, app_id: Uuid, digest: &str) -> StoreResult<Option<RefreshToken>>;
-    /// Rotates the app's refresh token with this digest, if its session is live at
-    /// `successor.created_at` and it has no successor yet: one atomic statement that inserts
-    /// the successor into the same session. Returns that session; `None` when the token is
-    /// unknown, already rotated (of two concurrent rotations exactly one wins), or its session
-    /// is revoked or expired.
+    /// The app's refresh token kept at `key`, if its digest is the one kept there.
+    async fn refresh_token(&self, app_id: Uuid, key: &RefreshKey) -> StoreResult<Option<RefreshToken>>;
+    /// The app's refresh token issued before tokens carried their key (migration 0020), by
+    /// its digest. Tokens issued since are never found here.
+    async fn legacy_refresh_token(&self, app_id: Uuid, digest: &str) -> StoreResult<Option<RefreshToken>>;
+    /// Rotates the app's refresh token kept at `key`, if its digest is the one kept there,
+    /// its session is live at `successor.created_at` and it has no successor yet: one atomic
+    /// statement that inserts the successor at the session's next generation. Returns that
+    /// session; `None` when the token is unknown, already rotated (of two concurrent rotations
+    /// exactly one wins), or its session is revoked or expired.
     ///
     /// `event` is recorded in the same transaction when the rotation happens, with the
     /// session's user as actor and subject (its actor, subject and session are filled in).
     async fn rotate_refresh_token(
         &self,
         app_id: Uuid,
-        digest: &str,
+        key: &RefreshKey,
         successor: &RefreshSuccessor,
         event: &AuditEvent,
     ) -> StoreResult<Option<Uuid>>;

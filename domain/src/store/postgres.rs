@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::sql::{impl_sql_store, Backend};
 use super::{Notice, StoreError, StoreResult};
 use crate::audit::{AuditEvent, Link};
-use crate::model::RefreshSuccessor;
+use crate::model::{RefreshKey, RefreshSuccessor};
 use crate::store::Ts;
 use crate::{Error, Result};
 
@@ -53,20 +53,22 @@ impl Backend for PostgresStore {
     }
 
     /// One statement, the audit event included; of two concurrent rotations of a token, the
-    /// one that commits second meets the unique parent, and neither its successor nor its
-    /// event is written.
+    /// one that commits second finds the successor's key taken, and neither its successor
+    /// nor its event is written.
     async fn rotate(
         &self,
         app_id: Uuid,
-        digest: &str,
+        key: &RefreshKey,
         successor: &RefreshSuccessor,
         event: &AuditEvent,
     ) -> StoreResult<Option<Uuid>> {
         let statement = sqlx::query_scalar::<_, Uuid>(ROTATE_AND_RECORD.as_str())
             .bind(app_id)
-            .bind(digest)
+            .bind(&key.digest)
             .bind(&successor.digest)
             .bind(Ts(successor.created_at))
+            .bind(key.session_id)
+            .bind(key.generation)
             .bind(event.id)
             .bind(&event.kind)
             .bind(&event.ip)
@@ -118,15 +120,15 @@ impl Backend for PostgresStore {
 }
 
 /// `ROTATE_REFRESH_TOKEN` and the rotation's audit event in one statement (PostgreSQL runs
-/// every data-modifying `WITH` of a statement). The event binds id `$5`, type `$6`, ip `$7`,
-/// user agent `$8`, request id `$9`, the kind of its actor and subject `$10` and its MAC
-/// `$11`; its time is the rotation's.
+/// every data-modifying `WITH` of a statement). The event binds id `$7`, type `$8`, ip `$9`,
+/// user agent `$10`, request id `$11`, the kind of its actor and subject `$12` and its MAC
+/// `$13`; its time is the rotation's.
 static ROTATE_AND_RECORD: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "WITH rotated AS ({rotate}), \
          recorded AS (INSERT INTO audit_events (id, app_id, at, type, outcome, actor_kind, actor_id, subject_kind, \
            subject_id, session_id, ip, user_agent, request_id, details, mac) \
-           SELECT $5, s.app_id, $4, $6, 'success', $10, s.user_id, $10, s.user_id, s.id, $7, $8, $9, '{{}}', $11 \
+           SELECT $7, s.app_id, $4, $8, 'success', $12, s.user_id, $12, s.user_id, s.id, $9, $10, $11, '{{}}', $13 \
            FROM rotated r JOIN sessions s ON s.id = r.session_id) \
          SELECT session_id FROM rotated",
         rotate = super::sql::sessions::ROTATE_REFRESH_TOKEN

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::sql::{impl_sql_store, Backend};
 use super::{Notice, StoreError, StoreResult};
 use crate::audit::{AuditEvent, Link};
-use crate::model::RefreshSuccessor;
+use crate::model::{RefreshKey, RefreshSuccessor};
 use crate::store::Ts;
 use crate::{Error, Result};
 
@@ -81,13 +81,12 @@ impl Backend for SqliteStore {
     async fn rotate(
         &self,
         app_id: Uuid,
-        digest: &str,
+        key: &RefreshKey,
         successor: &RefreshSuccessor,
         event: &AuditEvent,
     ) -> StoreResult<Option<Uuid>> {
         let (reply, answer) = oneshot::channel();
-        let rotation =
-            Rotation { app_id, digest: digest.to_owned(), successor: successor.clone(), event: event.clone(), reply };
+        let rotation = Rotation { app_id, key: key.clone(), successor: successor.clone(), event: event.clone(), reply };
         self.rotations.send(rotation).await.map_err(|_| StoreError::other("the store is closed"))?;
         answer.await.map_err(|_| StoreError::other("the rotation was dropped"))?
     }
@@ -132,7 +131,7 @@ const ROTATION_BATCH: usize = 64;
 /// One refresh-token rotation waiting for the writer, and where its outcome goes.
 struct Rotation {
     app_id: Uuid,
-    digest: String,
+    key: RefreshKey,
     successor: RefreshSuccessor,
     /// Recorded with the rotation.
     event: AuditEvent,
@@ -172,8 +171,7 @@ async fn rotate_batch(writer: &SqlitePool, batch: &[Rotation]) -> StoreResult<Ve
     let mut sessions = Vec::with_capacity(batch.len());
     let mut rotated = Vec::with_capacity(batch.len());
     for r in batch {
-        let rows =
-            queries::sessions::rotate_refresh_token(r.app_id, &r.digest, &r.successor).fetch_all(&mut *tx).await?;
+        let rows = queries::sessions::rotate_refresh_token(r.app_id, &r.key, &r.successor).fetch_all(&mut *tx).await?;
         let session = rows.into_iter().next();
         if let Some(sid) = session {
             rotated.push((&r.event, sid));

@@ -85,7 +85,7 @@ async fn delete_app_cascades(store: Arc<dyn Store>) {
     assert_eq!(store.user_by_id(app.id, user.id).await.unwrap(), None);
     assert!(store.contacts_of(app.id, user.id).await.unwrap().is_empty());
     assert_eq!(store.session(app.id, session.id).await.unwrap(), None);
-    assert_eq!(store.refresh_token(app.id, &token.digest).await.unwrap(), None);
+    assert_eq!(store.refresh_token(app.id, &token.key()).await.unwrap(), None);
     assert!(store.signing_keys(app.id).await.unwrap().is_empty());
     assert_eq!(store.member_role(app.id, account.id).await.unwrap(), None);
 

@@ -178,7 +178,7 @@ async fn a_rotation_records_its_event_or_nothing(store: Arc<dyn Store>) {
     template.ip = Some("198.51.100.4".into());
     template.request_id = Some("req-r".into());
     let next = successor(b"audited", at);
-    assert_eq!(store.rotate_refresh_token(app.id, &token.digest, &next, &template).await.unwrap(), Some(session.id));
+    assert_eq!(store.rotate_refresh_token(app.id, &token.key(), &next, &template).await.unwrap(), Some(session.id));
     let events = all(&store, app.id, &AuditFilter::default()).await;
     assert_eq!(events.len(), 1);
     let e = &events[0];
@@ -194,12 +194,13 @@ async fn a_rotation_records_its_event_or_nothing(store: Arc<dyn Store>) {
     // A rotation that does not happen records nothing.
     let again = AuditEvent::record(app.id, now(), Event::new("end_user.token_refreshed", Actor::end_user(Uuid::nil())));
     assert_eq!(
-        store.rotate_refresh_token(app.id, &token.digest, &successor(b"twice", now()), &again).await.unwrap(),
+        store.rotate_refresh_token(app.id, &token.key(), &successor(b"twice", now()), &again).await.unwrap(),
         None
     );
     let unknown =
         AuditEvent::record(app.id, now(), Event::new("end_user.token_refreshed", Actor::end_user(Uuid::nil())));
-    assert_eq!(store.rotate_refresh_token(app.id, "nope", &successor(b"x", now()), &unknown).await.unwrap(), None);
+    let nope = RefreshKey { digest: "nope".into(), ..token.key() };
+    assert_eq!(store.rotate_refresh_token(app.id, &nope, &successor(b"x", now()), &unknown).await.unwrap(), None);
     assert_eq!(all(&store, app.id, &AuditFilter::default()).await.len(), 1);
 }
 

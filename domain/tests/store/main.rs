@@ -9,8 +9,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use domain::model::{
-    App, AuthConfig, Contact, ContactKind, Membership, NewRefreshToken, RefreshSuccessor, RefreshToken, Role, Session,
-    SigningKey, Status, User,
+    App, AuthConfig, Contact, ContactKind, Membership, NewRefreshToken, RefreshKey, RefreshSuccessor, RefreshToken,
+    Role, Session, SigningKey, Status, User,
 };
 use domain::store::{self, Store, StoreError};
 use domain::Error;
@@ -250,6 +250,11 @@ fn new_refresh_token(session: &Session) -> NewRefreshToken {
         digest: format!("digest-{}", Uuid::new_v4().simple()),
         created_at: now(),
     }
+}
+
+/// Where `successor`, the successor of the token kept at `parent`, is kept.
+fn next_key(parent: &RefreshKey, successor: &RefreshSuccessor) -> RefreshKey {
+    RefreshKey { session_id: parent.session_id, generation: parent.generation + 1, digest: successor.digest.clone() }
 }
 
 /// A successor whose digest starts with `label`, unique per call.

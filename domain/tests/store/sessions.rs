@@ -97,53 +97,57 @@ async fn refresh_tokens_rotate_once(store: Arc<dyn Store>) {
     let (b, _, _) = seed(&store, "app-b").await;
     let (session, token) = session_with_token(&store, &user).await;
 
-    assert_eq!(store.refresh_token(a.id, &token.digest).await.unwrap(), Some(token.unrotated()));
-    assert_eq!(store.refresh_token(b.id, &token.digest).await.unwrap(), None);
-    assert_eq!(store.refresh_token(a.id, "no-such-digest").await.unwrap(), None);
+    let unknown = RefreshKey { digest: "no-such-digest".into(), ..token.key() };
+    assert_eq!(store.refresh_token(a.id, &token.key()).await.unwrap(), Some(token.unrotated()));
+    assert_eq!(store.refresh_token(b.id, &token.key()).await.unwrap(), None);
+    assert_eq!(store.refresh_token(a.id, &unknown).await.unwrap(), None);
+    assert_eq!(store.refresh_token(a.id, &RefreshKey { generation: 1, ..token.key() }).await.unwrap(), None);
+    assert_eq!(store.legacy_refresh_token(a.id, &token.digest).await.unwrap(), None, "only legacy tokens by digest");
 
     let rotated = token.created_at + secs(1);
     // Rotations are scoped by app: another app cannot rotate this token.
     assert_eq!(
         store
-            .rotate_refresh_token(b.id, &token.digest, &successor(b"foreign", rotated), &rotation_event(b.id))
+            .rotate_refresh_token(b.id, &token.key(), &successor(b"foreign", rotated), &rotation_event(b.id))
             .await
             .unwrap(),
         None
     );
     assert_eq!(
         store
-            .rotate_refresh_token(a.id, "no-such-digest", &successor(b"unknown", rotated), &rotation_event(a.id))
+            .rotate_refresh_token(a.id, &unknown, &successor(b"unknown", rotated), &rotation_event(a.id))
             .await
             .unwrap(),
         None
     );
     let first = successor(b"first", rotated);
     assert_eq!(
-        store.rotate_refresh_token(a.id, &token.digest, &first, &rotation_event(a.id)).await.unwrap(),
+        store.rotate_refresh_token(a.id, &token.key(), &first, &rotation_event(a.id)).await.unwrap(),
         Some(session.id)
     );
     assert_eq!(
         store
-            .rotate_refresh_token(a.id, &token.digest, &successor(b"late", rotated + secs(1)), &rotation_event(a.id))
+            .rotate_refresh_token(a.id, &token.key(), &successor(b"late", rotated + secs(1)), &rotation_event(a.id))
             .await
             .unwrap(),
         None,
         "a token is rotated once"
     );
 
-    let stored = store.refresh_token(a.id, &token.digest).await.unwrap().unwrap();
+    let stored = store.refresh_token(a.id, &token.key()).await.unwrap().unwrap();
     assert_eq!(
         stored,
         RefreshToken { rotated_at: Some(rotated), successor_digest: Some(first.digest.clone()), ..token.unrotated() },
         "the first rotation's successor is kept"
     );
-    // The successor joins the session and is itself current.
-    let next = store.refresh_token(a.id, &first.digest).await.unwrap().unwrap();
+    // The successor is the session's next generation, and is itself current.
+    let next = store.refresh_token(a.id, &next_key(&token.key(), &first)).await.unwrap().unwrap();
     assert_eq!(
         next,
         RefreshToken {
             app_id: a.id,
             session_id: session.id,
+            generation: 1,
             digest: first.digest.clone(),
             created_at: rotated,
             rotated_at: None,
@@ -152,7 +156,7 @@ async fn refresh_tokens_rotate_once(store: Arc<dyn Store>) {
     );
     let third = successor(b"third", rotated + secs(2));
     assert_eq!(
-        store.rotate_refresh_token(a.id, &first.digest, &third, &rotation_event(a.id)).await.unwrap(),
+        store.rotate_refresh_token(a.id, &next.key(), &third, &rotation_event(a.id)).await.unwrap(),
         Some(session.id)
     );
 
@@ -170,12 +174,12 @@ async fn refresh_tokens_rotate_once(store: Arc<dyn Store>) {
     for token in [&revoked_token, &expired_token] {
         assert_eq!(
             store
-                .rotate_refresh_token(a.id, &token.digest, &successor(b"x", now()), &rotation_event(a.id))
+                .rotate_refresh_token(a.id, &token.key(), &successor(b"x", now()), &rotation_event(a.id))
                 .await
                 .unwrap(),
             None
         );
-        assert_eq!(store.refresh_token(a.id, &token.digest).await.unwrap(), Some(token.unrotated()), "left as it was");
+        assert_eq!(store.refresh_token(a.id, &token.key()).await.unwrap(), Some(token.unrotated()), "left as it was");
     }
 }
 
@@ -187,10 +191,10 @@ async fn concurrent_rotation_has_one_winner(store: Arc<dyn Store>) {
     let attempts: Vec<_> = (0..20)
         .map(|i| {
             let store = Arc::clone(&store);
-            let digest = token.digest.clone();
+            let key = token.key();
             tokio::spawn(async move {
                 let next = successor(format!("successor-{i}").as_bytes(), now());
-                let won = store.rotate_refresh_token(app_id, &digest, &next, &rotation_event(app_id)).await.unwrap();
+                let won = store.rotate_refresh_token(app_id, &key, &next, &rotation_event(app_id)).await.unwrap();
                 won.map(|_| next.digest)
             })
         })
@@ -201,7 +205,7 @@ async fn concurrent_rotation_has_one_winner(store: Arc<dyn Store>) {
     }
     assert_eq!(winners.len(), 1, "exactly one refresh may rotate the token");
 
-    let stored = store.refresh_token(a.id, &token.digest).await.unwrap().unwrap();
+    let stored = store.refresh_token(a.id, &token.key()).await.unwrap().unwrap();
     assert!(stored.rotated_at.is_some());
     assert_eq!(stored.successor_digest.as_ref(), winners.first());
 }
@@ -229,7 +233,7 @@ async fn concurrent_rotations_of_different_tokens_all_land(store: Arc<dyn Store>
             tokio::spawn(async move {
                 let next = successor(format!("successor-{i}").as_bytes(), now());
                 let session = store
-                    .rotate_refresh_token(token.app_id, &token.digest, &next, &rotation_event(token.app_id))
+                    .rotate_refresh_token(token.app_id, &token.key(), &next, &rotation_event(token.app_id))
                     .await
                     .unwrap();
                 (token, next, session)
@@ -239,9 +243,9 @@ async fn concurrent_rotations_of_different_tokens_all_land(store: Arc<dyn Store>
     for attempt in attempts {
         let (token, next, session) = attempt.await.unwrap();
         assert_eq!(session, Some(token.session_id));
-        let parent = store.refresh_token(a.id, &token.digest).await.unwrap().unwrap();
+        let parent = store.refresh_token(a.id, &token.key()).await.unwrap().unwrap();
         assert_eq!(parent.successor_digest.as_ref(), Some(&next.digest));
-        let child = store.refresh_token(a.id, &next.digest).await.unwrap().unwrap();
+        let child = store.refresh_token(a.id, &next_key(&token.key(), &next)).await.unwrap().unwrap();
         assert_eq!((child.session_id, child.rotated_at), (token.session_id, None));
     }
 }

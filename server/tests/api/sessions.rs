@@ -280,7 +280,7 @@ async fn sessions_expire_absolutely(app: TestApp) {
             user_agent: None,
             amr: Vec::new(),
         };
-        let token = format!("rt_{}", Uuid::new_v4().simple());
+        let token = domain::engine::first_refresh_token(session.id);
         let mut tx = app.engine.store().begin().await.unwrap();
         tx.insert_session(&session).await.unwrap();
         tx.insert_refresh_token(&NewRefreshToken {
@@ -388,7 +388,45 @@ async fn signin_failures_are_identical(app: TestApp) {
     app.signin_end_user("club", "ada").await;
 }
 
+/// A refresh token says where it is kept (its session and generation); a forged one finds
+/// nothing there, whatever it names, and ends nobody's session.
+async fn forged_refresh_tokens_find_nothing(app: TestApp) {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    app.app_with_owner("club").await;
+    let ada = app.signup_end_user("club", "ada").await;
+    let grace = app.signup_end_user("club", "grace").await;
+    let held = refresh_token(&ada);
+    let bytes = b64.decode(held.strip_prefix("rt_").unwrap()).unwrap();
+    assert_eq!(bytes.len(), 56, "session, generation, secret");
+    let (session, generation) = (&bytes[..16], &bytes[16..24]);
+    assert_eq!(Uuid::from_slice(session).unwrap().to_string(), sid_of(&app, &ada).await);
+    assert_eq!(generation, &[0; 8]);
+    let grace_session = b64.decode(refresh_token(&grace).strip_prefix("rt_").unwrap()).unwrap()[..16].to_vec();
+    let forge = |session: &[u8], generation: i64, secret: &[u8]| {
+        format!("rt_{}", b64.encode([session, &generation.to_be_bytes(), secret].concat()))
+    };
+    for forged in [
+        forge(session, 0, &[0; 32]),
+        forge(session, 1, &bytes[24..]),
+        forge(session, -1, &bytes[24..]),
+        forge(session, i64::MAX, &bytes[24..]),
+        forge(&grace_session, 0, &bytes[24..]),
+        forge(&[0; 16], 0, &bytes[24..]),
+    ] {
+        assert_error(refresh(&app, &forged).await, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
+        let response = app.post_json("/club/v1/auth/logout", &json!({ "refresh_token": forged })).await;
+        assert_error(response, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
+    }
+    // Both sessions go on.
+    let next = refresh_ok(&app, &held).await;
+    assert_eq!(b64.decode(refresh_token(&next).strip_prefix("rt_").unwrap()).unwrap()[16..24], 1i64.to_be_bytes());
+    refresh_ok(&app, &refresh_token(&next)).await;
+    refresh_ok(&app, &refresh_token(&grace)).await;
+}
+
 both_stores!(
+    forged_refresh_tokens_find_nothing,
     rotation_and_grace,
     reuse_after_grace_revokes_the_family,
     parallel_refreshes_share_one_successor,

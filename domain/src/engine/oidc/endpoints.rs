@@ -11,7 +11,6 @@ use super::{
     ID_TOKEN_TYP, MAX_STATE,
 };
 use crate::audit::Event;
-use crate::crypto::token_digest;
 use crate::engine::audit::{user_actor, user_kind};
 use crate::engine::cache::Change;
 use crate::engine::issuer::OIDC_REFRESH_PREFIX;
@@ -48,7 +47,7 @@ impl Engine {
         let client = self.authenticate_client(&app, p, basic, meta).await?;
         let token = p.token.as_deref().ok_or_else(|| OAuthError::request("token is required"))?;
         let sid = if token.starts_with(OIDC_REFRESH_PREFIX) {
-            match self.store.refresh_token(app.id, &token_digest(token)).await? {
+            match self.find_refresh_token(app.id, token).await? {
                 Some(t) => Some(t.session_id),
                 None => None,
             }
@@ -95,7 +94,7 @@ impl Engine {
         let inactive = json!({"active": false});
         let issuer = self.issuer(&app.slug);
         if token.starts_with(OIDC_REFRESH_PREFIX) {
-            let Some(t) = self.store.refresh_token(app.id, &token_digest(token)).await? else { return Ok(inactive) };
+            let Some(t) = self.find_refresh_token(app.id, token).await? else { return Ok(inactive) };
             let Some(grant) = self.store.oidc_grant(app.id, t.session_id).await? else { return Ok(inactive) };
             let session = self.store.session(app.id, t.session_id).await?;
             let Some(session) = session.filter(|s| s.is_live(now()) && t.rotated_at.is_none()) else {

@@ -264,7 +264,7 @@ impl Engine {
     async fn refresh_for_client(&self, app: &App, client: &OidcClient, p: &TokenParams) -> OAuthResult<OAuthTokens> {
         let token = p.refresh_token.as_deref().filter(|t| t.starts_with(OIDC_REFRESH_PREFIX) && t.len() <= 100);
         let token = token.ok_or_else(|| OAuthError::grant("Invalid refresh token"))?;
-        let found = self.store.refresh_token(app.id, &token_digest(token)).await?;
+        let found = self.find_refresh_token(app.id, token).await?;
         let grant = match found {
             Some(t) => self.store.oidc_grant(app.id, t.session_id).await?,
             None => None,

@@ -28,7 +28,7 @@ use uuid::Uuid;
 
 use super::Notice;
 use crate::audit::{AuditEvent, Link};
-use crate::model::RefreshSuccessor;
+use crate::model::{RefreshKey, RefreshSuccessor};
 use crate::store::StoreResult;
 
 /// What one database does its own way; everything else is the shared SQL.
@@ -49,7 +49,7 @@ pub(crate) trait Backend: Send + Sync + 'static {
     async fn rotate(
         &self,
         app_id: Uuid,
-        digest: &str,
+        key: &RefreshKey,
         successor: &RefreshSuccessor,
         event: &AuditEvent,
     ) -> StoreResult<Option<Uuid>>;
@@ -273,19 +273,27 @@ macro_rules! impl_sql_store {
             async fn refresh_token(
                 &self,
                 app_id: uuid::Uuid,
+                key: &$crate::model::RefreshKey,
+            ) -> $crate::store::StoreResult<Option<$crate::model::RefreshToken>> {
+                queries::sessions::refresh_token($crate::store::sql::Backend::reader(self), app_id, key).await
+            }
+
+            async fn legacy_refresh_token(
+                &self,
+                app_id: uuid::Uuid,
                 digest: &str,
             ) -> $crate::store::StoreResult<Option<$crate::model::RefreshToken>> {
-                queries::sessions::refresh_token($crate::store::sql::Backend::reader(self), app_id, digest).await
+                queries::sessions::legacy_refresh_token($crate::store::sql::Backend::reader(self), app_id, digest).await
             }
 
             async fn rotate_refresh_token(
                 &self,
                 app_id: uuid::Uuid,
-                digest: &str,
+                key: &$crate::model::RefreshKey,
                 successor: &$crate::model::RefreshSuccessor,
                 event: &$crate::audit::AuditEvent,
             ) -> $crate::store::StoreResult<Option<uuid::Uuid>> {
-                $crate::store::sql::Backend::rotate(self, app_id, digest, successor, event).await
+                $crate::store::sql::Backend::rotate(self, app_id, key, successor, event).await
             }
 
             async fn permissions(

@@ -216,6 +216,7 @@ impl SessionRow {
 pub(crate) struct RefreshTokenRow {
     app_id: Uuid,
     session_id: Uuid,
+    generation: i64,
     digest: String,
     created_at: Ts,
     rotated_at: Option<Ts>,
@@ -227,6 +228,7 @@ impl RefreshTokenRow {
         Ok(RefreshToken {
             app_id: self.app_id,
             session_id: self.session_id,
+            generation: self.generation,
             digest: self.digest,
             created_at: self.created_at.0,
             rotated_at: self.rotated_at.map(|t| t.0),

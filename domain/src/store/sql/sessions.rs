@@ -1,14 +1,23 @@
 //! The SQL of sessions and their refresh tokens, rotation included.
 
 /// Rotates a refresh token (see `Store::rotate_refresh_token`): binds the app, the parent's
-/// digest, the successor's digest and the time; returns the session.
+/// digest, the successor's digest, the time, the session and the parent's generation;
+/// returns the session. The successor's key, the next generation of the session, is taken
+/// at most once: of two rotations of a token one inserts, the other finds the key taken.
 pub(crate) const ROTATE_REFRESH_TOKEN: &str =
-    "INSERT INTO refresh_tokens (digest, app_id, session_id, created_at, parent) \
-     SELECT $3, p.app_id, p.session_id, $4, p.digest \
+    "INSERT INTO refresh_tokens (session_id, generation, app_id, digest, created_at) \
+     SELECT p.session_id, p.generation + 1, p.app_id, $3, $4 \
      FROM refresh_tokens p JOIN sessions s ON s.id = p.session_id \
-     WHERE p.app_id = $1 AND p.digest = $2 AND s.revoked_at IS NULL AND s.expires_at > $4 \
-       AND NOT EXISTS (SELECT 1 FROM refresh_tokens c WHERE c.parent = p.digest) \
+     WHERE p.session_id = $5 AND p.generation = $6 AND p.app_id = $1 AND p.digest = $2 \
+       AND s.revoked_at IS NULL AND s.expires_at > $4 \
+     ON CONFLICT DO NOTHING \
      RETURNING session_id";
+
+/// A refresh token and its successor, if any: `{REFRESH_TOKEN} WHERE …` on `p`.
+pub(crate) const REFRESH_TOKEN: &str = "SELECT p.app_id, p.session_id, p.generation, p.digest, p.created_at, \
+            c.created_at AS rotated_at, c.digest AS successor_digest \
+     FROM refresh_tokens p \
+     LEFT JOIN refresh_tokens c ON c.session_id = p.session_id AND c.generation = p.generation + 1";
 
 /// `mod sessions` of queries for database `$db`.
 macro_rules! sessions {
@@ -18,9 +27,9 @@ macro_rules! sessions {
             use sqlx::types::Json;
             use uuid::Uuid;
 
-            use $crate::model::{NewRefreshToken, RefreshSuccessor, RefreshToken, Session};
+            use $crate::model::{NewRefreshToken, RefreshKey, RefreshSuccessor, RefreshToken, Session};
             use $crate::store::sql::rows::{many, RefreshTokenRow, SessionRow};
-            use $crate::store::sql::sessions::ROTATE_REFRESH_TOKEN;
+            use $crate::store::sql::sessions::{REFRESH_TOKEN, ROTATE_REFRESH_TOKEN};
             use $crate::store::{StoreResult, Ts};
 
             type Pool = sqlx::Pool<$db>;
@@ -48,17 +57,24 @@ macro_rules! sessions {
                 Ok(id)
             }
 
-            pub(crate) async fn refresh_token(db: &Pool, app_id: Uuid, digest: &str) -> StoreResult<Option<RefreshToken>> {
-                let row = sqlx::query_as::<_, RefreshTokenRow>(
-                    "SELECT p.app_id, p.session_id, p.digest, p.created_at, \
-                            c.created_at AS rotated_at, c.digest AS successor_digest \
-                     FROM refresh_tokens p LEFT JOIN refresh_tokens c ON c.parent = p.digest \
-                     WHERE p.app_id = $1 AND p.digest = $2",
-                )
-                .bind(app_id)
-                .bind(digest)
-                .fetch_optional(db)
-                .await?;
+            pub(crate) async fn refresh_token(db: &Pool, app_id: Uuid, key: &RefreshKey) -> StoreResult<Option<RefreshToken>> {
+                let sql = format!(
+                    "{REFRESH_TOKEN} WHERE p.session_id = $2 AND p.generation = $3 AND p.app_id = $1 AND p.digest = $4"
+                );
+                let row = sqlx::query_as::<_, RefreshTokenRow>(&sql)
+                    .bind(app_id)
+                    .bind(key.session_id)
+                    .bind(key.generation)
+                    .bind(&key.digest)
+                    .fetch_optional(db)
+                    .await?;
+                row.map(RefreshTokenRow::into_model).transpose()
+            }
+
+            pub(crate) async fn legacy_refresh_token(db: &Pool, app_id: Uuid, digest: &str) -> StoreResult<Option<RefreshToken>> {
+                // `p.legacy` as the partial index says it, for the planner to use it.
+                let sql = format!("{REFRESH_TOKEN} WHERE p.legacy AND p.digest = $2 AND p.app_id = $1");
+                let row = sqlx::query_as::<_, RefreshTokenRow>(&sql).bind(app_id).bind(digest).fetch_optional(db).await?;
                 row.map(RefreshTokenRow::into_model).transpose()
             }
 
@@ -67,14 +83,16 @@ macro_rules! sessions {
             #[allow(dead_code, reason = "PostgreSQL's rotation is its own statement")]
             pub(crate) fn rotate_refresh_token<'q>(
                 app_id: Uuid,
-                digest: &'q str,
+                key: &'q RefreshKey,
                 successor: &'q RefreshSuccessor,
             ) -> sqlx::query::QueryScalar<'q, $db, Uuid, <$db as sqlx::Database>::Arguments<'q>> {
                 sqlx::query_scalar::<_, Uuid>(ROTATE_REFRESH_TOKEN)
                     .bind(app_id)
-                    .bind(digest)
+                    .bind(&key.digest)
                     .bind(&successor.digest)
                     .bind(Ts(successor.created_at))
+                    .bind(key.session_id)
+                    .bind(key.generation)
             }
 
             pub(crate) async fn insert_session(tx: &mut Tx, s: &Session) -> StoreResult<()> {
@@ -136,7 +154,9 @@ macro_rules! sessions {
             }
 
             pub(crate) async fn insert_refresh_token(tx: &mut Tx, t: &NewRefreshToken) -> StoreResult<()> {
-                sqlx::query("INSERT INTO refresh_tokens (digest, app_id, session_id, created_at) VALUES ($1, $2, $3, $4)")
+                sqlx::query(
+                    "INSERT INTO refresh_tokens (session_id, generation, app_id, digest, created_at) VALUES ($3, 0, $2, $1, $4)",
+                )
                     .bind(&t.digest).bind(t.app_id).bind(t.session_id).bind(Ts(t.created_at))
                     .execute(&mut **tx).await?;
                 Ok(())
