@@ -10,14 +10,15 @@ index through `dbstat`. Deterministic up to the random digests; no server, no ti
     python3 bench/sqlite-pages.py [--rotations 4000] [--sessions 128]
 
 Ways of writing the event ("variants"):
-  none      the rotation alone (before the audit log)
+  none      the rotation alone (as before the audit log, with today's refresh tokens)
   current   the event inserted with the rotation, linked by the sequencer every 20 batches
             (160 rotations: what the server's 50 ms gathering sees at about 3,000 a second)
   linked    the event linked as it is inserted (the chain's head read and moved in the batch)
   current, no index by subject
             as current, without `audit_events_subject`
 The SQL mirrors domain/src/store/sqlite.rs and domain/src/store/sql/sessions.rs; keep them
-in step when either changes.
+in step when either changes. (Until migration 0020, refresh tokens were keyed by digest with
+indexes by parent and by session; the README keeps that schema's counts.)
 """
 
 import argparse
