@@ -13,6 +13,68 @@ async fn postgres_tokens_rotated_before_0003_stay_rotated() {
     tokens_rotated_before_0003_stay_rotated(Backend::Postgres).await;
 }
 
+/// An app `legacy` with a member role and a user `ada`, written on `$conn` (SQLite's or
+/// PostgreSQL's connection) with the schema as it was at `$t0`.
+macro_rules! write_app_with_user {
+    ($conn:expr, $app_id:expr, $role_id:expr, $user_id:expr, $t0:expr) => {{
+        sqlx::query(
+            "INSERT INTO apps (id, slug, display_name, status, metadata, config, created_at, updated_at) \
+             VALUES ($1, 'legacy', 'Legacy', 'active', '{}', '{}', $2, $2)",
+        )
+        .bind($app_id)
+        .bind(store::Ts($t0))
+        .execute(&mut *$conn)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO roles (id, app_id, name, description, is_system, permissions, created_at) \
+             VALUES ($1, $2, 'member', '', FALSE, '[]', $3)",
+        )
+        .bind($role_id)
+        .bind($app_id)
+        .bind(store::Ts($t0))
+        .execute(&mut *$conn)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO users (id, app_id, username, username_normalized, display_name, role_id, status, created_at, updated_at) \
+             VALUES ($1, $2, 'ada', 'ada', 'Ada', $3, 'active', $4, $4)",
+        )
+        .bind($user_id)
+        .bind($app_id)
+        .bind($role_id)
+        .bind(store::Ts($t0))
+        .execute(&mut *$conn)
+        .await
+        .unwrap();
+    }};
+}
+
+/// A database of `$backend` with what `$write!(conn)` writes on it: its URL and what to drop
+/// when done.
+macro_rules! with_old_rows {
+    ($backend:expr, $write:ident) => {
+        match $backend {
+            Backend::Sqlite => {
+                use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+                let file = SqliteFile::create("rampart-store-tests").unwrap();
+                let options = SqliteConnectOptions::new().filename(file.dir.join("rampart.db")).create_if_missing(true);
+                let mut conn = SqliteConnection::connect_with(&options).await.unwrap();
+                $write!(&mut conn);
+                conn.close().await.unwrap();
+                (file.url.clone(), Leftover::File(file))
+            }
+            Backend::Postgres => {
+                let schema = PgSchema::for_test().await;
+                let mut conn = sqlx::PgConnection::connect(&schema.url).await.unwrap();
+                $write!(&mut conn);
+                conn.close().await.unwrap();
+                (schema.url.clone(), Leftover::Schema(schema))
+            }
+        }
+    };
+}
+
 /// A migrator holding only the migrations older than `version`, copied to a directory of
 /// their own.
 async fn migrations_before(backend: Backend, version: &str, dir: &std::path::Path) -> sqlx::migrate::Migrator {
@@ -42,36 +104,7 @@ async fn tokens_rotated_before_0003_stay_rotated(backend: Backend) {
         ($conn:expr) => {{
             let conn = $conn;
             old.run(&mut *conn).await.unwrap();
-            sqlx::query(
-                "INSERT INTO apps (id, slug, display_name, status, metadata, config, created_at, updated_at) \
-                 VALUES ($1, 'legacy', 'Legacy', 'active', '{}', '{}', $2, $2)",
-            )
-            .bind(app_id)
-            .bind(store::Ts(t0))
-            .execute(&mut *conn)
-            .await
-            .unwrap();
-            sqlx::query(
-                "INSERT INTO roles (id, app_id, name, description, is_system, permissions, created_at) \
-                 VALUES ($1, $2, 'member', '', FALSE, '[]', $3)",
-            )
-            .bind(role_id)
-            .bind(app_id)
-            .bind(store::Ts(t0))
-            .execute(&mut *conn)
-            .await
-            .unwrap();
-            sqlx::query(
-                "INSERT INTO users (id, app_id, username, username_normalized, display_name, role_id, status, created_at, updated_at) \
-                 VALUES ($1, $2, 'ada', 'ada', 'Ada', $3, 'active', $4, $4)",
-            )
-            .bind(user_id)
-            .bind(app_id)
-            .bind(role_id)
-            .bind(store::Ts(t0))
-            .execute(&mut *conn)
-            .await
-            .unwrap();
+            write_app_with_user!(conn, app_id, role_id, user_id, t0);
             sqlx::query(
                 "INSERT INTO sessions (id, app_id, user_id, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)",
             )
@@ -103,24 +136,7 @@ async fn tokens_rotated_before_0003_stay_rotated(backend: Backend) {
             }
         }};
     }
-    let (url, leftover) = match backend {
-        Backend::Sqlite => {
-            use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-            let file = SqliteFile::create("rampart-store-tests").unwrap();
-            let options = SqliteConnectOptions::new().filename(file.dir.join("rampart.db")).create_if_missing(true);
-            let mut conn = SqliteConnection::connect_with(&options).await.unwrap();
-            write_old_rows!(&mut conn);
-            conn.close().await.unwrap();
-            (file.url.clone(), Leftover::File(file))
-        }
-        Backend::Postgres => {
-            let schema = PgSchema::for_test().await;
-            let mut conn = sqlx::PgConnection::connect(&schema.url).await.unwrap();
-            write_old_rows!(&mut conn);
-            conn.close().await.unwrap();
-            (schema.url.clone(), Leftover::Schema(schema))
-        }
-    };
+    let (url, leftover) = with_old_rows!(backend, write_old_rows);
     let _ = std::fs::remove_dir_all(&scratch);
     let store = store::connect(&url).await.expect("the store migrates the old schema");
     run_on(FreshStore { store, leftover }, move |store| async move {
@@ -192,36 +208,7 @@ async fn tokens_keyed_by_digest_keep_their_chains(backend: Backend) {
         ($conn:expr) => {{
             let conn = $conn;
             old.run(&mut *conn).await.unwrap();
-            sqlx::query(
-                "INSERT INTO apps (id, slug, display_name, status, metadata, config, created_at, updated_at) \
-                 VALUES ($1, 'legacy', 'Legacy', 'active', '{}', '{}', $2, $2)",
-            )
-            .bind(app_id)
-            .bind(store::Ts(t0))
-            .execute(&mut *conn)
-            .await
-            .unwrap();
-            sqlx::query(
-                "INSERT INTO roles (id, app_id, name, description, is_system, permissions, created_at) \
-                 VALUES ($1, $2, 'member', '', FALSE, '[]', $3)",
-            )
-            .bind(role_id)
-            .bind(app_id)
-            .bind(store::Ts(t0))
-            .execute(&mut *conn)
-            .await
-            .unwrap();
-            sqlx::query(
-                "INSERT INTO users (id, app_id, username, username_normalized, display_name, role_id, status, created_at, updated_at) \
-                 VALUES ($1, $2, 'ada', 'ada', 'Ada', $3, 'active', $4, $4)",
-            )
-            .bind(user_id)
-            .bind(app_id)
-            .bind(role_id)
-            .bind(store::Ts(t0))
-            .execute(&mut *conn)
-            .await
-            .unwrap();
+            write_app_with_user!(conn, app_id, role_id, user_id, t0);
             for session in [long, short] {
                 sqlx::query(
                     "INSERT INTO sessions (id, app_id, user_id, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)",
@@ -250,24 +237,7 @@ async fn tokens_keyed_by_digest_keep_their_chains(backend: Backend) {
             }
         }};
     }
-    let (url, leftover) = match backend {
-        Backend::Sqlite => {
-            use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-            let file = SqliteFile::create("rampart-store-tests").unwrap();
-            let options = SqliteConnectOptions::new().filename(file.dir.join("rampart.db")).create_if_missing(true);
-            let mut conn = SqliteConnection::connect_with(&options).await.unwrap();
-            write_old_rows!(&mut conn);
-            conn.close().await.unwrap();
-            (file.url.clone(), Leftover::File(file))
-        }
-        Backend::Postgres => {
-            let schema = PgSchema::for_test().await;
-            let mut conn = sqlx::PgConnection::connect(&schema.url).await.unwrap();
-            write_old_rows!(&mut conn);
-            conn.close().await.unwrap();
-            (schema.url.clone(), Leftover::Schema(schema))
-        }
-    };
+    let (url, leftover) = with_old_rows!(backend, write_old_rows);
     let _ = std::fs::remove_dir_all(&scratch);
     let store = store::connect(&url).await.expect("the store migrates the old schema");
     run_on(FreshStore { store, leftover }, move |store| async move {
