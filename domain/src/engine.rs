@@ -191,8 +191,9 @@ impl Drop for Engine {
     }
 }
 
-/// Every ten minutes, removes the counters and one-time codes that no longer matter (every
-/// node does; the deletes are idempotent).
+/// Every ten minutes, removes the counters and one-time codes that no longer matter, and the
+/// refresh tokens of sessions that ended over `ENDED_SESSION_TOKENS_DAYS` ago (every node
+/// does; the deletes are idempotent).
 async fn sweep(store: Arc<dyn Store>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -203,6 +204,38 @@ async fn sweep(store: Arc<dyn Store>) {
             Ok(n) => tracing::debug!(removed = n, "swept counters and codes"),
             Err(e) => tracing::warn!(error = %e, "sweeping counters failed"),
         }
+        prune_refresh_tokens(store.as_ref(), now() - TimeDelta::days(ENDED_SESSION_TOKENS_DAYS)).await;
+    }
+}
+
+/// How long the refresh tokens of an ended session are kept: presented meanwhile, they are
+/// told the session ended (`SESSION_REVOKED`, or expired) rather than that they are unknown.
+const ENDED_SESSION_TOKENS_DAYS: i64 = 7;
+/// Sessions whose tokens one transaction removes: a short hold of SQLite's one writer, which
+/// refreshes wait for.
+const PRUNE_SESSIONS: u32 = 200;
+
+/// Removes the refresh tokens of every session that ended before `ended_before`, a batch at
+/// a time (each rotation of a session adds a token, and none was removed before).
+async fn prune_refresh_tokens(store: &dyn Store, ended_before: DateTime<Utc>) {
+    let mut pruned = 0;
+    loop {
+        match store.prune_refresh_tokens(ended_before, PRUNE_SESSIONS).await {
+            Ok(n) => {
+                pruned += n;
+                if n < u64::from(PRUNE_SESSIONS) {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "pruning refresh tokens failed");
+                break;
+            }
+        }
+    }
+    if pruned > 0 {
+        tracing::debug!(sessions = pruned, "pruned the refresh tokens of ended sessions");
     }
 }
 

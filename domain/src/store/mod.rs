@@ -244,6 +244,11 @@ pub trait Store: Send + Sync + 'static {
     async fn clear_counter(&self, bucket: &str) -> StoreResult<()>;
     /// Removes counters and one-time codes that no longer matter.
     async fn sweep_counters(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// Removes the refresh tokens of up to `sessions` sessions that ended (revoked or
+    /// expired) before `ended_before`, sessions whose tokens no refresh can use again; the
+    /// sessions themselves stay. Answers how many sessions had tokens removed: fewer than
+    /// `sessions` when none is left.
+    async fn prune_refresh_tokens(&self, ended_before: DateTime<Utc>, sessions: u32) -> StoreResult<u64>;
     /// Spends one try of a live OTP request atomically (concurrent tries are each counted,
     /// never past `max_attempts`); `None`, and no try spent, when it is unknown, used,
     /// expired, out of tries or of another purpose.

@@ -7,6 +7,7 @@ conformance! {
     refresh_tokens_rotate_once => sqlite_refresh_tokens_rotate_once, postgres_refresh_tokens_rotate_once;
     concurrent_rotation_has_one_winner => sqlite_concurrent_rotation_has_one_winner, postgres_concurrent_rotation_has_one_winner;
     concurrent_rotations_of_different_tokens_all_land => sqlite_concurrent_rotations_of_different_tokens_all_land, postgres_concurrent_rotations_of_different_tokens_all_land;
+    ended_sessions_lose_their_tokens => sqlite_ended_sessions_lose_their_tokens, postgres_ended_sessions_lose_their_tokens;
 }
 
 async fn sessions_round_trip(store: Arc<dyn Store>) {
@@ -248,4 +249,53 @@ async fn concurrent_rotations_of_different_tokens_all_land(store: Arc<dyn Store>
         let child = store.refresh_token(a.id, &next_key(&token.key(), &next)).await.unwrap().unwrap();
         assert_eq!((child.session_id, child.rotated_at), (token.session_id, None));
     }
+}
+
+/// Pruning removes every token of the sessions that ended before the cut, a batch of sessions
+/// at a time, and nothing else: not the sessions, not a live or recently ended session's.
+async fn ended_sessions_lose_their_tokens(store: Arc<dyn Store>) {
+    let (a, _, user) = seed(&store, "app-a").await;
+    let cut = now() - secs(7 * 86_400);
+    let live = new_session(&user);
+    let revoked_long_ago = Session { revoked_at: Some(cut - secs(60)), ..new_session(&user) };
+    let expired_long_ago = Session { expires_at: cut - secs(1), ..new_session(&user) };
+    let revoked_lately = Session { revoked_at: Some(cut + secs(60)), ..new_session(&user) };
+    let sessions = [&live, &revoked_long_ago, &expired_long_ago, &revoked_lately];
+    let mut tokens = Vec::new();
+    let mut tx = store.begin().await.unwrap();
+    for session in sessions {
+        let token = new_refresh_token(session);
+        tx.insert_session(session).await.unwrap();
+        tx.insert_refresh_token(&token).await.unwrap();
+        tokens.push(token);
+    }
+    tx.commit().await.unwrap();
+    // The live session's chain is longer than one.
+    let next = successor(b"live", now());
+    assert_eq!(
+        store.rotate_refresh_token(a.id, &tokens[0].key(), &next, &rotation_event(a.id)).await.unwrap(),
+        Some(live.id)
+    );
+
+    assert_eq!(store.prune_refresh_tokens(cut, 1).await.unwrap(), 1, "one session a batch");
+    assert_eq!(store.prune_refresh_tokens(cut, 1).await.unwrap(), 1);
+    assert_eq!(store.prune_refresh_tokens(cut, 1).await.unwrap(), 0, "none left");
+    assert_eq!(store.prune_refresh_tokens(cut, 10).await.unwrap(), 0);
+
+    for (session, token) in sessions.iter().zip(&tokens) {
+        let kept = store.refresh_token(a.id, &token.key()).await.unwrap();
+        let ended_long_ago = [revoked_long_ago.id, expired_long_ago.id].contains(&session.id);
+        assert_eq!(kept.is_none(), ended_long_ago, "session {}", session.id);
+        assert!(store.session(a.id, session.id).await.unwrap().is_some(), "sessions stay");
+    }
+    let current = store.refresh_token(a.id, &next_key(&tokens[0].key(), &next)).await.unwrap().unwrap();
+    assert_eq!(current.rotated_at, None);
+    assert_eq!(
+        store
+            .rotate_refresh_token(a.id, &current.key(), &successor(b"on", now()), &rotation_event(a.id))
+            .await
+            .unwrap(),
+        Some(live.id),
+        "a live session goes on"
+    );
 }

@@ -370,6 +370,15 @@ macro_rules! impl_sql_store {
                 queries::limits::clear($crate::store::sql::Backend::writer(self), bucket).await
             }
 
+            async fn prune_refresh_tokens(
+                &self,
+                ended_before: chrono::DateTime<chrono::Utc>,
+                sessions: u32,
+            ) -> $crate::store::StoreResult<u64> {
+                let writer = $crate::store::sql::Backend::writer(self);
+                queries::sessions::prune_refresh_tokens(writer, ended_before, sessions).await
+            }
+
             async fn sweep_counters(&self, now: chrono::DateTime<chrono::Utc>) -> $crate::store::StoreResult<u64> {
                 let writer = $crate::store::sql::Backend::writer(self);
                 let swept = queries::limits::sweep(writer, now).await?;

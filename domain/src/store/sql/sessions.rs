@@ -153,6 +153,28 @@ macro_rules! sessions {
                 Ok(done.rows_affected())
             }
 
+            /// `Store::prune_refresh_tokens`: the ended sessions that still have tokens are
+            /// found through the sessions (fewer than their tokens) and each one's tokens are
+            /// a range of the key, which starts with the session.
+            pub(crate) async fn prune_refresh_tokens(db: &Pool, ended_before: DateTime<Utc>, sessions: u32) -> StoreResult<u64> {
+                let mut tx = db.begin().await?;
+                let ended: Vec<Uuid> = sqlx::query_scalar(
+                    "SELECT s.id FROM sessions s \
+                     WHERE (s.revoked_at <= $1 OR s.expires_at <= $1) \
+                       AND EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.session_id = s.id) \
+                     LIMIT $2",
+                )
+                .bind(Ts(ended_before))
+                .bind(i64::from(sessions))
+                .fetch_all(&mut *tx)
+                .await?;
+                for id in &ended {
+                    sqlx::query("DELETE FROM refresh_tokens WHERE session_id = $1").bind(id).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(ended.len() as u64)
+            }
+
             pub(crate) async fn insert_refresh_token(tx: &mut Tx, t: &NewRefreshToken) -> StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO refresh_tokens (session_id, generation, app_id, digest, created_at) VALUES ($3, 0, $2, $1, $4)",
