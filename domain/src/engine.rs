@@ -215,11 +215,15 @@ const ENDED_SESSION_TOKENS_DAYS: i64 = 7;
 /// refreshes wait for.
 const PRUNE_SESSIONS: u32 = 200;
 
-/// Removes the refresh tokens of every session that ended before `ended_before`, a batch at
-/// a time (each rotation of a session adds a token, and none was removed before).
+/// Batches one sweep prunes at most: the rest waits for the next sweep (20,000 sessions every
+/// ten minutes).
+const PRUNE_BATCHES: u32 = 100;
+
+/// Removes the refresh tokens of the sessions that ended before `ended_before`, a batch at a
+/// time (each rotation of a session adds a token).
 async fn prune_refresh_tokens(store: &dyn Store, ended_before: DateTime<Utc>) {
     let mut pruned = 0;
-    loop {
+    for _ in 0..PRUNE_BATCHES {
         match store.prune_refresh_tokens(ended_before, PRUNE_SESSIONS).await {
             Ok(n) => {
                 pruned += n;

@@ -375,8 +375,9 @@ macro_rules! impl_sql_store {
                 ended_before: chrono::DateTime<chrono::Utc>,
                 sessions: u32,
             ) -> $crate::store::StoreResult<u64> {
-                let writer = $crate::store::sql::Backend::writer(self);
-                queries::sessions::prune_refresh_tokens(writer, ended_before, sessions).await
+                let (reader, writer) =
+                    ($crate::store::sql::Backend::reader(self), $crate::store::sql::Backend::writer(self));
+                queries::sessions::prune_refresh_tokens(reader, writer, ended_before, sessions).await
             }
 
             async fn sweep_counters(&self, now: chrono::DateTime<chrono::Utc>) -> $crate::store::StoreResult<u64> {

@@ -154,10 +154,15 @@ macro_rules! sessions {
             }
 
             /// `Store::prune_refresh_tokens`: the ended sessions that still have tokens are
-            /// found through the sessions (fewer than their tokens) and each one's tokens are
-            /// a range of the key, which starts with the session.
-            pub(crate) async fn prune_refresh_tokens(db: &Pool, ended_before: DateTime<Utc>, sessions: u32) -> StoreResult<u64> {
-                let mut tx = db.begin().await?;
+            /// found through the sessions (fewer than their tokens), on the reader so that the
+            /// scan does not hold the writer (an ended session never lives again), and each
+            /// one's tokens are a range of the key, which starts with the session.
+            pub(crate) async fn prune_refresh_tokens(
+                reader: &Pool,
+                writer: &Pool,
+                ended_before: DateTime<Utc>,
+                sessions: u32,
+            ) -> StoreResult<u64> {
                 let ended: Vec<Uuid> = sqlx::query_scalar(
                     "SELECT s.id FROM sessions s \
                      WHERE (s.revoked_at <= $1 OR s.expires_at <= $1) \
@@ -166,8 +171,9 @@ macro_rules! sessions {
                 )
                 .bind(Ts(ended_before))
                 .bind(i64::from(sessions))
-                .fetch_all(&mut *tx)
+                .fetch_all(reader)
                 .await?;
+                let mut tx = writer.begin().await?;
                 for id in &ended {
                     sqlx::query("DELETE FROM refresh_tokens WHERE session_id = $1").bind(id).execute(&mut *tx).await?;
                 }
