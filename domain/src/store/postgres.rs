@@ -9,7 +9,7 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use uuid::Uuid;
 
 use super::sql::{impl_sql_store, Backend};
-use super::{Notice, StoreError, StoreResult};
+use super::{Notice, StoreResult};
 use crate::audit::{AuditEvent, Link};
 use crate::model::{RefreshKey, RefreshSuccessor};
 use crate::store::Ts;
@@ -76,13 +76,7 @@ impl Backend for PostgresStore {
             .bind(&event.request_id)
             .bind(event.actor.kind.as_str())
             .bind(&event.mac);
-        match statement.fetch_optional(&self.writer).await {
-            Ok(session) => Ok(session),
-            Err(e) => match StoreError::from(e) {
-                StoreError::Unique { .. } => Ok(None),
-                e => Err(e),
-            },
-        }
+        Ok(statement.fetch_optional(&self.writer).await?)
     }
 
     async fn listen(&self) -> StoreResult<Option<BoxStream<'static, Notice>>> {
