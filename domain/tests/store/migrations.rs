@@ -13,10 +13,10 @@ async fn postgres_tokens_rotated_before_0003_stay_rotated() {
     tokens_rotated_before_0003_stay_rotated(Backend::Postgres).await;
 }
 
-/// An app `legacy` with a member role and a user `ada`, written on `$conn` (SQLite's or
-/// PostgreSQL's connection) with the schema as it was at `$t0`.
+/// An app `legacy` with a member role and a user `ada` signed in at `$t0` in `$sessions`
+/// (live for an hour yet), written on `$conn` (SQLite's or PostgreSQL's connection).
 macro_rules! write_app_with_user {
-    ($conn:expr, $app_id:expr, $role_id:expr, $user_id:expr, $t0:expr) => {{
+    ($conn:expr, $app_id:expr, $role_id:expr, $user_id:expr, $t0:expr, $sessions:expr) => {{
         sqlx::query(
             "INSERT INTO apps (id, slug, display_name, status, metadata, config, created_at, updated_at) \
              VALUES ($1, 'legacy', 'Legacy', 'active', '{}', '{}', $2, $2)",
@@ -47,14 +47,27 @@ macro_rules! write_app_with_user {
         .execute(&mut *$conn)
         .await
         .unwrap();
+        for session in $sessions {
+            sqlx::query(
+                "INSERT INTO sessions (id, app_id, user_id, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)",
+            )
+            .bind(session)
+            .bind($app_id)
+            .bind($user_id)
+            .bind(store::Ts($t0))
+            .bind(store::Ts(now() + secs(3600)))
+            .execute(&mut *$conn)
+            .await
+            .unwrap();
+        }
     }};
 }
 
-/// A database of `$backend` with what `$write!(conn)` writes on it: its URL and what to drop
-/// when done.
-macro_rules! with_old_rows {
-    ($backend:expr, $write:ident) => {
-        match $backend {
+/// A store of `$backend` migrated from what `$write!(conn)` wrote on a new database (with
+/// the old migrations it runs from `$scratch`, removed once written).
+macro_rules! migrated {
+    ($backend:expr, $write:ident, $scratch:expr) => {{
+        let (url, leftover) = match $backend {
             Backend::Sqlite => {
                 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
                 let file = SqliteFile::create("rampart-store-tests").unwrap();
@@ -71,8 +84,11 @@ macro_rules! with_old_rows {
                 conn.close().await.unwrap();
                 (schema.url.clone(), Leftover::Schema(schema))
             }
-        }
-    };
+        };
+        let _ = std::fs::remove_dir_all(&$scratch);
+        let store = store::connect(&url).await.expect("the store migrates the old schema");
+        FreshStore { store, leftover }
+    }};
 }
 
 /// A migrator holding only the migrations older than `version`, copied to a directory of
@@ -104,18 +120,7 @@ async fn tokens_rotated_before_0003_stay_rotated(backend: Backend) {
         ($conn:expr) => {{
             let conn = $conn;
             old.run(&mut *conn).await.unwrap();
-            write_app_with_user!(conn, app_id, role_id, user_id, t0);
-            sqlx::query(
-                "INSERT INTO sessions (id, app_id, user_id, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)",
-            )
-            .bind(session_id)
-            .bind(app_id)
-            .bind(user_id)
-            .bind(store::Ts(t0))
-            .bind(store::Ts(now() + secs(3600)))
-            .execute(&mut *conn)
-            .await
-            .unwrap();
+            write_app_with_user!(conn, app_id, role_id, user_id, t0, [session_id]);
             for (digest, rotated, sealed) in
                 [("legacy-rotated", Some(rotated_at), Some(b"sealed".to_vec())), ("legacy-current", None, None)]
             {
@@ -136,10 +141,7 @@ async fn tokens_rotated_before_0003_stay_rotated(backend: Backend) {
             }
         }};
     }
-    let (url, leftover) = with_old_rows!(backend, write_old_rows);
-    let _ = std::fs::remove_dir_all(&scratch);
-    let store = store::connect(&url).await.expect("the store migrates the old schema");
-    run_on(FreshStore { store, leftover }, move |store| async move {
+    run_on(migrated!(backend, write_old_rows, scratch), move |store| async move {
         let rotated = store.legacy_refresh_token(app_id, "legacy-rotated").await.unwrap().unwrap();
         assert_eq!(rotated.rotated_at, Some(rotated_at));
         assert_eq!(
@@ -208,20 +210,7 @@ async fn tokens_keyed_by_digest_keep_their_chains(backend: Backend) {
         ($conn:expr) => {{
             let conn = $conn;
             old.run(&mut *conn).await.unwrap();
-            write_app_with_user!(conn, app_id, role_id, user_id, t0);
-            for session in [long, short] {
-                sqlx::query(
-                    "INSERT INTO sessions (id, app_id, user_id, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)",
-                )
-                .bind(session)
-                .bind(app_id)
-                .bind(user_id)
-                .bind(store::Ts(t0))
-                .bind(store::Ts(now() + secs(3600)))
-                .execute(&mut *conn)
-                .await
-                .unwrap();
-            }
+            write_app_with_user!(conn, app_id, role_id, user_id, t0, [long, short]);
             for (digest, session, created, parent) in tokens {
                 sqlx::query(
                     "INSERT INTO refresh_tokens (digest, app_id, session_id, created_at, parent) VALUES ($1, $2, $3, $4, $5)",
@@ -237,10 +226,7 @@ async fn tokens_keyed_by_digest_keep_their_chains(backend: Backend) {
             }
         }};
     }
-    let (url, leftover) = with_old_rows!(backend, write_old_rows);
-    let _ = std::fs::remove_dir_all(&scratch);
-    let store = store::connect(&url).await.expect("the store migrates the old schema");
-    run_on(FreshStore { store, leftover }, move |store| async move {
+    run_on(migrated!(backend, write_old_rows, scratch), move |store| async move {
         let mut chain = Vec::new();
         for digest in ["d-root", "d-second", "d-third"] {
             chain.push(store.legacy_refresh_token(app_id, digest).await.unwrap().unwrap());
