@@ -42,7 +42,7 @@ pub fn MailPage() -> impl IntoView {
     let mail =
         Resource::new(move || (slug(), cursor(), refreshes.get()), |(slug, cursor, _)| api::app_mail(slug, cursor));
     view! {
-        <Title text=move || format!("Mail · {} · Rampart", slug())/>
+        <Title text=format!("Mail · {} · Rampart", untrack(slug))/>
         <div class="toolbar">
             <h2 class="first">"Mail"</h2>
             <A href=move || format!("/console/apps/{}/mail/templates", slug())>"Message templates"</A>

@@ -30,7 +30,7 @@ pub fn TemplatesPage() -> impl IntoView {
     let save = ServerAction::<SaveMailTemplate>::new();
     let templates = Resource::new(move || (slug(), save.version().get()), |(slug, _)| api::mail_templates(slug));
     view! {
-        <Title text=move || format!("Message templates · {} · Rampart", slug())/>
+        <Title text=format!("Message templates · {} · Rampart", untrack(slug))/>
         <div class="toolbar">
             <h2 class="first">"Message templates"</h2>
             <A href=move || format!("/console/apps/{}/mail", slug())>"Back to the mail"</A>
